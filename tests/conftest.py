@@ -29,3 +29,43 @@ def model_path() -> Path:
 def _model_env() -> None:
     # Every subprocess and library call in the suite resolves the model from here.
     os.environ.setdefault("BACKFORM_MODEL", str(_model_path()))
+
+
+@pytest.fixture(scope="session")
+def x_display():
+    """A private Xvfb screen for the live-window tests; yields its DISPLAY name (":N").
+
+    Session-wide on purpose: OpenCV's Qt binds to one display per process, so every window
+    test in the run must share the same server. A missing Xvfb fails loudly (CI installs it).
+    """
+    import shutil
+    import subprocess
+
+    exe = shutil.which("Xvfb")
+    if exe is None:
+        pytest.fail("Xvfb is not installed: `apt-get install xvfb xauth` (the live-window tests need it)")
+    read_fd, write_fd = os.pipe()
+    # -displayfd: Xvfb picks a free display number and writes it once it accepts connections.
+    proc = subprocess.Popen(
+        [exe, "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        number = pipe.readline().strip()
+    if not number.isdigit():
+        proc.kill()
+        pytest.fail(f"Xvfb did not start (exit code {proc.wait()})")
+    previous = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{number}"
+    try:
+        yield f":{number}"
+    finally:
+        if previous is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = previous
+        proc.terminate()
+        proc.wait(timeout=10)
