@@ -1,0 +1,555 @@
+"""Drawing on frames: small stateless annotators plus one `Overlay` that composes them.
+
+Annotators follow `annotate(frame, ...) -> frame` and draw in place with cv2 (LINE_AA); sizes
+derive from the frame height through a cached `Style`, so text stays readable from 480p to
+1080p. Stateful decisions (which cue, which range was reached) live in `CuePolicy` and
+`RangeTracker`; annotators only draw what they are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from exercises.base import Assessment, EventKind, Severity
+from feedback.cues import Cue, CuePolicy, CueState
+from vision.landmarks import SIDE_BONES, Joint, Side
+from vision.pose import Pose
+
+BGR = tuple[int, int, int]
+FONT = cv2.FONT_HERSHEY_DUPLEX
+LINE = cv2.LINE_AA
+
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    bone: BGR = (235, 235, 235)
+    joint_ok: BGR = (90, 205, 90)
+    fault: BGR = (60, 60, 235)
+    outline: BGR = (20, 20, 20)
+    text: BGR = (255, 255, 255)
+    text_dark: BGR = (15, 15, 15)
+    panel: int = 20  # grey level of translucent panels
+    accent: BGR = (235, 190, 40)
+    range_fill: BGR = (200, 160, 60)
+    severity: tuple[BGR, BGR, BGR] = ((200, 120, 40), (0, 160, 245), (50, 50, 220))  # minor, moderate, major
+    view: BGR = (0, 200, 255)
+
+
+PALETTE = Palette()
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    """Pixel sizes for one frame height (unit = 1 px at 480 p)."""
+
+    unit: float
+    line: int
+    joint_radius: int
+    font_small: float
+    font_medium: float
+    font_large: float
+    text_thickness: int
+    margin: int
+    pad: int
+
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def for_height(height: int) -> Style:
+        u = max(height, 240) / 480.0
+        return Style(
+            unit=u,
+            line=max(2, round(3 * u)),
+            joint_radius=max(3, round(5 * u)),
+            font_small=0.5 * u,
+            font_medium=0.65 * u,
+            font_large=0.85 * u,
+            text_thickness=max(1, round(1.2 * u)),
+            margin=round(10 * u),
+            pad=round(7 * u),
+        )
+
+
+# Which joints each fault is about, so the skeleton can show *where* the problem is.
+FAULT_JOINTS: Mapping[str, frozenset[Joint]] = {
+    "rounded_back": frozenset({Joint.SHOULDER, Joint.HIP}),
+    "squatting": frozenset({Joint.KNEE}),
+    "locked_knees": frozenset({Joint.KNEE}),
+    "shallow_hinge": frozenset({Joint.HIP}),
+    "head_drop": frozenset({Joint.EAR, Joint.SHOULDER}),
+    "hip_sag": frozenset({Joint.HIP}),
+    "hip_pike": frozenset({Joint.HIP}),
+    "shoulders_not_stacked": frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
+    "small_range": frozenset({Joint.SHOULDER, Joint.HIP}),
+    "moving_from_arms": frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
+}
+
+
+# -- text and panel primitives ---------------------------------------------------------------
+def text_size(text: str, scale: float, thickness: int) -> tuple[int, int, int]:
+    (w, h), base = cv2.getTextSize(text, FONT, scale, thickness)
+    return w, h, base
+
+
+def put_text(
+    img: np.ndarray,
+    text: str,
+    org: tuple[int, int],
+    scale: float,
+    color: BGR,
+    thickness: int,
+    outline: bool = True,
+) -> None:
+    """Text with a dark outline so it reads on any background without a box."""
+    x, y = int(org[0]), int(org[1])
+    if outline:
+        cv2.putText(img, text, (x, y), FONT, scale, PALETTE.outline, thickness + max(2, thickness), LINE)
+    cv2.putText(img, text, (x, y), FONT, scale, color, thickness, LINE)
+
+
+def put_degrees(img: np.ndarray, value: float, org: tuple[int, int], style: Style, color: BGR) -> None:
+    """'123°' - Hershey fonts have no degree sign, so the ring is drawn."""
+    text = f"{value:.0f}"
+    w, h, _ = text_size(text, style.font_medium, style.text_thickness)
+    put_text(img, text, org, style.font_medium, color, style.text_thickness)
+    r = max(2, round(h * 0.18))
+    centre = (int(org[0] + w + r + 2), int(org[1] - h + r))
+    cv2.circle(img, centre, r + 1, PALETTE.outline, max(2, style.text_thickness + 1), LINE)
+    cv2.circle(img, centre, r, color, max(1, style.text_thickness), LINE)
+
+
+def clip_box(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
+    h, w = img.shape[:2]
+    return max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+
+
+def shade(
+    img: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float = 0.6, grey: int = PALETTE.panel
+) -> None:
+    """Darken a rectangle towards `grey` in place (touches only the rectangle, no full-frame copy)."""
+    x0, y0, x1, y1 = clip_box(img, x0, y0, x1, y1)
+    if x1 <= x0 or y1 <= y0:
+        return
+    roi = img[y0:y1, x0:x1]
+    roi[:] = cv2.convertScaleAbs(roi, alpha=1.0 - alpha, beta=alpha * grey)
+
+
+def fill(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, color: BGR) -> None:
+    x0, y0, x1, y1 = clip_box(img, x0, y0, x1, y1)
+    if x1 > x0 and y1 > y0:
+        img[y0:y1, x0:x1] = color
+
+
+def wrap_to_width(text: str, scale: float, thickness: int, max_width: int) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        trial = f"{line} {word}".strip()
+        if line and text_size(trial, scale, thickness)[0] > max_width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    if line:
+        lines.append(line)
+    return lines or [""]
+
+
+def pose_points(pose: Pose, frame_shape: tuple[int, ...]) -> np.ndarray:
+    """Landmark pixels mapped onto this frame (the pose may come from a resized copy)."""
+    pw, ph = pose.image_size
+    h, w = frame_shape[:2]
+    if (pw, ph) == (w, h) or pw <= 0 or ph <= 0:
+        return pose.xy
+    return pose.xy * np.array([w / pw, h / ph], dtype=np.float32)
+
+
+def visible_side(assessment: Assessment) -> Side | None:
+    """The body side facing the camera: the checker's verdict, else the better-seen side."""
+    if assessment.view.side is not None:
+        return assessment.view.side
+    pose = assessment.pose
+    if pose is None:
+        return None
+    joints = (Joint.SHOULDER, Joint.HIP, Joint.KNEE, Joint.ANKLE)
+    score = {s: sum(pose.seen(j.on(s)) for j in joints) for s in ("left", "right")}
+    return "left" if score["left"] >= score["right"] else "right"
+
+
+def faulty_joints(assessment: Assessment) -> frozenset[Joint]:
+    out: set[Joint] = set()
+    for fault in assessment.faults:
+        out |= FAULT_JOINTS.get(fault.code, frozenset())
+    return frozenset(out)
+
+
+# -- annotators -----------------------------------------------------------------------------
+class SkeletonAnnotator:
+    """Bones and joints of the side facing the camera; joints tied to an active fault turn red."""
+
+    def __init__(self, min_seen: float = 0.5) -> None:
+        self.min_seen = min_seen
+
+    def annotate(self, frame: np.ndarray, assessment: Assessment) -> np.ndarray:
+        pose, side = assessment.pose, visible_side(assessment)
+        if pose is None or side is None:
+            return frame
+        style = Style.for_height(frame.shape[0])
+        xy = pose_points(pose, frame.shape)
+        bad = faulty_joints(assessment)
+        seen = {j: pose.seen(j.on(side)) >= self.min_seen for j in Joint}
+        pts = {j: (round(float(xy[j.on(side)][0])), round(float(xy[j.on(side)][1]))) for j in Joint}
+        for a, b in SIDE_BONES:
+            if seen[a] and seen[b]:
+                colour = PALETTE.fault if a in bad and b in bad else PALETTE.bone
+                cv2.line(frame, pts[a], pts[b], PALETTE.outline, style.line + 2, LINE)
+                cv2.line(frame, pts[a], pts[b], colour, style.line, LINE)
+        r = style.joint_radius
+        for j in Joint:
+            if seen[j] and j not in (Joint.HEEL, Joint.FOOT_INDEX):
+                cv2.circle(frame, pts[j], r + 1, PALETTE.outline, -1, LINE)
+                cv2.circle(frame, pts[j], r, PALETTE.fault if j in bad else PALETTE.joint_ok, -1, LINE)
+        return frame
+
+
+@dataclass(frozen=True, slots=True)
+class AngleSpec:
+    """Show `measurement` at `vertex`; with both arms given, also an arc between the two bones."""
+
+    measurement: str
+    vertex: Joint
+    arm_a: Joint | None = None
+    arm_c: Joint | None = None
+    faults: frozenset[str] = frozenset()  # codes that turn this label red
+
+
+class AngleAnnotator:
+    """The key angles as numbers at their joints (e.g. the hip angle at the hip)."""
+
+    def __init__(self, specs: Iterable[AngleSpec], min_seen: float = 0.5) -> None:
+        self.specs = tuple(specs)
+        self.min_seen = min_seen
+
+    def annotate(self, frame: np.ndarray, assessment: Assessment) -> np.ndarray:
+        pose, side = assessment.pose, visible_side(assessment)
+        if pose is None or side is None or not self.specs:
+            return frame
+        style = Style.for_height(frame.shape[0])
+        xy = pose_points(pose, frame.shape)
+        active = {f.code for f in assessment.faults}
+        for spec in self.specs:
+            value = assessment.measurements.get(spec.measurement)
+            if value is None or not np.isfinite(value) or pose.seen(spec.vertex.on(side)) < self.min_seen:
+                continue
+            colour = PALETTE.fault if spec.faults & active else PALETTE.text
+            v = xy[spec.vertex.on(side)].astype(float)
+            away = np.array([-1.0, 0.0])  # label direction when no arms are known
+            radius = 22 * style.unit
+            if spec.arm_a is not None and spec.arm_c is not None:
+                a, c = xy[spec.arm_a.on(side)] - v, xy[spec.arm_c.on(side)] - v
+                if min(np.linalg.norm(a), np.linalg.norm(c)) > 1:
+                    radius = min(radius, 0.45 * min(np.linalg.norm(a), np.linalg.norm(c)))
+                    self._arc(frame, v, a, c, radius, colour, style)
+                    bisector = a / np.linalg.norm(a) + c / np.linalg.norm(c)
+                    if np.linalg.norm(bisector) > 1e-3:
+                        away = -bisector / np.linalg.norm(bisector)
+            w, h, _ = text_size("000", style.font_medium, style.text_thickness)
+            centre = v + away * (radius + 0.7 * w)
+            org = (int(centre[0] - w / 2), int(centre[1] + h / 2))
+            put_degrees(frame, float(value), org, style, colour)
+        return frame
+
+    @staticmethod
+    def _arc(
+        frame: np.ndarray, v: np.ndarray, a: np.ndarray, c: np.ndarray, r: float, colour: BGR, style: Style
+    ):
+        start = np.degrees(np.arctan2(a[1], a[0]))
+        sweep = (np.degrees(np.arctan2(c[1], c[0])) - start) % 360.0
+        if sweep > 180.0:  # draw the inside of the angle, never the reflex side
+            start, sweep = start + sweep, 360.0 - sweep
+        centre, axes = (round(v[0]), round(v[1])), (max(2, round(r)), max(2, round(r)))
+        thick = max(1, style.line - 1)
+        cv2.ellipse(frame, centre, axes, 0, start, start + sweep, PALETTE.outline, thick + 2, LINE)
+        cv2.ellipse(frame, centre, axes, 0, start, start + sweep, colour, thick, LINE)
+
+
+class CueBanner:
+    """The one active correction in large plain words, in a box coloured by severity, at the bottom."""
+
+    def annotate(self, frame: np.ndarray, cue: Cue | None) -> np.ndarray:
+        if cue is None:
+            return frame
+        h, w = frame.shape[:2]
+        style = Style.for_height(h)
+        scale, thick = style.font_large * 1.15, style.text_thickness + 1
+        lines = wrap_to_width(cue.text, scale, thick, int(w * 0.86))
+        widest = max(text_size(line, scale, thick)[0] for line in lines)
+        if widest > w * 0.9:  # one very long word: shrink rather than spill off-screen
+            scale *= w * 0.9 / widest
+            widest = max(text_size(line, scale, thick)[0] for line in lines)
+        _, lh, base = text_size("Ag", scale, thick)
+        pad, gap = style.pad * 2, round(lh * 0.5)
+        box_h = len(lines) * lh + (len(lines) - 1) * gap + 2 * pad + base
+        box_w = widest + 2 * pad
+        x0, y1 = (w - box_w) // 2, h - style.margin * 2
+        y0 = y1 - box_h
+        severity = int(cue.severity or Severity.MODERATE)
+        colour = PALETTE.severity[min(max(severity, 1), 3) - 1]
+        fill(frame, x0, y0, x0 + box_w, y1, colour)
+        cv2.rectangle(frame, (x0, y0), (x0 + box_w, y1), PALETTE.text, max(1, style.line - 1), LINE)
+        ink = PALETTE.text_dark if severity == Severity.MODERATE else PALETTE.text
+        y = y0 + pad + lh
+        for line in lines:
+            lw = text_size(line, scale, thick)[0]
+            put_text(frame, line, ((w - lw) // 2, y), scale, ink, thick, outline=False)
+            y += lh + gap
+        return frame
+
+
+class ViewMessage:
+    """A centred notice when the camera view cannot be judged ("Turn side-on to the camera")."""
+
+    def annotate(self, frame: np.ndarray, cue: Cue | None) -> np.ndarray:
+        if cue is None:
+            return frame
+        h, w = frame.shape[:2]
+        style = Style.for_height(h)
+        scale, thick = style.font_large, style.text_thickness + 1
+        lines = wrap_to_width(cue.text, scale, thick, int(w * 0.8))
+        _, lh, base = text_size("Ag", scale, thick)
+        widest = max(text_size(line, scale, thick)[0] for line in lines)
+        pad, gap = style.pad * 2, round(lh * 0.5)
+        box_w, box_h = widest + 2 * pad, len(lines) * lh + (len(lines) - 1) * gap + 2 * pad + base
+        x0, y0 = (w - box_w) // 2, (h - box_h) // 2
+        shade(frame, x0, y0, x0 + box_w, y0 + box_h, alpha=0.75)
+        cv2.rectangle(frame, (x0, y0), (x0 + box_w, y0 + box_h), PALETTE.view, max(2, style.line), LINE)
+        y = y0 + pad + lh
+        for line in lines:
+            lw = text_size(line, scale, thick)[0]
+            put_text(frame, line, ((w - lw) // 2, y), scale, PALETTE.view, thick, outline=False)
+            y += lh + gap
+        return frame
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInfo:
+    title: str
+    counter: str  # "Reps 3 / 10" or "Hold 12.4 s / 30 s"
+    phase: str
+    progress: float | None = None  # 0..1 toward the target, None without a target
+    detail: str | None = None  # e.g. "best 14.2 s"
+
+
+class StatusPanel:
+    """Top-left panel: exercise, rep count or hold timer, phase, progress toward the target."""
+
+    def annotate(self, frame: np.ndarray, info: StatusInfo) -> np.ndarray:
+        style = Style.for_height(frame.shape[0])
+        m, pad, th = style.margin, style.pad, style.text_thickness
+        rows = [
+            (info.title, style.font_small, PALETTE.accent, th),
+            (info.counter, style.font_large, PALETTE.text, th + 1),
+            (
+                info.phase if not info.detail else f"{info.phase}  ({info.detail})",
+                style.font_small,
+                PALETTE.text,
+                th,
+            ),
+        ]
+        sizes = [text_size(t, s, k) for t, s, _, k in rows]
+        width = max(w for w, _, _ in sizes) + 2 * pad
+        bar_h = max(4, round(6 * style.unit)) if info.progress is not None else 0
+        width = max(width, round(150 * style.unit))
+        height = sum(h + b for _, h, b in sizes) + pad * (len(rows) + 1) + (bar_h + pad if bar_h else 0)
+        shade(frame, m, m, m + width, m + height, alpha=0.6)
+        y = m
+        for (text, scale, colour, thick), (_, h, base) in zip(rows, sizes, strict=True):
+            y += pad + h
+            put_text(frame, text, (m + pad, y), scale, colour, thick, outline=False)
+            y += base
+        if bar_h:
+            y += pad
+            x0, x1 = m + pad, m + width - pad
+            fill(frame, x0, y, x1, y + bar_h, (70, 70, 70))
+            done = x0 + round((x1 - x0) * min(max(info.progress, 0.0), 1.0))
+            fill(frame, x0, y, done, y + bar_h, PALETTE.joint_ok)
+        return frame
+
+
+@dataclass(frozen=True, slots=True)
+class RangeSpec:
+    """The curvature signal for cat-cow and the ends of its meter (cow = low end, cat = high end)."""
+
+    measurement: str
+    cow_end: float
+    cat_end: float
+    cow_target: float | None = None
+    cat_target: float | None = None
+
+
+class RangeMeter:
+    """Top-right bar from COW to CAT: the current curvature as a marker and the range reached as a band."""
+
+    def __init__(self, spec: RangeSpec) -> None:
+        self.spec = spec
+
+    def _x(self, value: float, x0: int, x1: int) -> int:
+        lo, hi = self.spec.cow_end, self.spec.cat_end
+        f = min(max((value - lo) / (hi - lo), 0.0), 1.0) if hi != lo else 0.5
+        return round(x0 + f * (x1 - x0))
+
+    def annotate(
+        self, frame: np.ndarray, value: float | None, reached: tuple[float, float] | None
+    ) -> np.ndarray:
+        h, w = frame.shape[:2]
+        style = Style.for_height(h)
+        m, pad, th = style.margin, style.pad, style.text_thickness
+        width = round(min(w * 0.4, 230 * style.unit))
+        _, lh, base = text_size("COW", style.font_small, th)
+        bar_h = round(12 * style.unit)
+        height = pad * 3 + lh + base + bar_h
+        bx0, by0 = w - m - width, m
+        shade(frame, bx0, by0, bx0 + width, by0 + height, alpha=0.6)
+        x0, x1 = bx0 + pad, bx0 + width - pad
+        ty = by0 + pad + lh
+        put_text(frame, "COW", (x0, ty), style.font_small, PALETTE.text, th, outline=False)
+        cw = text_size("CAT", style.font_small, th)[0]
+        put_text(frame, "CAT", (x1 - cw, ty), style.font_small, PALETTE.text, th, outline=False)
+        y0 = ty + base + pad
+        y1 = y0 + bar_h
+        fill(frame, x0, y0, x1, y1, (70, 70, 70))
+        if reached is not None:
+            fill(
+                frame,
+                self._x(reached[0], x0, x1),
+                y0,
+                self._x(reached[1], x0, x1) + 1,
+                y1,
+                PALETTE.range_fill,
+            )
+        for target in (self.spec.cow_target, self.spec.cat_target):
+            if target is not None:
+                tx = self._x(target, x0, x1)
+                cv2.line(frame, (tx, y0 - pad // 2), (tx, y1 + pad // 2), PALETTE.joint_ok, max(1, th), LINE)
+        if value is not None and np.isfinite(value):
+            vx = self._x(value, x0, x1)
+            half = max(2, round(3 * style.unit))
+            cv2.rectangle(frame, (vx - half, y0 - half), (vx + half, y1 + half), PALETTE.outline, -1)
+            cv2.rectangle(
+                frame, (vx - half + 1, y0 - half + 1), (vx + half - 1, y1 + half - 1), PALETTE.text, -1
+            )
+        return frame
+
+
+# -- stateful helpers and the composer --------------------------------------------------------
+class RangeTracker:
+    """Lowest and highest value of a signal in the current cycle (since the last rep boundary)."""
+
+    def __init__(self) -> None:
+        self.lo: float | None = None
+        self.hi: float | None = None
+
+    def reset(self) -> None:
+        self.lo = self.hi = None
+
+    def update(self, value: float | None, new_cycle: bool = False) -> tuple[float, float] | None:
+        if new_cycle:
+            self.reset()
+        if value is not None and np.isfinite(value):
+            self.lo = value if self.lo is None else min(self.lo, value)
+            self.hi = value if self.hi is None else max(self.hi, value)
+        return None if self.lo is None else (self.lo, self.hi)
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseDisplay:
+    """What the overlay shows for one exercise."""
+
+    title: str
+    counts: str = "reps"  # "reps" or "hold"
+    target: float | None = None  # reps, or seconds of hold
+    angles: tuple[AngleSpec, ...] = ()
+    range: RangeSpec | None = None
+
+
+_HINGE_FAULTS = frozenset({"rounded_back", "shallow_hinge"})
+EXERCISE_DISPLAYS: Mapping[str, ExerciseDisplay] = {
+    "hip-hinge": ExerciseDisplay(
+        "Hip hinge",
+        "reps",
+        10,
+        (
+            AngleSpec("hip_angle_deg", Joint.HIP, Joint.SHOULDER, Joint.KNEE, _HINGE_FAULTS),
+            AngleSpec(
+                "knee_angle_deg", Joint.KNEE, Joint.HIP, Joint.ANKLE, frozenset({"squatting", "locked_knees"})
+            ),
+        ),
+    ),
+    "plank": ExerciseDisplay(
+        "Plank",
+        "hold",
+        30.0,
+        (
+            AngleSpec(
+                "hip_angle_deg", Joint.HIP, Joint.SHOULDER, Joint.KNEE, frozenset({"hip_sag", "hip_pike"})
+            ),
+        ),
+    ),
+    "cat-cow": ExerciseDisplay("Cat-cow", "reps", 10, (), RangeSpec("back_bow", -0.12, 0.12)),
+}
+
+
+def display_for(exercise: str, title: str | None = None) -> ExerciseDisplay:
+    display = EXERCISE_DISPLAYS.get(exercise) or ExerciseDisplay(title or exercise)
+    if title and title != display.title:
+        from dataclasses import replace
+
+        display = replace(display, title=title)
+    return display
+
+
+class Overlay:
+    """Draws everything for one frame, in place. Holds the only state the drawing needs."""
+
+    def __init__(self, display: ExerciseDisplay, cues: CuePolicy | None = None) -> None:
+        self.display = display
+        self.cues = cues or CuePolicy()
+        self.skeleton = SkeletonAnnotator()
+        self.angles = AngleAnnotator(display.angles)
+        self.banner = CueBanner()
+        self.view_message = ViewMessage()
+        self.status = StatusPanel()
+        self.meter = RangeMeter(display.range) if display.range else None
+        self.range = RangeTracker()
+
+    def reset(self) -> None:
+        self.cues.reset()
+        self.range.reset()
+
+    def status_info(self, a: Assessment) -> StatusInfo:
+        d = self.display
+        if d.counts == "hold":
+            counter = f"Hold {a.hold_s:.1f} s" + (f" / {d.target:.0f} s" if d.target else "")
+            progress = a.hold_s / d.target if d.target else None
+        else:
+            counter = f"Reps {a.rep_count}" + (f" / {d.target:.0f}" if d.target else "")
+            progress = a.rep_count / d.target if d.target else None
+        return StatusInfo(d.title, counter, a.phase.replace("_", " "), progress)
+
+    def draw(self, frame: np.ndarray, assessment: Assessment) -> np.ndarray:
+        state: CueState = self.cues.update(assessment)
+        self.skeleton.annotate(frame, assessment)
+        self.angles.annotate(frame, assessment)
+        self.status.annotate(frame, self.status_info(assessment))
+        if self.meter is not None:
+            new_cycle = any(
+                e.kind in (EventKind.REP_STARTED, EventKind.REP_COMPLETED) for e in assessment.events
+            )
+            value = assessment.measurements.get(self.meter.spec.measurement)
+            self.meter.annotate(frame, value, self.range.update(value, new_cycle))
+        self.banner.annotate(frame, state.correction)
+        self.view_message.annotate(frame, state.view)
+        return frame

@@ -1,0 +1,232 @@
+"""Overlay annotators: they draw where they should, in the right colours, at any frame size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exercises.base import Assessment, Fault, Severity, ViewProblem, ViewVerdict
+from feedback.cues import Cue, CueKind
+from feedback.overlay import (
+    PALETTE,
+    AngleAnnotator,
+    AngleSpec,
+    CueBanner,
+    Overlay,
+    RangeMeter,
+    RangeSpec,
+    RangeTracker,
+    SkeletonAnnotator,
+    StatusInfo,
+    StatusPanel,
+    Style,
+    ViewMessage,
+    display_for,
+    pose_points,
+)
+from tests.feedback_fakes import stick_pose
+from vision.landmarks import Joint
+
+GREY = 96
+OK = ViewVerdict(True, "left", None, 1)
+
+
+def blank(w=640, h=480):
+    return np.full((h, w, 3), GREY, np.uint8)
+
+
+def changed_box(img):
+    ys, xs = np.nonzero(np.any(img != GREY, axis=2))
+    if len(xs) == 0:
+        return None
+    return xs.min(), ys.min(), xs.max(), ys.max()
+
+
+def assessment(pose=None, faults=(), measurements=None, view=OK, **kw):
+    return Assessment(
+        "hip-hinge",
+        0.0,
+        0,
+        view,
+        "hinged",
+        measurements or {},
+        tuple(Fault(c, Severity.MAJOR, "m", 0.0) for c in faults),
+        pose=pose,
+        **kw,
+    )
+
+
+def px(img, xy):
+    return tuple(int(v) for v in img[round(float(xy[1])), round(float(xy[0]))])
+
+
+def test_skeleton_marks_fault_joints_red_others_green():
+    pose = stick_pose(40.0)
+    img = blank()
+    out = SkeletonAnnotator().annotate(img, assessment(pose, faults=("rounded_back",)))
+    assert out is img  # drawn in place
+    assert px(img, pose.joint(Joint.HIP, "left")) == PALETTE.fault
+    assert px(img, pose.joint(Joint.SHOULDER, "left")) == PALETTE.fault
+    assert px(img, pose.joint(Joint.KNEE, "left")) == PALETTE.joint_ok
+    # The back bone between shoulder and hip is red too; the thigh is not.
+    mid_back = (pose.joint(Joint.SHOULDER, "left") + pose.joint(Joint.HIP, "left")) / 2
+    mid_thigh = (pose.joint(Joint.HIP, "left") + pose.joint(Joint.KNEE, "left")) / 2
+    assert px(img, mid_back) == PALETTE.fault
+    assert px(img, mid_thigh) == PALETTE.bone
+
+
+def test_skeleton_skips_unseen_joints_and_missing_pose():
+    pose = stick_pose(0.0)
+    pose.visibility[Joint.KNEE.on("left")] = 0.1
+    img = blank()
+    SkeletonAnnotator().annotate(img, assessment(pose))
+    assert px(img, pose.joint(Joint.KNEE, "left")) == (GREY, GREY, GREY)
+    assert px(img, pose.joint(Joint.HIP, "left")) == PALETTE.joint_ok
+    img = blank()
+    SkeletonAnnotator().annotate(img, assessment(None))
+    assert changed_box(img) is None
+
+
+def test_pose_from_downscaled_analysis_maps_onto_full_frame():
+    pose = stick_pose(30.0, size=(320, 240))
+    pts = pose_points(pose, (480, 640, 3))
+    np.testing.assert_allclose(pts, pose.xy * 2.0)
+    img = blank()
+    SkeletonAnnotator().annotate(img, assessment(pose))
+    assert px(img, pts[Joint.HIP.on("left")]) == PALETTE.joint_ok
+
+
+def test_angle_label_near_its_joint_and_only_when_measured():
+    pose = stick_pose(60.0)
+    spec = AngleSpec("hip_angle_deg", Joint.HIP, Joint.SHOULDER, Joint.KNEE, frozenset({"rounded_back"}))
+    img = blank()
+    AngleAnnotator([spec]).annotate(img, assessment(pose, measurements={"knee_angle_deg": 170.0}))
+    assert changed_box(img) is None
+    AngleAnnotator([spec]).annotate(img, assessment(pose, measurements={"hip_angle_deg": 120.0}))
+    x0, y0, x1, y1 = changed_box(img)
+    hx, hy = pose.joint(Joint.HIP, "left")
+    assert x0 - 5 < hx < x1 + 5 and y0 - 5 < hy < y1 + 5
+    assert x1 - x0 < 160 and y1 - y0 < 120  # a label and an arc, not a banner
+    # Label turns red with its fault.
+    img2 = blank()
+    AngleAnnotator([spec]).annotate(img2, assessment(pose, ("rounded_back",), {"hip_angle_deg": 120.0}))
+    red = np.all(img2 == PALETTE.fault, axis=2).sum()
+    assert red > 30 and np.all(img == PALETTE.fault, axis=2).sum() == 0
+
+
+def test_cue_banner_bottom_centre_in_severity_colour():
+    img = blank()
+    CueBanner().annotate(img, None)
+    assert changed_box(img) is None
+    cue = Cue(CueKind.CORRECTION, "rounded_back", "Keep your back flat", 0.0, Severity.MAJOR)
+    CueBanner().annotate(img, cue)
+    x0, y0, x1, y1 = changed_box(img)
+    assert y0 > 480 * 0.6 and y1 < 480  # bottom band, inside the frame
+    assert abs((x0 + x1) / 2 - 320) <= 2  # centred
+    assert np.all(img == PALETTE.severity[Severity.MAJOR - 1], axis=2).sum() > 2000
+
+
+@pytest.mark.parametrize("w,h", [(640, 480), (1920, 1080), (480, 640)])
+def test_long_cue_wraps_inside_frame(w, h):
+    img = blank(w, h)
+    text = "Push your hips back and keep your shins nearly vertical while you hinge"
+    CueBanner().annotate(img, Cue(CueKind.CORRECTION, "x", text, 0.0, Severity.MODERATE))
+    x0, y0, x1, y1 = changed_box(img)
+    assert x0 > 0 and x1 < w - 1 and y1 < h - 1
+    assert y1 - y0 > 2 * Style.for_height(h).unit * 25  # two lines or more
+
+
+def test_sizes_scale_with_frame_height():
+    info = StatusInfo("Hip hinge", "Reps 3 / 10", "hinged", 0.3)
+    small, large = blank(640, 480), blank(1920, 1080)
+    StatusPanel().annotate(small, info)
+    StatusPanel().annotate(large, info)
+    sw, sh = (lambda b: (b[2] - b[0], b[3] - b[1]))(changed_box(small))
+    lw, lh = (lambda b: (b[2] - b[0], b[3] - b[1]))(changed_box(large))
+    assert lh / sh == pytest.approx(1080 / 480, rel=0.15)
+    assert lw / sw == pytest.approx(1080 / 480, rel=0.15)
+    # Readable at 480p: the counter line alone is at least ~18 px tall.
+    assert sh > 60
+
+
+def test_status_panel_progress_bar_fills_proportionally():
+    def filled(progress):
+        img = blank()
+        StatusPanel().annotate(img, StatusInfo("Plank", "Hold 10.0 s / 30 s", "holding", progress))
+        return np.all(img == PALETTE.joint_ok, axis=2).sum()
+
+    assert filled(0.0) == 0
+    assert filled(1.0) == pytest.approx(2 * filled(0.5), rel=0.1)
+    assert filled(2.0) == filled(1.0)  # clipped at the target
+
+
+def test_range_meter_marker_follows_value_and_band_shows_reached_range():
+    meter = RangeMeter(RangeSpec("back_bow", -0.1, 0.1))
+
+    def marker_x(value):
+        img = blank()
+        meter.annotate(img, value, None)
+        xs = np.nonzero(np.all(img == PALETTE.text, axis=2))[1]
+        return np.median(xs[(xs > 400)])  # the white marker (labels are left and right of the bar too)
+
+    assert marker_x(-0.1) < marker_x(0.0) < marker_x(0.1)
+    img = blank()
+    meter.annotate(img, 0.0, (-0.05, 0.05))
+    band = np.all(img == PALETTE.range_fill, axis=2).sum()
+    img = blank()
+    meter.annotate(img, 0.0, (-0.1, 0.1))
+    assert np.all(img == PALETTE.range_fill, axis=2).sum() > 1.7 * band
+
+
+def test_range_tracker_resets_on_new_cycle():
+    tr = RangeTracker()
+    assert tr.update(None) is None
+    tr.update(0.02)
+    assert tr.update(-0.05) == (-0.05, 0.02)
+    assert tr.update(0.01, new_cycle=True) == (0.01, 0.01)
+
+
+def test_view_message_centred():
+    img = blank()
+    ViewMessage().annotate(img, Cue(CueKind.VIEW, "view:not_side_on", "Turn side-on to the camera", 0.0))
+    x0, y0, x1, y1 = changed_box(img)
+    assert abs((x0 + x1) / 2 - 320) <= 2 and abs((y0 + y1) / 2 - 240) <= 2
+
+
+def test_overlay_draws_everything_in_place():
+    pose = stick_pose(70.0)
+    overlay = Overlay(display_for("hip-hinge"))
+    img = blank()
+    a = Assessment(
+        "hip-hinge",
+        5000.0,
+        150,
+        OK,
+        "hinged",
+        {"hip_angle_deg": 110.0, "knee_angle_deg": 175.0},
+        (Fault("rounded_back", Severity.MAJOR, "Keep your back flat", 4000.0),),
+        rep_count=3,
+        pose=pose,
+    )
+    assert overlay.draw(img, a) is img
+    assert np.all(img[:60, :100] != GREY, axis=2).any()  # status panel
+    assert np.all(img == PALETTE.severity[2], axis=2).sum() > 2000  # the cue banner
+    assert px(img, pose.joint(Joint.HIP, "left")) == PALETTE.fault
+    # A bad view: the view message replaces the correction.
+    img = blank()
+    bad = ViewVerdict(False, None, ViewProblem.NOT_SIDE_ON)
+    for t in (6000.0, 7000.0):
+        overlay.draw(img, Assessment("hip-hinge", t, int(t // 33), bad, "setup", {}, pose=pose))
+    assert np.all(img == PALETTE.view, axis=2).sum() > 100
+    assert np.all(img == PALETTE.severity[2], axis=2).sum() == 0
+
+
+def test_cat_cow_overlay_has_range_meter():
+    overlay = Overlay(display_for("cat-cow"))
+    img = blank()
+    for i, bow in enumerate((0.05, -0.05)):
+        img = blank()
+        overlay.draw(
+            img, Assessment("cat-cow", i * 33.0, i, OK, "cow", {"back_bow": bow}, pose=stick_pose(85.0))
+        )
+    assert np.all(img == PALETTE.range_fill, axis=2).any()
