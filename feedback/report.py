@@ -1,0 +1,123 @@
+"""Report files: JSON (the full report), CSV (one row per rep) and a PNG plot, each atomic."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from feedback.atomic import atomic_open
+from feedback.session import Report
+
+CSV_BASE_COLUMNS = ("index", "start_s", "end_s", "duration_s", "faults")
+
+
+def write_json(report: Report, path: Path, include_series: bool = True) -> Path:
+    with atomic_open(path, "w", encoding="utf-8") as f:
+        json.dump(report.to_dict(include_series=include_series), f, indent=1, allow_nan=False)
+        f.write("\n")
+    return Path(path)
+
+
+def write_csv(report: Report, path: Path) -> Path:
+    """One row per completed rep: timing, faults (`;`-separated) and every rep metric."""
+    metric_names = sorted({name for rep in report.reps for name in rep.metrics})
+    with atomic_open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*CSV_BASE_COLUMNS, *metric_names])
+        for rep in report.reps:
+            metrics = [_cell(rep.metrics.get(name)) for name in metric_names]
+            writer.writerow(
+                [
+                    rep.index,
+                    _cell(rep.start_s),
+                    _cell(rep.end_s),
+                    _cell(rep.duration_s),
+                    ";".join(rep.faults),
+                    *metrics,
+                ]
+            )
+    return Path(path)
+
+
+def _cell(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return ""
+    return f"{value:.4g}" if abs(value) < 1 else f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def signal_label(name: str) -> str:
+    for suffix, unit in (("_deg", " (°)"), ("_s", " (s)"), ("_m", " (m)")):
+        if name.endswith(suffix):
+            return name[: -len(suffix)].replace("_", " ") + unit
+    return name.replace("_", " ")
+
+
+_FAULT_COLOURS = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
+
+
+def write_plot(report: Report, path: Path, max_signals: int = 2) -> Path:
+    """Main signal(s) over time; reps shaded and numbered, fault intervals as bars, gaps hatched."""
+    signals = [s for s in report.main_signals if s in report.series][:max_signals]
+    codes = sorted({f.code for f in report.faults})
+    fig = Figure(figsize=(11, 5.5 if codes else 4.5), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    heights = [4, max(1, 0.45 * len(codes))] if codes else [1]
+    axes = fig.subplots(len(heights), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
+    ax = axes[0]
+    t = report.t_s
+    for i, name in enumerate(signals):
+        target = ax if i == 0 else ax.twinx()
+        colour = ("#1f77b4", "#2ca02c")[i % 2]
+        target.plot(t, report.series[name], color=colour, linewidth=1.6, label=signal_label(name))
+        target.set_ylabel(signal_label(name), color=colour)
+        target.tick_params(axis="y", colors=colour)
+    if not signals:
+        ax.text(0.5, 0.5, "no signal measured", ha="center", va="center", transform=ax.transAxes)
+    for rep in report.reps:
+        ax.axvspan(rep.start_s, rep.end_s, color="#2ca02c", alpha=0.12, linewidth=0)
+        ax.annotate(
+            str(rep.index),
+            ((rep.start_s + rep.end_s) / 2, 1.0),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="top",
+            fontsize=9,
+            color="#1a6e1a",
+        )
+    for rep in report.partial_reps:
+        ax.axvspan(rep.start_s, rep.end_s, facecolor="none", edgecolor="#999999", hatch="..", linewidth=0)
+    for hold in report.holds:
+        ax.axvspan(hold.start_s, hold.end_s, color="#1f77b4", alpha=0.08, linewidth=0)
+    for a in axes:
+        for gap in report.no_person:
+            a.axvspan(
+                gap.start_s, gap.end_s, facecolor="#dddddd", edgecolor="#aaaaaa", hatch="//", linewidth=0
+            )
+    if codes:
+        bars = axes[1]
+        for row, code in enumerate(codes):
+            spans = [(f.start_s, f.duration_s) for f in report.faults if f.code == code]
+            bars.broken_barh(spans, (row - 0.35, 0.7), color=_FAULT_COLOURS[row % len(_FAULT_COLOURS)])
+            for start, width in spans:
+                ax.axvspan(start, start + width, color=_FAULT_COLOURS[row % len(_FAULT_COLOURS)], alpha=0.10)
+        bars.set_yticks(range(len(codes)), [c.replace("_", " ") for c in codes])
+        bars.set_ylim(-0.6, len(codes) - 0.4)
+        bars.invert_yaxis()
+        bars.grid(axis="x", alpha=0.3)
+    axes[-1].set_xlabel("time (s)")
+    if t:
+        axes[-1].set_xlim(t[0], max(t[-1], t[0] + 1e-3))
+    ax.grid(alpha=0.3)
+    counted = f"{report.rep_count} reps" if report.reps or report.rep_count else f"hold {report.hold_s:.1f} s"
+    name = Path(report.video).name if report.video else "session"
+    ax.set_title(
+        f"{report.title or report.exercise} - {name}: {counted}" + (" (partial)" if report.partial else "")
+    )
+    with atomic_open(path, "wb") as f:
+        fig.savefig(f, format="png")
+    return Path(path)

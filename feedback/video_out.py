@@ -1,0 +1,136 @@
+"""H.264 MP4 output through PyAV's bundled libx264 (OpenCV's pip wheels cannot encode H.264).
+
+Browser-playable: yuv420p, even dimensions, `+faststart` (index at the front). Frames keep
+their real timestamps (1/90000 time base), so variable-frame-rate input stays in sync.
+The file appears under its final name only when `close()` succeeds; on failure or with no
+frames nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from feedback.atomic import commit, discard, temp_path_beside
+from vision.errors import OutputError
+
+TIME_BASE = Fraction(1, 90_000)
+_TICKS_PER_MS = 90
+_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+
+
+class VideoWriter:
+    """Encode BGR frames with their timestamps into an H.264 file, atomically.
+
+    `fps` is only a rate-control hint for the encoder; presentation times come from `t_ms`.
+    The container is opened on the first frame, whose (even-cropped) size fixes the video size.
+    """
+
+    def __init__(self, path: Path, fps: float = 30.0, crf: int = 23, preset: str = "veryfast") -> None:
+        self.path = Path(path)
+        self.fps = fps if fps and fps > 0 else 30.0
+        self.crf = crf
+        self.preset = preset
+        self.frames_written = 0
+        self._temp: Path | None = None
+        self._container = None
+        self._stream = None
+        self._size: tuple[int, int] | None = None  # (w, h) as encoded
+        self._t0_ms: float | None = None
+        self._last_pts = -1
+        self._closed = False
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _open(self, width: int, height: int) -> None:
+        self._size = (width - width % 2, height - height % 2)
+        if min(self._size) < 2:
+            raise OutputError(f"Cannot encode a {width}x{height} video.")
+        self._temp = temp_path_beside(self.path)
+        fmt = _CONTAINERS.get(self.path.suffix.lower(), "mp4")
+        options = {"movflags": "+faststart"} if fmt in ("mp4", "mov") else {}
+        try:
+            self._container = av.open(str(self._temp), mode="w", format=fmt, options=options)
+            stream = self._container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
+        except (OSError, av.FFmpegError) as err:
+            self.abort()
+            raise OutputError(f"Cannot write the video {self.path}: {err}.") from err
+        stream.width, stream.height = self._size
+        stream.pix_fmt = "yuv420p"
+        stream.time_base = TIME_BASE
+        stream.codec_context.time_base = TIME_BASE
+        stream.options = {"preset": self.preset, "crf": str(self.crf)}
+        self._stream = stream
+
+    def write(self, image_bgr: np.ndarray, t_ms: float) -> None:
+        """Append one frame shown from `t_ms` (ms in the source's clock) until the next one."""
+        if self._closed:
+            raise RuntimeError("VideoWriter is closed")
+        h, w = image_bgr.shape[:2]
+        if self._container is None:
+            self._open(w, h)
+            self._t0_ms = t_ms
+        ew, eh = self._size
+        if (w, h) != (ew, eh):
+            # Odd sizes lose their last row/column; a mid-stream size change is rescaled.
+            if w - w % 2 == ew and h - h % 2 == eh:
+                image_bgr = np.ascontiguousarray(image_bgr[:eh, :ew])
+            else:
+                image_bgr = cv2.resize(image_bgr, (ew, eh), interpolation=cv2.INTER_AREA)
+        # Timestamps must strictly increase for the muxer; ties and jitter below 1 tick are nudged.
+        pts = max(round((t_ms - self._t0_ms) * _TICKS_PER_MS), self._last_pts + 1)
+        self._last_pts = pts
+        frame = av.VideoFrame.from_ndarray(image_bgr, format="bgr24")
+        frame.pts = pts
+        frame.time_base = TIME_BASE
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        except (OSError, av.FFmpegError) as err:
+            self.abort()
+            raise OutputError(f"Writing the video {self.path} failed: {err}.") from err
+        self.frames_written += 1
+
+    def close(self) -> Path | None:
+        """Flush, finalise and rename into place. Returns the path, or None if no frame came."""
+        if self._closed:
+            return self.path if self.frames_written else None
+        if self._container is None:
+            self._closed = True
+            return None
+        try:
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+            self._container.close()
+        except (OSError, av.FFmpegError) as err:
+            self.abort()
+            raise OutputError(f"Finishing the video {self.path} failed: {err}.") from err
+        except BaseException:
+            self.abort()
+            raise
+        self._container = None
+        self._closed = True
+        commit(self._temp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Stop and delete the partial file (the final name is never touched)."""
+        self._closed = True
+        if self._container is not None:
+            with contextlib.suppress(Exception):  # already failing; the temp file goes regardless
+                self._container.close()
+            self._container = None
+        if self._temp is not None:
+            discard(self._temp)

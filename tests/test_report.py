@@ -1,0 +1,142 @@
+"""Report writers: JSON fields, one CSV row per rep, a PNG plot; all written atomically."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import pytest
+
+from exercises.base import Assessment, Event, EventKind, Fault, Severity, ViewVerdict
+from feedback.atomic import atomic_open, check_writable
+from feedback.report import write_csv, write_json, write_plot
+from feedback.session import SessionRecorder
+from tests.feedback_fakes import stick_pose
+from vision.errors import OutputError
+
+OK = ViewVerdict(True, "left", None, 1)
+
+
+def session_report(partial=False):
+    rec = SessionRecorder("hip-hinge", "samples/hinge.mp4", ("hip_angle_deg",), title="Hip hinge")
+    reps = 0
+    for i in range(90):
+        t = i * 100.0
+        events = []
+        if i in (30, 60):
+            reps += 1
+            events.append(
+                Event(
+                    EventKind.REP_COMPLETED,
+                    t,
+                    reps,
+                    t - 2000,
+                    ("rounded_back",) * (reps == 1),
+                    {"depth": 80.0 + reps},
+                )
+            )
+        faults = (
+            (Fault("rounded_back", Severity.MAJOR, "Keep your back flat", 1500.0),) if 15 <= i < 22 else ()
+        )
+        pose = None if 80 <= i < 84 else stick_pose(0.0, t, i)
+        rec.record(
+            Assessment(
+                "hip-hinge",
+                t,
+                i,
+                OK,
+                "hinged",
+                {"hip_angle_deg": 180.0 - i % 30 * 2},
+                faults,
+                tuple(events),
+                rep_count=reps,
+                pose=pose,
+            )
+        )
+    return rec.report(partial=partial)
+
+
+def test_json_has_the_agreed_fields(tmp_path):
+    path = write_json(session_report(), tmp_path / "r.json")
+    d = json.loads(path.read_text())
+    for key in (
+        "exercise",
+        "video",
+        "duration_s",
+        "frames",
+        "frames_with_pose",
+        "rep_count",
+        "hold_s",
+        "reps",
+        "faults",
+        "view",
+    ):
+        assert key in d
+    assert d["exercise"] == "hip-hinge" and d["frames"] == 90 and d["frames_with_pose"] == 86
+    assert d["rep_count"] == 2 and len(d["reps"]) == 2
+    assert d["reps"][0]["faults"] == ["rounded_back"] and d["reps"][0]["metrics"] == {"depth": 81.0}
+    assert d["faults"] == [
+        {
+            "code": "rounded_back",
+            "start_s": 1.5,
+            "end_s": 2.2,
+            "message": "Keep your back flat",
+            "severity": "major",
+        }
+    ]
+    assert d["view"]["side"] == "left" and d["view"]["ok"] is True
+    assert d["no_person"] == [{"start_s": 8.0, "end_s": 8.4}]
+    assert d["partial"] is False
+    assert len(d["series"]["t_s"]) == 90 and len(d["series"]["hip_angle_deg"]) == 90
+
+
+def test_csv_one_row_per_rep(tmp_path):
+    path = write_csv(session_report(), tmp_path / "r.csv")
+    rows = list(csv.DictReader(path.open()))
+    assert [r["index"] for r in rows] == ["1", "2"]
+    assert rows[0]["faults"] == "rounded_back" and rows[1]["faults"] == ""
+    assert float(rows[0]["start_s"]) == 1.0 and float(rows[0]["end_s"]) == 3.0
+    assert float(rows[1]["depth"]) == 82.0
+
+
+def test_csv_without_reps_has_header_only(tmp_path):
+    rep = SessionRecorder("plank").report()
+    path = write_csv(rep, tmp_path / "r.csv")
+    assert path.read_text().strip() == "index,start_s,end_s,duration_s,faults"
+
+
+def test_plot_is_a_png(tmp_path):
+    path = write_plot(session_report(partial=True), tmp_path / "r.png")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    # Also with nothing measured at all.
+    assert write_plot(SessionRecorder("plank").report(), tmp_path / "empty.png").stat().st_size > 1000
+
+
+def test_atomic_write_leaves_previous_file_on_failure(tmp_path):
+    target = tmp_path / "r.json"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_open(target) as f:
+        f.write("half")
+        raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["r.json"]  # no temp file left behind
+
+
+def test_written_files_have_normal_permissions(tmp_path):
+    path = write_json(session_report(), tmp_path / "r.json")
+    assert path.stat().st_mode & 0o644 == 0o644
+
+
+def test_check_writable_rejects_input_folder_and_file_parent(tmp_path):
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"x")
+    with pytest.raises(OutputError, match="overwrite the input"):
+        check_writable(tmp_path / "." / "clip.mp4", inputs=(video,))
+    with pytest.raises(OutputError, match="folder"):
+        check_writable(tmp_path, inputs=(video,))
+    with pytest.raises(OutputError, match="Cannot create the output folder"):
+        check_writable(video / "out.json")
+    made = check_writable(tmp_path / "new" / "deeper" / "r.json")
+    assert made.parent.is_dir() and list(made.parent.iterdir()) == []
