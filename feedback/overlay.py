@@ -111,9 +111,11 @@ def put_text(
     cv2.putText(img, text, (x, y), FONT, scale, color, thickness, LINE)
 
 
-def put_degrees(img: np.ndarray, value: float, org: tuple[int, int], style: Style, color: BGR) -> None:
+def put_degrees(
+    img: np.ndarray, value: float, org: tuple[int, int], style: Style, color: BGR, signed: bool = False
+) -> None:
     """'123°' - Hershey fonts have no degree sign, so the ring is drawn."""
-    text = f"{value:.0f}"
+    text = f"{value:+.0f}" if signed else f"{value:.0f}"
     w, h, _ = text_size(text, style.font_medium, style.text_thickness)
     put_text(img, text, org, style.font_medium, color, style.text_thickness)
     r = max(2, round(h * 0.18))
@@ -144,7 +146,23 @@ def fill(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, color: BGR) -> Non
         img[y0:y1, x0:x1] = color
 
 
+_ASCII = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "°": " deg", "…": "..."})
+
+
+def ascii_text(text: str) -> str:
+    """Hershey fonts draw ASCII only: map common typography, drop anything else."""
+    return text.translate(_ASCII).encode("ascii", "ignore").decode()
+
+
 def wrap_to_width(text: str, scale: float, thickness: int, max_width: int) -> list[str]:
+    """Lines that fit `max_width`; a dash (" — ") in a cue starts a new line, reading as two phrases."""
+    lines: list[str] = []
+    for part in ascii_text(text.replace(" — ", "\n").replace(" - ", "\n")).split("\n"):
+        lines += _wrap_words(part, scale, thickness, max_width)
+    return lines or [""]
+
+
+def _wrap_words(text: str, scale: float, thickness: int, max_width: int) -> list[str]:
     words, lines, line = text.split(), [], ""
     for word in words:
         trial = f"{line} {word}".strip()
@@ -155,7 +173,7 @@ def wrap_to_width(text: str, scale: float, thickness: int, max_width: int) -> li
             line = trial
     if line:
         lines.append(line)
-    return lines or [""]
+    return lines
 
 
 def pose_points(pose: Pose, frame_shape: tuple[int, ...]) -> np.ndarray:
@@ -217,13 +235,19 @@ class SkeletonAnnotator:
 
 @dataclass(frozen=True, slots=True)
 class AngleSpec:
-    """Show `measurement` at `vertex`; with both arms given, also an arc between the two bones."""
+    """Show `measurement` at `vertex`; with both arms given, also an arc between the two bones.
+
+    `flexion`: the measurement is a bend from straight (0 = straight) and is shown as the joint
+    angle (180 - bend) so the number matches the arc. `signed`: show the sign (+ sag / - pike).
+    """
 
     measurement: str
     vertex: Joint
     arm_a: Joint | None = None
     arm_c: Joint | None = None
     faults: frozenset[str] = frozenset()  # codes that turn this label red
+    flexion: bool = False
+    signed: bool = False
 
 
 class AngleAnnotator:
@@ -259,7 +283,8 @@ class AngleAnnotator:
             w, h, _ = text_size("000", style.font_medium, style.text_thickness)
             centre = v + away * (radius + 0.7 * w)
             org = (int(centre[0] - w / 2), int(centre[1] + h / 2))
-            put_degrees(frame, float(value), org, style, colour)
+            shown = 180.0 - float(value) if spec.flexion else float(value)
+            put_degrees(frame, shown, org, style, colour, signed=spec.signed)
         return frame
 
     @staticmethod
@@ -475,16 +500,26 @@ class ExerciseDisplay:
     range: RangeSpec | None = None
 
 
-_HINGE_FAULTS = frozenset({"rounded_back", "shallow_hinge"})
 EXERCISE_DISPLAYS: Mapping[str, ExerciseDisplay] = {
     "hip-hinge": ExerciseDisplay(
         "Hip hinge",
         "reps",
         10,
         (
-            AngleSpec("hip_angle_deg", Joint.HIP, Joint.SHOULDER, Joint.KNEE, _HINGE_FAULTS),
             AngleSpec(
-                "knee_angle_deg", Joint.KNEE, Joint.HIP, Joint.ANKLE, frozenset({"squatting", "locked_knees"})
+                "hip_angle_deg",
+                Joint.HIP,
+                Joint.SHOULDER,
+                Joint.KNEE,
+                frozenset({"rounded_back", "shallow_hinge"}),
+            ),
+            AngleSpec(
+                "knee_flexion_deg",
+                Joint.KNEE,
+                Joint.HIP,
+                Joint.ANKLE,
+                frozenset({"squatting", "locked_knees"}),
+                flexion=True,
             ),
         ),
     ),
@@ -493,9 +528,8 @@ EXERCISE_DISPLAYS: Mapping[str, ExerciseDisplay] = {
         "hold",
         30.0,
         (
-            AngleSpec(
-                "hip_angle_deg", Joint.HIP, Joint.SHOULDER, Joint.KNEE, frozenset({"hip_sag", "hip_pike"})
-            ),
+            AngleSpec("body_line_deg", Joint.HIP, faults=frozenset({"hip_sag", "hip_pike"}), signed=True),
+            AngleSpec("head_line_deg", Joint.EAR, faults=frozenset({"head_drop"}), signed=True),
         ),
     ),
     "cat-cow": ExerciseDisplay("Cat-cow", "reps", 10, (), RangeSpec("back_bow", -0.12, 0.12)),
@@ -537,7 +571,7 @@ class Overlay:
         else:
             counter = f"Reps {a.rep_count}" + (f" / {d.target:.0f}" if d.target else "")
             progress = a.rep_count / d.target if d.target else None
-        return StatusInfo(d.title, counter, a.phase.replace("_", " "), progress)
+        return StatusInfo(ascii_text(d.title), counter, a.phase.replace("_", " "), progress)
 
     def draw(self, frame: np.ndarray, assessment: Assessment) -> np.ndarray:
         state: CueState = self.cues.update(assessment)

@@ -21,8 +21,10 @@ from feedback.overlay import (
     StatusPanel,
     Style,
     ViewMessage,
+    ascii_text,
     display_for,
     pose_points,
+    wrap_to_width,
 )
 from tests.feedback_fakes import stick_pose
 from vision.landmarks import Joint
@@ -230,3 +232,21 @@ def test_cat_cow_overlay_has_range_meter():
             img, Assessment("cat-cow", i * 33.0, i, OK, "cow", {"back_bow": bow}, pose=stick_pose(85.0))
         )
     assert np.all(img == PALETTE.range_fill, axis=2).any()
+
+
+def test_cue_text_is_ascii_and_splits_at_dash():
+    lines = wrap_to_width("Keep your back flat — push your hips back", 0.8, 2, 10_000)
+    assert lines == ["Keep your back flat", "push your hips back"]
+    assert ascii_text("“Don’t” 5°") == '"Don\'t" 5 deg'
+
+
+def test_knee_flexion_shown_as_joint_angle():
+    spec = AngleSpec("knee_flexion_deg", Joint.KNEE, Joint.HIP, Joint.ANKLE, flexion=True)
+    pose = stick_pose(30.0)
+    drawn = blank()
+    AngleAnnotator([spec]).annotate(drawn, assessment(pose, measurements={"knee_flexion_deg": 10.0}))
+    expected = blank()
+    AngleAnnotator([AngleSpec("knee_angle", Joint.KNEE, Joint.HIP, Joint.ANKLE)]).annotate(
+        expected, assessment(pose, measurements={"knee_angle": 170.0})
+    )
+    assert np.array_equal(drawn, expected)

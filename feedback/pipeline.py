@@ -1,0 +1,154 @@
+"""The one frame loop, shared by offline analysis and live mode.
+
+source -> estimator -> (smoother) -> checker -> sinks. The loop knows nothing about drawing,
+files or windows: everything that consumes results is a sink with `consume(frame, assessment)`
+and `close()`. Sinks run in list order on the same frame, so a sink that draws on
+`frame.image` in place (the overlay) must come before the sinks that show or encode it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from exercises.base import Assessment, Checker
+from vision.pose import Pose
+
+
+@runtime_checkable
+class FrameLike(Protocol):
+    image: Any  # (H, W, 3) uint8 BGR
+    t_ms: float
+    index: int
+
+
+@runtime_checkable
+class Sink(Protocol):
+    def consume(self, frame: FrameLike, assessment: Assessment) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class StopPipeline(Exception):
+    """Raised by a sink or `on_frame` to end the loop early and cleanly (user pressed `q`)."""
+
+
+class PoseSource(Protocol):
+    def estimate(self, image_bgr: Any, t_ms: float, frame_index: int) -> Pose | None: ...
+
+
+@dataclass
+class StageTimes:
+    """Wall time spent per stage, seconds (for benchmarks and the report's processing figures)."""
+
+    estimate_s: float = 0.0
+    smooth_s: float = 0.0
+    check_s: float = 0.0
+    sinks_s: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class PipelineResult:
+    frames: int = 0
+    frames_with_pose: int = 0
+    first_t_ms: float | None = None
+    last_t_ms: float | None = None
+    interrupted: bool = False  # Ctrl+C: outputs were closed normally and hold a partial session
+    stopped: bool = False  # a sink asked to stop (StopPipeline)
+    wall_s: float = 0.0
+    times: StageTimes = field(default_factory=StageTimes)
+    last: Assessment | None = None
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall_s if self.wall_s > 0 else 0.0
+
+
+def run_pipeline(
+    source: Iterable[FrameLike],
+    estimator: PoseSource,
+    checker: Checker,
+    sinks: Sequence[Sink],
+    smoother: Callable[[Pose], Pose] | None = None,
+    on_frame: Callable[[FrameLike, Assessment], None] | None = None,
+    smoother_reset_after_ms: float = 500.0,
+) -> PipelineResult:
+    """Run every frame of `source` through the chain; always closes the sinks.
+
+    Ctrl+C (KeyboardInterrupt) and StopPipeline end the loop and close the sinks normally so
+    their outputs stay valid; any other exception aborts sinks that can abort (deleting
+    half-written files) and propagates.
+    """
+    result = PipelineResult()
+    times = result.times
+    names = [type(s).__name__ for s in sinks]
+    for name in names:
+        times.sinks_s.setdefault(name, 0.0)
+    last_pose_ms: float | None = None
+    clock = time.perf_counter
+    started = clock()
+    try:
+        for frame in source:
+            t0 = clock()
+            pose = estimator.estimate(frame.image, frame.t_ms, frame.index)
+            t1 = clock()
+            if pose is not None and smoother is not None:
+                # After a long gap the filter's memory is of another moment: start afresh.
+                if last_pose_ms is not None and frame.t_ms - last_pose_ms > smoother_reset_after_ms:
+                    getattr(smoother, "reset", lambda: None)()
+                pose = smoother(pose)
+            t2 = clock()
+            assessment = checker.update(pose, frame.t_ms, frame.index)
+            t3 = clock()
+            times.estimate_s += t1 - t0
+            times.smooth_s += t2 - t1
+            times.check_s += t3 - t2
+            if pose is not None:
+                last_pose_ms = frame.t_ms
+                result.frames_with_pose += 1
+            result.frames += 1
+            if result.first_t_ms is None:
+                result.first_t_ms = frame.t_ms
+            result.last_t_ms = frame.t_ms
+            result.last = assessment
+            for name, sink in zip(names, sinks, strict=True):
+                s0 = clock()
+                sink.consume(frame, assessment)
+                times.sinks_s[name] += clock() - s0
+            if on_frame is not None:
+                on_frame(frame, assessment)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    except StopPipeline:
+        result.stopped = True
+    except BaseException:
+        _abort_all(sinks)
+        raise
+    finally:
+        result.wall_s = clock() - started
+    _close_all(sinks)
+    return result
+
+
+def _close_all(sinks: Sequence[Sink]) -> None:
+    """Close every sink even if one fails; then raise the first failure."""
+    first: BaseException | None = None
+    for i, sink in enumerate(sinks):
+        try:
+            sink.close()
+        except BaseException as err:
+            first = first or err
+            _abort_all(sinks[i + 1 :])
+            break
+    if first is not None:
+        raise first
+
+
+def _abort_all(sinks: Sequence[Sink]) -> None:
+    for sink in sinks:
+        abort = getattr(sink, "abort", None)
+        with contextlib.suppress(Exception):  # already failing; keep tearing down the rest
+            abort() if abort is not None else sink.close()

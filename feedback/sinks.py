@@ -1,0 +1,58 @@
+"""Small pipeline sinks that adapt drawing, encoding and progress display to the frame loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from exercises.base import Assessment
+from feedback.overlay import Overlay
+from feedback.pipeline import FrameLike
+from feedback.video_out import VideoWriter
+
+
+class OverlaySink:
+    """Draws the overlay on `frame.image` in place; sinks after it see the annotated frame."""
+
+    def __init__(self, overlay: Overlay) -> None:
+        self.overlay = overlay
+
+    def consume(self, frame: FrameLike, assessment: Assessment) -> None:
+        self.overlay.draw(frame.image, assessment)
+
+    def close(self) -> None:
+        pass
+
+
+class VideoSink:
+    """Encodes each frame (as it is by now, i.e. annotated if an OverlaySink ran first)."""
+
+    def __init__(self, writer: VideoWriter) -> None:
+        self.writer = writer
+
+    def consume(self, frame: FrameLike, assessment: Assessment) -> None:
+        self.writer.write(frame.image, frame.t_ms)
+
+    def close(self) -> None:
+        self.writer.close()
+
+    def abort(self) -> None:
+        self.writer.abort()
+
+
+class ProgressSink:
+    """Calls `advance(frames_done, t_ms)` per frame and `finish()` once; e.g. a Rich progress bar."""
+
+    def __init__(
+        self, advance: Callable[[int, float], None], finish: Callable[[], None] | None = None
+    ) -> None:
+        self._advance = advance
+        self._finish = finish
+        self.frames = 0
+
+    def consume(self, frame: FrameLike, assessment: Assessment) -> None:
+        self.frames += 1
+        self._advance(self.frames, frame.t_ms)
+
+    def close(self) -> None:
+        if self._finish is not None:
+            self._finish()
