@@ -93,3 +93,14 @@ def segment_length(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def midpoint(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (np.asarray(a, float) + np.asarray(b, float)) / 2.0
+
+
+def scale_to_mask(xy: np.ndarray, image_size: tuple[int, int], mask_shape: tuple[int, ...]) -> np.ndarray:
+    """Frame pixel coordinates -> pixel coordinates of a mask of shape (H, W).
+
+    The estimator may run (and segment) on a downscaled copy of the frame, so the mask
+    can be smaller than `image_size` (width, height) while landmarks stay in frame pixels.
+    """
+    sx = mask_shape[1] / image_size[0]
+    sy = mask_shape[0] / image_size[1]
+    return np.asarray(xy, float)[..., :2] * (sx, sy)
