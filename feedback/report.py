@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -57,7 +58,8 @@ def signal_label(name: str) -> str:
     return name.replace("_", " ")
 
 
-_FAULT_COLOURS = ("#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
+# Same meaning as on the overlay: major red, moderate orange, minor blue.
+SEVERITY_COLOURS = {"major": "#d62728", "moderate": "#ff7f0e", "minor": "#3a78c2"}
 
 
 def write_plot(report: Report, path: Path, max_signals: int = 2) -> Path:
@@ -72,14 +74,16 @@ def write_plot(report: Report, path: Path, max_signals: int = 2) -> Path:
     t = report.t_s
     for i, name in enumerate(signals):
         target = ax if i == 0 else ax.twinx()
-        colour = ("#1f77b4", "#2ca02c")[i % 2]
+        colour = ("#303030", "#8c564b")[i % 2]
         target.plot(t, report.series[name], color=colour, linewidth=1.6, label=signal_label(name))
         target.set_ylabel(signal_label(name), color=colour)
         target.tick_params(axis="y", colors=colour)
     if not signals:
         ax.text(0.5, 0.5, "no signal measured", ha="center", va="center", transform=ax.transAxes)
     for rep in report.reps:
-        ax.axvspan(rep.start_s, rep.end_s, color="#2ca02c", alpha=0.12, linewidth=0)
+        ax.axvspan(
+            rep.start_s, rep.end_s, facecolor="#2ca02c", alpha=0.12, edgecolor="#2ca02c", linewidth=0.8
+        )
         ax.annotate(
             str(rep.index),
             ((rep.start_s + rep.end_s) / 2, 1.0),
@@ -98,13 +102,25 @@ def write_plot(report: Report, path: Path, max_signals: int = 2) -> Path:
             a.axvspan(
                 gap.start_s, gap.end_s, facecolor="#dddddd", edgecolor="#aaaaaa", hatch="//", linewidth=0
             )
+    if signals and report.faults:
+        # Mark faults on the main signal itself: the stretch of curve during a fault in its colour.
+        times_arr = np.asarray(t)
+        values = np.asarray(report.series[signals[0]], dtype=float)
+        for f in report.faults:
+            inside = (times_arr >= f.start_s) & (times_arr <= f.end_s)
+            ax.plot(
+                times_arr[inside],
+                values[inside],
+                color=SEVERITY_COLOURS.get(f.severity, "#d62728"),
+                linewidth=3.2,
+                solid_capstyle="butt",
+            )
     if codes:
         bars = axes[1]
         for row, code in enumerate(codes):
             spans = [(f.start_s, f.duration_s) for f in report.faults if f.code == code]
-            bars.broken_barh(spans, (row - 0.35, 0.7), color=_FAULT_COLOURS[row % len(_FAULT_COLOURS)])
-            for start, width in spans:
-                ax.axvspan(start, start + width, color=_FAULT_COLOURS[row % len(_FAULT_COLOURS)], alpha=0.10)
+            severity = next(f.severity for f in report.faults if f.code == code)
+            bars.broken_barh(spans, (row - 0.35, 0.7), color=SEVERITY_COLOURS.get(severity, "#d62728"))
         bars.set_yticks(range(len(codes)), [c.replace("_", " ") for c in codes])
         bars.set_ylim(-0.6, len(codes) - 0.4)
         bars.invert_yaxis()

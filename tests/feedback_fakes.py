@@ -247,3 +247,43 @@ class FakeHingeChecker(Checker):
             in_position=True,
             pose=pose,
         )
+
+
+# -- stand-ins for the analysis backends ---------------------------------------------------------
+FAKE_VIDEO_MAGIC = b"FAKEVIDEO"
+
+
+def write_fake_video(path, frames: int) -> None:
+    """A file the fake `open_video` accepts: the magic word and a frame count."""
+    path.write_bytes(FAKE_VIDEO_MAGIC + f" {frames}".encode())
+
+
+def fake_backends(
+    trunk: Callable[[float], float | None], flags: Callable[[float], dict] = lambda t: {}, **source_kw
+):
+    """Backends for `analyze_video` that never touch MediaPipe: fake files, scripted poses."""
+    import contextlib
+
+    from feedback.analysis import Backends
+    from vision.errors import ConfigError, VideoError
+
+    def open_video(path, max_size=None):
+        data = path.read_bytes()
+        if not data.startswith(FAKE_VIDEO_MAGIC):
+            raise VideoError(f"{path.name} is not a video file FFmpeg can read (invalid data).")
+        source = FakeSource(times(int(data.split()[1])), **source_kw)
+        source.info.path = path
+        return source
+
+    def create_checker(name, thresholds=None):
+        if name != "hip-hinge":
+            raise ConfigError(f"Unknown exercise '{name}'; choose one of: hip-hinge")
+        return FakeHingeChecker()
+
+    return Backends(
+        open_video=open_video,
+        create_checker=create_checker,
+        resolve_model=lambda explicit=None: explicit or "fake.task",
+        make_estimator=lambda model_path, **kw: contextlib.nullcontext(TrackEstimator(trunk, flags)),
+        make_smoother=lambda: lambda pose: pose,
+    )

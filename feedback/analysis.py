@@ -1,0 +1,206 @@
+"""Offline analysis of one recorded video: the wiring behind `backform analyze`.
+
+Reusable by other commands (evaluate, bench): it validates everything cheap first (exercise,
+input, output paths, model) so a mistake costs seconds rather than a full run, then runs the
+shared pipeline and writes the outputs atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exercises.base import Assessment, Checker
+from feedback.atomic import check_writable, discard
+from feedback.cues import CuePolicy, CuePolicyConfig
+from feedback.overlay import Overlay, display_for
+from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
+from feedback.report import write_csv, write_json, write_plot
+from feedback.session import Report, SessionRecorder
+from feedback.sinks import OverlaySink, VideoSink
+from feedback.video_out import VideoWriter
+from vision.errors import NoPersonError, OutputError, VideoError
+
+
+@dataclass(frozen=True)
+class AnalysisOutputs:
+    """Where results go; None skips that output."""
+
+    report: Path | None
+    video: Path | None = None
+    csv: Path | None = None
+    plot: Path | None = None
+
+    @staticmethod
+    def defaults(video: Path, folder: Path | None = None) -> AnalysisOutputs:
+        """`<stem>_annotated.mp4` and `<stem>_report.{json,csv,png}` in `folder` (default: cwd)."""
+        folder = Path.cwd() if folder is None else folder
+        report = folder / f"{video.stem}_report.json"
+        return AnalysisOutputs(report, folder / f"{video.stem}_annotated.mp4", *beside_report(report))
+
+    def paths(self) -> dict[str, Path]:
+        return {
+            k: v
+            for k, v in (
+                ("video", self.video),
+                ("report", self.report),
+                ("csv", self.csv),
+                ("plot", self.plot),
+            )
+            if v is not None
+        }
+
+
+def beside_report(report: Path) -> tuple[Path, Path]:
+    """Default CSV and plot names next to the report: hinge.json -> hinge.csv, hinge.png."""
+    return report.with_suffix(".csv"), report.with_suffix(".png")
+
+
+@dataclass
+class AnalysisResult:
+    report: Report
+    pipeline: PipelineResult
+    info: Any  # vision.sources.VideoInfo
+    written: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def partial(self) -> bool:
+        return self.report.partial
+
+
+ProgressFactory = Callable[[Any], Sink]  # VideoInfo -> a progress sink
+
+
+@dataclass(frozen=True)
+class Backends:
+    """The parts analysis plugs together; tests and benchmarks substitute their own.
+
+    open_video(path, max_size) -> FrameSource; create_checker(name, thresholds) -> Checker;
+    resolve_model(explicit) -> Path; make_estimator(model_path, **options) -> context manager
+    whose value has estimate(); make_smoother() -> callable Pose -> Pose.
+    Imported lazily so `backform --help` never loads MediaPipe.
+    """
+
+    open_video: Callable[..., Any]
+    create_checker: Callable[[str, Path | None], Checker]
+    resolve_model: Callable[[Path | None], Path]
+    make_estimator: Callable[..., Any]
+    make_smoother: Callable[[], Any]
+
+
+def default_backends() -> Backends:
+    from exercises.registry import create_checker
+    from vision.estimator import PoseEstimator, PoseEstimatorOptions
+    from vision.model import resolve_model
+    from vision.smoothing import PoseSmoother
+    from vision.sources import open_video
+
+    def make_estimator(model_path: Path, **options: Any) -> PoseEstimator:
+        return PoseEstimator(PoseEstimatorOptions(model_path=model_path, **options))
+
+    return Backends(open_video, create_checker, resolve_model, make_estimator, PoseSmoother)
+
+
+def check_outputs(video: Path, outputs: AnalysisOutputs) -> None:
+    """All outputs writable, none of them the input, no two the same file."""
+    seen: dict[Path, str] = {}
+    for kind, path in outputs.paths().items():
+        check_writable(path, inputs=(video,))
+        key = Path(os.path.abspath(path.expanduser()))
+        if key in seen:
+            raise OutputError(
+                f"The {kind} and the {seen[key]} would both be written to {path}; give distinct names."
+            )
+        seen[key] = kind
+
+
+def analyze_video(
+    video: Path,
+    exercise: str,
+    outputs: AnalysisOutputs,
+    model: Path | None = None,
+    thresholds: Path | None = None,
+    max_size: int | None = None,
+    smoothing: bool = False,
+    progress: ProgressFactory | None = None,
+    on_frame: Callable[[FrameLike, Assessment], None] | None = None,
+    estimator_options: dict | None = None,
+    backends: Backends | None = None,
+) -> AnalysisResult:
+    """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
+
+    Raises a BackformError subclass (one-line message) for bad input. Ctrl+C during the run
+    yields a valid report marked partial (and a playable video of the frames so far).
+    """
+    b = backends or default_backends()
+    video = Path(video).expanduser()
+    checker = b.create_checker(exercise, thresholds)
+    if not video.exists():
+        raise VideoError(f"Video file not found: {video}")
+    check_outputs(video, outputs)
+    model_path = b.resolve_model(model)
+
+    with b.open_video(video, max_size=max_size) as source:
+        info = source.info
+        display = display_for(checker.name, getattr(checker, "title", None))
+        recorder = SessionRecorder(
+            checker.name,
+            str(video),
+            tuple(getattr(checker, "main_signals", ())),
+            title=getattr(checker, "title", None),
+        )
+        sinks: list[Sink] = [recorder]
+        writer = None
+        if outputs.video is not None:
+            writer = VideoWriter(outputs.video, fps=info.fps)
+            target = display.target if display.counts == "reps" else None
+            policy = CuePolicy(CuePolicyConfig(target_reps=int(target) if target else None))
+            sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer)]
+        if progress is not None:
+            sinks.append(progress(info))
+        smoother = b.make_smoother() if smoothing else None
+        with b.make_estimator(model_path, **(estimator_options or {})) as estimator:
+            result = run_pipeline(source, estimator, checker, sinks, smoother=smoother, on_frame=on_frame)
+        source_notes = {"truncated": bool(getattr(source, "truncated", False))}
+
+    if result.frames == 0 or result.frames_with_pose == 0:
+        if writer is not None and writer.frames_written and outputs.video is not None:
+            discard(outputs.video)  # a video of nothing judged is not a result
+        if result.frames == 0:
+            raise VideoError(f"{video.name} contains no video frames.")
+        if not result.interrupted:
+            raise NoPersonError(
+                f"No person was found in {video.name}; film the whole body side-on in good light."
+            )
+
+    report = recorder.report(duration_s=info.duration_s, partial=result.interrupted)
+    report.extra.update(
+        {
+            "source": {
+                "width": info.width,
+                "height": info.height,
+                "fps": round(info.fps, 3),
+                "rotation": info.rotation,
+                **source_notes,
+            },
+            "processing": {
+                "frames_per_s": round(result.fps, 2),
+                "wall_s": round(result.wall_s, 2),
+                "max_size": max_size,
+                "smoothing": smoothing,
+            },
+        }
+    )
+    written: dict[str, Path] = {}
+    if writer is not None and writer.frames_written:
+        written["video"] = outputs.video
+    if outputs.report is not None:
+        written["report"] = write_json(report, outputs.report)
+    if outputs.csv is not None:
+        written["csv"] = write_csv(report, outputs.csv)
+    if outputs.plot is not None:
+        written["plot"] = write_plot(report, outputs.plot)
+    return AnalysisResult(report, result, info, written)

@@ -1,0 +1,162 @@
+"""`backform` command line: a thin shell over the library.
+
+Every command runs inside `user_errors()`, which turns a BackformError into one red line
+`backform: <message>` on stderr and the error's exit code - never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from vision.errors import BackformError
+
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="backform",
+    help="Webcam coach for physiotherapy back exercises: hip hinge, plank, cat-cow.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Webcam coach for physiotherapy back exercises: hip hinge, plank, cat-cow."""
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err_console.print(f"[red]backform: {escape(message)}[/red]", soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """One line on stderr and a non-zero exit for anything the user can fix."""
+    try:
+        yield
+    except BackformError as err:
+        raise fail(str(err).splitlines()[0] if str(err) else type(err).__name__, err.exit_code) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", EXIT_INTERRUPTED) from None
+
+
+@app.command()
+def analyze(
+    video: Annotated[Path, typer.Argument(help="Recorded video of the exercise (MP4, MOV, ...).")],
+    exercise: Annotated[str, typer.Option("--exercise", "-e", help="hip-hinge, plank or cat-cow.")],
+    out_video: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Annotated H.264 video [default: <video>_annotated.mp4 here]."),
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", "-r", help="JSON report [default: <video>_report.json here].")
+    ] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Per-rep CSV [default: next to the report].")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="PNG plot [default: next to the report].")
+    ] = None,
+    no_video: Annotated[bool, typer.Option("--no-video", help="Write the report only.")] = False,
+    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    thresholds: Annotated[
+        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.")
+    ] = None,
+    max_size: Annotated[
+        int | None,
+        typer.Option("--max-size", min=64, help="Downscale frames whose longest side exceeds this (pixels)."),
+    ] = None,
+    smooth: Annotated[
+        bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
+    ] = False,
+) -> None:
+    """Analyse a recorded video: annotated video, JSON/CSV report and a plot."""
+    from feedback.analysis import AnalysisOutputs, analyze_video, beside_report
+    from feedback.progress import rich_progress
+
+    with user_errors():
+        defaults = AnalysisOutputs.defaults(video)
+        report_path = report or defaults.report
+        default_csv, default_plot = beside_report(report_path)
+        outputs = AnalysisOutputs(
+            report=report_path,
+            video=None if no_video else (out_video or defaults.video),
+            csv=csv or default_csv,
+            plot=plot or default_plot,
+        )
+        result = analyze_video(
+            video,
+            exercise,
+            outputs,
+            model=model,
+            thresholds=thresholds,
+            max_size=max_size,
+            smoothing=smooth,
+            progress=rich_progress(err_console),
+        )
+        print_summary(result)
+        if result.partial:
+            raise fail("stopped early; the report covers the frames analysed so far", EXIT_INTERRUPTED)
+
+
+def print_summary(result) -> None:
+    r = result.report
+    table = Table(title=f"{r.title or r.exercise} - {Path(r.video or '').name}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("Frames with a person", f"{r.frames_with_pose} / {r.frames}  ({r.duration_s:.1f} s)")
+    view = r.view
+    table.add_row(
+        "View",
+        f"{view.side or '?'} side, {'ok' if view.ok else 'NOT OK'} ({view.ok_fraction:.0%} of frames judged)",
+    )
+    if r.reps or r.partial_reps or r.exercise != "plank":
+        partial = f" (+{len(r.partial_reps)} partial)" if r.partial_reps else ""
+        table.add_row("Reps", f"{r.rep_count}{partial}")
+    if r.hold_s or r.exercise == "plank":
+        table.add_row("Hold", f"{r.hold_s:.1f} s (best continuous {r.best_hold_s:.1f} s)")
+    if r.no_person:
+        table.add_row(
+            "No person seen", ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f} s" for g in r.no_person[:5])
+        )
+    out.print(table)
+    if r.faults:
+        faults = Table(title="Faults", show_lines=False)
+        for name in ("fault", "advice", "when (s)", "total"):
+            faults.add_column(name)
+        for code, total in sorted(r.fault_time_s.items(), key=lambda kv: -kv[1]):
+            spans = [f for f in r.faults if f.code == code]
+            when = ", ".join(f"{f.start_s:.1f}-{f.end_s:.1f}" for f in spans[:6])
+            more = f" (+{len(spans) - 6})" if len(spans) > 6 else ""
+            faults.add_row(code.replace("_", " "), spans[0].message, when + more, f"{total:.1f} s")
+        out.print(faults)
+    else:
+        out.print("No faults found.")
+    for kind, path in result.written.items():
+        out.print(f"{kind:>6}: {path}")
+    out.print(
+        f"{result.pipeline.frames} frames in {result.pipeline.wall_s:.1f} s ({result.pipeline.fps:.1f} fps)"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point (`backform`, `python -m feedback.cli`)."""
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""`backform analyze`: outputs, defaults and one-line errors.
+
+The first part runs the CLI in-process with fake backends (no MediaPipe) to pin the wiring
+and every error path; the end-to-end part at the bottom runs the real thing in a subprocess.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import av
+import pytest
+
+from feedback.cli import main
+from tests.feedback_fakes import fake_backends, hinge_schedule, write_fake_video
+
+N_FRAMES = 30 + 2 * 60 + 15  # 1 s upright, two 2 s hinges, 0.5 s upright
+
+
+def run(args, capsys):
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """Fake backends for the hinge track; a test may swap the schedule via the returned dict."""
+    setup = {"trunk": hinge_schedule(2), "flags": lambda t: {}, "source_kw": {}}
+    monkeypatch.setattr(
+        "feedback.analysis.default_backends",
+        lambda: fake_backends(setup["trunk"], setup["flags"], **setup["source_kw"]),
+    )
+    return setup
+
+
+@pytest.fixture
+def clip(tmp_path):
+    path = tmp_path / "in" / "clip.mp4"
+    path.parent.mkdir()
+    write_fake_video(path, N_FRAMES)
+    return path
+
+
+def h264_frames(path):
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        return stream.codec_context.name, sum(1 for _ in c.decode(stream))
+
+
+def test_analyze_writes_all_outputs(fake, clip, tmp_path, capsys):
+    fake["flags"] = lambda t: {"rounded_back": 1.6 <= t < 2.0}
+    out = tmp_path / "out"
+    code, stdout, err = run(
+        ["analyze", clip, "--exercise", "hip-hinge", "--out", out / "a.mp4", "--report", out / "r.json"],
+        capsys,
+    )
+    assert code == 0, err
+    report = json.loads((out / "r.json").read_text())
+    assert report["exercise"] == "hip-hinge" and report["video"] == str(clip)
+    assert report["frames"] == N_FRAMES and report["frames_with_pose"] == N_FRAMES
+    assert report["rep_count"] == 2 and [r["index"] for r in report["reps"]] == [1, 2]
+    assert report["reps"][0]["faults"] == ["rounded_back"] and report["reps"][1]["faults"] == []
+    [fault] = report["faults"]
+    assert fault["code"] == "rounded_back" and fault["message"] == "Keep your back flat"
+    assert fault["start_s"] == pytest.approx(1.6, abs=0.034) and fault["end_s"] == pytest.approx(
+        2.0, abs=0.034
+    )
+    assert report["view"] == {"side": "left", "ok": True, "ok_fraction": 1.0, "problems_s": {}}
+    assert report["partial"] is False
+    rows = list(csv.DictReader((out / "r.csv").open()))
+    assert len(rows) == report["rep_count"]
+    assert (out / "r.png").read_bytes()[:4] == b"\x89PNG"
+    assert h264_frames(out / "a.mp4") == ("h264", N_FRAMES)
+    assert "Reps" in stdout and "rounded back" in stdout and err == ""
+
+
+def test_default_output_names_in_working_directory(fake, clip, tmp_path, monkeypatch, capsys):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, _, err = run(["analyze", clip, "-e", "hip-hinge"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in work.iterdir()) == [
+        "clip_annotated.mp4",
+        "clip_report.csv",
+        "clip_report.json",
+        "clip_report.png",
+    ]
+    assert sorted(p.name for p in clip.parent.iterdir()) == ["clip.mp4"]  # nothing beside the input
+
+
+def test_csv_and_plot_default_next_to_report_and_no_video(fake, clip, tmp_path, capsys):
+    code, _, err = run(
+        ["analyze", clip, "-e", "hip-hinge", "--report", tmp_path / "r" / "hinge.json", "--no-video"], capsys
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["hinge.csv", "hinge.json", "hinge.png"]
+    assert not list(tmp_path.glob("**/*.mp4"))[1:]  # only the input clip
+
+
+def test_explicit_csv_and_plot_paths(fake, clip, tmp_path, capsys):
+    args = ["analyze", clip, "-e", "hip-hinge", "--no-video", "--report", tmp_path / "r.json"]
+    code, _, err = run([*args, "--csv", tmp_path / "x" / "reps.csv", "--plot", tmp_path / "y.png"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "x" / "reps.csv").is_file() and (tmp_path / "y.png").is_file()
+    assert not (tmp_path / "r.csv").exists()
+
+
+def one_line_error(code, err, expected_code=None):
+    assert code != 0
+    if expected_code is not None:
+        assert code == expected_code
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("backform: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "case,expected",
+    [
+        ("missing", "not found"),
+        ("not_video", "not a video"),
+        ("unknown_exercise", "Unknown exercise"),
+        ("unwritable", "Cannot create the output folder"),
+        ("overwrite_input", "overwrite the input"),
+        ("same_outputs", "distinct names"),
+    ],
+)
+def test_bad_input_is_one_line_no_traceback(case, expected, fake, clip, tmp_path, capsys):
+    exercise, video, extra = "hip-hinge", clip, []
+    if case == "missing":
+        video = tmp_path / "nope.mp4"
+    elif case == "not_video":
+        video = tmp_path / "notes.mp4"
+        video.write_text("just some text\n")
+    elif case == "unknown_exercise":
+        exercise = "squat"
+    elif case == "unwritable":
+        blocker = tmp_path / "blocker"
+        blocker.write_text("a file, not a folder")
+        extra = ["--report", blocker / "r.json"]
+    elif case == "overwrite_input":
+        extra = ["--out", clip]
+    elif case == "same_outputs":
+        extra = ["--report", tmp_path / "r.json", "--csv", tmp_path / "r.json"]
+    code, _, err = run(
+        ["analyze", video, "--exercise", exercise, "--no-video", *extra]
+        if case == "same_outputs"
+        else ["analyze", video, "--exercise", exercise, *extra],
+        capsys,
+    )
+    line = one_line_error(code, err, 2 if case == "unknown_exercise" else 1)
+    assert expected in line
+    assert clip.read_bytes().startswith(b"FAKEVIDEO")  # the input is never touched
+
+
+def test_no_person_in_whole_clip_is_an_error_and_leaves_no_video(fake, clip, tmp_path, capsys):
+    fake["trunk"] = lambda t: None
+    code, _, err = run(
+        ["analyze", clip, "-e", "hip-hinge", "-o", tmp_path / "a.mp4", "-r", tmp_path / "r.json"], capsys
+    )
+    assert "No person" in one_line_error(code, err)
+    assert not (tmp_path / "a.mp4").exists() and not (tmp_path / "r.json").exists()
+
+
+def test_empty_video_is_an_error(fake, tmp_path, capsys):
+    empty = tmp_path / "empty.mp4"
+    write_fake_video(empty, 0)
+    code, _, err = run(["analyze", empty, "-e", "hip-hinge", "-r", tmp_path / "r.json"], capsys)
+    assert "no video frames" in one_line_error(code, err)
+
+
+def test_ctrl_c_keeps_a_valid_partial_report(fake, clip, tmp_path, capsys):
+    fake["source_kw"] = {"interrupt_at": 100}
+    code, _, err = run(
+        ["analyze", clip, "-e", "hip-hinge", "-o", tmp_path / "a.mp4", "-r", tmp_path / "r.json"], capsys
+    )
+    assert code == 130
+    assert "stopped early" in one_line_error(code, err)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["partial"] is True and report["frames"] == 100 and report["rep_count"] == 1
+    assert h264_frames(tmp_path / "a.mp4") == ("h264", 100)
+
+
+def test_help_lists_analyze(capsys):
+    code, stdout, _ = run(["--help"], capsys)
+    assert code == 0 and "analyze" in stdout
