@@ -1,0 +1,216 @@
+"""PoseEstimator with the real model: blank frames, a sample clip, downscaled inference, two people."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vision.errors import ModelUnavailableError
+from vision.estimator import PersonTracker, PoseEstimator, PoseEstimatorOptions
+from vision.landmarks import Landmark
+from vision.sources import open_video
+
+REPO = Path(__file__).resolve().parent.parent
+# A clip with one person in full view throughout (override to try another clip).
+CLIP = Path(os.environ.get("BACKFORM_TEST_CLIP", REPO / "samples" / "hinge_good.mp4"))
+
+
+@pytest.fixture(scope="module")
+def clip_frames():
+    if not CLIP.is_file():
+        pytest.skip(f"sample clip {CLIP.name} not generated yet")
+    with open_video(CLIP) as video:
+        return [(f.image, f.t_ms, f.index) for f in video]
+
+
+@pytest.fixture(scope="module")
+def clip_poses(clip_frames, model_path):
+    with PoseEstimator(PoseEstimatorOptions(model_path)) as estimator:
+        return [estimator.estimate(img, t, i) for img, t, i in clip_frames]
+
+
+def test_blank_frame_has_no_person(model_path):
+    with PoseEstimator(PoseEstimatorOptions(model_path)) as estimator:
+        for i in range(3):
+            assert estimator.estimate(np.full((480, 640, 3), 40, np.uint8), i * 33.3, i) is None
+
+
+def test_person_is_tracked_through_the_clip(clip_frames, clip_poses):
+    found = [p for p in clip_poses if p is not None]
+    assert len(found) > 0.95 * len(clip_poses)
+    h, w = clip_frames[0][0].shape[:2]
+    for pose, (_, t_ms, index) in zip(clip_poses, clip_frames, strict=True):
+        if pose is None:
+            continue
+        assert pose.t_ms == t_ms and pose.frame_index == index
+        assert pose.image_size == (w, h) and pose.people == 1
+        assert pose.xy.dtype == np.float32 and pose.world.dtype == np.float32
+        seen = pose.visibility > 0.5
+        assert seen.sum() >= 20
+        inside = (pose.xy[seen] >= -0.02 * w) & (pose.xy[seen] <= [1.02 * w, 1.02 * h])
+        assert inside.all()
+        for scores in (pose.visibility, pose.presence):
+            assert scores.shape == (33,) and np.all((scores >= 0) & (scores <= 1))
+    assert np.all(np.diff([p.t_ms for p in found]) > 0)
+    assert len({p.extras["track_id"] for p in found}) == 1
+
+
+def test_mask_covers_the_person(clip_poses):
+    pose = next(p for p in clip_poses if p is not None)
+    mask = pose.mask
+    w, h = pose.image_size
+    assert mask is not None and mask.dtype == np.float32 and mask.shape == (h, w)
+    assert mask.min() >= 0.0 and mask.max() <= 1.0
+    # The mask is high between the hips and shoulders, low in the frame corners.
+    torso = np.mean(pose.xy[[Landmark.LEFT_HIP, Landmark.LEFT_SHOULDER]], axis=0).astype(int)
+    assert mask[torso[1], torso[0]] > 0.8
+    assert mask[:20, :20].mean() < 0.1 and mask[:20, -20:].mean() < 0.1
+
+
+def test_world_landmarks_are_metric(clip_poses):
+    pose = next(p for p in clip_poses if p is not None)
+    hips = pose.world[[Landmark.LEFT_HIP, Landmark.RIGHT_HIP]]
+    assert np.linalg.norm(hips.mean(axis=0)) < 0.1  # origin between the hips
+    trunk = np.linalg.norm(pose.world[Landmark.LEFT_SHOULDER] - pose.world[Landmark.LEFT_HIP])
+    assert 0.3 < trunk < 0.8  # metres, an adult trunk
+
+
+def test_downscaled_inference_maps_back_to_frame_pixels(clip_frames, model_path):
+    frames = clip_frames[:8]
+    h, w = frames[0][0].shape[:2]
+    with PoseEstimator(PoseEstimatorOptions(model_path, max_inference_side=None)) as native:
+        ref = [native.estimate(img, t, i) for img, t, i in frames]
+    with PoseEstimator(PoseEstimatorOptions(model_path, max_inference_side=max(w, h))) as scaled:
+        big = [scaled.estimate(cv2.resize(img, (2 * w, 2 * h)), t, i) for img, t, i in frames]
+    for a, b in zip(ref, big, strict=True):
+        assert a is not None and b is not None
+        assert b.image_size == (2 * w, 2 * h)
+        assert b.mask.shape == (h, w)  # the mask stays at inference resolution
+        seen = a.visibility > 0.5
+        assert np.median(np.abs(b.xy[seen] - 2 * a.xy[seen])) < 3.0
+
+
+def test_repeated_timestamps_are_accepted(clip_frames, model_path):
+    img, t, _ = clip_frames[0]
+    with PoseEstimator(PoseEstimatorOptions(model_path, segmentation=False)) as estimator:
+        first = estimator.estimate(img, t, 0)
+        again = estimator.estimate(img, t, 1)  # MediaPipe itself rejects a repeated timestamp
+    assert first is not None and again is not None
+    assert again.t_ms == t and again.mask is None
+
+
+def test_keeps_following_the_first_person_when_another_appears(clip_frames, model_path):
+    def scene(img, second_person):
+        h, w = img.shape[:2]
+        canvas = np.full((h, 2 * w, 3), 200, np.uint8)
+        canvas[:, w:] = img
+        if second_person:
+            canvas[:, :w] = img[:, ::-1]  # a mirrored copy on the left
+        return canvas
+
+    w = clip_frames[0][0].shape[1]
+    with PoseEstimator(PoseEstimatorOptions(model_path, max_inference_side=None)) as estimator:
+        poses = [estimator.estimate(scene(img, i >= 3), t, i) for img, t, i in clip_frames[:8]]
+    assert all(p is not None for p in poses)
+    assert [p.people for p in poses] == [1, 1, 1] + [2] * 5
+    assert all(p.xy[Landmark.LEFT_HIP, 0] > w for p in poses)  # always the right-hand person
+    assert len({p.extras["track_id"] for p in poses}) == 1
+
+
+def test_a_broken_model_is_a_clear_error(tmp_path):
+    fake = tmp_path / "fake.task"
+    with zipfile.ZipFile(fake, "w") as bundle:
+        bundle.writestr("pose_detector.tflite", b"not a tflite model")
+        bundle.writestr("pose_landmarks_detector.tflite", b"nor this")
+    with pytest.raises(ModelUnavailableError, match="cannot load the pose model"):
+        PoseEstimator(PoseEstimatorOptions(fake))
+
+
+def test_mediapipe_keeps_the_terminal_clean(clip_frames, model_path, tmp_path):
+    img, _, _ = clip_frames[0]
+    frame = tmp_path / "frame.png"
+    cv2.imwrite(str(frame), img)
+    code = (
+        "import cv2, sys\n"
+        "from vision.estimator import PoseEstimator, PoseEstimatorOptions\n"
+        f"img = cv2.imread({str(frame)!r})\n"
+        f"with PoseEstimator(PoseEstimatorOptions({str(model_path)!r})) as e:\n"
+        "    poses = [e.estimate(img, i * 33.3, i) for i in range(5)]\n"
+        "print(sum(p is not None for p in poses))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("BACKFORM_DEBUG", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "5"
+    assert done.stderr == ""
+
+
+# ------------------------------------------------------------------ tracker logic (no model)
+
+
+def _people(*hips_and_sizes):
+    """(people, 33, 2) landmark arrays: each person a box of the given size around its hip centre."""
+    out = []
+    for (x, y), size in hips_and_sizes:
+        person = np.zeros((33, 2))
+        person[:] = (x, y)
+        person[0] = (x - size / 2, y - size)  # head corner
+        person[32] = (x + size / 2, y + size)  # foot corner
+        out.append(person)
+    return np.array(out)
+
+
+def test_tracker_starts_with_the_largest_then_follows_the_nearest():
+    tracker = PersonTracker()
+    image = (1280, 720)
+    assert tracker.choose(_people(((300, 400), 100), ((900, 400), 300)), 0, image) == (1, 1)
+    # The tracked person moves a little while the other one grows: stay with the tracked one.
+    assert tracker.choose(_people(((900, 300), 600), ((920, 410), 300)), 33, image) == (1, 1)
+    assert tracker.choose(
+        _people(
+            ((940, 420), 300),
+        ),
+        66,
+        image,
+    ) == (0, 1)
+
+
+def test_tracker_starts_a_new_track_after_a_jump_or_a_long_absence():
+    tracker = PersonTracker(lost_after_ms=1000)
+    image = (640, 480)
+    assert tracker.choose(
+        _people(
+            ((100, 240), 100),
+        ),
+        0,
+        image,
+    ) == (0, 1)
+    assert tracker.choose(
+        _people(
+            ((550, 240), 100),
+        ),
+        33,
+        image,
+    ) == (0, 2)  # 450 px in one frame
+    assert tracker.choose(
+        _people(
+            ((560, 240), 100),
+        ),
+        900,
+        image,
+    ) == (0, 2)  # short dropout
+    assert tracker.choose(
+        _people(
+            ((570, 240), 100),
+        ),
+        2500,
+        image,
+    ) == (0, 3)  # gone too long

@@ -1,0 +1,274 @@
+"""MediaPipe PoseLandmarker (Tasks API, VIDEO mode) behind a small interface: BGR frame in, `Pose` out.
+
+Nothing MediaPipe-typed leaves this module. Only API present in both mediapipe 0.10.x and
+1.x is used: `tasks.python.vision.PoseLandmarker`, `PoseLandmarkerOptions`, `RunningMode`,
+`tasks.python.BaseOptions`, `mediapipe.Image` and `Image.numpy_view()`.
+
+Coordinates: `Pose.xy` is in pixels of the frame passed in, even when inference runs on a
+downscaled copy (`max_inference_side`). The segmentation mask stays at inference
+resolution (scaling it up would cost time and add nothing); `Pose.image_size` is the frame
+size, so map frame pixels into the mask with `vision.geometry.scale_to_mask`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vision.errors import ModelUnavailableError
+from vision.landmarks import NUM_LANDMARKS, Landmark
+from vision.model import validate_model
+from vision.pose import Pose
+
+# MediaPipe's C++ side logs through glog/absl and TFLite straight to stderr. The env vars
+# quiet what honours them; the rest is printed while the graph starts, which
+# `_quiet_stderr` swallows. BACKFORM_DEBUG=1 shows everything.
+for _name, _value in (("GLOG_minloglevel", "2"), ("TF_CPP_MIN_LOG_LEVEL", "3")):
+    os.environ.setdefault(_name, _value)
+
+_HIPS = [Landmark.LEFT_HIP, Landmark.RIGHT_HIP]
+_stderr_lock = threading.Lock()
+
+
+@dataclass
+class PoseEstimatorOptions:
+    """How to run the pose model.
+
+    num_poses: people MediaPipe may return; >1 lets the view gate warn about extra people
+        while we keep tracking one.
+    min_detection_confidence / min_presence / min_tracking: MediaPipe's three thresholds
+        (person detector score, landmark-model presence, ROI tracking).
+    segmentation: also return the person mask (needed for the back-contour checks).
+    max_inference_side: frames with a longer side are downscaled for inference only;
+        landmarks are mapped back to the original pixels. None = never downscale.
+    """
+
+    model_path: Path
+    num_poses: int = 2
+    min_detection_confidence: float = 0.5
+    min_presence: float = 0.5
+    min_tracking: float = 0.5
+    segmentation: bool = True
+    max_inference_side: int | None = 960
+
+
+class PoseEstimator:
+    """Runs the pose model on successive frames of one stream and tracks one person.
+
+    estimate() must be fed frames in time order (MediaPipe's VIDEO mode tracks across
+    frames); timestamps are made strictly increasing integers for it. Use one estimator
+    per stream, or call reset() before starting another.
+    """
+
+    def __init__(self, options: PoseEstimatorOptions) -> None:
+        self.options = options
+        validate_model(Path(options.model_path))
+        self._landmarker = None
+        self._rgb: np.ndarray | None = None
+        self._tracker = PersonTracker()
+        self._last_ts: int | None = None
+        self._quiet_frames = 0
+        self._open()
+
+    def _open(self) -> None:
+        mp, BaseOptions, mp_vision = _import_mediapipe()
+        self._mp = mp
+        opts = mp_vision.PoseLandmarkerOptions(
+            base_options=BaseOptions(model_asset_path=str(self.options.model_path)),
+            running_mode=mp_vision.RunningMode.VIDEO,
+            num_poses=self.options.num_poses,
+            min_pose_detection_confidence=self.options.min_detection_confidence,
+            min_pose_presence_confidence=self.options.min_presence,
+            min_tracking_confidence=self.options.min_tracking,
+            output_segmentation_masks=self.options.segmentation,
+        )
+        try:
+            with _quiet_stderr():
+                self._landmarker = mp_vision.PoseLandmarker.create_from_options(opts)
+        except (RuntimeError, ValueError) as err:
+            first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ModelUnavailableError(
+                f"MediaPipe cannot load the pose model {self.options.model_path}: {first_line}"
+            ) from None
+        # The graph logs a few more warnings on its first frames with a person in view.
+        self._quiet_frames = 3
+
+    def reset(self) -> None:
+        """Forget tracking state and timestamps (a new stream starts)."""
+        self.close()
+        self._tracker = PersonTracker()
+        self._last_ts = None
+        self._open()
+
+    def close(self) -> None:
+        if self._landmarker is not None:
+            with _quiet_stderr():  # mediapipe 1.x logs accelerator teardown
+                self._landmarker.close()
+            self._landmarker = None
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def estimate(self, image_bgr: np.ndarray, t_ms: float, frame_index: int) -> Pose | None:
+        """The tracked person's pose in this frame, or None if nobody is detected."""
+        if self._landmarker is None:
+            raise RuntimeError("PoseEstimator is closed")
+        image_bgr = _as_bgr(image_bgr)
+        h, w = image_bgr.shape[:2]
+        rgb = self._inference_rgb(image_bgr)
+        ts = math.floor(float(t_ms) + 0.5)
+        if self._last_ts is not None and ts <= self._last_ts:
+            ts = self._last_ts + 1
+        self._last_ts = ts
+
+        mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        if self._quiet_frames:
+            with _quiet_stderr():
+                result = self._landmarker.detect_for_video(mp_image, ts)
+            if result.pose_landmarks:
+                self._quiet_frames -= 1
+        else:
+            result = self._landmarker.detect_for_video(mp_image, ts)
+
+        people = len(result.pose_landmarks)
+        if people == 0:
+            return None
+        # One list comprehension per person into numpy; None scores (unsupported) read as NaN.
+        norm = np.array(
+            [[(p.x, p.y, p.visibility, p.presence) for p in person] for person in result.pose_landmarks],
+            dtype=np.float64,
+        )
+        xy_all = norm[:, :, :2] * (w, h)
+        chosen, track_id = self._tracker.choose(xy_all, t_ms, (w, h))
+
+        scores = np.nan_to_num(np.clip(norm[chosen, :, 2:4], 0.0, 1.0), nan=1.0).astype(np.float32)
+        world = np.array(
+            [(p.x, p.y, p.z) for p in result.pose_world_landmarks[chosen]], dtype=np.float32
+        ).reshape(NUM_LANDMARKS, 3)
+        mask = None
+        if result.segmentation_masks:
+            view = result.segmentation_masks[chosen].numpy_view()
+            mask = np.array(view, dtype=np.float32).reshape(view.shape[0], view.shape[1])
+        return Pose(
+            xy=xy_all[chosen].astype(np.float32),
+            world=world,
+            visibility=scores[:, 0].copy(),
+            presence=scores[:, 1].copy(),
+            t_ms=float(t_ms),
+            frame_index=int(frame_index),
+            image_size=(w, h),
+            mask=mask,
+            people=people,
+            extras={"track_id": track_id, "inference_size": (rgb.shape[1], rgb.shape[0])},
+        )
+
+    def _inference_rgb(self, image_bgr: np.ndarray) -> np.ndarray:
+        """RGB copy for MediaPipe, downscaled if the frame exceeds max_inference_side."""
+        h, w = image_bgr.shape[:2]
+        limit = self.options.max_inference_side
+        if limit is not None and max(w, h) > limit:
+            scale = limit / max(w, h)
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            image_bgr = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
+        if self._rgb is None or self._rgb.shape != image_bgr.shape:
+            self._rgb = np.empty_like(image_bgr)
+        # MediaPipe copies the pixels into its own Image, so one buffer can be reused.
+        cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
+        return self._rgb
+
+
+class PersonTracker:
+    """Chooses which detected person to follow from frame to frame.
+
+    Follows the person whose hip centre is nearest the tracked one; with no recent track
+    (start, or nobody seen for `lost_after_ms`) it takes the largest person. A new track
+    id is issued whenever the followed person may have changed, so smoothing can restart.
+    """
+
+    def __init__(self, lost_after_ms: float = 1000.0, max_jump: float = 0.25) -> None:
+        self.lost_after_ms = lost_after_ms
+        self.max_jump = max_jump  # fraction of the image diagonal per frame that means "someone else"
+        self.track_id = 0
+        self._hip: np.ndarray | None = None
+        self._seen_ms: float | None = None
+
+    def choose(self, xy: np.ndarray, t_ms: float, image_size: tuple[int, int]) -> tuple[int, int]:
+        """xy: (people, 33, 2) pixels. Returns (index of the person to follow, track id)."""
+        hips = xy[:, _HIPS].mean(axis=1)
+        diagonal = float(np.hypot(*image_size))
+        recent = self._seen_ms is not None and t_ms - self._seen_ms <= self.lost_after_ms
+        chosen = None
+        if recent and self._hip is not None:
+            dist = np.linalg.norm(hips - self._hip, axis=1)
+            nearest = int(np.argmin(dist))
+            if dist[nearest] <= self.max_jump * diagonal:
+                chosen = nearest
+        if chosen is None:
+            span = xy.max(axis=1) - xy.min(axis=1)
+            chosen = int(np.argmax(span[:, 0] * span[:, 1]))
+            self.track_id += 1
+        self._hip = hips[chosen]
+        self._seen_ms = t_ms
+        return chosen, self.track_id
+
+
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, got {image.dtype}")
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) BGR image, got shape {image.shape}")
+    return image
+
+
+def _import_mediapipe():
+    """Import lazily: MediaPipe takes a second to load and only the estimator needs it."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions
+    from mediapipe.tasks.python import vision as mp_vision
+
+    return mp, BaseOptions, mp_vision
+
+
+@contextmanager
+def _quiet_stderr():
+    """Send file descriptor 2 to /dev/null while MediaPipe's C++ code chatters.
+
+    Used only around graph start-up and the first frames with a person; anything another
+    thread writes to stderr in that window is lost too, which is why it is kept short.
+    """
+    if os.environ.get("BACKFORM_DEBUG"):
+        yield
+        return
+    with _stderr_lock:
+        try:
+            if sys.stderr is not None:
+                sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):
+            saved = None  # no usable stderr: nothing to silence
+        if saved is None:
+            yield
+            return
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
