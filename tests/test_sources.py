@@ -306,8 +306,9 @@ def test_clip_as_camera_drops_frames_for_a_slow_consumer(tmp_path):
     assert [f.index for f in frames] == list(range(len(frames)))
     t = np.array([f.t_ms for f in frames])
     assert np.all(np.diff(t) > 0)
-    # Played in real time: frames cannot be published before their presentation time.
-    assert np.all(t - t[0] >= np.array([file_t[i] for i in src]) - file_t[src[0]] - 5.0)
+    # Played in real time: no frame is published before its presentation time (the clock
+    # starts when the source opens, playback a little later).
+    assert np.all(t >= np.array([file_t[i] for i in src]))
 
 
 def test_clip_as_camera_closes_promptly_mid_clip(tmp_path):

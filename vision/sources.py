@@ -26,6 +26,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from vision.errors import CameraError, VideoError
 
@@ -172,7 +173,7 @@ class VideoFile(FrameSource):
             scale = max_size / max(disp_w, raw_h)
         self._out_w = max(2, round(disp_w * scale))
         self._out_h = max(2, round(raw_h * scale))
-        self._resize = (self._out_w, self._out_h) != (raw_w, raw_h)
+        self._reformatter = VideoReformatter()
         w, h = (self._out_h, self._out_w) if self.rotation in (90, 270) else (self._out_w, self._out_h)
 
         start = stream.start_time
@@ -234,12 +235,12 @@ class VideoFile(FrameSource):
             self.truncated = True
 
     def _to_bgr(self, frame: av.VideoFrame) -> np.ndarray:
-        if self._resize:
-            img = frame.to_ndarray(
-                format="bgr24", width=self._out_w, height=self._out_h, interpolation="AREA"
-            )
-        else:
-            img = frame.to_ndarray(format="bgr24")
+        # One reformatter for the whole stream keeps FFmpeg's scaler context cached
+        # (frame.to_ndarray(format=...) would build a new one for every frame).
+        bgr = self._reformatter.reformat(
+            frame, width=self._out_w, height=self._out_h, format="bgr24", interpolation="AREA"
+        )
+        img = bgr.to_ndarray()
         if self.rotation:
             return cv2.rotate(img, _CV_ROTATE[self.rotation])
         return np.ascontiguousarray(img)
