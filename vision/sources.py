@@ -513,10 +513,16 @@ class Camera(_LiveSource):
             try:
                 item = self._mailbox.take(timeout)
             except TimeoutError:
-                what = "no frames" if self.delivered == 0 else "stopped delivering frames"
-                raise CameraError(
-                    f"Camera {self.index} {what} for {timeout:.0f} s (unplugged or used by another app?)."
-                ) from None
+                if self.delivered == 0:
+                    message = (
+                        f"Camera {self.index} sent no picture within {timeout:g} s: is another app using it?"
+                    )
+                else:
+                    message = (
+                        f"Camera {self.index} stopped delivering frames (nothing for {timeout:g} s): "
+                        "was it unplugged?"
+                    )
+                raise CameraError(message) from None
             if item is None:
                 break
             image, t_ms, source_index = item
