@@ -19,6 +19,7 @@ from vision.sources import (
     Frame,
     Timeline,
     VideoFile,
+    _clockwise_rotation,
     _nominal_fps,
     open_video,
 )
@@ -145,6 +146,29 @@ def test_rotation_metadata_is_applied(tmp_path, matrix, rotation, corner):
     assert (video.info.width, video.info.height) == expected
     assert frames[0].image.shape == (expected[1], expected[0], 3)
     assert bright_corner(frames[0].image) == corner
+
+
+@pytest.mark.parametrize(
+    ("frame_rotation", "tag", "clockwise"),
+    [
+        (-90, None, 90),
+        (90, None, 270),
+        (180, None, 180),
+        (-89.6, None, 90),
+        (0, None, 0),
+        (None, "90", 90),
+        (None, "-90", 270),
+        (None, "180", 180),
+        (None, "junk", 0),
+        (None, None, 0),
+    ],
+)
+def test_rotation_from_display_matrix_or_legacy_tag(frame_rotation, tag, clockwise):
+    # PyAV >= 14 gives the display matrix angle (counter-clockwise) per frame; older FFmpeg
+    # builds only had the stream's 'rotate' tag (clockwise).
+    frame = SimpleNamespace() if frame_rotation is None else SimpleNamespace(rotation=frame_rotation)
+    stream = SimpleNamespace(metadata={} if tag is None else {"rotate": tag})
+    assert _clockwise_rotation(frame, stream) == clockwise
 
 
 def test_rotation_and_downscale_together(tmp_path):
