@@ -2,8 +2,10 @@
 
 Annotators follow `annotate(frame, ...) -> frame` and draw in place with cv2 (LINE_AA); sizes
 derive from the frame height through a cached `Style`, so text stays readable from 480p to
-1080p. Stateful decisions (which cue, which range was reached) live in `CuePolicy` and
-`RangeTracker`; annotators only draw what they are given.
+1080p. Text-heavy widgets (banner, panel, labels) are rendered once into cached `Sprite`s and
+blended into each frame, a fraction of the cost of re-drawing anti-aliased text. Stateful
+decisions (which cue, which range was reached) live in `CuePolicy` and `RangeTracker`;
+annotators only draw what they are given.
 """
 
 from __future__ import annotations
@@ -111,11 +113,8 @@ def put_text(
     cv2.putText(img, text, (x, y), FONT, scale, color, thickness, LINE)
 
 
-def put_degrees(
-    img: np.ndarray, value: float, org: tuple[int, int], style: Style, color: BGR, signed: bool = False
-) -> None:
+def put_degrees(img: np.ndarray, text: str, org: tuple[int, int], style: Style, color: BGR) -> None:
     """'123°' - Hershey fonts have no degree sign, so the ring is drawn."""
-    text = f"{value:+.0f}" if signed else f"{value:.0f}"
     w, h, _ = text_size(text, style.font_medium, style.text_thickness)
     put_text(img, text, org, style.font_medium, color, style.text_thickness)
     r = max(2, round(h * 0.18))
@@ -144,6 +143,49 @@ def fill(img: np.ndarray, x0: int, y0: int, x1: int, y1: int, color: BGR) -> Non
     x0, y0, x1, y1 = clip_box(img, x0, y0, x1, y1)
     if x1 > x0 and y1 > y0:
         img[y0:y1, x0:x1] = color
+
+
+class Sprite:
+    """A pre-rendered, partly transparent patch, blended onto frames in a fraction of the draw cost.
+
+    Thick anti-aliased Hershey text costs ~0.7 ms a line at 480p; banners and panels change
+    rarely, so they are drawn once into a sprite and blitted each frame. `render` draws the
+    widget twice, on black and on white; the difference gives each pixel's exact alpha
+    (difference matting), so any cv2 drawing - translucent shading included - can be cached.
+    """
+
+    __slots__ = ("height", "inv_alpha", "opaque", "premult", "width")
+
+    def __init__(self, on_black: np.ndarray, on_white: np.ndarray) -> None:
+        self.height, self.width = on_black.shape[:2]
+        transparency = (on_white.astype(np.int32) - on_black).max(axis=2, keepdims=True).clip(0, 255)
+        alpha = ((255 - transparency) * 256 + 127) // 255  # 0..256
+        self.opaque = on_black if bool((alpha == 256).all()) else None
+        # Expanded to 3 channels: numpy broadcasting a (h, w, 1) factor is ~5x slower.
+        self.inv_alpha = np.repeat((256 - alpha).astype(np.uint16), 3, axis=2)
+        # Capped at 255 * alpha so roi * (256 - alpha) + premult never overflows 16 bits.
+        self.premult = np.minimum(on_black.astype(np.uint16) << 8, (255 * alpha).astype(np.uint16))
+
+    @staticmethod
+    def render(width: int, height: int, draw) -> Sprite:
+        """`draw(canvas)` paints the widget with its top-left corner at (0, 0)."""
+        on_black = np.zeros((height, width, 3), np.uint8)
+        on_white = np.full((height, width, 3), 255, np.uint8)
+        draw(on_black)
+        draw(on_white)
+        return Sprite(on_black, on_white)
+
+    def blit(self, frame: np.ndarray, x: int, y: int) -> None:
+        x0, y0, x1, y1 = clip_box(frame, x, y, x + self.width, y + self.height)
+        if x1 <= x0 or y1 <= y0:
+            return
+        sx, sy = x0 - x, y0 - y
+        part = (slice(sy, sy + y1 - y0), slice(sx, sx + x1 - x0))
+        roi = frame[y0:y1, x0:x1]
+        if self.opaque is not None:
+            roi[:] = self.opaque[part]
+        else:
+            roi[:] = ((roi * self.inv_alpha[part] + self.premult[part]) >> 8).astype(np.uint8)
 
 
 _ASCII = str.maketrans({"—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "°": " deg", "…": "..."})
@@ -280,11 +322,10 @@ class AngleAnnotator:
                     bisector = a / np.linalg.norm(a) + c / np.linalg.norm(c)
                     if np.linalg.norm(bisector) > 1e-3:
                         away = -bisector / np.linalg.norm(bisector)
-            w, h, _ = text_size("000", style.font_medium, style.text_thickness)
-            centre = v + away * (radius + 0.7 * w)
-            org = (int(centre[0] - w / 2), int(centre[1] + h / 2))
             shown = 180.0 - float(value) if spec.flexion else float(value)
-            put_degrees(frame, shown, org, style, colour, signed=spec.signed)
+            label = degree_label(f"{shown:+.0f}" if spec.signed else f"{shown:.0f}", colour, style)
+            centre = v + away * (radius + 0.5 * label.width)
+            label.blit(frame, round(centre[0] - label.width / 2), round(centre[1] - label.height / 2))
         return frame
 
     @staticmethod
@@ -301,61 +342,90 @@ class AngleAnnotator:
         cv2.ellipse(frame, centre, axes, 0, start, start + sweep, colour, thick, LINE)
 
 
+@lru_cache(maxsize=512)
+def degree_label(text: str, colour: BGR, style: Style) -> Sprite:
+    """An outlined angle label such as '123°', rendered once per text, colour and size."""
+    w, h, base = text_size(text, style.font_medium, style.text_thickness)
+    r = max(2, round(h * 0.18))
+    o = style.text_thickness + 2  # room for the outline
+    return Sprite.render(
+        w + 2 * r + 4 + 2 * o, h + base + 2 * o, lambda c: put_degrees(c, text, (o, o + h), style, colour)
+    )
+
+
+def _text_box(lines: list[str], scale: float, thick: int, style: Style) -> tuple[int, int, int, int, int]:
+    """Size of a padded box holding centred lines: (width, height, line height, gap, pad)."""
+    _, lh, base = text_size("Ag", scale, thick)
+    widest = max(text_size(line, scale, thick)[0] for line in lines)
+    pad, gap = style.pad * 2, round(lh * 0.5)
+    return widest + 2 * pad, len(lines) * lh + (len(lines) - 1) * gap + 2 * pad + base, lh, gap, pad
+
+
+def _draw_lines(
+    canvas: np.ndarray, lines: list[str], scale: float, thick: int, ink: BGR, lh: int, gap: int, pad: int
+):
+    width = canvas.shape[1]
+    y = pad + lh
+    for line in lines:
+        lw = text_size(line, scale, thick)[0]
+        put_text(canvas, line, ((width - lw) // 2, y), scale, ink, thick, outline=False)
+        y += lh + gap
+
+
+@lru_cache(maxsize=32)
+def _banner(text: str, severity: int, width: int, height: int) -> tuple[Sprite, int, int]:
+    style = Style.for_height(height)
+    scale, thick = style.font_large * 1.15, style.text_thickness + 1
+    lines = wrap_to_width(text, scale, thick, int(width * 0.86))
+    widest = max(text_size(line, scale, thick)[0] for line in lines)
+    if widest > width * 0.9:  # one very long word: shrink rather than spill off-screen
+        scale *= width * 0.9 / widest
+    box_w, box_h, lh, gap, pad = _text_box(lines, scale, thick, style)
+    colour = PALETTE.severity[min(max(severity, 1), 3) - 1]
+    ink = PALETTE.text_dark if severity == Severity.MODERATE else PALETTE.text
+
+    def draw(c: np.ndarray) -> None:
+        c[:] = colour
+        cv2.rectangle(c, (0, 0), (box_w - 1, box_h - 1), PALETTE.text, max(1, style.line - 1), LINE)
+        _draw_lines(c, lines, scale, thick, ink, lh, gap, pad)
+
+    return Sprite.render(box_w, box_h, draw), (width - box_w) // 2, height - style.margin * 2 - box_h
+
+
 class CueBanner:
     """The one active correction in large plain words, in a box coloured by severity, at the bottom."""
 
     def annotate(self, frame: np.ndarray, cue: Cue | None) -> np.ndarray:
-        if cue is None:
-            return frame
-        h, w = frame.shape[:2]
-        style = Style.for_height(h)
-        scale, thick = style.font_large * 1.15, style.text_thickness + 1
-        lines = wrap_to_width(cue.text, scale, thick, int(w * 0.86))
-        widest = max(text_size(line, scale, thick)[0] for line in lines)
-        if widest > w * 0.9:  # one very long word: shrink rather than spill off-screen
-            scale *= w * 0.9 / widest
-            widest = max(text_size(line, scale, thick)[0] for line in lines)
-        _, lh, base = text_size("Ag", scale, thick)
-        pad, gap = style.pad * 2, round(lh * 0.5)
-        box_h = len(lines) * lh + (len(lines) - 1) * gap + 2 * pad + base
-        box_w = widest + 2 * pad
-        x0, y1 = (w - box_w) // 2, h - style.margin * 2
-        y0 = y1 - box_h
-        severity = int(cue.severity or Severity.MODERATE)
-        colour = PALETTE.severity[min(max(severity, 1), 3) - 1]
-        fill(frame, x0, y0, x0 + box_w, y1, colour)
-        cv2.rectangle(frame, (x0, y0), (x0 + box_w, y1), PALETTE.text, max(1, style.line - 1), LINE)
-        ink = PALETTE.text_dark if severity == Severity.MODERATE else PALETTE.text
-        y = y0 + pad + lh
-        for line in lines:
-            lw = text_size(line, scale, thick)[0]
-            put_text(frame, line, ((w - lw) // 2, y), scale, ink, thick, outline=False)
-            y += lh + gap
+        if cue is not None:
+            h, w = frame.shape[:2]
+            sprite, x, y = _banner(cue.text, int(cue.severity or Severity.MODERATE), w, h)
+            sprite.blit(frame, x, y)
         return frame
+
+
+@lru_cache(maxsize=16)
+def _view_box(text: str, width: int, height: int) -> tuple[Sprite, int, int]:
+    style = Style.for_height(height)
+    scale, thick = style.font_large, style.text_thickness + 1
+    lines = wrap_to_width(text, scale, thick, int(width * 0.8))
+    box_w, box_h, lh, gap, pad = _text_box(lines, scale, thick, style)
+
+    def draw(c: np.ndarray) -> None:
+        shade(c, 0, 0, box_w, box_h, alpha=0.75)
+        cv2.rectangle(c, (0, 0), (box_w - 1, box_h - 1), PALETTE.view, max(2, style.line), LINE)
+        _draw_lines(c, lines, scale, thick, PALETTE.view, lh, gap, pad)
+
+    return Sprite.render(box_w, box_h, draw), (width - box_w) // 2, (height - box_h) // 2
 
 
 class ViewMessage:
     """A centred notice when the camera view cannot be judged ("Turn side-on to the camera")."""
 
     def annotate(self, frame: np.ndarray, cue: Cue | None) -> np.ndarray:
-        if cue is None:
-            return frame
-        h, w = frame.shape[:2]
-        style = Style.for_height(h)
-        scale, thick = style.font_large, style.text_thickness + 1
-        lines = wrap_to_width(cue.text, scale, thick, int(w * 0.8))
-        _, lh, base = text_size("Ag", scale, thick)
-        widest = max(text_size(line, scale, thick)[0] for line in lines)
-        pad, gap = style.pad * 2, round(lh * 0.5)
-        box_w, box_h = widest + 2 * pad, len(lines) * lh + (len(lines) - 1) * gap + 2 * pad + base
-        x0, y0 = (w - box_w) // 2, (h - box_h) // 2
-        shade(frame, x0, y0, x0 + box_w, y0 + box_h, alpha=0.75)
-        cv2.rectangle(frame, (x0, y0), (x0 + box_w, y0 + box_h), PALETTE.view, max(2, style.line), LINE)
-        y = y0 + pad + lh
-        for line in lines:
-            lw = text_size(line, scale, thick)[0]
-            put_text(frame, line, ((w - lw) // 2, y), scale, PALETTE.view, thick, outline=False)
-            y += lh + gap
+        if cue is not None:
+            h, w = frame.shape[:2]
+            sprite, x, y = _view_box(cue.text, w, h)
+            sprite.blit(frame, x, y)
         return frame
 
 
@@ -368,39 +438,43 @@ class StatusInfo:
     detail: str | None = None  # e.g. "best 14.2 s"
 
 
+@lru_cache(maxsize=64)
+def _status_panel(info: StatusInfo, height: int) -> Sprite:
+    style = Style.for_height(height)
+    pad, th = style.pad, style.text_thickness
+    phase = info.phase if not info.detail else f"{info.phase}  ({info.detail})"
+    rows = [
+        (info.title, style.font_small, PALETTE.accent, th),
+        (info.counter, style.font_large, PALETTE.text, th + 1),
+        (phase, style.font_small, PALETTE.text, th),
+    ]
+    sizes = [text_size(t, s, k) for t, s, _, k in rows]
+    width = max(max(w for w, _, _ in sizes) + 2 * pad, round(150 * style.unit))
+    bar_h = max(4, round(6 * style.unit)) if info.progress is not None else 0
+    height_px = sum(h + b for _, h, b in sizes) + pad * (len(rows) + 1) + (bar_h + pad if bar_h else 0)
+
+    def draw(c: np.ndarray) -> None:
+        shade(c, 0, 0, width, height_px, alpha=0.6)
+        y = 0
+        for (text, scale, colour, thick), (_, h, base) in zip(rows, sizes, strict=True):
+            y += pad + h
+            put_text(c, text, (pad, y), scale, colour, thick, outline=False)
+            y += base
+        if bar_h:
+            y += pad
+            fill(c, pad, y, width - pad, y + bar_h, (70, 70, 70))
+            done = pad + round((width - 2 * pad) * min(max(info.progress, 0.0), 1.0))
+            fill(c, pad, y, done, y + bar_h, PALETTE.joint_ok)
+
+    return Sprite.render(width, height_px, draw)
+
+
 class StatusPanel:
     """Top-left panel: exercise, rep count or hold timer, phase, progress toward the target."""
 
     def annotate(self, frame: np.ndarray, info: StatusInfo) -> np.ndarray:
-        style = Style.for_height(frame.shape[0])
-        m, pad, th = style.margin, style.pad, style.text_thickness
-        rows = [
-            (info.title, style.font_small, PALETTE.accent, th),
-            (info.counter, style.font_large, PALETTE.text, th + 1),
-            (
-                info.phase if not info.detail else f"{info.phase}  ({info.detail})",
-                style.font_small,
-                PALETTE.text,
-                th,
-            ),
-        ]
-        sizes = [text_size(t, s, k) for t, s, _, k in rows]
-        width = max(w for w, _, _ in sizes) + 2 * pad
-        bar_h = max(4, round(6 * style.unit)) if info.progress is not None else 0
-        width = max(width, round(150 * style.unit))
-        height = sum(h + b for _, h, b in sizes) + pad * (len(rows) + 1) + (bar_h + pad if bar_h else 0)
-        shade(frame, m, m, m + width, m + height, alpha=0.6)
-        y = m
-        for (text, scale, colour, thick), (_, h, base) in zip(rows, sizes, strict=True):
-            y += pad + h
-            put_text(frame, text, (m + pad, y), scale, colour, thick, outline=False)
-            y += base
-        if bar_h:
-            y += pad
-            x0, x1 = m + pad, m + width - pad
-            fill(frame, x0, y, x1, y + bar_h, (70, 70, 70))
-            done = x0 + round((x1 - x0) * min(max(info.progress, 0.0), 1.0))
-            fill(frame, x0, y, done, y + bar_h, PALETTE.joint_ok)
+        margin = Style.for_height(frame.shape[0]).margin
+        _status_panel(info, frame.shape[0]).blit(frame, margin, margin)
         return frame
 
 
@@ -415,6 +489,15 @@ class RangeSpec:
     cat_target: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _MeterLayout:
+    sprite: Sprite
+    x: int  # sprite position in the frame
+    y: int
+    bar: tuple[int, int, int, int]  # x0, y0, x1, y1 of the bar, frame coordinates
+    half: int  # marker half width
+
+
 class RangeMeter:
     """Top-right bar from COW to CAT: the current curvature as a marker and the range reached as a band."""
 
@@ -426,26 +509,44 @@ class RangeMeter:
         f = min(max((value - lo) / (hi - lo), 0.0), 1.0) if hi != lo else 0.5
         return round(x0 + f * (x1 - x0))
 
-    def annotate(
-        self, frame: np.ndarray, value: float | None, reached: tuple[float, float] | None
-    ) -> np.ndarray:
-        h, w = frame.shape[:2]
+    @lru_cache(maxsize=8)  # noqa: B019 - a handful of frame sizes per meter, meters live for the session
+    def _layout(self, w: int, h: int) -> _MeterLayout:
         style = Style.for_height(h)
         m, pad, th = style.margin, style.pad, style.text_thickness
         width = round(min(w * 0.4, 230 * style.unit))
         _, lh, base = text_size("COW", style.font_small, th)
         bar_h = round(12 * style.unit)
         height = pad * 3 + lh + base + bar_h
-        bx0, by0 = w - m - width, m
-        shade(frame, bx0, by0, bx0 + width, by0 + height, alpha=0.6)
-        x0, x1 = bx0 + pad, bx0 + width - pad
-        ty = by0 + pad + lh
-        put_text(frame, "COW", (x0, ty), style.font_small, PALETTE.text, th, outline=False)
-        cw = text_size("CAT", style.font_small, th)[0]
-        put_text(frame, "CAT", (x1 - cw, ty), style.font_small, PALETTE.text, th, outline=False)
-        y0 = ty + base + pad
+        x0, x1 = pad, width - pad
+        y0 = pad + lh + base + pad
         y1 = y0 + bar_h
-        fill(frame, x0, y0, x1, y1, (70, 70, 70))
+
+        def draw(c: np.ndarray) -> None:
+            shade(c, 0, 0, width, height, alpha=0.6)
+            put_text(c, "COW", (x0, pad + lh), style.font_small, PALETTE.text, th, outline=False)
+            cw = text_size("CAT", style.font_small, th)[0]
+            put_text(c, "CAT", (x1 - cw, pad + lh), style.font_small, PALETTE.text, th, outline=False)
+            fill(c, x0, y0, x1, y1, (70, 70, 70))
+            for target in (self.spec.cow_target, self.spec.cat_target):
+                if target is not None:
+                    tx = self._x(target, x0, x1)
+                    cv2.line(c, (tx, y0 - pad // 2), (tx, y1 + pad // 2), PALETTE.joint_ok, max(1, th), LINE)
+
+        bx, by = w - m - width, m
+        return _MeterLayout(
+            Sprite.render(width, height, draw),
+            bx,
+            by,
+            (bx + x0, by + y0, bx + x1, by + y1),
+            max(2, round(3 * style.unit)),
+        )
+
+    def annotate(
+        self, frame: np.ndarray, value: float | None, reached: tuple[float, float] | None
+    ) -> np.ndarray:
+        layout = self._layout(frame.shape[1], frame.shape[0])
+        layout.sprite.blit(frame, layout.x, layout.y)
+        x0, y0, x1, y1 = layout.bar
         if reached is not None:
             fill(
                 frame,
@@ -455,13 +556,8 @@ class RangeMeter:
                 y1,
                 PALETTE.range_fill,
             )
-        for target in (self.spec.cow_target, self.spec.cat_target):
-            if target is not None:
-                tx = self._x(target, x0, x1)
-                cv2.line(frame, (tx, y0 - pad // 2), (tx, y1 + pad // 2), PALETTE.joint_ok, max(1, th), LINE)
         if value is not None and np.isfinite(value):
-            vx = self._x(value, x0, x1)
-            half = max(2, round(3 * style.unit))
+            vx, half = self._x(value, x0, x1), layout.half
             cv2.rectangle(frame, (vx - half, y0 - half), (vx + half, y1 + half), PALETTE.outline, -1)
             cv2.rectangle(
                 frame, (vx - half + 1, y0 - half + 1), (vx + half - 1, y1 + half - 1), PALETTE.text, -1
