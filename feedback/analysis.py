@@ -145,7 +145,9 @@ def analyze_video(
 
     with b.open_video(video, max_size=max_size) as source:
         info = source.info
-        display = display_for(checker.name, getattr(checker, "title", None))
+        display = display_for(
+            checker.name, getattr(checker, "title", None), getattr(checker, "thresholds", None)
+        )
         recorder = SessionRecorder(
             checker.name,
             str(video),

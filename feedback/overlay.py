@@ -11,7 +11,7 @@ annotators only draw what they are given.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import cv2
@@ -628,16 +628,26 @@ EXERCISE_DISPLAYS: Mapping[str, ExerciseDisplay] = {
             AngleSpec("head_line_deg", Joint.EAR, faults=frozenset({"head_drop"}), signed=True),
         ),
     ),
-    "cat-cow": ExerciseDisplay("Cat-cow", "reps", 10, (), RangeSpec("back_bow", -0.12, 0.12)),
+    # Spine curvature = back bow relative to neutral, fraction of torso length (+ cat, - cow).
+    "cat-cow": ExerciseDisplay(
+        "Cat-cow", "reps", 10, (), RangeSpec("spine_curvature", -0.1, 0.1, -0.04, 0.05)
+    ),
 }
 
 
-def display_for(exercise: str, title: str | None = None) -> ExerciseDisplay:
+def display_for(exercise: str, title: str | None = None, thresholds: object | None = None) -> ExerciseDisplay:
+    """The display of `exercise`; the cat-cow targets follow the checker's thresholds when given."""
     display = EXERCISE_DISPLAYS.get(exercise) or ExerciseDisplay(title or exercise)
     if title and title != display.title:
-        from dataclasses import replace
-
         display = replace(display, title=title)
+    cat = getattr(thresholds, "cat_target_bow", None)
+    cow = getattr(thresholds, "cow_target_bow", None)
+    if display.range is not None and cat is not None and cow is not None:
+        reach = max(0.1, 1.6 * max(cat, cow))
+        display = replace(
+            display,
+            range=replace(display.range, cow_end=-reach, cat_end=reach, cow_target=-cow, cat_target=cat),
+        )
     return display
 
 

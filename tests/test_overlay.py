@@ -229,7 +229,8 @@ def test_cat_cow_overlay_has_range_meter():
     for i, bow in enumerate((0.05, -0.05)):
         img = blank()
         overlay.draw(
-            img, Assessment("cat-cow", i * 33.0, i, OK, "cow", {"back_bow": bow}, pose=stick_pose(85.0))
+            img,
+            Assessment("cat-cow", i * 33.0, i, OK, "cow", {"spine_curvature": bow}, pose=stick_pose(85.0)),
         )
     assert np.all(img == PALETTE.range_fill, axis=2).any()
 
@@ -250,3 +251,13 @@ def test_knee_flexion_shown_as_joint_angle():
         expected, assessment(pose, measurements={"knee_angle": 170.0})
     )
     assert np.array_equal(drawn, expected)
+
+
+def test_cat_cow_meter_targets_follow_thresholds():
+    class Th:
+        cat_target_bow, cow_target_bow = 0.08, 0.05
+
+    spec = display_for("cat-cow", "Cat-cow", Th()).range
+    assert (spec.cow_target, spec.cat_target) == (-0.05, 0.08)
+    assert spec.cow_end < -0.08 and spec.cat_end > 0.08
+    assert display_for("hip-hinge", None, Th()).range is None
