@@ -153,6 +153,83 @@ def print_summary(result) -> None:
     )
 
 
+def _camera_choice(camera: str) -> tuple[int | str, Path | None]:
+    """`--camera`: an index (0, 1, ...), a video file to play as a camera, or a stream URL."""
+    from vision.errors import ConfigError
+
+    text = camera.strip()
+    if text.isdigit():
+        return int(text), None
+    if Path(text).expanduser().is_file():
+        return 0, Path(text).expanduser()
+    if "://" in text:
+        return text, None
+    raise ConfigError(f"No camera or video file called '{camera}': give a camera number (0, 1, ...).")
+
+
+@app.command()
+def live(
+    exercise: Annotated[str, typer.Option("--exercise", "-e", help="hip-hinge, plank or cat-cow.")],
+    camera: Annotated[
+        str, typer.Option("--camera", "-c", help="Camera number (0 = default webcam) or a video file.")
+    ] = "0",
+    target_reps: Annotated[
+        int | None, typer.Option("--target-reps", help="Reps in the set: 'Set complete' and finish there.")
+    ] = None,
+    target_hold: Annotated[
+        float | None, typer.Option("--target-hold", help="Plank: seconds of good hold for the set.")
+    ] = None,
+    voice: Annotated[bool, typer.Option("--voice/--no-voice", help="Spoken cues (offline speech).")] = True,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Also save what the window shows as an H.264 video.")
+    ] = None,
+    mirror: Annotated[bool, typer.Option("--mirror", help="Show the picture mirrored.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show frame rate and latency in a corner.")] = False,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="Carry on after the target instead of finishing.")
+    ] = False,
+    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    thresholds: Annotated[
+        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.")
+    ] = None,
+    smooth: Annotated[
+        bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
+    ] = False,
+    clip: Annotated[Path | None, typer.Option("--clip", hidden=True)] = None,
+    sessions_dir: Annotated[Path | None, typer.Option("--sessions-dir", hidden=True)] = None,
+) -> None:
+    """Guided practice at the camera: overlay, spoken cues, rep count; saves a session report.
+
+    Keys in the window: q/Esc quit, space pause/resume, r reset the count, v voice on/off.
+    """
+    from feedback.live import LiveOptions, print_live_summary, run_live
+
+    with user_errors():
+        index, file = _camera_choice(camera)
+        options = LiveOptions(
+            exercise=exercise,
+            camera=index,
+            clip=clip or file,
+            target_reps=target_reps,
+            target_hold_s=target_hold,
+            voice=voice,
+            record=record,
+            mirror=mirror,
+            debug=debug,
+            model=model,
+            thresholds=thresholds,
+            smoothing=smooth,
+            stop_at_target=not keep_going,
+            sessions_dir=sessions_dir,
+        )
+        result = run_live(options, say=lambda line: err_console.print(escape(line), soft_wrap=True))
+        print_live_summary(result, out)
+        if result.pipeline.interrupted:
+            raise fail("stopped by Ctrl+C; the report covers the session so far", EXIT_INTERRUPTED)
+        if result.camera_lost:
+            raise fail("the camera was lost; the report covers the session so far")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point (`backform`, `python -m feedback.cli`)."""
     app(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
