@@ -1,0 +1,321 @@
+"""Live mode: the shared pipeline fed by a live source, steered by keys, speaking cues.
+
+Fast tests drive `run_live` with scripted poses (tests/feedback_fakes.py) and a fake live
+source, so pause/reset/reconnect/voice behaviour is exact. The end-to-end tests at the bottom
+play a sample clip as a camera through MediaPipe in a real window under Xvfb, and compare
+with `backform analyze` on the same clip.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from exercises.base import Assessment, ViewProblem, ViewVerdict
+from feedback.cli import app
+from feedback.live import (
+    READY,
+    START_POSITION,
+    LiveOptions,
+    SetupGuide,
+    mirror_assessment,
+    new_session_folder,
+    print_live_summary,
+    run_live,
+)
+from feedback.voice import FakeEngine
+from feedback.window import Command
+from feedback_fakes import FakeInfo, fake_backends, hinge_schedule, stick_pose
+from vision.errors import CameraError, ConfigError
+from vision.sources import Frame
+
+FPS = 30.0
+
+
+class FakeLiveSource:
+    """A camera stand-in: `n` frames at 30 fps with capture stamps, optionally failing after `fail_after`."""
+
+    def __init__(self, n: int, fail_after: int | None = None, luma: int = 96) -> None:
+        self.n = n
+        self.fail_after = fail_after
+        self.luma = luma
+        self.info = FakeInfo(live=True)
+        self.dropped = 0
+        self.delivered = 0
+        self.closed = False
+        self._t0 = time.monotonic()
+
+    def clock_ms(self) -> float:
+        return (time.monotonic() - self._t0) * 1000.0
+
+    def close(self) -> None:
+        self.closed = True
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i in range(self.n):
+            if self.fail_after is not None and i == self.fail_after:
+                raise CameraError("Camera 0 stopped delivering frames for 2 s (unplugged?).")
+            self.delivered += 1
+            yield Frame(np.full((480, 640, 3), self.luma, np.uint8), i * 1000.0 / FPS, i, i)
+
+
+class ScriptedWindow:
+    """Stands in for LiveWindow: records what is shown and types commands at given show() calls."""
+
+    def __init__(self, script: dict[int, list[Command]] | None = None) -> None:
+        self.script = script or {}
+        self.calls = 0
+        self.shown = 0
+        self.opened = self.closed = False
+
+    def open(self) -> None:
+        self.opened = True
+
+    def show(self, image: np.ndarray, wait_ms: int = 1) -> list[Command]:
+        # Call 1 is the "Starting..." screen; the script counts frames shown after it.
+        self.calls += 1
+        return list(self.script.get(self.calls - 1, []))
+
+    def poll(self, wait_ms: int = 1) -> list[Command]:
+        return []
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _options(tmp_path: Path, **kw) -> LiveOptions:
+    kw.setdefault("show_window", False)
+    return LiveOptions("hip-hinge", sessions_dir=tmp_path / "sessions", **kw)
+
+
+def _run(tmp_path: Path, trunk, flags=lambda t: {}, sources=None, window=None, engine="fake", **kw):
+    sources = sources or [FakeLiveSource(int(12 * FPS))]
+    queue = list(sources)
+
+    def factory():
+        item = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    engine = FakeEngine() if engine == "fake" else engine
+    lines: list[str] = []
+    result = run_live(
+        _options(tmp_path, show_window=window is not None, **kw),
+        backends=fake_backends(trunk, flags),
+        speech=engine,
+        source_factory=factory,
+        window=window,
+        say=lines.append,
+        estimator_warmup=False,
+    )
+    return result, engine, lines
+
+
+def test_cue_sequence_reps_corrections_and_set_complete(tmp_path: Path):
+    # Three hinges of 2 s from t=1 s; the back rounds during the second one.
+    def flags(t: float) -> dict:
+        return {"rounded_back": 3.4 <= t <= 4.4}
+
+    result, engine, _ = _run(tmp_path, hinge_schedule(3), flags, target_reps=3)
+    assert engine.spoken == [READY, "1", "Keep your back flat", "2", "3", "Set complete"]
+    assert result.report.rep_count == 3
+    assert [r.faults for r in result.report.reps] == [(), ("rounded_back",), ()]
+
+
+def test_stops_shortly_after_the_target_unless_keep_going(tmp_path: Path):
+    stopped, *_ = _run(tmp_path, hinge_schedule(5), target_reps=2, stop_grace_s=1.0)
+    assert stopped.pipeline.stopped
+    assert stopped.report.rep_count == 2
+    # Rep 2 completes at ~5 s; the grace second later the session ends, well before the source does.
+    assert 5.5 < stopped.report.t_s[-1] - stopped.report.t_s[0] < 7.0
+
+    kept, engine, _ = _run(tmp_path, hinge_schedule(5), target_reps=2, stop_at_target=False)
+    assert not kept.pipeline.stopped
+    assert kept.report.rep_count == 5
+    assert engine.spoken == [READY, "1", "2", "Set complete", "3", "4", "5"]
+
+
+def test_no_voice_says_nothing_and_v_turns_it_on(tmp_path: Path):
+    quiet, engine, _ = _run(tmp_path, hinge_schedule(3), voice=False)
+    assert engine.spoken == []
+    assert quiet.report.rep_count == 3
+
+    # Press v at 3 s: reps 2 and 3 are spoken; rep 1 (done at ~2.7 s) and "Ready" are not.
+    window = ScriptedWindow({int(3 * FPS): [Command.VOICE]})
+    _, engine, _ = _run(tmp_path, hinge_schedule(3), voice=False, window=window)
+    assert engine.spoken == ["2", "3"]
+
+
+def test_reset_restarts_the_count_between_frames(tmp_path: Path):
+    # r pressed at 4 s (after rep 1 at ~3 s, before rep 2 ends at ~5 s).
+    window = ScriptedWindow({int(4 * FPS): [Command.RESET]})
+    result, engine, _ = _run(tmp_path, hinge_schedule(3), window=window)
+    assert engine.spoken[:2] == [READY, "1"]
+    # After the reset the count starts again: the next completed rep is "1" again.
+    assert engine.spoken[2:] == [READY, "1", "2"]
+    live = result.report.extra["live"]
+    assert len(live["resets_s"]) == 1 and 3.9 < live["resets_s"][0] < 4.2
+    # The session report keeps every rep done, before and after the reset.
+    assert result.report.rep_count == 3
+
+
+def test_pause_shows_frames_without_judging_them(tmp_path: Path):
+    # Pause at frame 60 (2 s), resume 90 shown frames later: those frames are not judged.
+    window = ScriptedWindow({60: [Command.PAUSE], 150: [Command.PAUSE]})
+    result, _, _ = _run(tmp_path, hinge_schedule(3), window=window)
+    assert result.pipeline.frames == int(12 * FPS) - 90
+    assert result.stats.processed == result.pipeline.frames
+    t = np.asarray(result.report.t_s)
+    assert np.all(np.diff(t) > 0)
+    assert np.max(np.diff(t)) > 2.9  # the paused stretch is a gap in the timeline
+
+
+def test_q_ends_the_session_and_saves_it(tmp_path: Path):
+    window = ScriptedWindow({100: [Command.QUIT]})
+    result, _, _ = _run(tmp_path, hinge_schedule(3), window=window)
+    assert result.pipeline.stopped
+    assert result.pipeline.frames == 100
+    assert window.opened and window.closed
+    saved = json.loads((result.folder / "report.json").read_text())
+    assert saved["frames"] == 100
+    assert (result.folder / "report.csv").is_file()
+    assert (result.folder / "report.png").stat().st_size > 1000
+
+
+def test_camera_unplugged_mid_session_reconnects_and_carries_on(tmp_path: Path):
+    first = FakeLiveSource(int(12 * FPS), fail_after=int(2 * FPS))
+    second = FakeLiveSource(int(9 * FPS))
+    unplugged = CameraError("No camera found at index 0.")
+    result, _, lines = _run(tmp_path, hinge_schedule(3), sources=[first, unplugged, second])
+    assert first.closed and second.closed
+    assert result.stats.reconnects == 1
+    assert not result.camera_lost
+    assert any("Reconnecting" in line for line in lines)
+    t = np.asarray(result.report.t_s)
+    assert np.all(np.diff(t) > 0)  # one timeline across both camera openings
+    assert result.pipeline.frames == int(2 * FPS) + int(9 * FPS)
+    assert not result.report.partial
+
+
+def test_camera_that_never_comes_back_saves_what_was_done(tmp_path: Path):
+    first = FakeLiveSource(int(12 * FPS), fail_after=int(6 * FPS))
+    gone = CameraError("No camera found at index 0.")
+    result, _, lines = _run(tmp_path, hinge_schedule(3), sources=[first, gone], reconnect_timeout_s=1.5)
+    assert result.camera_lost
+    assert result.report.partial
+    assert result.report.rep_count == 2  # reps 1 and 2 were done before the camera went
+    assert (result.folder / "report.json").is_file()
+    assert any("saving the session so far" in line for line in lines)
+
+
+def test_no_camera_at_start_is_one_clear_error(tmp_path: Path):
+    with pytest.raises(CameraError, match="No camera found"):
+        _run(tmp_path, hinge_schedule(3), sources=[CameraError("No camera found at index 0.")])
+
+
+def test_too_dark_is_said_when_nobody_can_be_seen_in_the_dark(tmp_path: Path):
+    dark = FakeLiveSource(int(4 * FPS), luma=12)
+    result, engine, _ = _run(tmp_path, lambda t: None if t < 3 else 0.0, sources=[dark])
+    assert engine.spoken[0] == "It's too dark - turn on a light"
+    assert result.report.frames_with_pose > 0
+
+
+def test_a_bright_empty_room_is_not_called_dark(tmp_path: Path):
+    _, engine, _ = _run(tmp_path, lambda t: None if t < 3 else 0.0, sources=[FakeLiveSource(int(4 * FPS))])
+    assert "It's too dark - turn on a light" not in engine.spoken
+
+
+def test_nobody_seen_saves_nothing(tmp_path: Path):
+    result, _, _ = _run(tmp_path, lambda t: None, sources=[FakeLiveSource(int(2 * FPS))])
+    assert result.report is None and result.folder is None
+    assert not (tmp_path / "sessions").exists()
+
+
+def test_no_speech_engine_is_said_once(tmp_path: Path):
+    result, _, lines = _run(tmp_path, hinge_schedule(2), engine=None)
+    assert result.report.rep_count == 2
+    assert sum("No speech engine" in line for line in lines) == 1
+
+
+def test_failing_speech_engine_is_reported_once_and_the_session_goes_on(tmp_path: Path):
+    result, _, lines = _run(tmp_path, hinge_schedule(3), engine=FakeEngine(fail=True))
+    assert result.report.rep_count == 3
+    assert sum(line.startswith("Voice off") for line in lines) == 1
+    assert result.voice_problem is not None
+
+
+def test_setup_guide_asks_for_the_start_position_then_says_ready():
+    guide = SetupGuide("cat-cow", after_ms=500, repeat_ms=10_000)
+    pose = stick_pose(0.0)
+    ok = ViewVerdict(True, "left", None, 1)
+
+    def frame(t: float, in_position: bool, view=ok) -> tuple[str | None, list[str]]:
+        return guide.update(Assessment("cat-cow", t, 0, view, "setup", {}, in_position=in_position, pose=pose))
+
+    assert frame(0, False) == (None, [])  # not yet: give the person a moment
+    text, say = frame(600, False)
+    assert text == START_POSITION["cat-cow"] and say == [text]
+    assert frame(700, False) == (text, [])  # shown, not repeated aloud
+    bad_view = ViewVerdict(False, None, ViewProblem.NOT_SIDE_ON)
+    assert frame(800, False, bad_view) == (None, [])  # the view problem is the cue policy's
+    assert frame(900, True) == (None, [READY])
+    assert frame(1000, True) == (None, [])
+
+
+def test_mirror_flips_the_drawing_not_the_analysis():
+    pose = stick_pose(30.0, size=(640, 480))
+    a = Assessment("hip-hinge", 0, 0, ViewVerdict(True, "left", None, 1), "standing", {}, pose=pose)
+    m = mirror_assessment(a, 640)
+    np.testing.assert_allclose(m.pose.xy[:, 0], 640 - pose.xy[:, 0])
+    np.testing.assert_allclose(m.pose.xy[:, 1], pose.xy[:, 1])
+    assert m.view.facing == -1 and m.view.side == "left"
+    assert a.pose.xy is pose.xy  # the original is untouched
+
+
+def test_session_folders_are_never_reused(tmp_path: Path):
+    from datetime import datetime
+
+    now = datetime(2025, 3, 1, 9, 30, 5)
+    a = new_session_folder(tmp_path, now)
+    b = new_session_folder(tmp_path, now)
+    assert a.name == "2025-03-01_09-30-05" and b.name == "2025-03-01_09-30-05-1"
+
+
+def test_targets_must_fit_the_exercise(tmp_path: Path):
+    with pytest.raises(ConfigError, match="counts reps"):
+        _run(tmp_path, hinge_schedule(1), target_hold_s=30.0)
+
+
+def test_summary_fits_one_screen(tmp_path: Path):
+    from rich.console import Console
+
+    def flags(t: float) -> dict:
+        return {"rounded_back": 3.4 <= t <= 4.4}
+
+    result, _, _ = _run(tmp_path, hinge_schedule(3), flags)
+    console = Console(record=True, width=100)
+    print_live_summary(result, console)
+    text = console.export_text()
+    assert "3 (2 with good form)" in text
+    assert "Keep your back flat" in text
+    assert "Range reached" in text
+    assert len(text.splitlines()) <= 24
+
+
+def test_cli_rejects_bad_options_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    runner = CliRunner()
+    res = runner.invoke(app, ["live", "-e", "hip-hinge", "--camera", str(tmp_path / "missing.mp4")])
+    assert res.exit_code == 2
+    assert "No camera or video file called" in res.output
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    res = runner.invoke(app, ["live", "-e", "hip-hinge", "--sessions-dir", str(tmp_path)])
+    assert res.exit_code == 1
+    assert res.output.strip() == "backform: No display available for the live window"
