@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from feedback_fakes import FakeInfo, fake_backends, hinge_schedule, stick_pose
 from typer.testing import CliRunner
 
 from exercises.base import Assessment, ViewProblem, ViewVerdict
@@ -31,7 +32,6 @@ from feedback.live import (
 )
 from feedback.voice import FakeEngine
 from feedback.window import Command
-from feedback_fakes import FakeInfo, fake_backends, hinge_schedule, stick_pose
 from vision.errors import CameraError, ConfigError
 from vision.sources import Frame
 
@@ -257,7 +257,8 @@ def test_setup_guide_asks_for_the_start_position_then_says_ready():
     ok = ViewVerdict(True, "left", None, 1)
 
     def frame(t: float, in_position: bool, view=ok) -> tuple[str | None, list[str]]:
-        return guide.update(Assessment("cat-cow", t, 0, view, "setup", {}, in_position=in_position, pose=pose))
+        a = Assessment("cat-cow", t, 0, view, "setup", {}, in_position=in_position, pose=pose)
+        return guide.update(a)
 
     assert frame(0, False) == (None, [])  # not yet: give the person a moment
     text, say = frame(600, False)
