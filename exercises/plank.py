@@ -1,0 +1,219 @@
+"""Plank (straight-arm or forearm): hold a straight line from shoulders to ankles.
+
+No reps: a hold timer accumulates time in position with the body line within limits. The
+plank type is detected from the elbow angle and decided over time, because shoulder stacking
+is judged over the elbow (forearm plank) or the wrist (straight-arm plank).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exercises.base import Assessment, EventKind, Severity, ViewVerdict
+from exercises.common import SideViewChecker, rep_event
+from exercises.faults import FaultSpec
+from exercises.reps import HoldTimer
+from exercises.signals import (
+    SideView,
+    body_inclination,
+    body_line,
+    elbow_angle,
+    head_line,
+    knee_flexion,
+    lean_from_vertical,
+)
+from exercises.thresholds import check_consistent, limit
+from exercises.view import ViewRule
+from vision.landmarks import Joint
+from vision.pose import Pose
+
+
+@dataclass(frozen=True)
+class PlankThresholds:
+    """Angles in degrees as MediaPipe reports them (see exercises/README.md)."""
+
+    # Hips below the shoulder-ankle line by more than this (deviation angle at the hip): the
+    # lumbar spine hangs into extension, loading the facet joints — the plank's main fault.
+    max_sag_deg: float = limit(10.0, 2.0, 45.0)
+    # Hips above the line by more than this: the abdominals are unloaded, the hold gets easy.
+    max_pike_deg: float = limit(12.0, 2.0, 45.0)
+    # Head dropped forward of the trunk line (chin to chest) or hanging: neck out of line.
+    head_drop_deg: float = limit(30.0, 5.0, 90.0)
+    # Supporting arm (shoulder->elbow in a forearm plank, shoulder->wrist straight-arm) more than
+    # this from vertical: shoulders not stacked over the support, extra shoulder load.
+    max_stack_deg: float = limit(20.0, 5.0, 60.0)
+    # In position: shoulder-ankle line within this of horizontal (a straight-arm plank is
+    # ~20-25 deg, standing is 90) ...
+    max_body_incline_deg: float = limit(40.0, 10.0, 70.0)
+    # ... knees nearly straight (on the toes, not the knees: a knee plank bends them ~90) ...
+    max_knee_flexion_deg: float = limit(40.0, 10.0, 90.0)
+    # ... and the hips not jack-knifed (a downward dog or kneeling is not a plank).
+    max_line_deg: float = limit(45.0, 20.0, 90.0)
+    # Elbow angle above straight_arm_deg = straight-arm plank, below forearm_deg = forearm.
+    straight_arm_deg: float = limit(140.0, 100.0, 180.0)
+    forearm_deg: float = limit(120.0, 45.0, 170.0)
+    # Hold: must be in position with a valid line this long before it counts (dated back).
+    settle_ms: float = limit(500.0, 0.0, 5000.0)
+    fault_on_ms: float = limit(300.0, 0.0, 2000.0)
+
+    def __post_init__(self) -> None:
+        check_consistent(
+            self.forearm_deg < self.straight_arm_deg, "forearm_deg must be below straight_arm_deg"
+        )
+
+
+MESSAGES = {
+    "hip_sag": "Lift your hips",
+    "hip_pike": "Lower your hips",
+    "head_drop": "Keep your head in line with your body",
+    "shoulders_not_stacked": "Bring your shoulders over your {support}",
+}
+# Faults that make the hold not count: the body line is what a plank trains.
+HOLD_BREAKING = frozenset({"hip_sag", "hip_pike"})
+
+
+class PlankChecker(SideViewChecker):
+    name = "plank"
+    title = "Plank"
+    main_signals = ("body_line_deg", "head_line_deg", "shoulder_stack_deg", "body_incline_deg")
+    view_rule = ViewRule(key_joints=(Joint.SHOULDER, Joint.ELBOW, Joint.HIP, Joint.KNEE, Joint.ANKLE))
+
+    def __init__(self, thresholds: PlankThresholds | None = None) -> None:
+        self.thresholds = th = thresholds or PlankThresholds()
+        on = th.fault_on_ms
+        self.fault_specs = (
+            FaultSpec("hip_sag", Severity.MAJOR, MESSAGES["hip_sag"], on),
+            FaultSpec("hip_pike", Severity.MODERATE, MESSAGES["hip_pike"], on),
+            FaultSpec("shoulders_not_stacked", Severity.MINOR, MESSAGES["shoulders_not_stacked"], on),
+            FaultSpec("head_drop", Severity.MINOR, MESSAGES["head_drop"], on),
+        )
+        super().__init__()
+        self.timer = HoldTimer(settle_ms=th.settle_ms)
+        self._reset_state()
+
+    def _reset_state(self) -> None:
+        self.straight_arm: bool | None = None  # plank type, decided with hysteresis
+        self._held_once = False
+
+    def reset(self) -> None:
+        super().reset()
+        self.timer.reset()
+        self._reset_state()
+
+    def _plank_type(self, elbow: float) -> bool | None:
+        th = self.thresholds
+        if elbow >= th.straight_arm_deg:
+            self.straight_arm = True
+        elif elbow <= th.forearm_deg:
+            self.straight_arm = False
+        return self.straight_arm
+
+    def judge(self, view: SideView, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
+        th = self.thresholds
+        line_deg, line_rel = body_line(view)
+        incline = body_inclination(view)
+        head = head_line(view)
+        elbow = elbow_angle(view)
+        knee = knee_flexion(view)
+        straight = self._plank_type(elbow)
+        support = view.wrist if straight else view.elbow
+        stack = lean_from_vertical(view.shoulder, support, view.facing)
+        m = {
+            "body_line_deg": line_deg,
+            "body_line_rel": line_rel,
+            "head_line_deg": head,
+            "shoulder_stack_deg": stack,
+            "elbow_angle_deg": elbow,
+            "body_incline_deg": incline,
+            "knee_flexion_deg": knee,
+            "straight_arm": None if straight is None else float(straight),
+            **self.view_measurements(),
+        }
+        # Supported on hands or forearms: the support point is below the shoulder by most of
+        # the upper arm, and the body is long and low, knees off the floor.
+        upper_arm = max(float(((view.elbow - view.shoulder) ** 2).sum() ** 0.5), 1e-6)
+        supported = support[1] - view.shoulder[1] > 0.6 * upper_arm
+        in_position = (
+            incline <= th.max_body_incline_deg
+            and knee <= th.max_knee_flexion_deg
+            and abs(line_deg) <= th.max_line_deg
+            and supported
+            and straight is not None
+        )
+        word = "hands" if straight else "elbows"
+        conditions = {}
+        if in_position:
+            conditions = {
+                "hip_sag": line_deg > th.max_sag_deg,
+                "hip_pike": line_deg < -th.max_pike_deg,
+                "head_drop": head > th.head_drop_deg,
+                "shoulders_not_stacked": (
+                    MESSAGES["shoulders_not_stacked"].format(support=word)
+                    if abs(stack) > th.max_stack_deg
+                    else False
+                ),
+            }
+        faults = self.tracker.update(t_ms, conditions)
+        codes = tuple(f.code for f in faults)
+        valid = not (HOLD_BREAKING & set(codes))
+        if self.timer.holding or in_position:
+            self._episode_faults.update(codes)
+        events = self._hold_events(self.timer.update(t_ms, True, in_position, valid, codes))
+        if self.timer.holding:
+            phase = "holding"
+        elif in_position:
+            phase = "form_break" if not valid else "settling"
+        else:
+            phase = "rest" if self._held_once else "setup"
+        return self.assessment(
+            verdict,
+            t_ms,
+            frame_index,
+            phase,
+            m,
+            faults,
+            events,
+            0,
+            self.timer.total_s,
+            in_position,
+            view.pose,
+        )
+
+    def _hold_events(self, outcomes) -> list:
+        events = []
+        for o in outcomes:
+            if o.kind == "started":
+                self._held_once = True
+                self._episode_faults = set()
+                events.append(rep_event(EventKind.HOLD_STARTED, o.t_ms, o.start_ms))
+            else:
+                metrics = {"duration_s": o.duration_s, "total_hold_s": self.timer.total_s}
+                faults = set(self._episode_faults) | (set(o.faults) & set(self.tracker.specs))
+                events.append(rep_event(EventKind.HOLD_STOPPED, o.t_ms, o.start_ms, None, faults, metrics))
+                self._episode_faults = set()
+        return events
+
+    def pause(self, pose: Pose | None, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
+        self.tracker.hold(t_ms)
+        events = self._hold_events(self.timer.update(t_ms, False))
+        phase = "holding" if self.timer.holding else ("rest" if self._held_once else "setup")
+        return self.assessment(
+            verdict,
+            t_ms,
+            frame_index,
+            phase,
+            self.view_measurements(),
+            (),
+            events,
+            0,
+            self.timer.total_s,
+            False,
+            pose,
+        )
+
+    @property
+    def hold_summary(self) -> dict[str, float]:
+        """Total and best continuous hold, and seconds spent in each fault while in position."""
+        return {"total_hold_s": self.timer.total_s, "best_hold_s": self.timer.best_s} | {
+            f"{k}_s": v for k, v in self.timer.fault_s().items()
+        }

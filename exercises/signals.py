@@ -1,0 +1,128 @@
+"""Named body signals from one pose, measured on the body side facing the camera.
+
+Pure functions: a Pose, the near side and the facing direction in; degrees or body-relative
+numbers out. Checkers pick the ones their exercise needs; the calibration bench prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vision import geometry as g
+from vision.landmarks import Joint, Landmark, Side
+from vision.pose import Pose
+from vision.silhouette import back_bow
+
+
+@dataclass(frozen=True, slots=True)
+class SideView:
+    """The near-side joints of one pose, in image pixels."""
+
+    ear: np.ndarray
+    nose: np.ndarray
+    shoulder: np.ndarray
+    elbow: np.ndarray
+    wrist: np.ndarray
+    hip: np.ndarray
+    knee: np.ndarray
+    ankle: np.ndarray
+    heel: np.ndarray
+    toe: np.ndarray
+    facing: int
+    pose: Pose
+
+    @classmethod
+    def of(cls, pose: Pose, side: Side, facing: int) -> SideView:
+        p = pose.xy.astype(float)
+        return cls(
+            ear=p[Joint.EAR.on(side)],
+            nose=p[Landmark.NOSE],
+            shoulder=p[Joint.SHOULDER.on(side)],
+            elbow=p[Joint.ELBOW.on(side)],
+            wrist=p[Joint.WRIST.on(side)],
+            hip=p[Joint.HIP.on(side)],
+            knee=p[Joint.KNEE.on(side)],
+            ankle=p[Joint.ANKLE.on(side)],
+            heel=p[Joint.HEEL.on(side)],
+            toe=p[Joint.FOOT_INDEX.on(side)],
+            facing=facing,
+            pose=pose,
+        )
+
+    @property
+    def torso_px(self) -> float:
+        return float(g.segment_length(self.hip, self.shoulder))
+
+    @property
+    def leg_px(self) -> float:
+        return float(g.segment_length(self.hip, self.knee) + g.segment_length(self.knee, self.ankle))
+
+
+def trunk_inclination(v: SideView) -> float:
+    """Shoulder-hip line from vertical, deg: 0 upright, 90 horizontal."""
+    return float(g.inclination_from_vertical(v.hip, v.shoulder))
+
+
+def trunk_from_horizontal(v: SideView) -> float:
+    return float(g.inclination_from_horizontal(v.hip, v.shoulder))
+
+
+def hip_angle(v: SideView) -> float:
+    """Shoulder-hip-knee angle, deg: 180 standing straight, ~90 in a deep hinge."""
+    return float(g.joint_angle(v.shoulder, v.hip, v.knee))
+
+
+def knee_flexion(v: SideView) -> float:
+    """180 - hip-knee-ankle angle, deg: 0 = straight knee."""
+    return float(g.line_deviation(v.hip, v.knee, v.ankle))
+
+
+def hip_travel(v: SideView) -> float:
+    """How far the hip sits behind the ankle, in leg lengths (+ = behind, the hinge's aim)."""
+    return float(v.facing * (v.ankle[0] - v.hip[0]) / max(v.leg_px, 1e-6))
+
+
+def head_line(v: SideView) -> float:
+    """Hip->shoulder->ear bend, deg: + head dropped forward / chin down, - head tipped back."""
+    return float(g.signed_bend(v.hip, v.shoulder, v.ear, v.facing))
+
+
+def spine_bow(v: SideView) -> float | None:
+    """Back outline bow from the segmentation mask (+ rounded / cat, - arched / cow)."""
+    return back_bow(v.pose.mask, v.shoulder, v.hip, v.facing, v.pose.image_size)
+
+
+def body_line(v: SideView) -> tuple[float, float]:
+    """Plank line at the hip: (signed deviation deg, signed drop / shoulder-ankle length).
+    + = hips below the shoulder-ankle line (sag), - = above it (pike)."""
+    drop = float(g.drop_below_line(v.hip, v.shoulder, v.ankle))
+    dev = float(g.line_deviation(v.shoulder, v.hip, v.ankle))
+    span = max(float(g.segment_length(v.shoulder, v.ankle)), 1e-6)
+    return (dev if drop >= 0 else -dev), drop / span
+
+
+def body_inclination(v: SideView) -> float:
+    """Shoulder-ankle line from horizontal, deg (a plank is ~5-25)."""
+    return float(g.inclination_from_horizontal(v.ankle, v.shoulder))
+
+
+def elbow_angle(v: SideView) -> float:
+    """Shoulder-elbow-wrist angle, deg: 180 = straight arm."""
+    return float(g.joint_angle(v.shoulder, v.elbow, v.wrist))
+
+
+def lean_from_vertical(top: np.ndarray, bottom: np.ndarray, facing: int) -> float:
+    """Signed angle (deg) of top->bottom from straight down: + = bottom ahead of top (towards
+    the person's front / head)."""
+    d = np.asarray(bottom, float) - np.asarray(top, float)
+    return float(np.degrees(np.arctan2(facing * d[0], d[1])))
+
+
+def thigh_from_vertical(v: SideView) -> float:
+    return abs(lean_from_vertical(v.hip, v.knee, v.facing))
+
+
+def arm_from_vertical(v: SideView) -> float:
+    return abs(lean_from_vertical(v.shoulder, v.wrist, v.facing))

@@ -1,0 +1,114 @@
+"""Cat-cow checker on synthetic tracks: cycles from the back outline, range, pace, arms."""
+
+from __future__ import annotations
+
+import pytest
+
+from exercises.base import EventKind
+from exercises.cat_cow import CatCowChecker
+from tests import synthetic as sy
+
+q = sy.quadruped
+MASKED = sy.Render(mask=True, noise_px=1.0)
+
+
+def cycles(n=2, cat=0.08, cow=-0.07, half_s=2.0, first="cat", elbow=0.0, start_s=1.0, neck=True):
+    """n cycles neutral -> cat -> neutral -> cow -> neutral, each half taking half_s."""
+    c = q(cat, 35.0 * cat / 0.08 if neck else 0.0, elbow)
+    w = q(cow, 30.0 * cow / 0.07 if neck else 0.0, elbow)
+    a, b = (c, w) if first == "cat" else (w, c)
+    seq = sy.hold(q(elbow=elbow), start_s)
+    for _ in range(n):
+        seq += sy.cycle(q(elbow=elbow), a, half_s / 2, half_s / 2) + sy.cycle(
+            q(elbow=elbow), b, half_s / 2, half_s / 2
+        )
+    return seq + sy.hold(q(elbow=elbow), 0.5)
+
+
+def check(seq, render=MASKED, dropouts=(), checker=None, seed=0):
+    # 15 fps (a slow webcam; also halves the test time): every other posture of the 30 fps track.
+    frames = sy.track(seq[::2], render, fps=15.0, seed=seed, dropouts=dropouts)
+    return sy.run(checker or CatCowChecker(), frames)
+
+
+@pytest.mark.parametrize("first", ["cat", "cow"])
+def test_full_slow_cycles_count_without_faults(first):
+    r = check(cycles(3, first=first))
+    assert r.rep_count == 3
+    assert r.fault_codes == set()
+    done = r.kinds(EventKind.REP_COMPLETED)
+    assert [e.rep_index for e in done] == [1, 2, 3]
+    m = done[0].metrics
+    assert m["flexion_peak"] == pytest.approx(0.08, abs=0.012)
+    assert m["extension_peak"] == pytest.approx(-0.07, abs=0.012)
+    assert m["cycle_s"] == pytest.approx(4.0, abs=0.4)
+    phases = {a.phase for a in r.assessments}
+    assert {"setup", "neutral", "cat", "cow"} <= phases
+
+
+def test_getting_down_onto_hands_and_knees_is_not_a_cycle():
+    kneel = sy.kneeling_upright()
+    seq = sy.hold(sy.STANDING, 0.5) + sy.move(sy.STANDING, kneel, 1.0) + sy.move(kneel, q(0.06), 1.0)
+    seq += sy.move(q(0.06), q(), 0.5) + cycles(2)
+    r = check(seq)
+    assert r.rep_count == 2 and not r.kinds(EventKind.REP_PARTIAL)
+
+
+@pytest.mark.parametrize(
+    ("cat", "cow", "message"),
+    [
+        (0.03, -0.07, "Round up more through your upper back"),
+        (0.08, -0.025, "Let your belly drop more"),
+        (0.03, -0.025, "Move further: round up more, then let your belly drop more"),
+    ],
+)
+def test_small_range_per_direction(cat, cow, message):
+    r = check(cycles(3, cat=cat, cow=cow))
+    assert r.rep_count == 3
+    assert r.fault_codes == {"small_range"}
+    assert r.rep_faults() == [("small_range",)] * 3
+    shown = [f.message for a in r.assessments for f in a.faults]
+    assert shown[-1] == message
+    # Until both directions have been seen, the cue names only the one known to fall short.
+    assert set(shown) <= {message, "Round up more through your upper back"}
+
+
+def test_too_fast():
+    r = check(cycles(4, half_s=1.0))
+    assert r.rep_count == 4
+    assert r.fault_codes == {"too_fast"}
+    assert r.rep_faults() == [("too_fast",)] * 4
+    assert all(e.metrics["cycle_s"] < 2.5 for e in r.kinds(EventKind.REP_COMPLETED))
+
+
+def test_moving_from_arms():
+    # Elbows bend 40 deg while the back barely changes: the arms do the moving.
+    seq = sy.hold(q(), 1.0)
+    for _ in range(2):
+        seq += sy.cycle(q(), q(0.06, 30.0, elbow=40.0), 1.0, 1.0) + sy.cycle(q(), q(-0.06, -25.0), 1.0, 1.0)
+    r = check(seq + sy.hold(q(), 0.5))
+    assert r.rep_count == 2
+    assert r.fault_codes == {"moving_from_arms"}
+    assert r.rep_faults() == [("moving_from_arms",)] * 2
+
+
+def test_without_a_mask_the_head_line_drives_the_count():
+    r = check(cycles(2), render=sy.Render(noise_px=1.0))
+    assert r.rep_count == 2 and r.fault_codes == set()
+    assert "spine_curvature" not in r.assessments[20].measurements
+
+
+def test_noise_and_dropouts():
+    seq = cycles(3)
+    drops = list(range(25, 30)) + list(range(100, 106))  # 15 fps frames: 0.33 s and 0.4 s
+    # Half-resolution mask: the checker must scale landmark coordinates to it.
+    r = check(seq, render=sy.Render(mask=True, mask_scale=0.5, noise_px=2.5), dropouts=drops, seed=5)
+    assert r.rep_count == 3 and r.fault_codes == set()
+
+
+def test_reset():
+    checker = CatCowChecker()
+    check(cycles(2), checker=checker)
+    checker.reset()
+    r = check(cycles(1), checker=checker)
+    assert r.rep_count == 1

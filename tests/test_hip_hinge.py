@@ -1,0 +1,179 @@
+"""Hip hinge checker on synthetic side-view tracks: counts, faults and their timing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from exercises.base import Assessment, EventKind, ViewProblem
+from exercises.hip_hinge import HipHingeChecker
+from tests import synthetic as sy
+
+S = sy.STANDING
+PLAIN = sy.Render(noise_px=1.0)
+MASKED = sy.Render(mask=True, noise_px=1.0)  # for the back's shape (slower to draw)
+
+
+def reps(peak, n=3, down=1.2, up=1.2, pause=0.3, rest=0.6, start=1.0):
+    seq = sy.hold(S, start)
+    for _ in range(n):
+        seq += sy.cycle(S, peak, down, up, pause) + sy.hold(S, rest)
+    return seq
+
+
+def check(seq, render=PLAIN, dropouts=(), seed=0, checker=None):
+    checker = checker or HipHingeChecker()
+    return sy.run(checker, sy.track(seq, render, seed=seed, dropouts=dropouts))
+
+
+def test_good_hinges_count_with_no_faults():
+    r = check(reps(sy.hinge(80.0, 20.0)), render=MASKED)
+    assert r.rep_count == 3
+    assert r.fault_codes == set()
+    done = r.kinds(EventKind.REP_COMPLETED)
+    assert [e.rep_index for e in done] == [1, 2, 3]
+    assert all(e.faults == () for e in done)
+    m = done[0].metrics
+    assert m["max_trunk_inclination_deg"] == pytest.approx(80.0, abs=4.0)
+    assert m["knee_flexion_at_bottom_deg"] == pytest.approx(20.0, abs=4.0)
+    assert m["duration_s"] == pytest.approx(2.1, abs=0.5)
+    assert not r.kinds(EventKind.REP_PARTIAL)
+
+
+def test_assessment_contents():
+    r = check(reps(sy.hinge(80.0, 20.0), n=1), render=MASKED)
+    a: Assessment = r.assessments[60]  # 2 s in: near the bottom of the first rep
+    assert a.exercise == "hip-hinge" and a.phase == "hinged" and a.in_position
+    assert a.view.ok and a.view.side == "left" and a.view.facing == 1
+    for key in (
+        "trunk_inclination_deg",
+        "hip_angle_deg",
+        "knee_flexion_deg",
+        "hip_travel",
+        "back_bow",
+        "head_line_deg",
+    ):
+        assert key in a.measurements
+    assert a.pose is not None
+    assert dataclasses.is_dataclass(a)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.rep_count = 5  # type: ignore[misc]
+    phases = [x.phase for x in r.assessments]
+    assert phases[0] == "setup" and "standing" in phases and "rising" in phases
+
+
+def test_rounded_back_is_reported_during_the_rep():
+    seq = reps(sy.hinge(75.0, 20.0, back_bow=0.10), n=2)
+    r = check(seq, render=MASKED)
+    assert r.rep_count == 2
+    assert r.fault_codes == {"rounded_back"}
+    assert r.rep_faults() == [("rounded_back",), ("rounded_back",)]
+    # Shown only while bent over: each episode lies inside a rep.
+    spans = r.fault_spans["rounded_back"]
+    assert len(spans) == 2
+    for (a, b), e in zip(spans, r.kinds(EventKind.REP_COMPLETED), strict=True):
+        assert e.start_ms <= a < b <= e.t_ms + 400
+    top = next(x for x in r.assessments if x.faults)
+    assert top.top_fault.message == "Keep your back flat — push your hips back"
+
+
+def test_rounded_back_needs_the_mask():
+    # Without segmentation the back cannot be seen: no guess, no fault.
+    r = check(reps(sy.hinge(75.0, 20.0, back_bow=0.10), n=2), render=sy.Render(noise_px=1.0))
+    assert r.rep_count == 2 and r.fault_codes == set()
+    assert "back_bow" not in r.assessments[60].measurements
+
+
+def test_squatting():
+    r = check(reps(sy.squat(), n=2))
+    assert r.rep_count == 2  # trunk still inclines ~35 deg: a rep, done wrongly
+    assert r.fault_codes == {"squatting", "shallow_hinge"}
+    assert all("squatting" in f for f in r.rep_faults())
+
+
+def test_locked_knees():
+    r = check(reps(sy.hinge(80.0, knee_flex=2.0), n=2))
+    assert r.rep_count == 2
+    assert r.fault_codes == {"locked_knees"}
+    assert r.rep_faults() == [("locked_knees",), ("locked_knees",)]
+
+
+def test_shallow_hinge_counts_but_is_flagged():
+    r = check(reps(sy.hinge(38.0, 18.0), n=3))
+    assert r.rep_count == 3
+    assert r.fault_codes == {"shallow_hinge"}
+    assert r.rep_faults() == [("shallow_hinge",)] * 3
+    msg = {f.message for a in r.assessments for f in a.faults}
+    assert msg == {"Hinge deeper — push your hips further back"}
+
+
+def test_head_drop():
+    r = check(reps(sy.hinge(80.0, 20.0, neck=45.0), n=2))
+    assert r.rep_count == 2
+    assert r.fault_codes == {"head_drop"}
+
+
+def test_partial_reps_are_not_counted():
+    seq = (
+        reps(sy.hinge(80.0, 20.0), n=1)
+        + reps(sy.hinge(26.0, 15.0), n=1, start=0.0)
+        + reps(sy.hinge(80.0), n=1, start=0)
+    )
+    r = check(seq)
+    assert r.rep_count == 2
+    partial = r.kinds(EventKind.REP_PARTIAL)
+    assert len(partial) == 1
+    assert partial[0].metrics["max_trunk_inclination_deg"] == pytest.approx(26.0, abs=4.0)
+    assert r.fault_codes == set()
+
+
+def test_setup_movements_are_not_reps():
+    # Walks in bent over, straightens up, fidgets (small leans), then does 2 reps.
+    seq = sy.hold(sy.hinge(60.0), 0.5) + sy.move(sy.hinge(60.0), S, 1.0) + sy.hold(S, 0.2)
+    seq += sy.cycle(S, sy.hinge(10.0), 0.4, 0.4) + reps(sy.hinge(80.0), n=2, start=0.6)
+    r = check(seq)
+    assert r.rep_count == 2 and not r.kinds(EventKind.REP_PARTIAL)
+
+
+def test_noise_and_dropouts_do_not_change_the_count():
+    seq = reps(sy.hinge(80.0, 20.0), n=4)
+    drops = list(range(50, 60)) + list(range(140, 152)) + [200, 201, 230]
+    r = check(seq, render=sy.Render(noise_px=3.0), dropouts=drops, seed=3)
+    assert r.rep_count == 4
+    assert r.fault_codes == set()
+    assert any(a.view.problem is None and a.phase == "paused" for a in r.assessments)
+
+
+def test_leaving_mid_rep_is_partial():
+    seq = reps(sy.hinge(80.0), n=1) + sy.move(S, sy.hinge(80.0), 1.0) + [None] * 45 + sy.hold(S, 1.0)
+    r = check(seq)
+    assert r.rep_count == 1
+    assert len(r.kinds(EventKind.REP_PARTIAL)) == 1
+    assert any(a.view.problem is ViewProblem.NO_PERSON for a in r.assessments)
+
+
+def test_front_view_is_not_judged():
+    r = check(reps(sy.hinge(80.0, 20.0, back_bow=0.1)), render=sy.Render(camera=sy.Camera(yaw_deg=85.0)))
+    assert r.rep_count == 0 and r.fault_codes == set()
+    assert r.last.view.problem is ViewProblem.NOT_SIDE_ON
+    assert r.last.measurements.keys() <= {"view_yaw_deg"}
+
+
+def test_oblique_view_still_counts():
+    r = check(reps(sy.hinge(80.0, 20.0)), render=sy.Render(camera=sy.Camera(yaw_deg=35.0), noise_px=1.0))
+    assert r.rep_count == 3
+
+
+def test_mirrored_camera_and_right_side():
+    render = sy.Render(camera=sy.Camera(near="right", facing=-1), mask=True, noise_px=1.0)
+    r = check(reps(sy.hinge(75.0, 20.0, back_bow=0.1), n=2), render=render)
+    assert r.rep_count == 2 and r.fault_codes == {"rounded_back"}
+
+
+def test_reset_starts_over():
+    checker = HipHingeChecker()
+    check(reps(sy.hinge(80.0), n=2), checker=checker)
+    checker.reset()
+    r = check(reps(sy.hinge(80.0), n=1), checker=checker)
+    assert r.rep_count == 1 and [e.rep_index for e in r.kinds(EventKind.REP_COMPLETED)] == [1]

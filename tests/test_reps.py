@@ -1,0 +1,237 @@
+"""RepCounter, CycleCounter and HoldTimer on hand-made signals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exercises.reps import CycleCounter, CycleRule, HoldTimer, RepCounter, RepPhase, RepRule
+
+DT = 1000.0 / 30.0
+RULE = RepRule(start=20.0, rest=12.0, target=30.0)
+
+
+def feed(counter, values, t0=0.0):
+    """Feed values (None = unjudgeable) at 30 fps; return all outcomes and the end time."""
+    out = []
+    t = t0
+    for v in values:
+        out += counter.update(t, v)
+        t += DT
+    return out, t
+
+
+def flat(v, seconds):
+    return [v] * round(seconds * 30)
+
+
+def ramp(a, b, seconds):
+    n = round(seconds * 30)
+    return list(a + (b - a) * (0.5 - 0.5 * np.cos(np.pi * np.arange(1, n + 1) / n)))
+
+
+def rep(depth=80.0, down=1.0, up=1.0, rest=3.0):
+    return ramp(rest, depth, down) + ramp(depth, rest, up)
+
+
+def kinds(outcomes):
+    return [o.kind for o in outcomes]
+
+
+def test_clean_reps_are_counted_with_their_times():
+    c = RepCounter(RULE)
+    out, _ = feed(c, flat(3.0, 1.0) + rep() + flat(3.0, 0.5) + rep() + flat(3.0, 0.5))
+    assert kinds(out) == ["started", "completed", "started", "completed"]
+    assert c.count == 2 and c.partials == 0
+    first = out[1]
+    assert first.index == 1
+    # The rep spans from crossing 20 deg on the way down to crossing 12 deg on the way up.
+    assert 1000 < first.start_ms < 1600 and 2400 < first.t_ms < 3000
+    assert first.peak == pytest.approx(80.0, abs=0.5)
+
+
+def test_getting_into_position_is_not_a_rep():
+    # Starts bent over (walking in, picking something up), then stands: no rep, no partial.
+    c = RepCounter(RULE)
+    out, _ = feed(c, flat(70.0, 1.0) + ramp(70.0, 3.0, 1.0) + flat(3.0, 0.3))
+    assert out == []
+    out, _ = feed(c, flat(3.0, 0.5) + rep() + flat(3.0, 0.5), t0=2400)
+    assert kinds(out) == ["started", "completed"] and c.count == 1
+
+
+def test_partial_rep_is_reported_not_counted():
+    c = RepCounter(RULE)
+    out, _ = feed(c, flat(3.0, 1.0) + rep(depth=26.0) + flat(3.0, 0.5) + rep() + flat(3.0, 0.5))
+    assert kinds(out) == ["started", "partial", "started", "completed"]
+    assert c.count == 1 and c.partials == 1
+    assert out[1].peak == pytest.approx(26.0, abs=0.5)
+    assert out[3].index == 1
+
+
+@pytest.mark.parametrize("centre", [20.0, 12.0, 30.0])
+def test_jitter_around_a_threshold_makes_no_phantom_reps(centre):
+    rng = np.random.default_rng(1)
+    c = RepCounter(RULE)
+    # Alternating +-3 deg around the threshold with noise, for 5 s, after settling at rest.
+    jitter = [centre + (3.0 if i % 2 else -3.0) + rng.normal(0, 1) for i in range(150)]
+    pre = flat(3.0, 1.0) if centre != 30.0 else flat(3.0, 1.0) + ramp(3.0, 30.0, 0.5)
+    _, t = feed(c, pre + jitter)
+    assert c.count == 0 and c.partials == 0
+    if centre == 30.0:
+        # Hovering at the target is one rep in progress that counts once on the way back.
+        out2, _ = feed(c, ramp(30.0, 3.0, 0.7) + flat(3.0, 0.5), t0=t)
+        assert kinds(out2) == ["completed"] and c.count == 1
+
+
+def test_noisy_reps_count_exactly():
+    rng = np.random.default_rng(7)
+    c = RepCounter(RULE)
+    values = flat(3.0, 1.0)
+    for _ in range(5):
+        values += rep(depth=75.0) + flat(3.0, 0.4)
+    values = [v + rng.normal(0, 2.5) for v in values]
+    out, _ = feed(c, values)
+    assert c.count == 5 and c.partials == 0
+    assert kinds(out).count("started") == 5
+
+
+def test_short_dropout_mid_rep_is_bridged():
+    c = RepCounter(RULE)
+    values = flat(3.0, 1.0) + rep(down=1.5, up=1.5)
+    values[45:57] = [None] * 12  # 0.4 s without a person during the descent
+    out, _ = feed(c, values + flat(3.0, 0.5))
+    assert kinds(out) == ["started", "completed"] and c.count == 1
+
+
+def test_long_dropout_abandons_the_rep_and_needs_settling_again():
+    c = RepCounter(RULE)
+    values = flat(3.0, 1.0) + ramp(3.0, 80.0, 1.0) + [None] * 30 + ramp(80.0, 3.0, 1.0) + flat(3.0, 0.3)
+    out, _ = feed(c, values)
+    assert kinds(out) == ["started", "partial"]
+    assert c.count == 0
+    out, _ = feed(c, flat(3.0, 0.5) + rep() + flat(3.0, 0.5), t0=5000)
+    assert kinds(out) == ["started", "completed"] and c.count == 1
+
+
+def test_reset_forgets_everything():
+    c = RepCounter(RULE)
+    feed(c, flat(3.0, 1.0) + rep() + flat(3.0, 0.5))
+    assert c.count == 1
+    c.reset()
+    assert c.count == 0 and c.phase is RepPhase.SETUP and c.partials == 0
+    out, _ = feed(c, rep() + flat(3.0, 1.0), t0=10000)
+    assert out == []  # needs to settle at rest again before counting
+
+
+def test_falling_signal():
+    c = RepCounter(RepRule(start=150.0, rest=165.0, target=120.0, rising=False))
+    out, _ = feed(c, flat(175.0, 1.0) + rep(depth=95.0, rest=175.0) + flat(175.0, 0.5))
+    assert kinds(out) == ["started", "completed"]
+    assert out[1].peak == pytest.approx(95.0, abs=0.5)
+
+
+def test_rule_must_have_hysteresis():
+    with pytest.raises(ValueError):
+        RepRule(start=20.0, rest=25.0, target=30.0)
+    with pytest.raises(ValueError):
+        RepRule(start=20.0, rest=10.0, target=15.0)
+
+
+# ------------------------------------------------------------------------- cycles
+
+CYCLE = CycleRule(pos_enter=0.02, pos_exit=0.01, neg_enter=-0.02, neg_exit=-0.01)
+
+
+def wave(period_s, cycles, amp_pos=0.08, amp_neg=0.07, first=1):
+    n = round(period_s * cycles * 30)
+    ph = np.sin(2 * np.pi * np.arange(n) / (period_s * 30)) * first
+    return list(np.where(ph > 0, amp_pos * ph, amp_neg * ph))
+
+
+def test_cycles_in_either_order():
+    for first in (1, -1):
+        c = CycleCounter(CYCLE)
+        out, _ = feed(c, flat(0.0, 1.0) + wave(4.0, 3, first=first) + flat(0.0, 0.5))
+        done = [o for o in out if o.kind == "completed"]
+        assert len(done) == 3 and c.count == 3 and c.partials == 0
+        assert done[0].pos_peak == pytest.approx(0.08, abs=0.002)
+        assert done[0].neg_peak == pytest.approx(-0.07, abs=0.002)
+        assert done[0].period_ms == pytest.approx(4000.0, abs=70.0)
+
+
+def test_one_sided_movement_is_partial():
+    c = CycleCounter(CYCLE)
+    cat_only = [max(v, 0.0) for v in wave(3.0, 2)]
+    out, _ = feed(c, flat(0.0, 1.0) + cat_only + wave(4.0, 1) + flat(0.0, 0.5))
+    assert c.count == 1
+    assert kinds(out).count("partial") == 2  # cat, cat (no cow), then cat again with a cow
+
+
+def test_cycle_counter_ignores_setup_and_bridges_dropouts():
+    c = CycleCounter(CYCLE)
+    values = flat(0.09, 1.0) + ramp(0.09, 0.0, 0.5) + flat(0.0, 0.6) + wave(4.0, 2)
+    values[90:100] = [None] * 10
+    feed(c, values + flat(0.0, 0.5))
+    assert c.count == 2 and c.partials == 0
+
+
+# --------------------------------------------------------------------------- holds
+
+
+def hold_feed(timer, frames, t0=0.0):
+    """frames: list of (judgeable, in_position, valid, faults)."""
+    out = []
+    t = t0
+    for j, pos, ok, faults in frames:
+        out += timer.update(t, j, pos, ok, faults)
+        t += DT
+    return out, t
+
+
+def seconds(state, s):
+    return [state] * round(s * 30)
+
+
+GOOD = (True, True, True, ())
+SAG = (True, True, False, ("hip_sag",))
+AWAY = (True, False, False, ())
+GONE = (False, False, False, ())
+
+
+def test_hold_counts_only_valid_time_in_position():
+    timer = HoldTimer()
+    out, _ = hold_feed(
+        timer, seconds(AWAY, 2.0) + seconds(GOOD, 4.0) + seconds(SAG, 1.0) + seconds(GOOD, 2.0)
+    )
+    assert [o.kind for o in out] == ["started", "stopped", "started"]
+    assert timer.total_s == pytest.approx(6.0, abs=0.1)
+    assert timer.best_s == pytest.approx(4.0, abs=0.1)
+    assert out[1].faults == ("hip_sag",)
+    assert out[1].duration_s == pytest.approx(4.0, abs=0.1)
+    assert timer.fault_s()["hip_sag"] == pytest.approx(1.0, abs=0.1)
+
+
+def test_hold_bridges_short_dropouts_and_lapses():
+    timer = HoldTimer()
+    frames = (
+        seconds(GOOD, 2.0) + seconds(GONE, 0.3) + seconds(GOOD, 1.0) + seconds(SAG, 0.2) + seconds(GOOD, 1.0)
+    )
+    out, _ = hold_feed(timer, frames)
+    assert [o.kind for o in out] == ["started"]
+    # Dropout counted (still holding), the 0.2 s sag lapse not.
+    assert timer.total_s == pytest.approx(4.3, abs=0.1)
+    assert timer.best_s == pytest.approx(4.3, abs=0.1)
+
+
+def test_long_dropout_stops_the_hold_and_setup_is_not_counted():
+    timer = HoldTimer()
+    frames = (
+        seconds(GOOD, 2.0) + seconds(GONE, 1.5) + seconds(GOOD, 0.3) + seconds(AWAY, 0.5) + seconds(GOOD, 1.0)
+    )
+    out, _ = hold_feed(timer, frames)
+    assert [o.kind for o in out] == ["started", "stopped", "started"]
+    assert out[1].duration_s == pytest.approx(2.0, abs=0.1)
+    # 0.3 s in position is shorter than settling: not a hold.
+    assert timer.total_s == pytest.approx(3.0, abs=0.1)
+    timer.reset()
+    assert timer.total_s == 0.0 and not timer.holding

@@ -1,0 +1,121 @@
+"""The view gate: side-on or not, whole body visible, several people, near side and facing."""
+
+from __future__ import annotations
+
+import pytest
+
+from exercises.base import ViewProblem
+from exercises.view import ViewGate
+from tests import synthetic as sy
+
+
+def verdicts(postures, seconds=1.0, gate=None, seed=0, **render):
+    gate = gate or ViewGate()
+    r = sy.Render(**render)
+    if not isinstance(postures, list):
+        postures = sy.hold(postures, seconds)
+    return gate, [gate.update(p, t) for p, t, _ in sy.track(postures, r, seed=seed)]
+
+
+def cam(**kw):
+    return {"camera": sy.Camera(**kw)}
+
+
+@pytest.mark.parametrize("yaw", [0.0, 20.0, 35.0])
+@pytest.mark.parametrize("posture", [sy.STANDING, sy.hinge(), sy.plank(), sy.quadruped()])
+def test_side_on_and_oblique_views_are_judged(yaw, posture):
+    gate, vs = verdicts(posture, noise_px=1.0, **cam(yaw_deg=yaw))
+    assert all(v.ok and v.problem is None for v in vs)
+    assert gate.yaw_deg == pytest.approx(yaw, abs=4.0)
+
+
+@pytest.mark.parametrize("yaw", [70.0, 85.0, 90.0])
+@pytest.mark.parametrize("posture", [sy.STANDING, sy.hinge(), sy.plank(), sy.quadruped()])
+def test_near_front_views_are_refused(yaw, posture):
+    _, vs = verdicts(posture, noise_px=1.0, **cam(yaw_deg=yaw))
+    assert not vs[-1].ok and vs[-1].problem is ViewProblem.NOT_SIDE_ON
+    assert vs[-1].message == "Turn side-on to the camera"
+
+
+@pytest.mark.parametrize("near", ["left", "right"])
+@pytest.mark.parametrize("facing", [1, -1])
+def test_near_side_and_facing(near, facing):
+    for posture in (sy.STANDING, sy.hinge(), sy.plank(), sy.quadruped(spine=0.08, neck=40.0)):
+        _, vs = verdicts(posture, noise_px=1.5, **cam(near=near, facing=facing))
+        assert {v.side for v in vs} == {near}
+        assert {v.facing for v in vs} == {facing}
+
+
+def test_facing_is_not_flipped_by_a_few_contrary_frames():
+    # 2 s facing +x, then 10 mirrored frames (a bad estimate), then +x again.
+    gate = ViewGate()
+    good = sy.render(sy.STANDING, sy.Render())
+    bad = sy.render(sy.STANDING, sy.Render(camera=sy.Camera(facing=-1)))
+    frames = [good] * 60 + [bad] * 10 + [good] * 30
+    facings = [gate.update(p, i * 33.3).facing for i, p in enumerate(frames)]
+    assert set(facings) == {1}
+
+
+def test_turning_around_for_good_flips_facing_within_seconds():
+    gate = ViewGate()
+    a = sy.render(sy.hinge(), sy.Render())
+    b = sy.render(sy.hinge(), sy.Render(camera=sy.Camera(facing=-1)))
+    facings = [gate.update(a if i < 90 else b, i * 33.3).facing for i in range(200)]
+    assert facings[89] == 1 and facings[-1] == -1
+    switch = facings.index(-1)
+    assert 90 < switch < 90 + 90  # within 3 s
+    assert set(facings[switch:]) == {-1}  # and stays
+
+
+def test_feet_out_of_frame_is_body_not_visible():
+    _, vs = verdicts(sy.STANDING, **cam(floor_y=520.0))
+    assert vs[-1].problem is ViewProblem.BODY_NOT_VISIBLE and not vs[-1].ok
+    assert vs[-1].message == "Step back so your whole body is visible"
+
+
+def test_occluded_key_joint_is_body_not_visible():
+    # Both ankles hidden (e.g. behind furniture): the legs cannot be judged.
+    _, vs = verdicts(sy.STANDING, low_visibility=("ANKLE",))
+    assert vs[-1].problem is ViewProblem.BODY_NOT_VISIBLE
+
+
+def test_far_side_hidden_is_fine():
+    _, vs = verdicts(sy.STANDING, far_visibility=0.05)
+    assert vs[-1].ok
+
+
+def test_several_people_warn_but_still_judge():
+    _, vs = verdicts(sy.hinge(), people=2)
+    assert vs[-1].ok and vs[-1].problem is ViewProblem.SEVERAL_PEOPLE
+    assert vs[-1].message == "Only one person in view please"
+
+
+def test_no_person_after_a_moment_not_on_one_frame():
+    gate = ViewGate()
+    p = sy.render(sy.STANDING, sy.Render())
+    seq = [p] * 30 + [None] * 3 + [p] * 10 + [None] * 30
+    vs = [gate.update(x, i * 33.3) for i, x in enumerate(seq)]
+    assert all(v.problem is None for v in vs[:43])  # a 0.1 s dropout is not reported
+    assert vs[-1].problem is ViewProblem.NO_PERSON and not vs[-1].ok
+
+
+def test_verdict_does_not_flicker_around_the_yaw_limit():
+    # Alternating 50 / 60 deg frames hover around the limit: one stable answer, no flicker.
+    gate = ViewGate()
+    a = sy.render(sy.STANDING, sy.Render(camera=sy.Camera(yaw_deg=50.0)))
+    b = sy.render(sy.STANDING, sy.Render(camera=sy.Camera(yaw_deg=60.0)))
+    vs = [gate.update(a if i % 2 else b, i * 33.3) for i in range(120)]
+    changes = sum(vs[i].problem != vs[i - 1].problem for i in range(1, len(vs)))
+    assert changes <= 1
+
+
+def test_turning_from_front_to_side_clears_the_problem():
+    postures = sy.hold(sy.STANDING, 1.0)
+    gate = ViewGate()
+    front = sy.track(postures, sy.Render(camera=sy.Camera(yaw_deg=88.0)))
+    side = sy.track(postures, sy.Render(camera=sy.Camera(yaw_deg=5.0)), t0_ms=1000.0)
+    vs = [gate.update(p, t) for p, t, _ in front + side]
+    assert vs[29].problem is ViewProblem.NOT_SIDE_ON
+    assert vs[-1].ok and vs[-1].problem is None
+    gate.reset()
+    assert gate.side is None and gate.facing == 0
