@@ -141,10 +141,10 @@ def analyze_video(
     if not video.exists():
         raise VideoError(f"Video file not found: {video}")
     check_outputs(video, outputs)
-    model_path = b.resolve_model(model)
 
     with b.open_video(video, max_size=max_size) as source:
         info = source.info
+        model_path = b.resolve_model(model)  # after the input checks: it may download
         display = display_for(
             checker.name, getattr(checker, "title", None), getattr(checker, "thresholds", None)
         )
@@ -161,10 +161,12 @@ def analyze_video(
             target = display.target if display.counts == "reps" else None
             policy = CuePolicy(CuePolicyConfig(target_reps=int(target) if target else None))
             sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer)]
-        if progress is not None:
-            sinks.append(progress(info))
         smoother = b.make_smoother() if smoothing else None
         with b.make_estimator(model_path, **(estimator_options or {})) as estimator:
+            # The progress bar starts last, so nothing can fail between its start and the loop
+            # (which always closes its sinks).
+            if progress is not None:
+                sinks.append(progress(info))
             result = run_pipeline(source, estimator, checker, sinks, smoother=smoother, on_frame=on_frame)
         source_notes = {"truncated": bool(getattr(source, "truncated", False))}
 
@@ -178,7 +180,9 @@ def analyze_video(
                 f"No person was found in {video.name}; film the whole body side-on in good light."
             )
 
-    report = recorder.report(duration_s=info.duration_s, partial=result.interrupted)
+    # A partial run lasts as long as the frames it analysed, not the whole file.
+    duration_s = None if result.interrupted else info.duration_s
+    report = recorder.report(duration_s=duration_s, partial=result.interrupted)
     report.extra.update(
         {
             "source": {

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from feedback.cli import main
+from feedback.video_out import VideoWriter
 from tests.feedback_fakes import fake_backends, hinge_schedule, write_fake_video
 
 N_FRAMES = 30 + 2 * 60 + 15  # 1 s upright, two 2 s hinges, 0.5 s upright
@@ -193,3 +199,133 @@ def test_ctrl_c_keeps_a_valid_partial_report(fake, clip, tmp_path, capsys):
 def test_help_lists_analyze(capsys):
     code, stdout, _ = run(["--help"], capsys)
     assert code == 0 and "analyze" in stdout
+
+
+# -- end to end: the real model on a real clip, in a subprocess as a user runs it -------------------
+REPO = Path(__file__).resolve().parent.parent
+HINGE_CLIP = REPO / "samples" / "hinge_good.mp4"
+
+
+def backform(*args, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    env.pop("COLUMNS", None)
+    return subprocess.run(
+        [sys.executable, "-m", "feedback.cli", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_end_to_end_real_clip(tmp_path, model_path):
+    labels = json.loads(HINGE_CLIP.with_suffix("").with_suffix(".labels.json").read_text())
+    proc = backform(
+        "analyze",
+        HINGE_CLIP,
+        "--exercise",
+        "hip-hinge",
+        "--out",
+        "hinge_annotated.mp4",
+        "--report",
+        "hinge.json",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    report = json.loads((tmp_path / "hinge.json").read_text())
+    assert report["exercise"] == "hip-hinge" and report["video"] == str(HINGE_CLIP)
+    assert report["frames"] == labels["frames"]
+    assert report["frames_with_pose"] >= 0.95 * labels["frames"]
+    assert report["duration_s"] == pytest.approx(labels["duration_s"], abs=0.1)
+    assert report["rep_count"] == labels["expected"]["rep_count"] == len(report["reps"])
+    assert report["view"]["side"] == labels["expected"]["near_side"] and report["view"]["ok"] is True
+    for rep in report["reps"]:
+        assert 0 <= rep["start_s"] < rep["end_s"] <= report["duration_s"]
+        assert set(rep) >= {"index", "start_s", "end_s", "faults", "metrics"}
+    assert isinstance(report["faults"], list) and report["partial"] is False
+    rows = list(csv.DictReader((tmp_path / "hinge.csv").open()))
+    assert [int(r["index"]) for r in rows] == [r["index"] for r in report["reps"]]
+    assert (tmp_path / "hinge.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert h264_frames(tmp_path / "hinge_annotated.mp4") == ("h264", labels["frames"])
+    with av.open(str(tmp_path / "hinge_annotated.mp4")) as c:
+        s = c.streams.video[0]
+        assert (s.codec_context.width, s.codec_context.height) == (labels["width"], labels["height"])
+        assert s.codec_context.pix_fmt == "yuv420p"
+    assert "Reps" in proc.stdout
+
+
+def make_video_without_person(path: Path, frames: int) -> None:
+    """A few seconds of an empty room-like gradient: a valid H.264 clip nobody is in."""
+    ramp = np.linspace(60, 200, 640, dtype=np.uint8)
+    with VideoWriter(path) as w:
+        for i in range(frames):
+            img = np.empty((480, 640, 3), np.uint8)
+            img[:] = ramp[None, :, None]
+            img[:, :, 1] = (img[:, :, 1] + i) % 256
+            w.write(img, i * 1000 / 30)
+
+
+def make_video_without_frames(path: Path) -> None:
+    """A well-formed MP4 with an H.264 stream and no frames in it."""
+    with av.open(str(path), "w", format="mp4") as c:
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        c.start_encoding()
+        for packet in s.encode():
+            c.mux(packet)
+    assert path.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "case,expected",
+    [
+        ("missing", "not found"),
+        ("not_video", "not a video"),
+        ("empty_file", "empty"),
+        ("no_frames", "contains no"),
+        ("unknown_exercise", "Unknown exercise"),
+        ("unwritable", "output folder"),
+        ("overwrite_input", "overwrite the input"),
+    ],
+)
+def test_end_to_end_bad_input_one_line(case, expected, tmp_path):
+    video = tmp_path / "clip.mp4"
+    exercise, extra = "hip-hinge", ["--report", tmp_path / "r.json"]
+    if case == "missing":
+        video = tmp_path / "nope.mp4"
+    elif case == "not_video":
+        video.write_text("this is a text file, not a video\n")
+    elif case == "empty_file":
+        video.write_bytes(b"")
+    elif case == "no_frames":
+        make_video_without_frames(video)
+    else:
+        make_video_without_person(video, 3)
+    if case == "unknown_exercise":
+        exercise = "squat"
+    elif case == "unwritable":
+        blocker = tmp_path / "blocker"
+        blocker.write_text("a file where a folder should be")
+        extra = ["--out", blocker / "out.mp4"]
+    elif case == "overwrite_input":
+        extra = ["--out", video]
+    before = video.read_bytes() if video.exists() else None
+    proc = backform("analyze", video, "--exercise", exercise, *extra, cwd=tmp_path, timeout=120)
+    line = one_line_error(proc.returncode, proc.stderr)
+    assert expected in line, line
+    assert not (tmp_path / "r.json").exists()
+    if before is not None:
+        assert video.read_bytes() == before
+
+
+def test_end_to_end_no_person_anywhere(tmp_path, model_path):
+    video = tmp_path / "empty_room.mp4"
+    make_video_without_person(video, 20)
+    proc = backform("analyze", video, "-e", "plank", "-o", "a.mp4", "-r", "r.json", cwd=tmp_path, timeout=300)
+    assert "No person" in one_line_error(proc.returncode, proc.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty_room.mp4"]
