@@ -62,9 +62,36 @@ def signal_label(name: str) -> str:
 SEVERITY_COLOURS = {"major": "#d62728", "moderate": "#ff7f0e", "minor": "#3a78c2"}
 
 
+def plot_signals(report: Report, max_signals: int = 2, redundant_corr: float = 0.9) -> list[str]:
+    """The checker's main signals worth plotting: measured, and not a near copy of one already chosen.
+
+    (Hip angle and trunk inclination move as mirror images in a hinge; plotting both adds nothing.)
+    """
+    chosen: list[str] = []
+    for name in report.main_signals:
+        values = np.asarray(report.series.get(name, []), dtype=float)
+        if np.isfinite(values).sum() < 2:
+            continue
+        if any(
+            abs(_corr(values, np.asarray(report.series[c], dtype=float))) >= redundant_corr for c in chosen
+        ):
+            continue
+        chosen.append(name)
+        if len(chosen) == max_signals:
+            break
+    return chosen
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    both = np.isfinite(a) & np.isfinite(b)
+    if both.sum() < 3 or np.std(a[both]) == 0 or np.std(b[both]) == 0:
+        return 0.0
+    return float(np.corrcoef(a[both], b[both])[0, 1])
+
+
 def write_plot(report: Report, path: Path, max_signals: int = 2) -> Path:
     """Main signal(s) over time; reps shaded and numbered, fault intervals as bars, gaps hatched."""
-    signals = [s for s in report.main_signals if s in report.series][:max_signals]
+    signals = plot_signals(report, max_signals)
     codes = sorted({f.code for f in report.faults})
     fig = Figure(figsize=(11, 5.5 if codes else 4.5), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)

@@ -6,11 +6,12 @@ import csv
 import json
 import os
 
+import numpy as np
 import pytest
 
 from exercises.base import Assessment, Event, EventKind, Fault, Severity, ViewVerdict
 from feedback.atomic import atomic_open, check_writable
-from feedback.report import write_csv, write_json, write_plot
+from feedback.report import plot_signals, write_csv, write_json, write_plot
 from feedback.session import SessionRecorder
 from tests.feedback_fakes import stick_pose
 from vision.errors import OutputError
@@ -140,3 +141,14 @@ def test_check_writable_rejects_input_folder_and_file_parent(tmp_path):
         check_writable(video / "out.json")
     made = check_writable(tmp_path / "new" / "deeper" / "r.json")
     assert made.parent.is_dir() and list(made.parent.iterdir()) == []
+
+
+def test_plot_skips_signals_that_mirror_one_already_shown():
+    rec = SessionRecorder("hip-hinge", main_signals=("trunk", "hip", "unmeasured", "knee", "bow"))
+    for i in range(50):
+        trunk = 40 + 30 * np.sin(i / 5)
+        m = {"trunk": trunk, "hip": 180 - trunk, "knee": 15 + 5 * np.cos(i / 3), "bow": 0.01 * np.sin(i / 2)}
+        rec.record(Assessment("hip-hinge", i * 33.3, i, OK, "hinged", m, pose=stick_pose(0.0)))
+    report = rec.report()
+    assert plot_signals(report) == ["trunk", "knee"]
+    assert plot_signals(report, max_signals=3) == ["trunk", "knee", "bow"]
