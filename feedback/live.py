@@ -28,7 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from exercises.base import Assessment, Checker, ViewProblem
+from exercises.base import VIEW_MESSAGES, Assessment, Checker, ViewProblem
 from feedback.cues import Cue, CueKind, CuePolicy, CuePolicyConfig
 from feedback.overlay import PALETTE, Overlay, Style, ViewMessage, display_for, put_text, shade, text_size
 from feedback.pipeline import FrameLike, PipelineResult, Sink, StopPipeline, run_pipeline
@@ -359,41 +359,48 @@ class GuidedChecker(Checker):
 class SetupGuide:
     """Words that get the person into the start position before anything is counted.
 
-    View problems (no person, not side-on, several people, too dark) are the cue policy's;
-    this covers the next step: a good view, but not yet in the exercise's start position.
+    The view problems that stop judging (no person, not side-on, body cut off, too dark) are
+    the cue policy's. This covers what comes with a usable view: not yet in the exercise's
+    start position, and other people in the picture (the checker keeps following one person,
+    so judging goes on, but the user should know).
     """
 
     def __init__(self, exercise: str, after_ms: float = 800.0, repeat_ms: float = 15000.0) -> None:
-        self.text = START_POSITION.get(exercise, "Get into the start position, side-on to the camera")
+        self.start_text = START_POSITION.get(exercise, "Get into the start position, side-on to the camera")
         self.after_ms = after_ms
         self.repeat_ms = repeat_ms
         self.reset()
 
     def reset(self) -> None:
-        self._out_since: float | None = None
-        self._said_at: float | None = None
+        self._since: dict[str, float] = {}  # text -> when its condition began
+        self._said_at: dict[str, float] = {}
         self.ready = False  # reached the start position since the session (or reset) began
 
     def update(self, a: Assessment) -> tuple[str | None, list[str]]:
         """(text to show or None, phrases to say) for this frame."""
         if a.pose is None or not a.view.ok:
-            self._out_since = None
-            return None, []
-        if a.in_position:
-            self._out_since = None
-            if not self.ready:
-                self.ready = True
-                return None, [READY]
-            return None, []
-        if self._out_since is None:
-            self._out_since = a.t_ms
-        if a.t_ms - self._out_since < self.after_ms:
+            self._since.clear()
             return None, []
         say: list[str] = []
-        if self._said_at is None or a.t_ms - self._said_at >= self.repeat_ms:
-            self._said_at = a.t_ms
-            say.append(self.text)
-        return self.text, say
+        if a.in_position and not self.ready:
+            self.ready = True
+            say.append(READY)
+        wanted = None
+        if a.view.problem is ViewProblem.SEVERAL_PEOPLE:
+            wanted = VIEW_MESSAGES[ViewProblem.SEVERAL_PEOPLE]
+        elif not a.in_position:
+            wanted = self.start_text
+        self._since = {k: v for k, v in self._since.items() if k == wanted}
+        if wanted is None:
+            return None, say
+        since = self._since.setdefault(wanted, a.t_ms)
+        if a.t_ms - since < self.after_ms:  # give the person a moment before nagging
+            return None, say
+        last = self._said_at.get(wanted)
+        if last is None or a.t_ms - last >= self.repeat_ms:
+            self._said_at[wanted] = a.t_ms
+            say.append(wanted)
+        return wanted, say
 
 
 # -- sinks -----------------------------------------------------------------------------------
