@@ -9,8 +9,10 @@ and `close()`. Sinks run in list order on the same frame, so a sink that draws o
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -78,9 +80,10 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run every frame of `source` through the chain; always closes the sinks.
 
-    Ctrl+C (KeyboardInterrupt) and StopPipeline end the loop and close the sinks normally so
-    their outputs stay valid; any other exception aborts sinks that can abort (deleting
-    half-written files) and propagates.
+    Ctrl+C and StopPipeline end the loop and close the sinks normally so their outputs stay
+    valid; any other exception aborts sinks that can abort (deleting half-written files) and
+    propagates. In the main thread the first Ctrl+C lets the current frame reach every sink
+    before stopping (report and video agree frame for frame); a second one interrupts at once.
     """
     result = PipelineResult()
     times = result.times
@@ -91,35 +94,39 @@ def run_pipeline(
     clock = time.perf_counter
     started = clock()
     try:
-        for frame in source:
-            t0 = clock()
-            pose = estimator.estimate(frame.image, frame.t_ms, frame.index)
-            t1 = clock()
-            if pose is not None and smoother is not None:
-                # After a long gap the filter's memory is of another moment: start afresh.
-                if last_pose_ms is not None and frame.t_ms - last_pose_ms > smoother_reset_after_ms:
-                    getattr(smoother, "reset", lambda: None)()
-                pose = smoother(pose)
-            t2 = clock()
-            assessment = checker.update(pose, frame.t_ms, frame.index)
-            t3 = clock()
-            times.estimate_s += t1 - t0
-            times.smooth_s += t2 - t1
-            times.check_s += t3 - t2
-            if pose is not None:
-                last_pose_ms = frame.t_ms
-                result.frames_with_pose += 1
-            result.frames += 1
-            if result.first_t_ms is None:
-                result.first_t_ms = frame.t_ms
-            result.last_t_ms = frame.t_ms
-            result.last = assessment
-            for name, sink in zip(names, sinks, strict=True):
-                s0 = clock()
-                sink.consume(frame, assessment)
-                times.sinks_s[name] += clock() - s0
-            if on_frame is not None:
-                on_frame(frame, assessment)
+        with _graceful_sigint() as interrupt_requested:
+            for frame in source:
+                t0 = clock()
+                pose = estimator.estimate(frame.image, frame.t_ms, frame.index)
+                t1 = clock()
+                if pose is not None and smoother is not None:
+                    # After a long gap the filter's memory is of another moment: start afresh.
+                    if last_pose_ms is not None and frame.t_ms - last_pose_ms > smoother_reset_after_ms:
+                        getattr(smoother, "reset", lambda: None)()
+                    pose = smoother(pose)
+                t2 = clock()
+                assessment = checker.update(pose, frame.t_ms, frame.index)
+                t3 = clock()
+                times.estimate_s += t1 - t0
+                times.smooth_s += t2 - t1
+                times.check_s += t3 - t2
+                if pose is not None:
+                    last_pose_ms = frame.t_ms
+                    result.frames_with_pose += 1
+                result.frames += 1
+                if result.first_t_ms is None:
+                    result.first_t_ms = frame.t_ms
+                result.last_t_ms = frame.t_ms
+                result.last = assessment
+                for name, sink in zip(names, sinks, strict=True):
+                    s0 = clock()
+                    sink.consume(frame, assessment)
+                    times.sinks_s[name] += clock() - s0
+                if on_frame is not None:
+                    on_frame(frame, assessment)
+                if interrupt_requested():
+                    result.interrupted = True
+                    break
     except KeyboardInterrupt:
         result.interrupted = True
     except StopPipeline:
@@ -131,6 +138,34 @@ def run_pipeline(
         result.wall_s = clock() - started
     _close_all(sinks)
     return result
+
+
+@contextlib.contextmanager
+def _graceful_sigint() -> Iterator[Callable[[], bool]]:
+    """While the loop runs: the first SIGINT only asks it to stop after the current frame.
+
+    Installed only from the main thread and only over Python's default handler, so a caller
+    with its own SIGINT handling keeps it (and then KeyboardInterrupt still stops the loop).
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield lambda: False
+        return
+    requested = False
+
+    def on_sigint(signum, frame) -> None:
+        nonlocal requested
+        if requested:
+            raise KeyboardInterrupt  # a second Ctrl+C: the user means now
+        requested = True
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield lambda: requested
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _close_all(sinks: Sequence[Sink]) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import av
@@ -291,6 +293,8 @@ def make_video_without_frames(path: Path) -> None:
         ("unknown_exercise", "Unknown exercise"),
         ("unwritable", "output folder"),
         ("overwrite_input", "overwrite the input"),
+        ("bad_thresholds", "unknown section"),
+        ("missing_model", "model"),
     ],
 )
 def test_end_to_end_bad_input_one_line(case, expected, tmp_path):
@@ -314,6 +318,11 @@ def test_end_to_end_bad_input_one_line(case, expected, tmp_path):
         extra = ["--out", blocker / "out.mp4"]
     elif case == "overwrite_input":
         extra = ["--out", video]
+    elif case == "bad_thresholds":
+        (tmp_path / "th.toml").write_text("[squat]\nmax_depth = 3\n")
+        extra += ["--thresholds", tmp_path / "th.toml"]
+    elif case == "missing_model":
+        extra += ["--model", tmp_path / "no_such_model.task"]
     before = video.read_bytes() if video.exists() else None
     proc = backform("analyze", video, "--exercise", exercise, *extra, cwd=tmp_path, timeout=120)
     line = one_line_error(proc.returncode, proc.stderr)
@@ -329,3 +338,40 @@ def test_end_to_end_no_person_anywhere(tmp_path, model_path):
     proc = backform("analyze", video, "-e", "plank", "-o", "a.mp4", "-r", "r.json", cwd=tmp_path, timeout=300)
     assert "No person" in one_line_error(proc.returncode, proc.stderr)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty_room.mp4"]
+
+
+def test_end_to_end_ctrl_c_keeps_partial_report_and_max_size(tmp_path, model_path):
+    """SIGINT mid-run: exit 130, a valid report marked partial, a playable video of the frames so far."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    args = ["analyze", HINGE_CLIP, "-e", "hip-hinge", "-o", "a.mp4", "-r", "r.json", "--max-size", "320"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feedback.cli", *map(str, args)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # The video's temporary file appears with the first encoded frame: the loop is running.
+    deadline = time.monotonic() + 300
+    while not list(tmp_path.glob(".a.*.tmp.mp4")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, stderr
+    assert "stopped early" in one_line_error(proc.returncode, stderr)
+    assert "Frames with a person" in stdout  # the summary of what was analysed
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["partial"] is True
+    assert 0 < report["frames"] < 297
+    assert report["duration_s"] == pytest.approx(report["frames"] / 30, abs=0.05)
+    assert report["processing"]["max_size"] == 320
+    with av.open(str(tmp_path / "a.mp4")) as c:
+        s = c.streams.video[0]
+        assert (s.codec_context.width, s.codec_context.height) == (320, 240)
+        assert sum(1 for _ in c.decode(s)) == report["frames"]
+    assert not list(tmp_path.glob(".*.tmp*"))  # no temporary files left behind

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 
 import av
 import numpy as np
@@ -165,3 +166,39 @@ def test_on_frame_callback_sees_every_frame_and_can_stop():
         FakeSource(times(20)), TrackEstimator(lambda t: 0.0), FakeHingeChecker(), [], on_frame=on_frame
     )
     assert seen == [0, 1, 2, 3, 4] and result.stopped and result.frames == 5
+
+
+class SelfInterrupt(Recording):
+    """Sends this process SIGINT (as Ctrl+C would) `times` times while consuming frame `at`."""
+
+    def __init__(self, at: int, times: int):
+        super().__init__()
+        self.at, self.times = at, times
+
+    def consume(self, frame, assessment):
+        if frame.index == self.at:
+            for _ in range(self.times):
+                os.kill(os.getpid(), signal.SIGINT)
+        super().consume(frame, assessment)
+
+
+def test_first_ctrl_c_finishes_the_frame_in_every_sink():
+    first, interrupter, last = Recording(), SelfInterrupt(at=10, times=1), Recording()
+    result = run_pipeline(
+        FakeSource(times(50)), TrackEstimator(lambda t: 0.0), FakeHingeChecker(), [first, interrupter, last]
+    )
+    assert result.interrupted and result.frames == 11
+    assert [len(s.seen) for s in (first, interrupter, last)] == [11, 11, 11]
+    assert last.closed and not last.aborted
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_second_ctrl_c_stops_at_once():
+    interrupter, last = SelfInterrupt(at=10, times=2), Recording()
+    result = run_pipeline(
+        FakeSource(times(50)), TrackEstimator(lambda t: 0.0), FakeHingeChecker(), [interrupter, last]
+    )
+    assert result.interrupted and result.frames == 11
+    assert len(last.seen) == 10  # frame 10 never reached the last sink
+    assert last.closed
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
