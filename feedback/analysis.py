@@ -21,7 +21,7 @@ from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
 from feedback.report import write_csv, write_json, write_plot
 from feedback.session import Report, SessionRecorder
 from feedback.sinks import OverlaySink, VideoSink
-from feedback.video_out import VideoWriter
+from feedback.video_out import VIDEO_SUFFIXES, VideoWriter
 from vision.errors import NoPersonError, OutputError, VideoError
 
 
@@ -106,6 +106,10 @@ def default_backends() -> Backends:
 
 def check_outputs(video: Path, outputs: AnalysisOutputs) -> None:
     """All outputs writable, none of them the input, no two the same file."""
+    if outputs.video is not None and outputs.video.suffix.lower() not in VIDEO_SUFFIXES:
+        raise OutputError(
+            f"The annotated video must end in {' or '.join(VIDEO_SUFFIXES)}, not '{outputs.video.name}'."
+        )
     seen: dict[Path, str] = {}
     for kind, path in outputs.paths().items():
         check_writable(path, inputs=(video,))

@@ -127,6 +127,13 @@ def print_summary(result) -> None:
     if r.reps or r.partial_reps or r.exercise != "plank":
         partial = f" (+{len(r.partial_reps)} partial)" if r.partial_reps else ""
         table.add_row("Reps", f"{r.rep_count}{partial}")
+        flagged = [
+            f"#{rep.index} {', '.join(c.replace('_', ' ') for c in rep.faults)}"
+            for rep in r.reps
+            if rep.faults
+        ]
+        if flagged:
+            table.add_row("Reps with faults", "; ".join(flagged))
     if r.hold_s or r.exercise == "plank":
         table.add_row("Hold", f"{r.hold_s:.1f} s (best continuous {r.best_hold_s:.1f} s)")
     if r.no_person:

@@ -22,6 +22,7 @@ from vision.errors import OutputError
 TIME_BASE = Fraction(1, 90_000)
 _TICKS_PER_MS = 90
 _CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+VIDEO_SUFFIXES = tuple(_CONTAINERS)
 
 
 class VideoWriter:

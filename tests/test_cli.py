@@ -140,6 +140,7 @@ def one_line_error(code, err, expected_code=None):
         ("unwritable", "Cannot create the output folder"),
         ("overwrite_input", "overwrite the input"),
         ("same_outputs", "distinct names"),
+        ("video_suffix", "must end in .mp4"),
     ],
 )
 def test_bad_input_is_one_line_no_traceback(case, expected, fake, clip, tmp_path, capsys):
@@ -159,6 +160,8 @@ def test_bad_input_is_one_line_no_traceback(case, expected, fake, clip, tmp_path
         extra = ["--out", clip]
     elif case == "same_outputs":
         extra = ["--report", tmp_path / "r.json", "--csv", tmp_path / "r.json"]
+    elif case == "video_suffix":
+        extra = ["--out", tmp_path / "annotated.avi"]
     code, _, err = run(
         ["analyze", video, "--exercise", exercise, "--no-video", *extra]
         if case == "same_outputs"
