@@ -16,7 +16,7 @@ from typing import Any
 from exercises.base import Assessment, Checker
 from feedback.atomic import check_writable, discard
 from feedback.cues import CuePolicy, CuePolicyConfig
-from feedback.overlay import Overlay, display_for
+from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
 from feedback.report import write_csv, write_json, write_plot
 from feedback.session import Report, SessionRecorder
@@ -104,6 +104,15 @@ def default_backends() -> Backends:
     return Backends(open_video, create_checker, resolve_model, make_estimator, PoseSmoother)
 
 
+def cue_config_for(display: ExerciseDisplay) -> CuePolicyConfig:
+    """Cue timing defaults with the display's target as the set's end (reps or hold seconds)."""
+    if display.target is None:
+        return CuePolicyConfig()
+    if display.counts == "hold":
+        return CuePolicyConfig(target_hold_s=float(display.target))
+    return CuePolicyConfig(target_reps=int(display.target))
+
+
 def check_outputs(video: Path, outputs: AnalysisOutputs) -> None:
     """All outputs writable, none of them the input, no two the same file."""
     if outputs.video is not None and outputs.video.suffix.lower() not in VIDEO_SUFFIXES:
@@ -162,8 +171,7 @@ def analyze_video(
         writer = None
         if outputs.video is not None:
             writer = VideoWriter(outputs.video, fps=info.fps)
-            target = display.target if display.counts == "reps" else None
-            policy = CuePolicy(CuePolicyConfig(target_reps=int(target) if target else None))
+            policy = CuePolicy(cue_config_for(display))
             sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer)]
         smoother = b.make_smoother() if smoothing else None
         with b.make_estimator(model_path, **(estimator_options or {})) as estimator:
