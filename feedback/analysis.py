@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from exercises.base import Assessment, Checker
-from feedback.atomic import check_writable, discard
+from feedback.atomic import check_writable
 from feedback.cues import CuePolicy, CuePolicyConfig
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
@@ -172,7 +172,12 @@ def analyze_video(
         if outputs.video is not None:
             writer = VideoWriter(outputs.video, fps=info.fps)
             policy = CuePolicy(cue_config_for(display))
-            sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer)]
+
+            def someone_seen() -> bool:
+                # A clip nobody is in yields no video (and leaves an older file of that name alone).
+                return recorder.frames_with_pose > 0
+
+            sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer, keep=someone_seen)]
         smoother = b.make_smoother() if smoothing else None
         with b.make_estimator(model_path, **(estimator_options or {})) as estimator:
             # The progress bar starts last, so nothing can fail between its start and the loop
@@ -183,8 +188,6 @@ def analyze_video(
         source_notes = {"truncated": bool(getattr(source, "truncated", False))}
 
     if result.frames == 0 or result.frames_with_pose == 0:
-        if writer is not None and writer.frames_written and outputs.video is not None:
-            discard(outputs.video)  # a video of nothing judged is not a result
         if result.frames == 0:
             raise VideoError(f"{video.name} contains no video frames.")
         if not result.interrupted:
@@ -213,7 +216,7 @@ def analyze_video(
         }
     )
     written: dict[str, Path] = {}
-    if writer is not None and writer.frames_written:
+    if writer is not None and writer.frames_written and outputs.video.exists():
         written["video"] = outputs.video
     if outputs.report is not None:
         written["report"] = write_json(report, outputs.report)

@@ -189,6 +189,14 @@ class SessionRecorder:
         self._hold_banked = 0.0
         self._last: Assessment | None = None
 
+    @property
+    def frames(self) -> int:
+        return len(self.t_ms)
+
+    @property
+    def frames_with_pose(self) -> int:
+        return self._frames_with_pose
+
     # -- sink interface -------------------------------------------------------------------
     def consume(self, frame: Any, assessment: Assessment) -> None:
         self.record(assessment)

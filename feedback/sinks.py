@@ -24,16 +24,24 @@ class OverlaySink:
 
 
 class VideoSink:
-    """Encodes each frame (as it is by now, i.e. annotated if an OverlaySink ran first)."""
+    """Encodes each frame (as it is by now, i.e. annotated if an OverlaySink ran first).
 
-    def __init__(self, writer: VideoWriter) -> None:
+    `keep()` is asked on close: False discards the video instead of giving it its final name,
+    so an existing file of that name survives a run that produced nothing worth keeping.
+    """
+
+    def __init__(self, writer: VideoWriter, keep: Callable[[], bool] | None = None) -> None:
         self.writer = writer
+        self.keep = keep
 
     def consume(self, frame: FrameLike, assessment: Assessment) -> None:
         self.writer.write(frame.image, frame.t_ms)
 
     def close(self) -> None:
-        self.writer.close()
+        if self.keep is None or self.keep():
+            self.writer.close()
+        else:
+            self.writer.abort()
 
     def abort(self) -> None:
         self.writer.abort()

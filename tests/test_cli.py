@@ -175,6 +175,12 @@ def test_bad_input_is_one_line_no_traceback(case, expected, fake, clip, tmp_path
 
 def test_no_person_in_whole_clip_is_an_error_and_leaves_no_video(fake, clip, tmp_path, capsys):
     fake["trunk"] = lambda t: None
+    (tmp_path / "old.mp4").write_bytes(b"an older result")
+    code, _, err = run(
+        ["analyze", clip, "-e", "hip-hinge", "-o", tmp_path / "old.mp4", "-r", tmp_path / "r.json"], capsys
+    )
+    assert "No person" in one_line_error(code, err)
+    assert (tmp_path / "old.mp4").read_bytes() == b"an older result"  # not replaced by a video of nobody
     code, _, err = run(
         ["analyze", clip, "-e", "hip-hinge", "-o", tmp_path / "a.mp4", "-r", tmp_path / "r.json"], capsys
     )
