@@ -1,0 +1,1 @@
+"""Sample clips with ground-truth labels, and the synthetic-clip generator that makes them."""

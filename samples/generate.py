@@ -1,0 +1,68 @@
+"""Render the sample clips and their labels.
+
+PYOPENGL_PLATFORM=osmesa python -m samples.generate --all
+python -m samples.generate hinge_good plank_sag --out /tmp/clips --png-every 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from samples.synth.scenario import SCENARIOS_FILE, load_scenarios
+from vision.errors import BackformError
+
+SAMPLES_DIR = Path(__file__).resolve().parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m samples.generate", description=__doc__.splitlines()[1])
+    parser.add_argument("names", nargs="*", help="clip names from the scenarios file")
+    parser.add_argument("--all", action="store_true", help="render every clip")
+    parser.add_argument("--list", action="store_true", help="list the clips and exit")
+    parser.add_argument("--out", type=Path, default=SAMPLES_DIR, help="output folder (default: samples/)")
+    parser.add_argument("--scenarios", type=Path, default=SCENARIOS_FILE)
+    parser.add_argument("--supersample", type=int, default=2, help="render at N x size, then downscale")
+    parser.add_argument("--crf", type=int, default=28, help="x264 quality (lower = better, bigger)")
+    parser.add_argument("--png-every", type=int, default=0, help="also save every Nth frame as PNG")
+    parser.add_argument("--dry-run", action="store_true", help="print the expected labels, render nothing")
+    parser.add_argument("--png-dir", type=Path, default=None, help="folder for PNGs (default: --out)")
+    args = parser.parse_args(argv)
+    try:
+        scenarios = load_scenarios(args.scenarios)
+        if args.list:
+            for s in scenarios.values():
+                print(f"{s.name:30s} {s.exercise:10s} {s.description}")
+            return 0
+        names = list(scenarios) if args.all else args.names
+        unknown = [n for n in names if n not in scenarios]
+        if unknown or not names:
+            parser.error(f"unknown clip(s): {', '.join(unknown)}" if unknown else "name clips or pass --all")
+        if args.dry_run:
+            from samples.synth.clip import measure_clip
+
+            for name in names:
+                doc = measure_clip(scenarios[name])
+                print(name, json.dumps(doc["expected"]), json.dumps(doc["reps"]))
+            return 0
+        from samples.synth.clip import render_clip
+
+        for name in names:
+            render_clip(
+                scenarios[name],
+                args.out,
+                supersample=args.supersample,
+                crf=args.crf,
+                preview_every=args.png_every,
+                preview_dir=args.png_dir or args.out,
+            )
+    except BackformError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
