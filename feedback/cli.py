@@ -231,8 +231,9 @@ def live(
         )
         result = run_live(options, say=lambda line: err_console.print(escape(line), soft_wrap=True))
         print_live_summary(result, out)
-        if result.pipeline.interrupted:
-            raise fail("stopped by Ctrl+C; the report covers the session so far", EXIT_INTERRUPTED)
+        if result.interrupted:
+            saved = "; the session so far is saved" if result.folder else ""
+            raise fail(f"stopped by Ctrl+C{saved}", EXIT_INTERRUPTED)
         if result.camera_lost:
             raise fail("the camera was lost; the report covers the session so far")
 

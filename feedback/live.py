@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -120,6 +122,7 @@ class LiveResult:
     written: dict[str, Path]
     camera_lost: bool = False
     voice_problem: str | None = None
+    interrupted: bool = False  # ended with Ctrl+C (the session is saved all the same)
 
 
 class SessionClock:
@@ -160,6 +163,7 @@ class LiveControl:
         self.voice = voice
         self.paused = False
         self.quit = False
+        self.interrupted = False  # the quit came from Ctrl+C in the terminal
         self.reset_pending = False
         self.resets_ms: list[float] = []
         self.target_reached_ms: float | None = None
@@ -201,6 +205,31 @@ class LiveControl:
         for fn in self._on_reset:
             fn()
         self.notify("Count reset")
+
+
+@contextlib.contextmanager
+def ctrl_c_quits(control: LiveControl) -> Iterator[None]:
+    """While live runs, the first Ctrl+C ends the session like `q` (it is saved); a second one
+    interrupts at once. Paused or waiting for the camera, no frame reaches the pipeline's own
+    Ctrl+C check, so live handles the signal itself.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+
+    def on_sigint(signum, frame) -> None:
+        if control.quit:
+            raise KeyboardInterrupt
+        control.quit = control.interrupted = True
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # -- the source --------------------------------------------------------------------------------
@@ -692,7 +721,8 @@ def run_live(
                 raise StopPipeline
 
         started = time.monotonic()
-        result = run_pipeline(frames, estimator, guided, sinks, smoother=smoother, on_frame=on_frame)
+        with ctrl_c_quits(control):
+            result = run_pipeline(frames, estimator, guided, sinks, smoother=smoother, on_frame=on_frame)
         stats.wall_s = time.monotonic() - started
 
     camera_lost = frames.camera_lost
@@ -702,6 +732,7 @@ def run_live(
     if writer is not None and writer.frames_written:
         written["video"] = options.record
     if result.frames_with_pose > 0:
+        # A live session ended by the user is complete; only a lost camera cut it short.
         report = recorder.report(partial=result.interrupted or camera_lost)
         report.extra.update(
             {
@@ -721,7 +752,8 @@ def run_live(
         written["csv"] = write_csv(report, folder / "report.csv")
         written["plot"] = write_plot(report, folder / "report.png")
     voice_problem = problems[0] if problems else None
-    return LiveResult(report, result, stats, folder, written, camera_lost, voice_problem)
+    interrupted = control.interrupted or result.interrupted
+    return LiveResult(report, result, stats, folder, written, camera_lost, voice_problem, interrupted)
 
 
 # -- the summary -----------------------------------------------------------------------------
