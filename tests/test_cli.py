@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import av
-import numpy as np
 import pytest
 
 from feedback.cli import main
-from feedback.video_out import VideoWriter
+from tests.cli_helpers import (
+    SAMPLES,
+    backform,
+    backform_command,
+    cli_env,
+    h264_frames,
+    make_video_without_frames,
+    make_video_without_person,
+    one_line_error,
+)
 from tests.feedback_fakes import fake_backends, hinge_schedule, write_fake_video
 
 N_FRAMES = 30 + 2 * 60 + 15  # 1 s upright, two 2 s hinges, 0.5 s upright
@@ -53,12 +58,6 @@ def clip(tmp_path):
     path.parent.mkdir()
     write_fake_video(path, N_FRAMES)
     return path
-
-
-def h264_frames(path):
-    with av.open(str(path)) as c:
-        stream = c.streams.video[0]
-        return stream.codec_context.name, sum(1 for _ in c.decode(stream))
 
 
 def test_analyze_writes_all_outputs(fake, clip, tmp_path, capsys):
@@ -118,17 +117,6 @@ def test_explicit_csv_and_plot_paths(fake, clip, tmp_path, capsys):
     assert code == 0, err
     assert (tmp_path / "x" / "reps.csv").is_file() and (tmp_path / "y.png").is_file()
     assert not (tmp_path / "r.csv").exists()
-
-
-def one_line_error(code, err, expected_code=None):
-    assert code != 0
-    if expected_code is not None:
-        assert code == expected_code
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("backform: ")
-    assert "Traceback" not in err
-    return lines[0]
 
 
 @pytest.mark.parametrize(
@@ -213,24 +201,7 @@ def test_help_lists_analyze(capsys):
 
 
 # -- end to end: the real model on a real clip, in a subprocess as a user runs it -------------------
-REPO = Path(__file__).resolve().parent.parent
-HINGE_CLIP = REPO / "samples" / "hinge_good.mp4"
-
-
-def backform(*args, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
-    env.pop("COLUMNS", None)
-    return subprocess.run(
-        [sys.executable, "-m", "feedback.cli", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+HINGE_CLIP = SAMPLES / "hinge_good.mp4"
 
 
 def test_end_to_end_real_clip(tmp_path, model_path):
@@ -268,28 +239,6 @@ def test_end_to_end_real_clip(tmp_path, model_path):
         assert (s.codec_context.width, s.codec_context.height) == (labels["width"], labels["height"])
         assert s.codec_context.pix_fmt == "yuv420p"
     assert "Reps" in proc.stdout
-
-
-def make_video_without_person(path: Path, frames: int) -> None:
-    """A few seconds of an empty room-like gradient: a valid H.264 clip nobody is in."""
-    ramp = np.linspace(60, 200, 640, dtype=np.uint8)
-    with VideoWriter(path) as w:
-        for i in range(frames):
-            img = np.empty((480, 640, 3), np.uint8)
-            img[:] = ramp[None, :, None]
-            img[:, :, 1] = (img[:, :, 1] + i) % 256
-            w.write(img, i * 1000 / 30)
-
-
-def make_video_without_frames(path: Path) -> None:
-    """A well-formed MP4 with an H.264 stream and no frames in it."""
-    with av.open(str(path), "w", format="mp4") as c:
-        s = c.add_stream("libx264", rate=30)
-        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
-        c.start_encoding()
-        for packet in s.encode():
-            c.mux(packet)
-    assert path.stat().st_size > 0
 
 
 @pytest.mark.parametrize(
@@ -351,15 +300,11 @@ def test_end_to_end_no_person_anywhere(tmp_path, model_path):
 
 def test_end_to_end_ctrl_c_keeps_partial_report_and_max_size(tmp_path, model_path):
     """SIGINT mid-run: exit 130, a valid report marked partial, a playable video of the frames so far."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
-    }
     args = ["analyze", HINGE_CLIP, "-e", "hip-hinge", "-o", "a.mp4", "-r", "r.json", "--max-size", "320"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "feedback.cli", *map(str, args)],
+        backform_command(*args),
         cwd=tmp_path,
-        env=env,
+        env=cli_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

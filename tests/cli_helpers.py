@@ -1,0 +1,84 @@
+"""Running `backform` as a user does (a subprocess) and the small clips the CLI tests feed it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+
+from feedback.video_out import VideoWriter
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "samples"
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The caller's environment with the repo importable (the project need not be installed)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        **extra,
+    }
+    env.pop("COLUMNS", None)
+    return env
+
+
+def backform_command(*args) -> list[str]:
+    return [sys.executable, "-m", "feedback.cli", *map(str, args)]
+
+
+def backform(*args, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `backform ARGS` to completion in `cwd`; stdout and stderr captured as text."""
+    return subprocess.run(
+        backform_command(*args),
+        cwd=cwd,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def one_line_error(code, err, expected_code=None) -> str:
+    """A failed run said exactly one line on stderr, `backform: ...`, and no traceback."""
+    assert code != 0
+    if expected_code is not None:
+        assert code == expected_code, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("backform: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def h264_frames(path: Path) -> tuple[str, int]:
+    """(codec name, number of decodable frames) of a video file."""
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        return stream.codec_context.name, sum(1 for _ in c.decode(stream))
+
+
+def make_video_without_person(path: Path, frames: int) -> None:
+    """A few seconds of an empty room-like gradient: a valid H.264 clip nobody is in."""
+    ramp = np.linspace(60, 200, 640, dtype=np.uint8)
+    with VideoWriter(path) as w:
+        for i in range(frames):
+            img = np.empty((480, 640, 3), np.uint8)
+            img[:] = ramp[None, :, None]
+            img[:, :, 1] = (img[:, :, 1] + i) % 256
+            w.write(img, i * 1000 / 30)
+
+
+def make_video_without_frames(path: Path) -> None:
+    """A well-formed MP4 with an H.264 stream and no frames in it."""
+    with av.open(str(path), "w", format="mp4") as c:
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        c.start_encoding()
+        for packet in s.encode():
+            c.mux(packet)
+    assert path.stat().st_size > 0
