@@ -25,6 +25,10 @@ class NoPersonError(BackformError):
     """No person was found anywhere in the input."""
 
 
+class ViewError(BackformError):
+    """A person is in the video, but never in a view the exercise can be judged from."""
+
+
 class ConfigError(BackformError):
     """A bad option or settings file (unknown exercise, malformed thresholds TOML)."""
 
