@@ -15,6 +15,7 @@ from typing import Any
 
 from exercises.base import Assessment, Checker
 from feedback.atomic import check_writable
+from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged
 from feedback.cues import CuePolicy, CuePolicyConfig
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
@@ -65,6 +66,7 @@ class AnalysisResult:
     pipeline: PipelineResult
     info: Any  # vision.sources.VideoInfo
     written: dict[str, Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # one line each: what could not be analysed
 
     @property
     def partial(self) -> bool:
@@ -167,17 +169,19 @@ def analyze_video(
             tuple(getattr(checker, "main_signals", ())),
             title=getattr(checker, "title", None),
         )
-        sinks: list[Sink] = [recorder]
+        coverage = CoverageSink()
+        sinks: list[Sink] = [recorder, coverage]
         writer = None
         if outputs.video is not None:
             writer = VideoWriter(outputs.video, fps=info.fps)
             policy = CuePolicy(cue_config_for(display))
 
-            def someone_seen() -> bool:
-                # A clip nobody is in yields no video (and leaves an older file of that name alone).
-                return recorder.frames_with_pose > 0
+            def someone_judged() -> bool:
+                # A clip in which nobody could be judged yields no video (and leaves an older
+                # file of that name alone).
+                return coverage.judged_frames > 0
 
-            sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer, keep=someone_seen)]
+            sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer, keep=someone_judged)]
         smoother = b.make_smoother() if smoothing else None
         with b.make_estimator(model_path, **(estimator_options or {})) as estimator:
             # The progress bar starts last, so nothing can fail between its start and the loop
@@ -186,6 +190,7 @@ def analyze_video(
                 sinks.append(progress(info))
             result = run_pipeline(source, estimator, checker, sinks, smoother=smoother, on_frame=on_frame)
         source_notes = {"truncated": bool(getattr(source, "truncated", False))}
+        damaged_packets = int(getattr(source, "decode_errors", 0) or 0)
 
     if result.frames == 0 or result.frames_with_pose == 0:
         if result.frames == 0:
@@ -195,9 +200,14 @@ def analyze_video(
                 f"No person was found in {video.name}; film the whole body side-on in good light."
             )
 
-    # A partial run lasts as long as the frames it analysed, not the whole file.
-    duration_s = None if result.interrupted else info.duration_s
-    report = recorder.report(duration_s=duration_s, partial=result.interrupted)
+    # The frames' own timestamps give the duration analysed: container metadata may be absent,
+    # absurd or (cut-short files, Ctrl+C) longer than what was read.
+    report = recorder.report(partial=result.interrupted)
+    if not result.interrupted and (error := nothing_judged(report, coverage, video.name)):
+        raise error
+    warnings = coverage_warnings(
+        report, coverage, source_notes["truncated"], damaged_packets, claimed_duration_s=info.duration_s
+    )
     report.extra.update(
         {
             "source": {
@@ -213,6 +223,8 @@ def analyze_video(
                 "max_size": max_size,
                 "smoothing": smoothing,
             },
+            "several_people_s": round(coverage.several_people_frames * report.duration_s / report.frames, 3),
+            "warnings": warnings,
         }
     )
     written: dict[str, Path] = {}
@@ -224,4 +236,4 @@ def analyze_video(
         written["csv"] = write_csv(report, outputs.csv)
     if outputs.plot is not None:
         written["plot"] = write_plot(report, outputs.plot)
-    return AnalysisResult(report, result, info, written)
+    return AnalysisResult(report, result, info, written, warnings)

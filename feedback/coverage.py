@@ -1,0 +1,145 @@
+"""What an analysis could not see, said in plain words.
+
+A recorded video may be cut short, show nobody for a while, show two people, cut off the
+feet or film the person from the front. The analysis still judges what it can; this module
+turns what it could not into one-line warnings for the user (and the report), and into the
+error for a video in which not a single moment could be judged.
+
+`CoverageSink` is a pipeline sink counting what the session report does not keep: frames the
+checker could judge, frames with several people, and changes of the person followed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from exercises.base import Assessment, ViewProblem
+from feedback.session import Interval, Report
+from vision.errors import ViewError
+
+# Shorter stretches are detector hiccups or the view gate settling, not something to report.
+MIN_NOTABLE_S = 0.5
+_MAX_SPANS_LISTED = 3
+
+
+@dataclass
+class CoverageSink:
+    """Counts per frame: judged (the view allowed it), several people, person switches."""
+
+    frames: int = 0
+    judged_frames: int = 0
+    several_people_frames: int = 0
+    most_people: int = 0
+    person_switches: int = 0  # the tracker picked someone new while others were in view
+    _track: object = None
+
+    def consume(self, frame, assessment: Assessment) -> None:
+        self.frames += 1
+        if assessment.view.ok:
+            self.judged_frames += 1
+        pose = assessment.pose
+        if pose is None:
+            return
+        track = pose.extras.get("track_id")
+        if pose.people > 1:
+            self.several_people_frames += 1
+            self.most_people = max(self.most_people, pose.people)
+            if self._track is not None and track != self._track:
+                self.person_switches += 1
+        self._track = track
+
+    def close(self) -> None:
+        pass
+
+
+def coverage_warnings(
+    report: Report,
+    coverage: CoverageSink,
+    truncated: bool = False,
+    damaged_packets: int = 0,
+    claimed_duration_s: float | None = None,
+) -> list[str]:
+    """One sentence per thing the user should know about what was (not) analysed."""
+    notes: list[str] = []
+    total = report.duration_s
+    period = total / report.frames if report.frames else 0.0
+    if damaged_packets:
+        notes.append(
+            f"Parts of the video could not be decoded ({damaged_packets} damaged packets): "
+            f"analysed the {total:.1f} s that could."
+        )
+    elif truncated and not report.partial:
+        of = (
+            f" of {claimed_duration_s:.1f} s"
+            if claimed_duration_s and claimed_duration_s > total + 0.1
+            else ""
+        )
+        notes.append(f"The video was truncated: analysed the first {total:.1f} s{of}.")
+
+    gaps = [g for g in report.no_person if g.duration_s >= MIN_NOTABLE_S]
+    if gaps and report.frames_with_pose:
+        seen = total - sum(g.duration_s for g in report.no_person)
+        notes.append(
+            f"Only part of the video shows a person: judged {seen:.1f} of {total:.1f} s "
+            f"(nobody in view at {_spans(gaps)})."
+        )
+
+    several_s = coverage.several_people_frames * period
+    if several_s >= MIN_NOTABLE_S:
+        switched = (
+            f"; the person followed changed {coverage.person_switches} times, so film one person at a time"
+            if coverage.person_switches
+            else ""
+        )
+        others = "the other" if coverage.most_people == 2 else "the others"
+        notes.append(
+            f"{coverage.most_people} people were in view for {several_s:.1f} s: judged one of them "
+            f"(the largest when first seen) and ignored {others}{switched}."
+        )
+
+    problems = report.view.problems_s
+    cut_off = problems.get(ViewProblem.BODY_NOT_VISIBLE.value, 0.0)
+    if cut_off >= MIN_NOTABLE_S:
+        notes.append(
+            f"The whole body was not in the picture for {cut_off:.1f} s: those moments were not judged "
+            "(step back so head to feet are visible)."
+        )
+    turned = problems.get(ViewProblem.NOT_SIDE_ON.value, 0.0)
+    if turned >= MIN_NOTABLE_S:
+        notes.append(
+            f"The person was not side-on to the camera for {turned:.1f} s: those moments were not judged "
+            "(turn side-on to the camera)."
+        )
+    return notes
+
+
+def nothing_judged(report: Report, coverage: CoverageSink, video_name: str) -> ViewError | None:
+    """The error for a video with a person in it of whom not one frame could be judged."""
+    if coverage.judged_frames or not report.frames_with_pose:
+        return None
+    problems = {
+        k: v
+        for k, v in report.view.problems_s.items()
+        if k in (ViewProblem.NOT_SIDE_ON.value, ViewProblem.BODY_NOT_VISIBLE.value)
+    }
+    worst = max(problems, key=problems.__getitem__) if problems else None
+    if worst == ViewProblem.NOT_SIDE_ON.value:
+        return ViewError(
+            f"{video_name} cannot be judged: the person is never side-on to the camera. "
+            "Turn side-on (film from the side) and record again."
+        )
+    if worst == ViewProblem.BODY_NOT_VISIBLE.value:
+        return ViewError(
+            f"{video_name} cannot be judged: the whole body (head to feet) is never in the picture. "
+            "Step back from the camera and record again."
+        )
+    return ViewError(
+        f"{video_name} cannot be judged: the person was never seen clearly enough "
+        "(film the whole body side-on in good light)."
+    )
+
+
+def _spans(intervals: list[Interval]) -> str:
+    shown = ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f} s" for g in intervals[:_MAX_SPANS_LISTED])
+    more = len(intervals) - _MAX_SPANS_LISTED
+    return shown + (f" and {more} more" if more > 0 else "")
