@@ -43,6 +43,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def warn(message: str) -> None:
+    """One line on stderr about something the run could not do fully; the exit code stays 0."""
+    err_console.print(f"[yellow]backform: warning: {escape(message)}[/yellow]", soft_wrap=True)
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """One line on stderr and a non-zero exit for anything the user can fix."""
@@ -109,6 +114,8 @@ def analyze(
             progress=rich_progress(err_console),
         )
         print_summary(result)
+        for line in result.warnings:
+            warn(line)
         if result.partial:
             raise fail("stopped early; the report covers the frames analysed so far", EXIT_INTERRUPTED)
 
