@@ -13,7 +13,8 @@ import numpy as np
 from feedback.video_out import VideoWriter
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO / "samples"
+# BACKFORM_SAMPLES points the tests at freshly rendered clips elsewhere.
+SAMPLES = Path(os.environ.get("BACKFORM_SAMPLES") or REPO / "samples")
 
 
 def cli_env(**extra: str) -> dict[str, str]:
