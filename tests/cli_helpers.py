@@ -70,7 +70,7 @@ def make_video_without_person(path: Path, frames: int) -> None:
         for i in range(frames):
             img = np.empty((480, 640, 3), np.uint8)
             img[:] = ramp[None, :, None]
-            img[:, :, 1] = (img[:, :, 1] + i) % 256
+            img[:, :, 1] = ramp[None, :] + np.uint8(i % 256)  # wraps around, in NumPy 1 and 2
             w.write(img, i * 1000 / 30)
 
 
