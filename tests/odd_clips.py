@@ -14,6 +14,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+import pytest
 
 from tests.cli_helpers import SAMPLES
 
@@ -27,6 +28,8 @@ def sample_frames(
     size: tuple[int, int] | None = None,
 ) -> Frames:
     """BGR frames of samples/<name> from start_s for `seconds`, optionally resized to (w, h)."""
+    if not (SAMPLES / name).is_file():
+        pytest.fail(f"sample clip {SAMPLES / name} is missing (render it: python -m samples.generate)")
     out: Frames = []
     with av.open(str(SAMPLES / name)) as c:
         stream = c.streams.video[0]

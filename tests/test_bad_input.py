@@ -23,7 +23,6 @@ import numpy as np
 import pytest
 
 from tests.cli_helpers import (
-    SAMPLES,
     backform,
     backform_command,
     cli_env,
@@ -55,12 +54,6 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
     (tmp_path / "in").mkdir()
     (tmp_path / "out").mkdir()
     return tmp_path / "in", tmp_path / "out"
-
-
-def need_sample(name: str) -> str:
-    if not (SAMPLES / name).is_file():
-        pytest.fail(f"sample clip {SAMPLES / name} is missing (render it: python -m samples.generate)")
-    return name
 
 
 def analyze(video: Path, out: Path, *extra, exercise: str = "hip-hinge", outputs: bool = True):
@@ -241,7 +234,7 @@ def test_output_path_equal_to_the_input_is_refused(option, spelling, folders):
 # -- videos with a person: what can be analysed is, and the rest is said in one line each ------------
 def test_truncated_mp4_analyses_what_decodes_and_says_so(folders, model_path):
     inputs, out = folders
-    frames = sample_frames(need_sample("hinge_good.mp4"), 0.5, 2.0, SMALL)
+    frames = sample_frames("hinge_good.mp4", 0.5, 2.0, SMALL)
     video = cut_file(write_clip(inputs / "cut.mp4", frames), 0.6)  # index first, pictures cut off
     report = succeeded(proc := analyze(video, out), out)
     [warning] = warnings_of(proc.stderr)
@@ -263,7 +256,7 @@ def test_truncated_mp4_analyses_what_decodes_and_says_so(folders, model_path):
 def test_absurd_frame_rate_in_the_container_is_ignored(container_rate, label, folders, model_path):
     # Matroska states the rate as a default frame duration; the timestamps say 30 fps.
     inputs, out = folders
-    frames = sample_frames(need_sample("hinge_good.mp4"), 0.5, 1.0, SMALL)
+    frames = sample_frames("hinge_good.mp4", 0.5, 1.0, SMALL)
     video = write_clip(inputs / "odd_rate.mkv", frames, rate=container_rate)
     with av.open(str(video)) as c:
         claimed = float(c.streams.video[0].average_rate)
@@ -279,7 +272,7 @@ def test_absurd_frame_rate_in_the_container_is_ignored(container_rate, label, fo
 @pytest.mark.parametrize("max_size", [None, 1280])
 def test_4k_clip_keeps_the_overlay_at_source_size_or_max_size(max_size, folders, model_path):
     inputs, out = folders
-    video = write_clip(inputs / "uhd.mp4", to_4k(sample_frames(need_sample("hinge_good.mp4"), 1.0, 0.2)))
+    video = write_clip(inputs / "uhd.mp4", to_4k(sample_frames("hinge_good.mp4", 1.0, 0.2)))
     extra = [] if max_size is None else ["--max-size", max_size]
     report = succeeded(proc := analyze(video, out, *extra), out)
     assert warnings_of(proc.stderr) == []
@@ -291,7 +284,7 @@ def test_4k_clip_keeps_the_overlay_at_source_size_or_max_size(max_size, folders,
 
 def test_rotated_phone_clip_is_turned_upright(folders, model_path):
     inputs, out = folders
-    upright = sample_frames(need_sample("hinge_good.mp4"), 0.5, 1.0, SMALL)
+    upright = sample_frames("hinge_good.mp4", 0.5, 1.0, SMALL)
     stored = [cv2.rotate(f, cv2.ROTATE_90_COUNTERCLOCKWISE) for f in upright]  # as the sensor saw it
     video = set_display_matrix(write_clip(inputs / "phone.mp4", stored), 0, 1, -1, 0)
     report = succeeded(proc := analyze(video, out), out)
@@ -306,7 +299,7 @@ def test_rotated_phone_clip_is_turned_upright(folders, model_path):
 
 def test_variable_frame_rate_keeps_the_real_timestamps(folders, model_path):
     inputs, out = folders
-    frames = sample_frames(need_sample("hinge_good.mp4"), 0.5, 1.5, SMALL)
+    frames = sample_frames("hinge_good.mp4", 0.5, 1.5, SMALL)
     gaps = np.random.default_rng(7).integers(20, 60, len(frames) - 1)  # 17-50 fps, as phones do
     times = [0, *np.cumsum(gaps).tolist()]
     video = write_clip(inputs / "vfr.mp4", frames, times_ms=times)
@@ -330,7 +323,7 @@ def test_no_person_anywhere(folders, model_path):
 
 def test_person_only_part_of_the_time_is_judged_there_and_the_gap_reported(folders, model_path):
     inputs, out = folders
-    person = sample_frames(need_sample("hinge_good.mp4"), 0.5, 1.5, SMALL)
+    person = sample_frames("hinge_good.mp4", 0.5, 1.5, SMALL)
     video = write_clip(inputs / "late.mp4", empty_room(person[0], 30) + person)  # 1 s nobody, 1.5 s person
     report = succeeded(proc := analyze(video, out), out)
     assert warnings_of(proc.stderr) == [
@@ -342,7 +335,7 @@ def test_person_only_part_of_the_time_is_judged_there_and_the_gap_reported(folde
 
 def test_two_people_one_is_followed_and_that_is_said(folders, model_path):
     inputs, out = folders
-    frames = side_by_side(sample_frames(need_sample("hinge_good.mp4"), 0.5, 1.0), keep_w=320)
+    frames = side_by_side(sample_frames("hinge_good.mp4", 0.5, 1.0), keep_w=320)
     video = write_clip(
         inputs / "two.mp4", [cv2.resize(f, SMALL, interpolation=cv2.INTER_AREA) for f in frames]
     )
@@ -357,7 +350,7 @@ def test_two_people_one_is_followed_and_that_is_said(folders, model_path):
 
 def test_body_partly_out_of_frame_is_not_judged(folders, model_path):
     inputs, out = folders
-    frames = sample_frames(need_sample("hinge_good.mp4"), 0.5, 1.0, SMALL)
+    frames = sample_frames("hinge_good.mp4", 0.5, 1.0, SMALL)
     video = write_clip(inputs / "no_feet.mp4", [f[:150] for f in frames])  # cut off below the knees
     proc = analyze(video, out)
     line = one_line_error(proc.returncode, proc.stderr, EXIT_FAILED)
@@ -370,7 +363,7 @@ def test_body_partly_out_of_frame_is_not_judged(folders, model_path):
 
 def test_wrong_view_front_on_plank_says_turn_side_on(folders, model_path):
     inputs, out = folders
-    frames = sample_frames(need_sample("plank_front.mp4"), 1.0, 2.0, SMALL)
+    frames = sample_frames("plank_front.mp4", 1.0, 2.0, SMALL)
     video = write_clip(inputs / "plank_front.mp4", frames)
     proc = analyze(video, out, exercise="plank")
     line = one_line_error(proc.returncode, proc.stderr, EXIT_FAILED)
@@ -383,7 +376,7 @@ def test_wrong_view_front_on_plank_says_turn_side_on(folders, model_path):
 
 def test_ctrl_c_midway_keeps_a_valid_partial_report_and_no_temporary_files(folders, model_path):
     inputs, out = folders
-    frames = sample_frames(need_sample("hinge_good.mp4"), 0.0, 6.0, SMALL)
+    frames = sample_frames("hinge_good.mp4", 0.0, 6.0, SMALL)
     video = write_clip(inputs / "long.mp4", frames)
     # Default output names, in the working folder.
     proc = subprocess.Popen(
