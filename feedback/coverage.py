@@ -66,7 +66,7 @@ def coverage_warnings(
     if damaged_packets:
         notes.append(
             f"Parts of the video could not be decoded ({damaged_packets} damaged packets): "
-            f"analysed the {total:.1f} s that could."
+            f"analysed the {total:.1f} s that could be read."
         )
     elif truncated and not report.partial:
         of = (
@@ -86,11 +86,9 @@ def coverage_warnings(
 
     several_s = coverage.several_people_frames * period
     if several_s >= MIN_NOTABLE_S:
-        switched = (
-            f"; the person followed changed {coverage.person_switches} times, so film one person at a time"
-            if coverage.person_switches
-            else ""
-        )
+        n = coverage.person_switches
+        times = "once" if n == 1 else f"{n} times"
+        switched = f"; the person followed changed {times}, so film one person at a time" if n else ""
         others = "the other" if coverage.most_people == 2 else "the others"
         notes.append(
             f"{coverage.most_people} people were in view for {several_s:.1f} s: judged one of them "

@@ -1,0 +1,106 @@
+"""What the analysis could not see: warnings and the nothing-judged error, from scripted frames."""
+
+from __future__ import annotations
+
+from exercises.base import Assessment, ViewProblem, ViewVerdict
+from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged
+from feedback.session import SessionRecorder
+from tests.feedback_fakes import stick_pose, times
+from vision.errors import ViewError
+
+FPS = 30
+
+
+def session(frames: list[tuple[bool, ViewProblem | None, int, int]]):
+    """Record frames (person seen, view problem, people in view, track id) at 30 fps."""
+    recorder, coverage = SessionRecorder("plank"), CoverageSink()
+    for i, ((seen, problem, people, track), t) in enumerate(zip(frames, times(len(frames)), strict=True)):
+        pose = stick_pose(0.0, t, i).replace(people=people, extras={"track_id": track}) if seen else None
+        ok = seen and problem in (None, ViewProblem.SEVERAL_PEOPLE)
+        view = ViewVerdict(ok, "left" if seen else None, problem if seen else ViewProblem.NO_PERSON, 1)
+        a = Assessment("plank", t, i, view, "holding", {}, pose=pose)
+        recorder.consume(None, a)
+        coverage.consume(None, a)
+    return recorder.report(), coverage
+
+
+def seconds(s: float, seen: bool = True, problem=None, people: int = 1, track: int = 1):
+    return [(seen, problem, people, track)] * round(s * FPS)
+
+
+def test_a_clean_video_has_nothing_to_say():
+    report, coverage = session(seconds(2.0))
+    assert coverage_warnings(report, coverage) == []
+    assert nothing_judged(report, coverage, "clip.mp4") is None
+
+
+def test_gaps_without_a_person_are_listed_short_dropouts_are_not():
+    frames = seconds(1.0, seen=False) + seconds(2.0) + seconds(0.2, seen=False) + seconds(1.0)
+    report, coverage = session(frames)
+    assert coverage_warnings(report, coverage) == [
+        "Only part of the video shows a person: judged 3.0 of 4.2 s (nobody in view at 0.0-1.0 s)."
+    ]
+    report, coverage = session(seconds(1.0) + seconds(0.3, seen=False) + seconds(1.0))
+    assert coverage_warnings(report, coverage) == []
+
+
+def test_several_people_and_switches_of_the_person_followed():
+    two = seconds(1.0, people=2, track=1) + seconds(1.0, people=2, track=2)
+    report, coverage = session(seconds(1.0) + two)
+    assert coverage.several_people_frames == 60 and coverage.person_switches == 1
+    assert coverage_warnings(report, coverage) == [
+        "2 people were in view for 2.0 s: judged one of them (the largest when first seen) and ignored "
+        "the other; the person followed changed once, so film one person at a time."
+    ]
+    report, coverage = session(seconds(1.0, people=3))
+    assert "3 people were in view for 1.0 s" in coverage_warnings(report, coverage)[0]
+    assert "ignored the others." in coverage_warnings(report, coverage)[0]
+
+
+def test_moments_that_could_not_be_judged_are_said():
+    frames = (
+        seconds(1.0)
+        + seconds(1.0, problem=ViewProblem.BODY_NOT_VISIBLE)
+        + seconds(1.5, problem=ViewProblem.NOT_SIDE_ON)
+    )
+    report, coverage = session(frames)
+    assert coverage_warnings(report, coverage) == [
+        "The whole body was not in the picture for 1.0 s: those moments were not judged "
+        "(step back so head to feet are visible).",
+        "The person was not side-on to the camera for 1.5 s: those moments were not judged "
+        "(turn side-on to the camera).",
+    ]
+    assert nothing_judged(report, coverage, "clip.mp4") is None
+
+
+def test_nothing_judged_names_the_main_reason():
+    report, coverage = session(
+        seconds(0.5, problem=ViewProblem.BODY_NOT_VISIBLE) + seconds(1.5, problem=ViewProblem.NOT_SIDE_ON)
+    )
+    error = nothing_judged(report, coverage, "clip.mp4")
+    assert isinstance(error, ViewError)
+    assert str(error) == (
+        "clip.mp4 cannot be judged: the person is never side-on to the camera. "
+        "Turn side-on (film from the side) and record again."
+    )
+    report, coverage = session(seconds(1.0, problem=ViewProblem.BODY_NOT_VISIBLE))
+    assert "the whole body (head to feet) is never in the picture" in str(
+        nothing_judged(report, coverage, "clip.mp4")
+    )
+    report, coverage = session(seconds(1.0, seen=False))
+    assert nothing_judged(report, coverage, "clip.mp4") is None  # nobody at all: NoPersonError's case
+
+
+def test_cut_short_and_damaged_files():
+    report, coverage = session(seconds(1.2))
+    assert coverage_warnings(report, coverage, truncated=True, claimed_duration_s=2.0) == [
+        "The video was truncated: analysed the first 1.2 s of 2.0 s."
+    ]
+    assert coverage_warnings(report, coverage, truncated=True) == [
+        "The video was truncated: analysed the first 1.2 s."
+    ]
+    assert coverage_warnings(report, coverage, truncated=True, damaged_packets=3) == [
+        "Parts of the video could not be decoded (3 damaged packets): analysed the 1.2 s that could be read."
+    ]
+    report.partial = True  # stopped by Ctrl+C: the end of the file was never reached
+    assert coverage_warnings(report, coverage, truncated=True, claimed_duration_s=2.0) == []
