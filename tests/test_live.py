@@ -9,6 +9,8 @@ with `backform analyze` on the same clip.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -189,6 +191,33 @@ def test_q_ends_the_session_and_saves_it(tmp_path: Path):
     assert (result.folder / "report.png").stat().st_size > 1000
 
 
+class CtrlCWindow(ScriptedWindow):
+    """Sends this process SIGINT (Ctrl+C in the terminal) on given show() calls."""
+
+    def __init__(self, script: dict[int, list[Command]], ctrl_c_at: set[int]) -> None:
+        super().__init__(script)
+        self.ctrl_c_at = ctrl_c_at
+
+    def show(self, image: np.ndarray, wait_ms: int = 1) -> list[Command]:
+        commands = super().show(image, wait_ms)
+        if self.calls - 1 in self.ctrl_c_at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return commands
+
+
+def test_ctrl_c_ends_and_saves_the_session_even_while_paused(tmp_path: Path):
+    window = CtrlCWindow({}, ctrl_c_at={50})
+    result, _, _ = _run(tmp_path, hinge_schedule(3), window=window)
+    assert result.interrupted and result.pipeline.frames == 50
+    assert not result.report.partial and (result.folder / "report.json").is_file()
+
+    # Paused, no frame reaches the pipeline: Ctrl+C must still end the session.
+    window = CtrlCWindow({30: [Command.PAUSE]}, ctrl_c_at={60})
+    result, _, _ = _run(tmp_path, hinge_schedule(3), window=window)
+    assert result.interrupted and result.pipeline.frames == 30
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
 def test_camera_unplugged_mid_session_reconnects_and_carries_on(tmp_path: Path):
     first = FakeLiveSource(int(12 * FPS), fail_after=int(2 * FPS))
     second = FakeLiveSource(int(9 * FPS))
@@ -270,6 +299,20 @@ def test_setup_guide_asks_for_the_start_position_then_says_ready():
     assert frame(1000, True) == (None, [])
 
 
+def test_setup_guide_asks_extra_people_to_leave_while_judging_goes_on():
+    guide = SetupGuide("hip-hinge", after_ms=500, repeat_ms=10_000)
+    pose = stick_pose(0.0)
+    crowded = ViewVerdict(True, "left", ViewProblem.SEVERAL_PEOPLE, 1)
+    said = []
+    for t in range(0, 12_000, 100):
+        a = Assessment("hip-hinge", t, 0, crowded, "standing", {}, in_position=True, pose=pose)
+        text, say = guide.update(a)
+        said += [(t, p) for p in say]
+    message = "Only one person in view please"
+    assert said == [(0, READY), (500, message), (10_500, message)]
+    assert text == message
+
+
 def test_mirror_flips_the_drawing_not_the_analysis():
     pose = stick_pose(30.0, size=(640, 480))
     a = Assessment("hip-hinge", 0, 0, ViewVerdict(True, "left", None, 1), "standing", {}, pose=pose)
@@ -320,3 +363,125 @@ def test_cli_rejects_bad_options_in_one_line(tmp_path: Path, monkeypatch: pytest
     res = runner.invoke(app, ["live", "-e", "hip-hinge", "--sessions-dir", str(tmp_path)])
     assert res.exit_code == 1
     assert res.output.strip() == "backform: No display available for the live window"
+
+
+# -- end to end: a sample clip played as a camera, MediaPipe, a real window under Xvfb ----------
+E2E_CLIP = "hinge_squatting.mp4"  # two reps, both squatted: a fault to be said
+
+
+class KeepLastRaw:
+    """Wraps a live source and keeps a copy of the newest raw frame handed out (before drawing)."""
+
+    def __init__(self, source) -> None:
+        self.source = source
+        self.last: np.ndarray | None = None
+
+    def __getattr__(self, name):
+        return getattr(self.source, name)
+
+    def __iter__(self):
+        for frame in self.source:
+            self.last = frame.image.copy()
+            yield frame
+
+
+def _screen_grab(display: str, rect: tuple[int, int, int, int]) -> np.ndarray:
+    import cv2
+    from PIL import ImageGrab
+
+    x, y, w, h = rect
+    shot = ImageGrab.grab(bbox=(x, y, x + w, y + h), xdisplay=display)
+    return cv2.cvtColor(np.asarray(shot.convert("RGB")), cv2.COLOR_RGB2BGR)
+
+
+def _sample(name: str) -> Path:
+    from conftest import SAMPLES
+
+    path = SAMPLES / name
+    if not path.is_file():
+        pytest.fail(f"sample clip {path} is missing (render it with `python -m samples.generate`)")
+    return path
+
+
+def test_clip_as_camera_matches_offline_analysis_speaks_and_draws(
+    x_display: str, model_path: Path, tmp_path: Path
+):
+    from feedback.analysis import AnalysisOutputs, analyze_video
+    from feedback.window import LiveWindow
+    from vision.sources import ClipAsCamera
+
+    clip = _sample(E2E_CLIP)
+    offline = analyze_video(clip, "hip-hinge", AnalysisOutputs(report=None), model=model_path).report
+    assert offline.rep_count >= 2, "the clip should show several reps"
+
+    shots: dict[str, np.ndarray] = {}
+    wrapped: list[KeepLastRaw] = []
+
+    class ScreenshotWindow(LiveWindow):
+        """The real window; on the 60th frame (mid-rep) it screenshots itself from the X server."""
+
+        frames_shown = 0
+
+        def show(self, image, wait_ms=1):
+            commands = super().show(image, wait_ms)
+            if wrapped and wrapped[0].last is not None:
+                self.frames_shown += 1
+                if self.frames_shown == 60:
+                    self.poll(50)  # let the window paint
+                    shots.update(shown=image.copy(), raw=wrapped[0].last)
+                    shots["screen"] = _screen_grab(x_display, self.image_rect())
+            return commands
+
+    def source():
+        wrapped.append(KeepLastRaw(ClipAsCamera(clip, realtime=True)))
+        return wrapped[-1]
+
+    engine = FakeEngine()
+    options = LiveOptions(
+        "hip-hinge",
+        clip=clip,
+        model=model_path,
+        target_reps=offline.rep_count,
+        stop_at_target=False,  # play the whole clip, as analyze does
+        sessions_dir=tmp_path / "sessions",
+    )
+    result = run_live(
+        options, speech=engine, source_factory=source, window=ScreenshotWindow("backform-e2e"), say=print
+    )
+    live = result.report
+
+    # Same judgement as offline analysis, although frames were skipped to keep up in real time.
+    assert live.rep_count == offline.rep_count
+    lasting = {code for code, total in offline.fault_time_s.items() if total >= 0.3}
+    assert lasting, "the clip should show a fault"
+    assert lasting <= set(live.fault_time_s)
+    assert set(live.fault_time_s) <= set(offline.fault_time_s)
+    assert result.stats.processed == result.pipeline.frames > 0
+
+    # The voice: every rep number in order, then "Set complete"; corrections only for real faults.
+    numbers = [p for p in engine.spoken if p.isdigit()]
+    assert numbers == [str(i) for i in range(1, offline.rep_count + 1)]
+    assert engine.spoken.index("Set complete") == engine.spoken.index(str(offline.rep_count)) + 1
+    offline_messages = {f.message for f in offline.faults}
+    corrections = [p for p in engine.spoken if not p.isdigit() and p not in (READY, "Set complete")]
+    assert corrections, "a lasting fault should have been said"
+    assert set(corrections) <= offline_messages
+    assert engine.spoken[0] == READY
+
+    # The report is saved like an offline one.
+    saved = json.loads((result.folder / "report.json").read_text())
+    assert saved["rep_count"] == offline.rep_count
+    assert saved["live"]["latency_ms_p50"] > 0
+
+    # The screenshot: the window shows what was drawn, and what was drawn is the overlay.
+    assert {"shown", "raw", "screen"} <= set(shots), "no screenshot was taken"
+    shown, raw, screen = shots["shown"], shots["raw"].astype(int), shots["screen"].astype(int)
+    assert screen.shape == shown.shape
+    assert np.abs(screen - shown).mean() < 10, "the screen does not show the drawn frame"
+    changed = np.abs(shown.astype(int) - raw).max(axis=2) > 40
+    h, w = changed.shape
+    panel = changed[: h // 6, : w // 4]  # the status panel (exercise, reps, phase)
+    assert panel.mean() > 0.2, "no status panel in the window"
+    body = changed[h // 6 :, w // 4 :]  # the skeleton on the person, away from the panel
+    assert body.sum() > 300, "no skeleton drawn on the person"
+    assert changed.mean() < 0.5, "the camera picture should still be visible under the overlay"
