@@ -134,7 +134,8 @@ def test_live_session_keeps_numbers_not_pictures_and_sends_nothing(
     tmp_path: Path, clip: Path, model_path: Path, x_display: str
 ):
     env = first_time_user(tmp_path / "home", model_path, DISPLAY=x_display)
-    cmd = backform_command("live", "-e", "hip-hinge", "--camera", clip, "--no-voice")
+    # Voice on (the default): the speech engine and the sound system are traced too.
+    cmd = backform_command("live", "-e", "hip-hinge", "--camera", clip)
     proc, lines = traced(cmd, tmp_path / "trace.txt", cwd=clip.parent, env=env)
     assert proc.returncode == 0, proc.stderr
     assert not (calls := internet_calls(lines)), "\n".join(calls)
