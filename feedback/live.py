@@ -122,7 +122,7 @@ class LiveResult:
     written: dict[str, Path]
     camera_lost: bool = False
     voice_problem: str | None = None
-    interrupted: bool = False  # ended with Ctrl+C (the session is saved all the same)
+    interrupted: bool = False  # ended with Ctrl+C (saved all the same, marked partial)
 
 
 class SessionClock:
@@ -726,14 +726,15 @@ def run_live(
         stats.wall_s = time.monotonic() - started
 
     camera_lost = frames.camera_lost
+    interrupted = control.interrupted or result.interrupted
     written: dict[str, Path] = {}
     report = None
     folder = None
     if writer is not None and writer.frames_written:
         written["video"] = options.record
     if result.frames_with_pose > 0:
-        # A live session ended by the user is complete; only a lost camera cut it short.
-        report = recorder.report(partial=result.interrupted or camera_lost)
+        # q or the target ends a session; Ctrl+C or a lost camera cut it short.
+        report = recorder.report(partial=interrupted or camera_lost)
         report.extra.update(
             {
                 "live": {
@@ -752,7 +753,6 @@ def run_live(
         written["csv"] = write_csv(report, folder / "report.csv")
         written["plot"] = write_plot(report, folder / "report.png")
     voice_problem = problems[0] if problems else None
-    interrupted = control.interrupted or result.interrupted
     return LiveResult(report, result, stats, folder, written, camera_lost, voice_problem, interrupted)
 
 
