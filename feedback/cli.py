@@ -7,7 +7,9 @@ Every command runs inside `user_errors()`, which turns a BackformError into one 
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -59,6 +61,26 @@ def user_errors() -> Iterator[None]:
         raise fail("interrupted", EXIT_INTERRUPTED) from None
 
 
+@contextlib.contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Hold a Ctrl+C until the block ends, then raise it (use inside `user_errors`).
+
+    For loading the libraries: a KeyboardInterrupt inside NumPy's C import makes OpenCV fail
+    with an ImportError and a traceback, instead of a clean stop.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+
+
 @app.command()
 def analyze(
     video: Annotated[Path, typer.Argument(help="Recorded video of the exercise (MP4, MOV, ...).")],
@@ -90,10 +112,10 @@ def analyze(
     ] = False,
 ) -> None:
     """Analyse a recorded video: annotated video, JSON/CSV report and a plot."""
-    from feedback.analysis import AnalysisOutputs, analyze_video, beside_report
-    from feedback.progress import rich_progress
-
     with user_errors():
+        with ctrl_c_held():
+            from feedback.analysis import AnalysisOutputs, analyze_video, beside_report
+            from feedback.progress import rich_progress
         defaults = AnalysisOutputs.defaults(video)
         report_path = report or defaults.report
         default_csv, default_plot = beside_report(report_path)
@@ -216,9 +238,9 @@ def live(
 
     Keys in the window: q/Esc quit, space pause/resume, r reset the count, v voice on/off.
     """
-    from feedback.live import LiveOptions, print_live_summary, run_live
-
     with user_errors():
+        with ctrl_c_held():
+            from feedback.live import LiveOptions, print_live_summary, run_live
         index, file = _camera_choice(camera)
         options = LiveOptions(
             exercise=exercise,
