@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import signal
 import subprocess
@@ -22,6 +23,7 @@ import cv2
 import numpy as np
 import pytest
 
+from feedback.cli import ctrl_c_held
 from tests.cli_helpers import (
     backform,
     backform_command,
@@ -405,3 +407,16 @@ def test_ctrl_c_midway_keeps_a_valid_partial_report_and_no_temporary_files(folde
         assert next(csv.reader(f))[0] == "index"
     assert (out / "long_report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Frames with a person" in stdout
+
+
+def test_ctrl_c_while_the_libraries_load_is_held_until_they_are_loaded():
+    # NumPy's C import turns a KeyboardInterrupt into OpenCV's ImportError (with a traceback):
+    # the CLI holds Ctrl+C over its imports and stops cleanly right after them.
+
+    handler = signal.getsignal(signal.SIGINT)
+    loaded = False
+    with pytest.raises(KeyboardInterrupt), ctrl_c_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.01)  # the signal is delivered here, and only noted
+        loaded = True
+    assert loaded and signal.getsignal(signal.SIGINT) is handler
