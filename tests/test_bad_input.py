@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from fractions import Fraction
 from pathlib import Path
@@ -200,6 +201,21 @@ def test_unwritable_output_folder(folders):
     line = one_line_error(proc.returncode, proc.stderr, EXIT_FAILED)
     assert line.startswith(f"backform: Cannot create the output folder {out / 'results'}: "), line
     assert listing(out) == ["results"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses Linux's /sys when run as root")
+def test_output_folder_without_write_permission(folders):
+    inputs, out = folders
+    make_video_without_person(inputs / "clip.mp4", 3)
+    if os.geteuid() == 0:
+        locked = Path("/sys")  # root may write anywhere else
+    else:
+        locked = out / "locked"
+        locked.mkdir(mode=0o555)
+    proc = backform("analyze", inputs / "clip.mp4", "-e", "plank", "--report", locked / "r.json", cwd=out)
+    line = one_line_error(proc.returncode, proc.stderr, EXIT_FAILED)
+    assert line == f"backform: Cannot write to {locked}: Permission denied."
+    assert not list(locked.glob(".r.*")) and not (locked / "r.json").exists()
 
 
 @pytest.mark.parametrize(
