@@ -202,18 +202,19 @@ class ViewGate:
         self._yaw_t = t_ms
         return self._yaw
 
-    def _visible(self, pose: Pose, side: Side) -> bool:
+    def _in_frame(self, pose: Pose, side: Side) -> bool:
         w, h = pose.image_size
         mx, my = self.rule.edge_margin * w, self.rule.edge_margin * h
         for j in self.rule.key_joints:
-            lm = j.on(side)
-            x, y = pose.xy[lm]
+            x, y = pose.xy[j.on(side)]
             if not (-mx <= x <= w + mx and -my <= y <= h + my):
                 return False
-            other = j.on("right" if side == "left" else "left")
-            if max(pose.seen(lm), pose.seen(other)) < self.rule.min_seen:
-                return False
         return True
+
+    def _seen(self, pose: Pose, side: Side) -> bool:
+        other: Side = "right" if side == "left" else "left"
+        limit = self.rule.min_seen
+        return all(max(pose.seen(j.on(side)), pose.seen(j.on(other))) >= limit for j in self.rule.key_joints)
 
     def update(self, pose: Pose | None, t_ms: float) -> ViewVerdict:
         """The verdict for this frame. `frame_problem` holds this frame's own (undebounced)
@@ -229,7 +230,9 @@ class ViewGate:
             if self.yaw_deg is not None:
                 limit = r.side_on_again_deg if self._not_side_on else r.not_side_on_deg
                 self._not_side_on = self.yaw_deg > limit
-            if not self._visible(pose, side):
+            # Joints inside the picture but hidden are what a front view does (the torso hides
+            # the legs): that asks for turning side-on, not for stepping back.
+            if not self._in_frame(pose, side) or (not self._not_side_on and not self._seen(pose, side)):
                 cand = ViewProblem.BODY_NOT_VISIBLE
             elif self._not_side_on:
                 cand = ViewProblem.NOT_SIDE_ON
