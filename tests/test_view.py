@@ -119,3 +119,12 @@ def test_turning_from_front_to_side_clears_the_problem():
     assert vs[-1].ok and vs[-1].problem is None
     gate.reset()
     assert gate.side is None and gate.facing == 0
+
+
+def test_front_view_hiding_the_legs_asks_to_turn_not_to_step_back():
+    # Facing the camera in a plank, the torso hides knees and ankles inside the picture: turning
+    # side-on is the fix. Joints outside the picture still ask to step back.
+    _, vs = verdicts(sy.plank(), low_visibility=("KNEE", "ANKLE"), **cam(yaw_deg=88.0))
+    assert vs[-1].problem is ViewProblem.NOT_SIDE_ON
+    _, vs = verdicts(sy.STANDING, **cam(yaw_deg=88.0, floor_y=520.0))
+    assert vs[-1].problem is ViewProblem.BODY_NOT_VISIBLE
