@@ -798,7 +798,8 @@ def print_live_summary(result: LiveResult, console) -> None:
         table.add_row("Hold", f"{r.hold_s:.1f} s (best continuous {r.best_hold_s:.1f} s)")
     fault = main_fault(r)
     table.add_row("Main fault", f"{fault[1]} ({fault[2]:.1f} s)" if fault else "none")
-    reached = range_reached(r)
+    # The depth of a hinge or the span of cat-cow; a plank is held still, so it has none.
+    reached = range_reached(r) if display_for(r.exercise).counts == "reps" else None
     if reached:
         table.add_row("Range reached", reached)
     if not r.view.ok:
