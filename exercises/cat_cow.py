@@ -1,14 +1,18 @@
 """Cat-cow: on hands and knees, round the back up (cat) then let it sink (cow), slowly.
 
 The shoulder-hip-knee angle barely moves in cat-cow; the spine's curve does. It is read from
-the silhouette's back outline (signed bow: + cat, - cow). Without a segmentation mask the head
-line (which follows the spine: chin tucks in cat, lifts in cow) drives the count instead.
-A rep is one full cycle through both cat and cow, in either order.
+the silhouette's back outline (signed bow: + cat, - cow) together with the head line, which
+follows the spine (chin tucks in cat, lifts in cow) and is steadier than the outline for small
+movements; both are measured from the person's own table-top neutral. Without a segmentation
+mask the head line alone drives it. A rep is one full cycle through both cat and cow, in
+either order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from exercises.base import Assessment, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
@@ -32,25 +36,29 @@ from vision.pose import Pose
 
 @dataclass(frozen=True)
 class CatCowThresholds:
-    """Bow values are fractions of torso length; angles in degrees as MediaPipe reports them."""
+    """Spine values are in back-bow units (fraction of torso length); angles in degrees."""
 
-    # Back bow of a neutral (table-top) back as the silhouette reads it; signals are relative
-    # to it.
-    neutral_bow: float = limit(0.0, -0.2, 0.2)
-    # Counting: a side (cat +, cow -) is entered past enter_bow and left back inside exit_bow
+    # The spine signal: the back outline's bow, steadied by the head line (which follows the
+    # spine: chin tucks in cat, lifts in cow), both relative to the person's own table-top
+    # neutral. head_bow_per_deg converts head-line degrees to bow units (full cat-cow moves
+    # the bow ~0.15 and the head ~40 deg).
+    head_bow_per_deg: float = limit(0.004, 0.0, 0.05)
+    # Neutral: a still table-top (bow and head line varying by at most these standard
+    # deviations for neutral_ms) sets the baseline; without such a pause, the median of the
+    # first neutral_fallback_ms in position does.
+    neutral_bow_sd: float = limit(0.008, 0.001, 0.1)
+    neutral_head_sd_deg: float = limit(3.0, 0.2, 30.0)
+    neutral_ms: float = limit(500.0, 100.0, 5000.0)
+    neutral_fallback_ms: float = limit(4000.0, 500.0, 30000.0)
+    # Counting: a side (cat +, cow -) is entered past enter and left back inside exit
     # (hysteresis). Low on purpose: small-range cycles still count, and get the small_range
     # fault instead of vanishing.
-    enter_bow: float = limit(0.02, 0.002, 0.2)
-    exit_bow: float = limit(0.01, 0.0, 0.2)
+    enter: float = limit(0.01, 0.001, 0.2)
+    exit: float = limit(0.005, 0.0, 0.2)
     # Range a cycle should reach each way. Physio aim: move through the whole available
     # spinal range; less in one direction gets a cue for that direction.
-    cat_target_bow: float = limit(0.05, 0.005, 0.3)
-    cow_target_bow: float = limit(0.04, 0.005, 0.3)
-    # The same, on the head line when no mask is available.
-    enter_head_deg: float = limit(10.0, 1.0, 60.0)
-    exit_head_deg: float = limit(5.0, 0.0, 60.0)
-    cat_target_head_deg: float = limit(25.0, 2.0, 90.0)
-    cow_target_head_deg: float = limit(20.0, 2.0, 90.0)
+    cat_target_bow: float = limit(0.04, 0.002, 0.3)
+    cow_target_bow: float = limit(0.04, 0.002, 0.3)
     # A cycle faster than this is rushed: cat-cow is a slow mobility drill paced with the
     # breath (~3-4 s per cycle), not momentum.
     min_cycle_s: float = limit(3.0, 0.5, 20.0)
@@ -64,10 +72,53 @@ class CatCowThresholds:
     fault_on_ms: float = limit(300.0, 0.0, 2000.0)
 
     def __post_init__(self) -> None:
-        check_consistent(self.exit_bow < self.enter_bow, "exit_bow must be below enter_bow")
-        check_consistent(
-            self.exit_head_deg < self.enter_head_deg, "exit_head_deg must be below enter_head_deg"
-        )
+        check_consistent(self.exit < self.enter, "exit must be below enter")
+
+
+class NeutralEstimate:
+    """The person's own table-top back shape and head line, the zero of the spine signal.
+
+    MediaPipe's head line and the silhouette's bow have person-dependent offsets (body shape,
+    clothes, where the landmarks sit), so the checker measures movement from this baseline.
+    """
+
+    def __init__(self, th: CatCowThresholds) -> None:
+        self.th = th
+        self.reset()
+
+    def reset(self) -> None:
+        self.bow: float | None = None
+        self.head: float | None = None
+        self.ready = False
+        self._hist: list[tuple[float, float | None, float]] = []  # (t_ms, bow, head)
+
+    def update(self, t_ms: float, bow: float | None, head: float) -> bool:
+        if self.ready:
+            return True
+        th = self.th
+        self._hist.append((t_ms, bow, head))
+        recent = [h for h in self._hist if t_ms - h[0] <= th.neutral_ms]
+        span = t_ms - self._hist[0][0]
+        if span >= th.neutral_ms and t_ms - recent[0][0] >= 0.8 * th.neutral_ms:
+            heads = np.array([h[2] for h in recent])
+            bows = np.array([h[1] for h in recent if h[1] is not None])
+            still_head = float(np.std(heads)) <= th.neutral_head_sd_deg
+            still_bow = len(bows) == 0 or (
+                len(bows) >= 0.8 * len(recent) and float(np.std(bows)) <= th.neutral_bow_sd
+            )
+            if still_head and still_bow:
+                return self._set(recent)
+        if span >= th.neutral_fallback_ms:
+            return self._set(self._hist)
+        return False
+
+    def _set(self, rows: list[tuple[float, float | None, float]]) -> bool:
+        bows = [r[1] for r in rows if r[1] is not None]
+        self.bow = float(np.median(bows)) if bows else None
+        self.head = float(np.median([r[2] for r in rows]))
+        self.ready = True
+        self._hist = []
+        return True
 
 
 MESSAGES = {
@@ -94,14 +145,13 @@ class CatCowChecker(SideViewChecker):
             FaultSpec("too_fast", Severity.MINOR, MESSAGES["too_fast"], 0.0, 0.0),
         )
         super().__init__()
-        self.source: str | None = None  # "bow" (silhouette) or "head" (no mask)
-        self.counter = self._make_counter("bow")
+        e, x = th.enter, th.exit
+        # No extra settling: the neutral estimate already waited for a still table-top.
+        rule = CycleRule(pos_enter=e, pos_exit=x, neg_enter=-e, neg_exit=-x, settle_ms=0.0)
+        self.counter = CycleCounter(rule)
+        self.neutral = NeutralEstimate(th)
+        self._last_in_position = float("-inf")
         self._reset_cycle_state()
-
-    def _make_counter(self, source: str) -> CycleCounter:
-        th = self.thresholds
-        e, x = (th.enter_bow, th.exit_bow) if source == "bow" else (th.enter_head_deg, th.exit_head_deg)
-        return CycleCounter(CycleRule(pos_enter=e, pos_exit=x, neg_enter=-e, neg_exit=-x))
 
     def _reset_cycle_state(self) -> None:
         self._short = {1: False, -1: False}  # last extreme each way fell short of the target
@@ -112,23 +162,22 @@ class CatCowChecker(SideViewChecker):
     def reset(self) -> None:
         super().reset()
         self.counter.reset()
+        self.neutral.reset()
         self._reset_cycle_state()
 
     def _targets(self) -> dict[int, float]:
-        th = self.thresholds
-        if self.source == "head":
-            return {1: th.cat_target_head_deg, -1: th.cow_target_head_deg}
-        return {1: th.cat_target_bow, -1: th.cow_target_bow}
+        return {1: self.thresholds.cat_target_bow, -1: -self.thresholds.cow_target_bow}
 
-    def _signal(self, view: SideView, bow: float | None, head: float) -> float | None:
-        source = "bow" if view.pose.mask is not None else "head"
-        if source != self.source:
-            self.source = source
-            self.counter = self._make_counter(source)
-            self._reset_cycle_state()
-        if source == "bow":
-            return None if bow is None else bow - self.thresholds.neutral_bow
-        return head
+    def spine_curvature(self, bow: float | None, head: float) -> float | None:
+        """Spine signal relative to the neutral: + cat, - cow, in bow units. The bow and the
+        head line are averaged; without a mask (or a traceable back) the head line alone."""
+        n = self.neutral
+        if not n.ready or n.head is None:
+            return None
+        head_part = self.thresholds.head_bow_per_deg * (head - n.head)
+        if bow is None or n.bow is None:
+            return head_part
+        return 0.5 * (bow - n.bow) + 0.5 * head_part
 
     def _small_range_message(self) -> str | bool:
         cat, cow = self._short[1], self._short[-1]
@@ -152,13 +201,13 @@ class CatCowChecker(SideViewChecker):
             elif o.kind == "extreme":
                 peak = o.pos_peak if o.side > 0 else o.neg_peak
                 if peak is not None:
-                    self._short[o.side] = abs(peak) < targets[o.side]
+                    self._short[o.side] = abs(peak) < abs(targets[o.side])
             else:
                 faults = set(self._episode_faults)
                 if o.kind == "completed":
                     if o.pos_peak is not None and o.pos_peak < targets[1]:
                         faults.add("small_range")
-                    if o.neg_peak is not None and -o.neg_peak < targets[-1]:
+                    if o.neg_peak is not None and o.neg_peak > targets[-1]:
                         faults.add("small_range")
                     self._fast = o.period_ms is not None and o.period_ms < th.min_cycle_s * 1000.0
                     if self._fast:
@@ -185,14 +234,6 @@ class CatCowChecker(SideViewChecker):
         elbow = elbow_angle(view)
         knee = knee_flexion(view)
         trunk = trunk_from_horizontal(view)
-        m = {
-            "spine_curvature": None if bow is None else bow - th.neutral_bow,
-            "back_bow": bow,
-            "head_line_deg": head,
-            "elbow_angle_deg": elbow,
-            "trunk_from_horizontal_deg": trunk,
-            **self.view_measurements(),
-        }
         in_position = (
             trunk <= th.max_trunk_deg
             and thigh_from_vertical(view) <= th.max_limb_deg
@@ -201,7 +242,20 @@ class CatCowChecker(SideViewChecker):
             and view.wrist[1] > view.shoulder[1]
             and view.knee[1] > view.hip[1]
         )
-        signal = self._signal(view, bow, head) if in_position else None
+        if in_position:
+            self._last_in_position = t_ms
+            self.neutral.update(t_ms, bow, head)
+        elif t_ms - self._last_in_position > self.counter.rule.max_gap_ms:
+            self.neutral.reset()  # left the table-top: the next one sets a new neutral
+        signal = self.spine_curvature(bow, head) if in_position else None
+        m = {
+            "spine_curvature": signal,
+            "back_bow": bow,
+            "head_line_deg": head,
+            "elbow_angle_deg": elbow,
+            "trunk_from_horizontal_deg": trunk,
+            **self.view_measurements(),
+        }
         events = self._cycle_events(self.counter.update(t_ms, signal))
         if in_position and signal is not None:
             c = self._cycle
@@ -239,6 +293,7 @@ class CatCowChecker(SideViewChecker):
         self.tracker.hold(t_ms)
         events = self._cycle_events(self.counter.update(t_ms, None))
         if not self.counter.settled:
+            self.neutral.reset()  # out of position for long: the next table-top sets a new one
             self._short = {1: False, -1: False}
             self._fast = False
         phase = "paused" if self.counter.settled else "setup"

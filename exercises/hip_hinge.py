@@ -7,7 +7,10 @@ rounded spine), the rest from near-side joint angles.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+
+import numpy as np
 
 from exercises.base import Assessment, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
@@ -45,13 +48,17 @@ class HipHingeThresholds:
     target_deg: float = limit(45.0, 20.0, 90.0)
     # Bottom-position faults (locked knees) are judged once the trunk is this far forward.
     hinged_deg: float = limit(35.0, 10.0, 80.0)
-    # Rounded back: the dorsal outline bows out by more than this fraction of torso length.
-    # A rounded (flexed) lumbar spine under load is what the hinge is meant to avoid.
-    rounded_bow: float = limit(0.05, 0.005, 0.5)
-    # ... or bows out by rounded_bow_with_head and the head drops with it: thoracic rounding
-    # pulls the head down, so together they are convincing at a smaller bow.
-    rounded_bow_with_head: float = limit(0.03, 0.0, 0.5)
-    rounded_head_deg: float = limit(25.0, 0.0, 90.0)
+    # Rounded back: the dorsal outline bows out more than it did standing, by more than this
+    # fraction of torso length. A good hinge keeps the spine's standing (neutral) curves; a
+    # flexed, rounded lumbar spine under load is what the exercise is meant to avoid. Measured
+    # against the person's own standing shape because outlines differ between bodies more
+    # than rounding changes them.
+    rounded_bow: float = limit(0.035, 0.005, 0.5)
+    # ... or by rounded_bow_with_head while the head line is rounded_head_deg past its standing
+    # value: thoracic rounding carries the head down with it, so together they convince at a
+    # smaller change.
+    rounded_bow_with_head: float = limit(0.025, 0.0, 0.5)
+    rounded_head_deg: float = limit(8.0, 0.0, 90.0)
     # Squatting: knees bend past squat_knee_deg AND by at least squat_ratio of the hip flexion.
     # A hinge keeps knees soft (~15-25 deg) while the hips flex ~90; a squat bends both alike.
     squat_knee_deg: float = limit(45.0, 15.0, 120.0)
@@ -99,16 +106,35 @@ class HipHingeChecker(SideViewChecker):
         )
         super().__init__()
         self.counter = RepCounter(RepRule(th.rep_start_deg, th.rep_rest_deg, th.rep_count_deg))
+        self._reset_reference()
         self._new_rep()
+
+    def _reset_reference(self) -> None:
+        self._standing_bow: deque[float] = deque(maxlen=60)  # ~2 s of standing frames
+        self._standing_head: deque[float] = deque(maxlen=60)
 
     def reset(self) -> None:
         super().reset()
         self.counter.reset()
+        self._reset_reference()
         self._new_rep()
+
+    def _standing_reference(
+        self, bow: float | None, head: float, standing: bool
+    ) -> tuple[float | None, float | None]:
+        """Median back bow and head line of the recent standing frames (the person's neutral)."""
+        if standing:
+            if bow is not None:
+                self._standing_bow.append(bow)
+            self._standing_head.append(head)
+        ref_bow = float(np.median(self._standing_bow)) if len(self._standing_bow) >= 8 else None
+        ref_head = float(np.median(self._standing_head)) if len(self._standing_head) >= 8 else None
+        return ref_bow, ref_head
 
     def _new_rep(self) -> None:
         self._episode_faults = set()
         self._rep: dict[str, float] = {}
+        self._squatted = False
 
     def _track_rep(self, m: dict[str, float | None]) -> None:
         r = self._rep
@@ -118,9 +144,9 @@ class HipHingeChecker(SideViewChecker):
             r["hip_angle_at_bottom_deg"] = m["hip_angle_deg"]
             r["knee_flexion_at_bottom_deg"] = m["knee_flexion_deg"]
             r["hip_travel_at_bottom"] = m["hip_travel"]
-        bow = m.get("back_bow")
-        if bow is not None and bow > r.get("max_back_bow", float("-inf")):
-            r["max_back_bow"] = bow
+        rounding = m.get("back_rounding")
+        if rounding is not None and rounding > r.get("max_back_rounding", float("-inf")):
+            r["max_back_rounding"] = rounding
 
     def _phase(self, trunk: float) -> str:
         c = self.counter
@@ -140,19 +166,23 @@ class HipHingeChecker(SideViewChecker):
         knee = knee_flexion(view)
         head = head_line(view)
         bow = spine_bow(view)
+        # Standing still between reps (not during one): the reference shape of this person.
+        leg = view.leg_px
+        in_position = view.ankle[1] - view.knee[1] > 0.25 * leg and view.ankle[1] - view.hip[1] > 0.4 * leg
+        standing = in_position and trunk < th.rep_rest_deg and not self.counter.in_rep
+        ref_bow, ref_head = self._standing_reference(bow, head, standing)
+        rounding = None if bow is None or ref_bow is None else bow - ref_bow
+        head_rise = None if ref_head is None else head - ref_head
         m: dict[str, float | None] = {
             "trunk_inclination_deg": trunk,
             "hip_angle_deg": hip,
             "knee_flexion_deg": knee,
             "hip_travel": hip_travel(view),
             "back_bow": bow,
+            "back_rounding": rounding,
             "head_line_deg": head,
             **self.view_measurements(),
         }
-        # Standing on the feet: shins roughly upright, feet well below the hips (not kneeling,
-        # sitting or lying down).
-        leg = view.leg_px
-        in_position = view.ankle[1] - view.knee[1] > 0.25 * leg and view.ankle[1] - view.hip[1] > 0.4 * leg
 
         events = []
         for o in self.counter.update(t_ms, trunk if in_position else None):
@@ -162,16 +192,34 @@ class HipHingeChecker(SideViewChecker):
 
         hip_flex = 180.0 - hip
         bent = trunk >= th.rep_start_deg
+        # Without a standing reference (no mask, or never seen standing) the back is not judged.
         rounded = (
-            bow is not None
+            rounding is not None
             and bent
-            and (bow >= th.rounded_bow or (bow >= th.rounded_bow_with_head and head >= th.rounded_head_deg))
+            and (
+                rounding >= th.rounded_bow
+                or (
+                    rounding >= th.rounded_bow_with_head
+                    and head_rise is not None
+                    and head_rise >= th.rounded_head_deg
+                )
+            )
         )
+        squatting = in_position and knee >= th.squat_knee_deg and knee >= th.squat_ratio * hip_flex
+        if squatting and self.counter.in_rep:
+            self._squatted = True
         peak = self.counter.peak
-        shallow = self.counter.reached and peak is not None and peak < th.target_deg and trunk < peak - 5.0
+        # A squat keeps the trunk upright; the squat cue covers it, so no shallow cue on top.
+        shallow = (
+            self.counter.reached
+            and not self._squatted
+            and peak is not None
+            and peak < th.target_deg
+            and trunk < peak - 5.0
+        )
         conditions = {
             "rounded_back": rounded,
-            "squatting": in_position and knee >= th.squat_knee_deg and knee >= th.squat_ratio * hip_flex,
+            "squatting": squatting,
             "locked_knees": self.counter.in_rep and trunk >= th.hinged_deg and knee < th.locked_knee_deg,
             "shallow_hinge": shallow,
             "head_drop": bent and head >= th.head_drop_deg,
@@ -202,7 +250,7 @@ class HipHingeChecker(SideViewChecker):
         metrics["duration_s"] = (o.t_ms - o.start_ms) / 1000.0
         metrics["max_trunk_inclination_deg"] = o.peak
         faults = set(self._episode_faults)
-        if o.kind == "completed" and o.peak < self.thresholds.target_deg:
+        if o.kind == "completed" and o.peak < self.thresholds.target_deg and not self._squatted:
             faults.add("shallow_hinge")
         kind = EventKind.REP_COMPLETED if o.kind == "completed" else EventKind.REP_PARTIAL
         event = rep_event(kind, o.t_ms, o.start_ms, o.index, faults, metrics)

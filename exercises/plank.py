@@ -68,8 +68,9 @@ MESSAGES = {
     "head_drop": "Keep your head in line with your body",
     "shoulders_not_stacked": "Bring your shoulders over your {support}",
 }
-# Faults that make the hold not count: the body line is what a plank trains.
-HOLD_BREAKING = frozenset({"hip_sag", "hip_pike"})
+# Faults that make the hold not count: only a plank in good form is hold time (a sagging or
+# piked line, a hanging head or shoulders off the support all load what the plank should not).
+HOLD_BREAKING = frozenset({"hip_sag", "hip_pike", "head_drop", "shoulders_not_stacked"})
 
 
 class PlankChecker(SideViewChecker):

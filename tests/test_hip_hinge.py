@@ -78,6 +78,28 @@ def test_rounded_back_is_reported_during_the_rep():
     assert top.top_fault.message == "Keep your back flat — push your hips back"
 
 
+@pytest.mark.parametrize(("bottom_bow", "rounded"), [(-0.08, False), (-0.02, True)])
+def test_rounding_is_judged_against_the_persons_own_standing_back(bottom_bow, rounded):
+    # A hollow (lordotic) back standing: bow -0.08. Keeping that curve at the bottom is a
+    # flat-back hinge; losing 0.06 of it is rounding, though the outline is still concave.
+    stand = sy.replace(S, back_bow=-0.08)
+    seq = sy.hold(stand, 1.0)
+    for _ in range(2):
+        seq += sy.cycle(stand, sy.hinge(78.0, 20.0, back_bow=bottom_bow), 1.2, 1.2, 0.3) + sy.hold(stand, 0.6)
+    r = check(seq, render=MASKED)
+    assert r.rep_count == 2
+    assert r.fault_codes == ({"rounded_back"} if rounded else set())
+
+
+def test_no_standing_reference_no_back_judgement():
+    # Starts already bent with a rounded back and never stands still before: the back
+    # cannot be compared with anything, so it is not judged (and nothing is counted).
+    seq = sy.hold(sy.hinge(70.0, 20.0, back_bow=0.1), 2.0)
+    r = check(seq, render=MASKED)
+    assert r.fault_codes == set() and r.rep_count == 0
+    assert "back_rounding" not in r.last.measurements
+
+
 def test_rounded_back_needs_the_mask():
     # Without segmentation the back cannot be seen: no guess, no fault.
     r = check(reps(sy.hinge(75.0, 20.0, back_bow=0.10), n=2), render=sy.Render(noise_px=1.0))
@@ -88,8 +110,9 @@ def test_rounded_back_needs_the_mask():
 def test_squatting():
     r = check(reps(sy.squat(), n=2))
     assert r.rep_count == 2  # trunk still inclines ~35 deg: a rep, done wrongly
-    assert r.fault_codes == {"squatting", "shallow_hinge"}
-    assert all("squatting" in f for f in r.rep_faults())
+    # Shallow too, but the squat is the cause: one cue, not two.
+    assert r.fault_codes == {"squatting"}
+    assert r.rep_faults() == [("squatting",), ("squatting",)]
 
 
 def test_locked_knees():

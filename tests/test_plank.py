@@ -77,11 +77,13 @@ def test_body_line_faults_stop_the_hold(fault, bad, message):
     assert r.last.hold_s == pytest.approx(5.8, abs=0.5)
 
 
-def test_head_drop_is_a_cue_not_a_broken_hold():
-    p = sy.plank(neck=50.0)
-    r = check(get_down(p) + sy.hold(p, 3.0))
+def test_head_drop_breaks_the_hold_too():
+    good, bad = sy.plank(), sy.plank(neck=50.0)
+    r = check(get_down(good) + sy.hold(good, 2.0) + sy.move(good, bad, 0.5) + sy.hold(bad, 2.0))
     assert r.fault_codes == {"head_drop"}
-    assert r.last.hold_s == pytest.approx(3.1, abs=0.2)
+    stopped = r.kinds(EventKind.HOLD_STOPPED)
+    assert len(stopped) == 1 and stopped[0].faults == ("head_drop",)
+    assert r.last.hold_s == pytest.approx(2.5, abs=0.3)
 
 
 @pytest.mark.parametrize(("forearm", "support"), [(False, "hands"), (True, "elbows")])
@@ -89,6 +91,7 @@ def test_shoulders_not_stacked(forearm, support):
     p = sy.plank(forearm=forearm, arm_offset=35.0)
     r = check(get_down(p, forearm=forearm) + sy.hold(p, 3.0))
     assert r.fault_codes == {"shoulders_not_stacked"}
+    assert r.last.hold_s == 0.0  # never in good form
     assert {f.message for x in r.assessments for f in x.faults} == {
         f"Bring your shoulders over your {support}"
     }
