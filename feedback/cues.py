@@ -4,7 +4,7 @@ never nagging. Pure logic on timestamps; the overlay and the voice both read fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from exercises.base import Assessment, EventKind, Fault, Severity
@@ -118,16 +118,19 @@ class CuePolicy:
         active = {f.code: f for f in a.faults if t - f.since_ms >= cfg.min_fault_ms}
         current = m.correction
         if current is not None:
-            held = t - current.shown_ms >= cfg.min_hold_ms
-            if current.key in active:
-                best = self._best_candidate(active, t, exclude=current.key)
-                if best is not None and best.severity > (current.severity or 0):
-                    current = None  # a more serious fault takes over at once
+            rival = self._best_candidate(active, t, exclude=current.key)
+            if rival is not None and rival.severity > (current.severity or 0):
+                current = None  # a more serious fault takes over at once, held or not
+            elif current.key in active:
+                message = active[current.key].message
+                if message != current.text:  # same fault, new advice (e.g. which way the range falls short)
+                    current = m.correction = replace(current, text=message)
+                    self._say(current, t, said)
                 else:
                     self._remind(current, t, said)
-                    return current
-            elif not held:
                 return current
+            elif t - current.shown_ms < cfg.min_hold_ms:
+                return current  # the fault is gone but the cue stays readable
             else:
                 current = None
         best = self._best_candidate(active, t)

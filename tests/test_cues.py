@@ -170,3 +170,25 @@ def test_reset_forgets_history():
     policy.update(frame(100, []))
     policy.reset()
     assert policy.update(frame(200, [(BACK, 200.0)])).correction.key == "rounded_back"
+
+
+def test_more_severe_fault_preempts_a_held_cue_whose_fault_cleared():
+    policy = CuePolicy(CuePolicyConfig(min_hold_ms=2000, min_fault_ms=0))
+    # Head drop 0-0.3 s (its cue is held to 2 s), back rounds from 1 s.
+    states = run(
+        policy, lambda t: ([(HEAD, 0.0)] if t < 300 else []) + ([(BACK, 1000.0)] if t >= 1000 else []), 2500
+    )
+    assert shown(states, 0, 990) == {"head_drop"}
+    assert shown(states, 1000, 2500) == {"rounded_back"}
+
+
+def test_changed_advice_for_the_same_fault_updates_the_cue_and_is_said():
+    policy = CuePolicy(CuePolicyConfig(min_fault_ms=0))
+    cat = ("small_range", Severity.MODERATE, "Round up more through your upper back")
+    cow = ("small_range", Severity.MODERATE, "Let your belly drop more")
+    s1 = policy.update(frame(0, [(cat, 0.0)]))
+    s2 = policy.update(frame(100, [(cat, 0.0)]))
+    s3 = policy.update(frame(200, [(cow, 0.0)]))
+    assert s1.correction.text == s2.correction.text == "Round up more through your upper back"
+    assert s3.correction.text == "Let your belly drop more" and s3.correction.shown_ms == 0
+    assert [a.text for s in (s1, s2, s3) for a in s.announcements] == [cat[2], cow[2]]
