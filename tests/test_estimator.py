@@ -25,7 +25,7 @@ CLIP = Path(os.environ.get("BACKFORM_TEST_CLIP", REPO / "samples" / "hinge_good.
 @pytest.fixture(scope="module")
 def clip_frames():
     if not CLIP.is_file():
-        pytest.skip(f"sample clip {CLIP.name} not generated yet")
+        pytest.fail(f"sample clip {CLIP} is missing (samples/ ships it; regenerate with samples.generate)")
     # The first 4 s: standing, then a full first rep (keeps the test around 4 s of CPU).
     with open_video(CLIP) as video:
         return [(f.image, f.t_ms, f.index) for f in video if f.t_ms < 4000.0]
