@@ -366,7 +366,7 @@ def test_cli_rejects_bad_options_in_one_line(tmp_path: Path, monkeypatch: pytest
 
 
 # -- end to end: a sample clip played as a camera, MediaPipe, a real window under Xvfb ----------
-E2E_CLIP = "hinge_squatting.mp4"  # two reps, both squatted: a fault to be said
+E2E_CLIP = "hinge_rounded_back.mp4"  # three reps, the last two with a rounded back
 
 
 class KeepLastRaw:
