@@ -312,7 +312,7 @@ class AngleAnnotator:
                 continue
             colour = PALETTE.fault if spec.faults & active else PALETTE.text
             v = xy[spec.vertex.on(side)].astype(float)
-            away = np.array([-1.0, 0.0])  # label direction when no arms are known
+            away = np.array([0.0, -1.0])  # no arms known: label above the joint (clear of a lying body)
             radius = 22 * style.unit
             if spec.arm_a is not None and spec.arm_c is not None:
                 a, c = xy[spec.arm_a.on(side)] - v, xy[spec.arm_c.on(side)] - v
