@@ -89,7 +89,10 @@ def check_writable(path: Path, inputs: tuple[Path, ...] = ()) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise OutputError(f"Cannot create the output folder {path.parent}: {err.strerror or err}.") from err
+        # "File exists" would puzzle anyone: name the file that stands where a folder must go.
+        blocker = next((p for p in (path.parent, *path.parent.parents) if p.is_file()), None)
+        why = f"{blocker} is a file, not a folder" if blocker else err.strerror or err
+        raise OutputError(f"Cannot create the output folder {path.parent}: {why}.") from err
     discard(temp_path_beside(path))
     return path
 
