@@ -199,7 +199,8 @@ def test_unwritable_output_folder(folders):
         "analyze", inputs / "clip.mp4", "-e", "plank", "--out", out / "results" / "a.mp4", cwd=out
     )
     line = one_line_error(proc.returncode, proc.stderr, EXIT_FAILED)
-    assert line.startswith(f"backform: Cannot create the output folder {out / 'results'}: "), line
+    results = out / "results"
+    assert line == f"backform: Cannot create the output folder {results}: {results} is a file, not a folder."
     assert listing(out) == ["results"]
 
 
