@@ -1,0 +1,247 @@
+"""`backform evaluate`: the comparison maths on hand-made labels and reports, and one real run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from feedback.evaluate import (
+    VIEW_OK,
+    VIEW_TURN,
+    SignalError,
+    evaluate_clip,
+    evaluate_folder,
+    found_view,
+    overlaps,
+    score_faults,
+    signal_errors,
+    summary_line,
+    totals,
+)
+from tests.cli_helpers import SAMPLES, backform
+from vision.errors import ConfigError, NoPersonError, ViewError
+
+
+def fault(code: str, start: float, end: float) -> dict:
+    return {"code": code, "start_s": start, "end_s": end}
+
+
+def labels(exercise="hip-hinge", reps=2, faults=(), view_ok=True, truth=None, clip="c.mp4") -> dict:
+    return {
+        "clip": clip,
+        "exercise": exercise,
+        "expected": {
+            "view_ok": view_ok,
+            "view_problem": None if view_ok else "not_side_on",
+            "rep_count": reps,
+            "partial_reps": 0,
+            "hold_s": 0.0,
+            "faults": list(faults),
+        },
+        "truth": truth or {"t_s": []},
+    }
+
+
+def report(reps=2, faults=(), view_ok=True, problems=None, series=None) -> dict:
+    return {
+        "rep_count": reps,
+        "partial_rep_count": 0,
+        "hold_s": 0.0,
+        "faults": list(faults),
+        "view": {"side": "left", "ok": view_ok, "ok_fraction": 1.0, "problems_s": problems or {}},
+        "series": series or {"t_s": []},
+    }
+
+
+# -- faults ---------------------------------------------------------------------------------------
+def test_overlap_needs_shared_time():
+    assert overlaps(1.0, 2.0, 1.9, 3.0)
+    assert overlaps(1.0, 3.0, 1.5, 2.0)
+    assert not overlaps(1.0, 2.0, 2.0, 3.0)  # touching ends share no time
+    assert not overlaps(1.0, 2.0, 2.5, 3.0)
+
+
+def test_fault_precision_and_recall():
+    labelled = [
+        fault("rounded_back", 4.3, 5.7),
+        fault("rounded_back", 7.2, 8.6),
+        fault("head_drop", 1.0, 2.0),
+    ]
+    reported = [
+        fault("rounded_back", 5.0, 6.0),  # finds the first
+        fault("rounded_back", 5.5, 5.9),  # a second hit on the same label: still a true report
+        fault("squatting", 7.3, 8.0),  # overlaps in time but another code: false positive
+        fault("head_drop", 3.0, 3.5),  # right code, wrong time: false positive
+    ]
+    s = score_faults(labelled, reported)
+    assert (s.labelled, s.labelled_found, s.reported, s.reported_true) == (3, 1, 4, 2)
+    assert s.recall == pytest.approx(1 / 3)
+    assert s.precision == pytest.approx(2 / 4)
+    assert s.missed == ("rounded_back 7.20-8.60", "head_drop 1.00-2.00")
+    assert s.false_positives == ("squatting 7.30-8.00", "head_drop 3.00-3.50")
+
+
+def test_no_faults_either_side_has_undefined_precision_and_recall():
+    s = score_faults([], [])
+    assert s.precision is None and s.recall is None
+    only_reported = score_faults([], [fault("hip_sag", 0, 1)])
+    assert only_reported.precision == 0.0 and only_reported.recall is None
+
+
+# -- signal errors ----------------------------------------------------------------------------------
+def test_offset_and_error_after_offset_are_separate():
+    truth = [10.0, 20.0, 30.0, 40.0]
+    measured = [13.0, 22.0, 34.0, 43.0]  # +3 offset with ±1 wobble
+    err = SignalError.of(np.subtract(measured, truth))
+    assert err.frames == 4
+    assert err.mae == pytest.approx(3.0)
+    assert err.offset == pytest.approx(3.0)
+    assert err.mae_after_offset == pytest.approx(0.5)
+
+
+def test_errors_of_opposite_sign_show_in_mae_not_offset():
+    err = SignalError.of(np.array([2.0, -2.0, 2.0, -2.0]))
+    assert err.offset == pytest.approx(0.0)
+    assert err.mae == pytest.approx(2.0)
+    assert err.mae_after_offset == pytest.approx(2.0)
+
+
+def test_signal_alignment_by_timestamp_skips_unmeasured_and_unmatched_frames():
+    truth_t = [0.0, 0.033, 0.067, 0.1, 0.133]
+    truth = [1.0, 2.0, 3.0, None, 5.0]
+    # Measurements with slightly jittered stamps, one missing, one far outside the clip.
+    t = [0.001, 0.034, 0.066, 0.099, 0.134, 0.5]
+    measured = [2.0, None, 5.0, 7.0, 6.0, 100.0]
+    err = signal_errors(truth_t, truth, t, measured)
+    # Pairs compared: (2-1), (5-3), (6-5); 0.099 meets a truth gap; 0.5 matches no frame.
+    assert err.frames == 3
+    assert err.offset == pytest.approx(4 / 3)
+    assert err.mae == pytest.approx(4 / 3)
+    assert err.mae_after_offset == pytest.approx((1 / 3 + 2 / 3 + 1 / 3) / 3)
+
+
+def test_nothing_comparable_gives_no_error():
+    assert signal_errors([0.0, 0.033], [None, None], [0.0, 0.033], [1.0, 2.0]) is None
+    assert signal_errors([], [], [0.0], [1.0]) is None
+
+
+# -- whole clips ---------------------------------------------------------------------------------------
+def test_clip_result_compares_reps_faults_view_and_only_the_exercise_signals():
+    t = [0.0, 0.033, 0.067]
+    truth = {
+        "t_s": t,
+        "trunk_inclination_deg": [10.0, 20.0, 30.0],
+        "body_line_deg": [0.0, 0.0, 0.0],  # a plank quantity: not compared for a hinge
+    }
+    series = {"t_s": t, "trunk_inclination_deg": [12.0, 22.0, 32.0], "body_line_deg": [9.0, 9.0, 9.0]}
+    lab = labels(reps=3, faults=[fault("rounded_back", 1.0, 2.0)], truth=truth)
+    rep = report(reps=2, faults=[fault("rounded_back", 1.5, 2.5)], series=series)
+    r = evaluate_clip(lab, rep)
+    assert (r.expected_reps, r.found_reps, r.reps_exact) == (3, 2, False)
+    assert r.faults.precision == 1.0 and r.faults.recall == 1.0
+    assert r.view_correct and r.found_view == VIEW_OK
+    assert set(r.signals) == {"trunk_inclination_deg"}
+    assert r.signals["trunk_inclination_deg"].offset == pytest.approx(2.0)
+    assert r.signals["trunk_inclination_deg"].mae_after_offset == pytest.approx(0.0)
+
+
+def test_front_view_counts_as_correct_when_refused_or_not_ok():
+    lab = labels(reps=0, view_ok=False)
+    refused = evaluate_clip(lab, None, ViewError("x cannot be judged"))
+    assert refused.expected_view == VIEW_TURN and refused.found_view == VIEW_TURN
+    assert refused.view_correct and refused.reps_exact
+    not_ok = evaluate_clip(lab, report(reps=0, view_ok=False, problems={"not_side_on": 4.0}))
+    assert not_ok.view_correct
+    judged = evaluate_clip(lab, report(reps=0, view_ok=True))
+    assert not judged.view_correct
+    # Another failure is not the verdict asked for.
+    other = evaluate_clip(lab, None, NoPersonError("nobody"))
+    assert other.found_view == "error: NoPersonError" and not other.view_correct
+
+
+def test_a_side_on_clip_refused_is_wrong():
+    r = evaluate_clip(labels(reps=2), None, ViewError("never side-on"))
+    assert not r.view_correct and not r.reps_exact and r.error == "never side-on"
+    assert found_view(report(view_ok=False, problems={"body_not_visible": 2.0}), None) == (
+        "not ok (body_not_visible)"
+    )
+
+
+def test_totals_pool_counts_and_frames():
+    a = evaluate_clip(
+        labels(reps=2, faults=[fault("squatting", 1, 2)]), report(2, [fault("squatting", 1, 2)])
+    )
+    b = evaluate_clip(
+        labels(reps=1, faults=[fault("squatting", 1, 2)]), report(2, [fault("head_drop", 1, 2)])
+    )
+    t = totals([a, b])
+    assert (t.clips, t.reps_exact, t.view_correct) == (2, 1, 2)
+    assert t.faults.precision == 0.5 and t.faults.recall == 0.5
+    line = summary_line(t)
+    assert line.startswith("reps exact: 1/2, faults: precision 0.50 recall 0.50")
+
+
+def test_pooled_signal_errors_weight_clips_by_frames():
+    from feedback.evaluate import ClipResult, FaultScore
+
+    def clip(err: SignalError) -> ClipResult:
+        return ClipResult(
+            "c", "plank", 0, 0, 0, 0, 0, 0, FaultScore(0, 0, 0, 0), VIEW_OK, VIEW_OK, {"head_line_deg": err}
+        )
+
+    t = totals([clip(SignalError(10, 4.0, 4.0, 1.0)), clip(SignalError(30, 2.0, -2.0, 0.5))])
+    pooled = t.signals["head_line_deg"]
+    assert pooled.frames == 40
+    assert pooled.mae == pytest.approx((40 + 60) / 40)
+    assert pooled.offset == pytest.approx((40 - 60) / 40)
+    assert pooled.mae_after_offset == pytest.approx((10 + 15) / 40)
+
+
+def test_folder_evaluation_keeps_going_after_a_refused_clip(tmp_path):
+    (tmp_path / "a.labels.json").write_text(json.dumps(labels(reps=1, clip="a.mp4")))
+    (tmp_path / "b.labels.json").write_text(json.dumps(labels(reps=0, view_ok=False, clip="b.mp4")))
+
+    def analyze(video, exercise):
+        if video.name == "b.mp4":
+            raise ViewError("b.mp4 cannot be judged")
+        return report(reps=1)
+
+    results = evaluate_folder(tmp_path, analyze)
+    assert [r.clip for r in results] == ["a.mp4", "b.mp4"]
+    assert all(r.view_correct and r.reps_exact for r in results)
+
+
+def test_folder_without_labels_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match=r"No \*\.labels\.json"):
+        evaluate_folder(tmp_path, lambda v, e: report())
+    (tmp_path / "bad.labels.json").write_text("{not json")
+    with pytest.raises(ConfigError, match=r"bad\.labels\.json is not a valid labels file"):
+        evaluate_folder(tmp_path, lambda v, e: report())
+
+
+# -- the real command on two short clips --------------------------------------------------------------
+def test_evaluate_command_prints_the_table_and_totals(tmp_path, model_path):
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    for name in ("hinge_good", "plank_front"):
+        for suffix in (".mp4", ".labels.json"):
+            shutil.copy(SAMPLES / f"{name}{suffix}", clips / f"{name}{suffix}")
+    result = backform("evaluate", clips, "--json", tmp_path / "eval.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "analysis vs ground truth" in out
+    assert "hinge_good" in out and "plank_front" in out
+    assert "turn side-on→turn side-on" in out  # the front view is refused, as labelled
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("reps exact: ") and "/2, faults: precision " in last
+    saved = json.loads((tmp_path / "eval.json").read_text())
+    by_clip = {c["clip"]: c for c in saved["clips"]}
+    assert by_clip["plank_front.mp4"]["view_correct"] is True
+    hinge = by_clip["hinge_good.mp4"]
+    assert hinge["expected_reps"] == 3 and hinge["view_correct"] is True
+    # The hinge's trunk angle was compared with the truth over most of the clip's 297 frames.
+    assert hinge["signals"]["trunk_inclination_deg"]["frames"] > 200
+    assert saved["summary"] == last
