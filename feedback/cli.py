@@ -267,6 +267,54 @@ def live(
             raise fail("the camera was lost; the report covers the session so far")
 
 
+@app.command()
+def evaluate(
+    folder: Annotated[Path, typer.Argument(help="Folder of clips with NAME.labels.json ground truth.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also save the per-clip results as JSON.")
+    ] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    smooth: Annotated[
+        bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
+    ] = False,
+) -> None:
+    """Compare the analysis of labelled clips with their ground truth: one table of results.
+
+    Reps, fault intervals (precision/recall), view verdict and angle errors per clip. A
+    measurement, not a test: the exit code is 0 whenever the evaluation ran.
+    """
+    with user_errors():
+        with ctrl_c_held():
+            import tempfile
+
+            from feedback.atomic import check_writable
+            from feedback.evaluate import (
+                analyze_for_evaluation,
+                evaluate_folder,
+                misses_text,
+                results_table,
+                summary_line,
+                totals,
+                write_results_json,
+            )
+        if json_out is not None:
+            check_writable(json_out)
+        with tempfile.TemporaryDirectory(prefix="backform-evaluate-") as workdir:
+            results = evaluate_folder(
+                folder,
+                analyze_for_evaluation(model=model, smoothing=smooth, workdir=Path(workdir)),
+                on_clip=lambda i, n, name: err_console.print(f"[{i}/{n}] {escape(name)}", soft_wrap=True),
+            )
+        # Piped or saved, the wide table keeps its columns instead of folding to 80 characters.
+        wide = out if out.is_terminal else Console(highlight=False, width=220)
+        wide.print(results_table(results))
+        for line in misses_text(results):
+            out.print(escape(line), soft_wrap=True)
+        if json_out is not None:
+            out.print(f"  json: {write_results_json(results, json_out)}")
+        out.print(summary_line(totals(results)), soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point (`backform`, `python -m feedback.cli`)."""
     app(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
