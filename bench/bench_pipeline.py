@@ -1,0 +1,413 @@
+"""The whole product against raw MediaPipe, in one run (prints figures with targets; asserts nothing).
+
+    BACKFORM_MODEL=... PYTHONPATH=. python -m bench.bench_pipeline [clip.mp4] [--rounds N] [--soak S]
+
+On the clip as it is (samples/hinge_good.mp4: 640x480) and on a 1280x720 copy made in a
+temp dir, it measures:
+  raw      MediaPipe PoseLandmarker in VIDEO mode on frames decoded into memory beforehand
+           (decode excluded), with the options the pipeline uses (num_poses, mask, thresholds);
+  offline  `feedback.analysis.analyze_video`: decode, pose, checker, overlay, H.264, report;
+  live     `run_live` fed at the clip's rate by ClipAsCamera: capture -> overlay drawn latency
+           and the fraction of camera frames dropped (the same figures bench_live prints);
+  memory   peak RSS after the offline runs; with --soak S, RSS growth over S seconds of
+           offline analyses run back to back.
+Shared machines are noisy, so raw and offline runs alternate in ABBA order and the ratio
+is taken per round (both halves of a ratio see similar load); the median is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+EXERCISE = "hip-hinge"
+
+# Targets (issue 6).
+OFFLINE_VS_RAW_MIN = 0.85
+REALTIME_MULTIPLE_MIN = 3.0
+LIVE_P95_MAX_MS = 50.0
+LIVE_DROPPED_MAX = 0.0
+RSS_GROWTH_MAX_MB = 20.0
+
+
+# -- inputs ----------------------------------------------------------------------------------
+def make_scaled_copy(src: Path, dst: Path, size: tuple[int, int], max_frames: int | None = None) -> Path:
+    """Re-encode `src` at `size` (w, h) with PyAV, keeping its timestamps; first `max_frames` only."""
+    from feedback.video_out import VideoWriter
+    from vision.sources import open_video
+
+    with open_video(src) as video, VideoWriter(dst, fps=video.info.fps, crf=18) as writer:
+        for frame in video:
+            if max_frames is not None and frame.index >= max_frames:
+                break
+            writer.write(cv2.resize(frame.image, size, interpolation=cv2.INTER_CUBIC), frame.t_ms)
+    return dst
+
+
+def decode_rgb(path: Path) -> tuple[list[np.ndarray], list[float]]:
+    """All frames as RGB arrays plus their timestamps (ms): what a raw MediaPipe user feeds it."""
+    from vision.sources import open_video
+
+    frames, times = [], []
+    with open_video(path) as video:
+        for frame in video:
+            frames.append(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB))
+            times.append(frame.t_ms)
+    return frames, times
+
+
+def clip_duration_s(times_ms: list[float]) -> float:
+    """Real-time length of the clip: first to last frame plus one frame interval."""
+    if len(times_ms) < 2:
+        return 1 / 30
+    step = (times_ms[-1] - times_ms[0]) / (len(times_ms) - 1)
+    return (times_ms[-1] - times_ms[0] + step) / 1000.0
+
+
+# -- measurements ----------------------------------------------------------------------------
+def pipeline_estimator_options(model: Path, overrides: dict | None = None):
+    from vision.estimator import PoseEstimatorOptions
+
+    return PoseEstimatorOptions(model_path=model, **(overrides or {}))
+
+
+def raw_fps(
+    frames_rgb: list[np.ndarray],
+    times_ms: list[float],
+    model: Path,
+    overrides: dict | None = None,
+    warmup: int = 5,
+) -> float:
+    """Frames/s of bare PoseLandmarker.detect_for_video with the pipeline's options.
+
+    The first `warmup` frames (graph start, first detection) are run but not timed.
+    """
+    import mediapipe as mp
+    from mediapipe.tasks.python import BaseOptions
+    from mediapipe.tasks.python import vision as mp_vision
+
+    from vision.estimator import _quiet_stderr
+
+    o = pipeline_estimator_options(model, overrides)
+    opts = mp_vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(model)),
+        running_mode=mp_vision.RunningMode.VIDEO,
+        num_poses=o.num_poses,
+        min_pose_detection_confidence=o.min_detection_confidence,
+        min_pose_presence_confidence=o.min_presence,
+        min_tracking_confidence=o.min_tracking,
+        output_segmentation_masks=o.segmentation,
+    )
+    warmup = min(warmup, len(frames_rgb) - 1)
+    with _quiet_stderr():  # MediaPipe's start-up chatter, as the estimator hides it
+        landmarker = mp_vision.PoseLandmarker.create_from_options(opts)
+    with landmarker:
+        last = -1
+        start = 0.0
+        for i, (rgb, t) in enumerate(zip(frames_rgb, times_ms, strict=True)):
+            if i == warmup:
+                start = time.perf_counter()
+            ts = max(last + 1, round(t))
+            last = ts
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
+            if i < warmup:
+                with _quiet_stderr():
+                    landmarker.detect_for_video(image, ts)
+            else:
+                landmarker.detect_for_video(image, ts)
+        return (len(frames_rgb) - warmup) / (time.perf_counter() - start)
+
+
+@dataclass
+class OfflineRun:
+    fps: float  # frames / wall time of the whole analyze_video call (model load included)
+    loop_fps: float  # frames / time inside the frame loop (what the report calls processing speed)
+    frames: int
+    wall_s: float
+
+
+def offline_run(clip: Path, out_dir: Path, model: Path, overrides: dict | None = None) -> OfflineRun:
+    """One `analyze_video` with the annotated video and JSON report, as `backform analyze` does."""
+    from feedback.analysis import AnalysisOutputs, analyze_video
+
+    outputs = AnalysisOutputs(report=out_dir / "report.json", video=out_dir / "annotated.mp4")
+    start = time.perf_counter()
+    result = analyze_video(clip, EXERCISE, outputs, model=model, estimator_options=overrides)
+    wall = time.perf_counter() - start
+    n = result.pipeline.frames
+    return OfflineRun(n / wall, result.pipeline.fps, n, wall)
+
+
+@dataclass
+class LiveRun:
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    dropped_fraction: float
+    judged: int
+    dropped: int
+    loop_fps: float
+
+
+def live_run(
+    clip: Path, out_dir: Path, model: Path, window: bool = False, overrides: dict | None = None
+) -> LiveRun:
+    """One live session on `clip` played as a camera at its own frame rate (bench_live's figures)."""
+    from feedback.live import LiveOptions, run_live
+    from feedback.voice import FakeEngine
+
+    options = LiveOptions(
+        EXERCISE, clip=clip, show_window=window, sessions_dir=out_dir / "sessions", model=model
+    )
+    result = run_live(options, speech=FakeEngine(), say=lambda line: None, estimator_options=overrides)
+    s = result.stats
+    lat = s.latencies_ms or [math.nan]
+    return LiveRun(
+        float(np.percentile(lat, 50)),
+        float(np.percentile(lat, 95)),
+        float(max(lat)),
+        s.dropped_fraction,
+        result.pipeline.frames,
+        s.dropped,
+        s.fps,
+    )
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+@dataclass
+class SoakResult:
+    seconds: float
+    runs: int
+    baseline_mb: float  # after the first run (allocators and caches warmed up)
+    final_mb: float
+    max_mb: float
+
+    @property
+    def growth_mb(self) -> float:
+        return self.final_mb - self.baseline_mb
+
+
+def soak(run_once: Callable[[], object], seconds: float) -> SoakResult:
+    run_once()
+    baseline = rss_mb()
+    highest, runs = baseline, 1
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        run_once()
+        runs += 1
+        highest = max(highest, rss_mb())
+    return SoakResult(seconds, runs, baseline, rss_mb(), highest)
+
+
+# -- verdicts --------------------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values)) if values else math.nan
+
+
+@dataclass
+class SizeFigures:
+    label: str
+    width: int
+    height: int
+    frames: int
+    clip_s: float
+    raw_fps: list[float]
+    offline: list[OfflineRun]
+
+    @property
+    def ratios(self) -> list[float]:
+        return [o.fps / r for o, r in zip(self.offline, self.raw_fps, strict=False)]
+
+    @property
+    def realtime_multiple(self) -> float:
+        return median([o.fps for o in self.offline]) * self.clip_s / self.frames
+
+
+def report_lines(
+    sizes: list[SizeFigures],
+    live: dict[str, LiveRun],
+    peak_mb: float,
+    soaked: SoakResult | None,
+) -> list[str]:
+    """The printed figures, each with its target and PASS/FAIL where the issue sets one."""
+    lines = []
+    for s in sizes:
+        raw, off = median(s.raw_fps), median([o.fps for o in s.offline])
+        loop = median([o.loop_fps for o in s.offline])
+        ratio = median(s.ratios)
+        spread = f"rounds {', '.join(f'{r:.2f}' for r in s.ratios)}"
+        lines.append(f"[{s.label} {s.width}x{s.height}, {s.frames} frames, {s.clip_s:.1f} s]")
+        raw_rounds = ", ".join(f"{r:.1f}" for r in s.raw_fps)
+        lines.append(f"  raw MediaPipe         {raw:6.1f} frames/s  (rounds {raw_rounds})")
+        lines.append(f"  offline pipeline      {off:6.1f} frames/s  (frame loop alone {loop:.1f} frames/s)")
+        at_640 = s.width * s.height <= 640 * 480
+        lines.append(
+            f"  offline / raw         {ratio:6.2f}x  target >= {OFFLINE_VS_RAW_MIN}x  "
+            f"{verdict(ratio >= OFFLINE_VS_RAW_MIN)}  ({spread})"
+        )
+        rt = s.realtime_multiple
+        if at_640:
+            lines.append(
+                f"  offline vs real time  {rt:6.2f}x  target >= {REALTIME_MULTIPLE_MIN}x  "
+                f"{verdict(rt >= REALTIME_MULTIPLE_MIN)}"
+            )
+        else:
+            lines.append(f"  offline vs real time  {rt:6.2f}x  (no target at this size)")
+        if s.label in live:
+            lv = live[s.label]
+            lines.append(
+                f"  live capture->overlay p50 {lv.p50_ms:.1f} ms  p95 {lv.p95_ms:.1f} ms  "
+                f"max {lv.max_ms:.1f} ms  ({lv.judged} judged, loop {lv.loop_fps:.1f} frames/s)"
+            )
+            if at_640:
+                lines.append(
+                    f"  live p95              {lv.p95_ms:6.1f} ms  target <= {LIVE_P95_MAX_MS:.0f} ms  "
+                    f"{verdict(lv.p95_ms <= LIVE_P95_MAX_MS)}"
+                )
+                lines.append(
+                    f"  live dropped          {100 * lv.dropped_fraction:6.1f} %  ({lv.dropped} frames)  "
+                    f"target 0 %  {verdict(lv.dropped_fraction <= LIVE_DROPPED_MAX)}"
+                )
+            else:
+                dropped = 100 * lv.dropped_fraction
+                lines.append(f"  live dropped          {dropped:6.1f} %  (no target at this size)")
+    lines.append(f"peak RSS (offline runs, before raw frames were loaded)  {peak_mb:.0f} MB")
+    if soaked is None:
+        lines.append("RSS growth: not measured (pass --soak 600)")
+    else:
+        g = soaked.growth_mb
+        lines.append(
+            f"RSS growth over {soaked.seconds:.0f} s ({soaked.runs} offline runs): {g:+.1f} MB "
+            f"({soaked.baseline_mb:.0f} -> {soaked.final_mb:.0f} MB, max {soaked.max_mb:.0f})  "
+            f"target < {RSS_GROWTH_MAX_MB:.0f} MB  {verdict(g < RSS_GROWTH_MAX_MB)}"
+        )
+    return lines
+
+
+def machine_line() -> str:
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    return f"machine: {os.cpu_count()} CPUs, {model}; load average {load}"
+
+
+# -- main ------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("clip", nargs="?", type=Path, default=REPO / "samples" / "hinge_good.mp4")
+    parser.add_argument("--rounds", type=int, default=2, help="raw/offline rounds per size (ABBA order)")
+    parser.add_argument("--frames", type=int, default=90, help="first N frames of the clip (0: all)")
+    parser.add_argument("--num-poses", type=int, default=None, help="override the estimator's num_poses")
+    parser.add_argument("--soak", type=float, default=0.0, metavar="S", help="seconds of looped offline runs")
+    parser.add_argument("--window", action="store_true", help="live: show the window (Xvfb if no DISPLAY)")
+    parser.add_argument("--no-720p", action="store_true", help="skip the upscaled copy")
+    args = parser.parse_args()
+
+    from vision.model import resolve_model
+    from vision.sources import open_video
+
+    model = resolve_model(allow_download=False)
+    overrides = {} if args.num_poses is None else {"num_poses": args.num_poses}
+    opts = pipeline_estimator_options(model, overrides)
+    started = time.monotonic()
+    print(machine_line())
+    print(
+        f"estimator options: num_poses={opts.num_poses} segmentation={opts.segmentation} "
+        f"max_inference_side={opts.max_inference_side} (raw MediaPipe gets full-size frames)"
+    )
+    xvfb = None
+    if args.window:
+        from bench.bench_live import start_xvfb
+
+        xvfb = start_xvfb()
+    try:
+        with tempfile.TemporaryDirectory(prefix="backform-bench-") as tmp:
+            tmp_dir = Path(tmp)
+            n = args.frames or None
+            with open_video(args.clip) as video:
+                size = (video.info.width, video.info.height)
+            # Trimmed copies keep the default run short; the source size is re-encoded too so
+            # both sizes went through the same encoder.
+            clips = [("source", make_scaled_copy(args.clip, tmp_dir / "clip.mp4", size, n))]
+            if not args.no_720p:
+                clips.append(("720p", make_scaled_copy(args.clip, tmp_dir / "clip_720p.mp4", (1280, 720), n)))
+            out_dir = tmp_dir / "out"
+            out_dir.mkdir()
+
+            offline: dict[str, list[OfflineRun]] = {label: [] for label, _ in clips}
+            raw: dict[str, list[float]] = {label: [] for label, _ in clips}
+            decoded: dict[str, tuple[list[np.ndarray], list[float]]] = {}
+            peak_mb = math.nan
+            for rnd in range(args.rounds):
+                # ABBA: offline first in even rounds, raw first in odd ones.
+                order = ("offline", "raw") if rnd % 2 == 0 else ("raw", "offline")
+                for kind in order:
+                    for label, clip in clips:
+                        if kind == "offline":
+                            offline[label].append(offline_run(clip, out_dir, model, overrides))
+                        else:
+                            if label not in decoded:
+                                if math.isnan(peak_mb):
+                                    peak_mb = peak_rss_mb()
+                                decoded[label] = decode_rgb(clip)
+                            raw[label].append(raw_fps(*decoded[label], model, overrides))
+                    if kind == "offline" and math.isnan(peak_mb):
+                        peak_mb = peak_rss_mb()
+            sizes = []
+            for label, _clip in clips:
+                frames, times = decoded[label]
+                h, w = frames[0].shape[:2]
+                sizes.append(
+                    SizeFigures(label, w, h, len(frames), clip_duration_s(times), raw[label], offline[label])
+                )
+            decoded.clear()
+
+            live = {label: live_run(clip, out_dir, model, args.window, overrides) for label, clip in clips}
+            soaked = None
+            if args.soak > 0:
+                soaked = soak(lambda: offline_run(args.clip, out_dir, model, overrides), args.soak)
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait()
+
+    for line in report_lines(sizes, live, peak_mb, soaked):
+        print(line)
+    print(f"{machine_line()}  (after the run; bench took {time.monotonic() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
