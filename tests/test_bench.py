@@ -1,0 +1,81 @@
+"""Smoke test of bench/bench_pipeline's measuring functions on a few frames (no timing asserted)."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.bench_pipeline import (
+    LiveRun,
+    OfflineRun,
+    SizeFigures,
+    SoakResult,
+    clip_duration_s,
+    decode_rgb,
+    live_run,
+    make_scaled_copy,
+    offline_run,
+    peak_rss_mb,
+    raw_fps,
+    report_lines,
+    rss_mb,
+    soak,
+)
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+FRAMES = 12
+
+
+@pytest.fixture(scope="module")
+def short_clip(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("bench")
+    return make_scaled_copy(SAMPLES / "hinge_good.mp4", folder / "short.mp4", (320, 240), FRAMES)
+
+
+def test_scaled_copy_has_the_size_frames_and_timing(short_clip):
+    frames, times = decode_rgb(short_clip)
+    assert len(frames) == FRAMES
+    assert frames[0].shape == (240, 320, 3)
+    # Timestamps carried over from the 30 fps source.
+    assert clip_duration_s(times) == pytest.approx(FRAMES / 30, rel=0.05)
+
+
+def test_measurements_are_finite_and_feed_the_report(short_clip, tmp_path, model_path):
+    frames, times = decode_rgb(short_clip)
+    raw = raw_fps(frames, times, model_path, warmup=2)
+    off = offline_run(short_clip, tmp_path, model_path)
+    live = live_run(short_clip, tmp_path, model_path, overrides={"num_poses": 1})
+    assert math.isfinite(raw) and raw > 0
+    assert isinstance(off, OfflineRun) and off.frames == FRAMES
+    assert math.isfinite(off.fps) and off.fps > 0 and off.loop_fps >= off.fps
+    assert (tmp_path / "annotated.mp4").is_file() and (tmp_path / "report.json").is_file()
+    assert isinstance(live, LiveRun) and live.judged > 0
+    assert 0.0 <= live.dropped_fraction <= 1.0
+    assert 0 < live.p50_ms <= live.p95_ms <= live.max_ms
+    assert peak_rss_mb() >= rss_mb() > 0
+
+    size = SizeFigures("source", 320, 240, FRAMES, clip_duration_s(times), [raw], [off])
+    lines = report_lines([size], {"source": live}, peak_rss_mb(), None)
+    text = "\n".join(lines)
+    for label in ("offline / raw", "offline vs real time", "live p95", "live dropped", "peak RSS"):
+        line = next(x for x in lines if label in x)
+        assert ("PASS" in line) != ("FAIL" in line) or label == "peak RSS", line
+    assert "nan" not in text
+
+
+def test_soak_sees_memory_kept_between_runs():
+    held: list[np.ndarray] = []
+
+    def leaky_run() -> None:
+        held.append(np.ones(2**20, dtype=np.float64))  # 8 MB, touched so it is resident
+        time.sleep(0.05)
+
+    result = soak(leaky_run, 0.3)
+    assert isinstance(result, SoakResult) and result.runs >= 3
+    assert result.growth_mb >= 0.8 * 8 * (result.runs - 1)
+    line = report_lines([], {}, 100.0, result)[-1]
+    assert "RSS growth" in line and "FAIL" in line
