@@ -25,7 +25,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -136,6 +136,7 @@ class OfflineRun:
     loop_fps: float  # frames / time inside the frame loop (what the report calls processing speed)
     frames: int
     wall_s: float
+    stages_ms: dict[str, float] = field(default_factory=dict)  # per frame; "decode+other" = the rest
 
 
 def offline_run(clip: Path, out_dir: Path, model: Path, overrides: dict | None = None) -> OfflineRun:
@@ -146,8 +147,14 @@ def offline_run(clip: Path, out_dir: Path, model: Path, overrides: dict | None =
     start = time.perf_counter()
     result = analyze_video(clip, EXERCISE, outputs, model=model, estimator_options=overrides)
     wall = time.perf_counter() - start
-    n = result.pipeline.frames
-    return OfflineRun(n / wall, result.pipeline.fps, n, wall)
+    p = result.pipeline
+    n = max(p.frames, 1)
+    t = p.times
+    stages = {"estimate": t.estimate_s, "smooth": t.smooth_s, "check": t.check_s, **t.sinks_s}
+    stages["decode+other"] = p.wall_s - sum(stages.values())
+    stages["setup+outputs"] = wall - p.wall_s  # model load, report files, video finalising
+    per_frame = {k: 1000 * v / n for k, v in stages.items()}
+    return OfflineRun(p.frames / wall, p.fps, p.frames, wall, per_frame)
 
 
 @dataclass
@@ -266,11 +273,15 @@ def report_lines(
         raw_rounds = ", ".join(f"{r:.1f}" for r in s.raw_fps)
         lines.append(f"  raw MediaPipe         {raw:6.1f} frames/s  (rounds {raw_rounds})")
         lines.append(f"  offline pipeline      {off:6.1f} frames/s  (frame loop alone {loop:.1f} frames/s)")
+        last = s.offline[-1].stages_ms
+        lines.append("  offline ms/frame: " + "  ".join(f"{k} {v:.1f}" for k, v in last.items() if v >= 0.05))
         at_640 = s.width * s.height <= 640 * 480
         lines.append(
             f"  offline / raw         {ratio:6.2f}x  target >= {OFFLINE_VS_RAW_MIN}x  "
             f"{verdict(ratio >= OFFLINE_VS_RAW_MIN)}  ({spread})"
         )
+        loop_ratio = median([o.loop_fps / r for o, r in zip(s.offline, s.raw_fps, strict=False)])
+        lines.append(f"  frame loop / raw      {loop_ratio:6.2f}x  (without model load and output files)")
         rt = s.realtime_multiple
         if at_640:
             lines.append(
