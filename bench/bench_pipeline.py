@@ -207,7 +207,7 @@ def peak_rss_mb() -> float:
 class SoakResult:
     seconds: float
     runs: int
-    baseline_mb: float  # after the first run (allocators and caches warmed up)
+    baseline_mb: float  # lowest RSS over the first quarter of runs (allocators warmed up)
     final_mb: float
     max_mb: float
 
@@ -217,15 +217,18 @@ class SoakResult:
 
 
 def soak(run_once: Callable[[], object], seconds: float) -> SoakResult:
-    run_once()
-    baseline = rss_mb()
-    highest, runs = baseline, 1
+    """Run `run_once` back to back for `seconds` (at least once) and sample RSS after each run.
+
+    The baseline is the lowest early sample, so memory freed by the allocator after warm-up
+    can only make the growth look larger, never hide a leak.
+    """
+    samples = []
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while not samples or time.monotonic() < end:
         run_once()
-        runs += 1
-        highest = max(highest, rss_mb())
-    return SoakResult(seconds, runs, baseline, rss_mb(), highest)
+        samples.append(rss_mb())
+    early = samples[: max(1, len(samples) // 4)]
+    return SoakResult(seconds, len(samples), min(early), samples[-1], max(samples))
 
 
 # -- verdicts --------------------------------------------------------------------------------
