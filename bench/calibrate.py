@@ -34,10 +34,16 @@ SIGNAL_TRUTH = {
         "hip_angle_deg": ("hip_angle_deg", None),
         "knee_flexion_deg": ("knee_angle_deg", lambda a: 180.0 - a),
         "head_line_deg": ("head_line_deg", None),
+        "head_rise_deg": ("head_line_deg", None),
         "back_bow": ("back_bow", None),
+        "back_rounding": ("spine_flexion_deg", None),
     },
     "plank": {"body_line_deg": ("body_line_deg", None), "head_line_deg": ("head_line_deg", None)},
-    "cat-cow": {"back_bow": ("back_bow", None), "head_line_deg": ("head_line_deg", None)},
+    "cat-cow": {
+        "spine_curvature": ("spine_flexion_deg", None),
+        "back_bow": ("back_bow", None),
+        "head_line_deg": ("head_line_deg", None),
+    },
 }
 
 
@@ -174,7 +180,13 @@ class ClipResult:
         e = self.expected
         missed, extra = self.matches()
         hold_ok = abs(self.hold_s - e["hold_s"]) <= max(0.5, 0.15 * e["hold_s"])
-        return self.rep_count == e["rep_count"] and not missed and not extra and hold_ok
+        return (
+            self.rep_count == e["rep_count"]
+            and self.partials == e["partial_reps"]
+            and not missed
+            and not extra
+            and hold_ok
+        )
 
 
 def run_clip(

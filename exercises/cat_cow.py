@@ -10,6 +10,7 @@ either order.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,26 +45,35 @@ class CatCowThresholds:
     # the bow ~0.15 and the head ~40 deg).
     head_bow_per_deg: float = limit(0.004, 0.0, 0.05)
     # Neutral: a still table-top (bow and head line varying by at most these standard
-    # deviations for neutral_ms) sets the baseline; without such a pause, the median of the
-    # first neutral_fallback_ms in position does.
+    # deviations, and not drifting, for neutral_ms) sets the baseline; without such a pause,
+    # the median of the first neutral_fallback_ms in position does.
     neutral_bow_sd: float = limit(0.008, 0.001, 0.1)
     neutral_head_sd_deg: float = limit(3.0, 0.2, 30.0)
     neutral_ms: float = limit(500.0, 100.0, 5000.0)
     neutral_fallback_ms: float = limit(4000.0, 500.0, 30000.0)
-    # Counting: a side (cat +, cow -) is entered past enter and left back inside exit
-    # (hysteresis). Low on purpose: small-range cycles still count, and get the small_range
-    # fault instead of vanishing.
-    enter: float = limit(0.01, 0.001, 0.2)
-    exit: float = limit(0.005, 0.0, 0.2)
+    # Counting on turning points: a peak counts as cat (cow) once the spine has come back
+    # `swing` from it, and if it lies beyond +enter (-enter) of neutral. Low on purpose:
+    # small-range cycles still count, and get the small_range fault instead of vanishing.
+    # MediaPipe, sample clips: a still table-top drifts by up to ~0.005 (the zero itself is
+    # only that good); cycles at 20-28% of the full range peak at +0.016 to +0.019 and
+    # -0.009 to -0.025 (swings >= 0.017), full-range ones at +-0.074 to 0.085.
+    enter: float = limit(0.005, 0.0, 0.2)
+    swing: float = limit(0.012, 0.002, 0.3)
     # Range a cycle should reach each way. Physio aim: move through the whole available
     # spinal range; less in one direction gets a cue for that direction.
+    # Half the range of the full-range sample cycles (a physio would call less than half
+    # "small"): 0.04 each way, ~1.6x the small-range peaks and ~0.5x the full-range ones.
     cat_target_bow: float = limit(0.04, 0.002, 0.3)
     cow_target_bow: float = limit(0.04, 0.002, 0.3)
     # A cycle faster than this is rushed: cat-cow is a slow mobility drill paced with the
     # breath (~3-4 s per cycle), not momentum.
     min_cycle_s: float = limit(3.0, 0.5, 20.0)
-    # Elbows bent more than this: the arms are lowering and lifting the trunk, not the spine.
-    max_elbow_bend_deg: float = limit(25.0, 5.0, 90.0)
+    # Elbows bent more than this beyond their table-top angle: the arms are lowering and
+    # lifting the trunk instead of the spine moving. Relative, because MediaPipe reads a
+    # straight arm as 160-172 deg depending on the view. Sample clips: straight-arm cycles
+    # bend at most 2.5 deg side-on, 10 deg at 32 deg yaw; ~35 deg of true elbow flexion reads
+    # 23-24 deg.
+    max_elbow_bend_deg: float = limit(16.0, 5.0, 90.0)
     # Hands and knees: trunk within max_trunk_deg of horizontal, thighs and arms within
     # max_limb_deg of vertical, knees bent about a right angle.
     max_trunk_deg: float = limit(40.0, 10.0, 80.0)
@@ -72,7 +82,15 @@ class CatCowThresholds:
     fault_on_ms: float = limit(300.0, 0.0, 2000.0)
 
     def __post_init__(self) -> None:
-        check_consistent(self.exit < self.enter, "exit must be below enter")
+        check_consistent(self.enter < self.swing, "swing must be larger than enter")
+
+
+def _steady(values: np.ndarray, sd: float) -> bool:
+    """Still: little spread, and no drift (the tail of a movement settling is not neutral)."""
+    if len(values) < 4 or float(np.std(values)) > sd:
+        return False
+    half = len(values) // 2
+    return abs(float(np.median(values[:half]) - np.median(values[half:]))) <= sd / 2
 
 
 class NeutralEstimate:
@@ -89,22 +107,23 @@ class NeutralEstimate:
     def reset(self) -> None:
         self.bow: float | None = None
         self.head: float | None = None
+        self.elbow: float | None = None
         self.ready = False
-        self._hist: list[tuple[float, float | None, float]] = []  # (t_ms, bow, head)
+        self._hist: list[tuple[float, float | None, float, float]] = []  # (t_ms, bow, head, elbow)
 
-    def update(self, t_ms: float, bow: float | None, head: float) -> bool:
+    def update(self, t_ms: float, bow: float | None, head: float, elbow: float) -> bool:
         if self.ready:
             return True
         th = self.th
-        self._hist.append((t_ms, bow, head))
+        self._hist.append((t_ms, bow, head, elbow))
         recent = [h for h in self._hist if t_ms - h[0] <= th.neutral_ms]
         span = t_ms - self._hist[0][0]
         if span >= th.neutral_ms and t_ms - recent[0][0] >= 0.8 * th.neutral_ms:
             heads = np.array([h[2] for h in recent])
             bows = np.array([h[1] for h in recent if h[1] is not None])
-            still_head = float(np.std(heads)) <= th.neutral_head_sd_deg
+            still_head = _steady(heads, th.neutral_head_sd_deg)
             still_bow = len(bows) == 0 or (
-                len(bows) >= 0.8 * len(recent) and float(np.std(bows)) <= th.neutral_bow_sd
+                len(bows) >= 0.8 * len(recent) and _steady(bows, th.neutral_bow_sd)
             )
             if still_head and still_bow:
                 return self._set(recent)
@@ -112,10 +131,11 @@ class NeutralEstimate:
             return self._set(self._hist)
         return False
 
-    def _set(self, rows: list[tuple[float, float | None, float]]) -> bool:
+    def _set(self, rows: list[tuple[float, float | None, float, float]]) -> bool:
         bows = [r[1] for r in rows if r[1] is not None]
         self.bow = float(np.median(bows)) if bows else None
         self.head = float(np.median([r[2] for r in rows]))
+        self.elbow = float(np.median([r[3] for r in rows]))
         self.ready = True
         self._hist = []
         return True
@@ -145,11 +165,11 @@ class CatCowChecker(SideViewChecker):
             FaultSpec("too_fast", Severity.MINOR, MESSAGES["too_fast"], 0.0, 0.0),
         )
         super().__init__()
-        e, x = th.enter, th.exit
         # No extra settling: the neutral estimate already waited for a still table-top.
-        rule = CycleRule(pos_enter=e, pos_exit=x, neg_enter=-e, neg_exit=-x, settle_ms=0.0)
+        rule = CycleRule(enter=th.enter, swing=th.swing, settle_ms=0.0)
         self.counter = CycleCounter(rule)
         self.neutral = NeutralEstimate(th)
+        self._recent: deque[float] = deque(maxlen=5)  # median of 5 frames: no single-frame spikes
         self._last_in_position = float("-inf")
         self._reset_cycle_state()
 
@@ -244,15 +264,22 @@ class CatCowChecker(SideViewChecker):
         )
         if in_position:
             self._last_in_position = t_ms
-            self.neutral.update(t_ms, bow, head)
+            self.neutral.update(t_ms, bow, head, elbow)
         elif t_ms - self._last_in_position > self.counter.rule.max_gap_ms:
             self.neutral.reset()  # left the table-top: the next one sets a new neutral
         signal = self.spine_curvature(bow, head) if in_position else None
+        if signal is None:
+            self._recent.clear()
+        else:
+            self._recent.append(signal)
+            signal = float(np.median(self._recent))
+        elbow_bend = None if self.neutral.elbow is None else self.neutral.elbow - elbow
         m = {
             "spine_curvature": signal,
             "back_bow": bow,
             "head_line_deg": head,
             "elbow_angle_deg": elbow,
+            "elbow_bend_deg": elbow_bend,
             "trunk_from_horizontal_deg": trunk,
             **self.view_measurements(),
         }
@@ -266,7 +293,7 @@ class CatCowChecker(SideViewChecker):
         conditions = {}
         if in_position:
             conditions = {
-                "moving_from_arms": 180.0 - elbow > th.max_elbow_bend_deg,
+                "moving_from_arms": elbow_bend is not None and elbow_bend > th.max_elbow_bend_deg,
                 "small_range": self._small_range_message(),
                 "too_fast": self._fast,
             }

@@ -35,30 +35,32 @@ from vision.pose import Pose
 class HipHingeThresholds:
     """Angles in degrees as MediaPipe reports them (see exercises/README.md)."""
 
-    # Rep counting on trunk inclination (shoulder-hip line from vertical). Standing sway and
-    # MediaPipe's offset keep an upright trunk under ~10 deg; a rep starts past rep_start_deg
-    # and ends back under rep_rest_deg (hysteresis: no double counts at one threshold).
-    rep_start_deg: float = limit(20.0, 5.0, 60.0)
-    rep_rest_deg: float = limit(12.0, 2.0, 50.0)
-    # A movement is a rep once the trunk passes this: clearly a hinge, not a nod or a reach.
-    # Movements that start but stay shallower are reported as partial reps and not counted.
-    rep_count_deg: float = limit(30.0, 10.0, 80.0)
+    # Trunk inclination (shoulder-hip line from vertical) is measured from the person's own
+    # standing posture (median of recent standing frames): people stand with 0-10 deg of
+    # lean and MediaPipe adds a few degrees either way. Trunk thresholds are relative to it.
+    # A rep starts once the trunk leans rep_start_deg past standing and ends back within
+    # rep_rest_deg of it (hysteresis: jitter at one threshold cannot count twice).
+    rep_start_deg: float = limit(8.0, 3.0, 60.0)
+    rep_rest_deg: float = limit(4.0, 1.0, 50.0)
+    # It counts once the trunk passes this: clearly a hinge, not a nod or a reach. Shallower
+    # movements are reported as partial reps and not counted.
+    rep_count_deg: float = limit(20.0, 5.0, 80.0)
     # Physio target depth: the trunk at least ~45 deg forward is where the hamstrings and
     # glutes do the work the exercise is for; counted reps that stay shallower are flagged.
-    target_deg: float = limit(45.0, 20.0, 90.0)
+    target_deg: float = limit(45.0, 15.0, 90.0)
     # Bottom-position faults (locked knees) are judged once the trunk is this far forward.
     hinged_deg: float = limit(35.0, 10.0, 80.0)
+    # Frames leaning less than this (absolute) and not in a rep count as standing.
+    max_standing_deg: float = limit(20.0, 5.0, 45.0)
     # Rounded back: the dorsal outline bows out more than it did standing, by more than this
     # fraction of torso length. A good hinge keeps the spine's standing (neutral) curves; a
     # flexed, rounded lumbar spine under load is what the exercise is meant to avoid. Measured
     # against the person's own standing shape because outlines differ between bodies more
     # than rounding changes them.
+    # MediaPipe masks, sample clips: flat-back reps reach at most +0.028 (three bodies), reps
+    # with ~40-45 deg of spinal flexion +0.04 (median) to +0.06 while bent. (The head line is
+    # no help here: it rises as much with a dropped head as with a rounded back.)
     rounded_bow: float = limit(0.035, 0.005, 0.5)
-    # ... or by rounded_bow_with_head while the head line is rounded_head_deg past its standing
-    # value: thoracic rounding carries the head down with it, so together they convince at a
-    # smaller change.
-    rounded_bow_with_head: float = limit(0.025, 0.0, 0.5)
-    rounded_head_deg: float = limit(8.0, 0.0, 90.0)
     # Squatting: knees bend past squat_knee_deg AND by at least squat_ratio of the hip flexion.
     # A hinge keeps knees soft (~15-25 deg) while the hips flex ~90; a squat bends both alike.
     squat_knee_deg: float = limit(45.0, 15.0, 120.0)
@@ -66,9 +68,15 @@ class HipHingeThresholds:
     # Locked knees: straighter than this at the bottom puts the stretch on the lower back and
     # the back of the knee; physios cue a soft bend (~10-20 deg).
     locked_knee_deg: float = limit(8.0, 0.0, 30.0)
-    # Head drop: the head bent forward of the trunk line by more than this (chin to chest)
-    # rounds the neck; the cue is to keep the neck long, eyes on the floor ahead.
-    head_drop_deg: float = limit(30.0, 5.0, 90.0)
+    # Head drop: the head line (hip->shoulder->ear bend, + forward) past head_drop_deg while
+    # bent (chin to chest rounds the neck; the cue is a long neck, eyes on the floor ahead),
+    # and at least head_drop_rise_deg more than while standing, so that a view or a posture
+    # that reads high anyway does not fire it. MediaPipe reads a neutral neck as 13-23 deg
+    # (sample clips, bent phase), a ~38 deg neck flexion as 31 deg (median; +8.5 over
+    # standing). Not reported while the back is rounding: the rounded back drags the head
+    # down and is the cue that matters.
+    head_drop_deg: float = limit(27.0, 5.0, 90.0)
+    head_drop_rise_deg: float = limit(5.0, 0.0, 60.0)
     # Faults must persist this long to show (one noisy frame is not a fault).
     fault_on_ms: float = limit(200.0, 0.0, 2000.0)
 
@@ -77,6 +85,39 @@ class HipHingeThresholds:
         check_consistent(
             self.rep_start_deg <= self.rep_count_deg, "rep_count_deg must be at least rep_start_deg"
         )
+
+
+class StandingReference:
+    """The person's own standing posture: median trunk lean, back bow and head line of the
+    recent frames spent standing between reps (~2 s). Hinge depth and back rounding are
+    measured from it."""
+
+    def __init__(self, frames: int = 60, min_frames: int = 8) -> None:
+        self.min_frames = min_frames
+        self._trunk: deque[float] = deque(maxlen=frames)
+        self._bow: deque[float] = deque(maxlen=frames)
+        self._head: deque[float] = deque(maxlen=frames)
+
+    def add(self, trunk: float, bow: float | None, head: float) -> None:
+        self._trunk.append(trunk)
+        self._head.append(head)
+        if bow is not None:
+            self._bow.append(bow)
+
+    def _median(self, values: deque[float]) -> float | None:
+        return float(np.median(values)) if len(values) >= self.min_frames else None
+
+    @property
+    def trunk(self) -> float:
+        return self._median(self._trunk) or 0.0  # upright until seen standing
+
+    @property
+    def bow(self) -> float | None:
+        return self._median(self._bow)
+
+    @property
+    def head(self) -> float | None:
+        return self._median(self._head)
 
 
 MESSAGES = {
@@ -106,30 +147,16 @@ class HipHingeChecker(SideViewChecker):
         )
         super().__init__()
         self.counter = RepCounter(RepRule(th.rep_start_deg, th.rep_rest_deg, th.rep_count_deg))
-        self._reset_reference()
+        self.standing = StandingReference()
+        self._recent_rounding: deque[float] = deque(maxlen=5)
         self._new_rep()
-
-    def _reset_reference(self) -> None:
-        self._standing_bow: deque[float] = deque(maxlen=60)  # ~2 s of standing frames
-        self._standing_head: deque[float] = deque(maxlen=60)
 
     def reset(self) -> None:
         super().reset()
         self.counter.reset()
-        self._reset_reference()
+        self.standing = StandingReference()
+        self._recent_rounding.clear()
         self._new_rep()
-
-    def _standing_reference(
-        self, bow: float | None, head: float, standing: bool
-    ) -> tuple[float | None, float | None]:
-        """Median back bow and head line of the recent standing frames (the person's neutral)."""
-        if standing:
-            if bow is not None:
-                self._standing_bow.append(bow)
-            self._standing_head.append(head)
-        ref_bow = float(np.median(self._standing_bow)) if len(self._standing_bow) >= 8 else None
-        ref_head = float(np.median(self._standing_head)) if len(self._standing_head) >= 8 else None
-        return ref_bow, ref_head
 
     def _new_rep(self) -> None:
         self._episode_faults = set()
@@ -148,16 +175,16 @@ class HipHingeChecker(SideViewChecker):
         if rounding is not None and rounding > r.get("max_back_rounding", float("-inf")):
             r["max_back_rounding"] = rounding
 
-    def _phase(self, trunk: float) -> str:
+    def _phase(self, lean: float) -> str:
         c = self.counter
         if c.phase is RepPhase.SETUP:
             return "setup"
         if c.phase is RepPhase.REST:
             return "standing"
-        peak = c.peak or trunk
-        if trunk < peak - 5.0:
+        peak = c.peak or lean
+        if lean < peak - 5.0:
             return "rising"
-        return "hinged" if trunk >= self.thresholds.hinged_deg else "hinging"
+        return "hinged" if lean >= self.thresholds.hinged_deg else "hinging"
 
     def judge(self, view: SideView, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
         th = self.thresholds
@@ -166,44 +193,51 @@ class HipHingeChecker(SideViewChecker):
         knee = knee_flexion(view)
         head = head_line(view)
         bow = spine_bow(view)
-        # Standing still between reps (not during one): the reference shape of this person.
+        # On the feet: shins roughly upright, feet well below the hips (not kneeling, sitting or
+        # lying down).
         leg = view.leg_px
         in_position = view.ankle[1] - view.knee[1] > 0.25 * leg and view.ankle[1] - view.hip[1] > 0.4 * leg
-        standing = in_position and trunk < th.rep_rest_deg and not self.counter.in_rep
-        ref_bow, ref_head = self._standing_reference(bow, head, standing)
-        rounding = None if bow is None or ref_bow is None else bow - ref_bow
-        head_rise = None if ref_head is None else head - ref_head
+        # Standing between reps (not during one): this person's reference posture.
+        ref = self.standing
+        if in_position and trunk < th.max_standing_deg and not self.counter.in_rep:
+            ref.add(trunk, bow, head)
+        lean = trunk - ref.trunk
+        rounding = None
+        if bow is not None and ref.bow is not None:
+            # A median over 5 frames: single-frame outline glitches are not rounding.
+            self._recent_rounding.append(bow - ref.bow)
+            rounding = float(np.median(self._recent_rounding))
+        head_rise = None if ref.head is None else head - ref.head
         m: dict[str, float | None] = {
             "trunk_inclination_deg": trunk,
+            "trunk_lean_deg": lean,
             "hip_angle_deg": hip,
             "knee_flexion_deg": knee,
             "hip_travel": hip_travel(view),
             "back_bow": bow,
             "back_rounding": rounding,
             "head_line_deg": head,
+            "head_rise_deg": head_rise,
             **self.view_measurements(),
         }
 
         events = []
-        for o in self.counter.update(t_ms, trunk if in_position else None):
+        for o in self.counter.update(t_ms, lean if in_position else None):
             events.append(self._rep_boundary(o))
         if self.counter.in_rep:
             self._track_rep(m)
 
         hip_flex = 180.0 - hip
-        bent = trunk >= th.rep_start_deg
+        bent = lean >= th.rep_start_deg
         # Without a standing reference (no mask, or never seen standing) the back is not judged.
-        rounded = (
-            rounding is not None
-            and bent
-            and (
-                rounding >= th.rounded_bow
-                or (
-                    rounding >= th.rounded_bow_with_head
-                    and head_rise is not None
-                    and head_rise >= th.rounded_head_deg
-                )
-            )
+        rounded = rounding is not None and bent and rounding >= th.rounded_bow
+        rounding_back = rounding is not None and rounding >= 0.8 * th.rounded_bow
+        head_dropped = (
+            bent
+            and head >= th.head_drop_deg
+            and head_rise is not None
+            and head_rise >= th.head_drop_rise_deg
+            and not rounding_back
         )
         squatting = in_position and knee >= th.squat_knee_deg and knee >= th.squat_ratio * hip_flex
         if squatting and self.counter.in_rep:
@@ -215,14 +249,14 @@ class HipHingeChecker(SideViewChecker):
             and not self._squatted
             and peak is not None
             and peak < th.target_deg
-            and trunk < peak - 5.0
+            and lean < peak - 5.0
         )
         conditions = {
             "rounded_back": rounded,
             "squatting": squatting,
-            "locked_knees": self.counter.in_rep and trunk >= th.hinged_deg and knee < th.locked_knee_deg,
+            "locked_knees": self.counter.in_rep and lean >= th.hinged_deg and knee < th.locked_knee_deg,
             "shallow_hinge": shallow,
-            "head_drop": bent and head >= th.head_drop_deg,
+            "head_drop": head_dropped,
         }
         faults = self.tracker.update(t_ms, conditions)
         if self.counter.in_rep:
@@ -232,7 +266,7 @@ class HipHingeChecker(SideViewChecker):
             verdict,
             t_ms,
             frame_index,
-            self._phase(trunk),
+            self._phase(lean),
             m,
             faults,
             events,
@@ -248,7 +282,7 @@ class HipHingeChecker(SideViewChecker):
             return rep_event(EventKind.REP_STARTED, o.t_ms, o.start_ms)
         metrics = dict(self._rep)
         metrics["duration_s"] = (o.t_ms - o.start_ms) / 1000.0
-        metrics["max_trunk_inclination_deg"] = o.peak
+        metrics["max_trunk_lean_deg"] = o.peak
         faults = set(self._episode_faults)
         if o.kind == "completed" and o.peak < self.thresholds.target_deg and not self._squatted:
             faults.add("shallow_hinge")

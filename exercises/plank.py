@@ -32,13 +32,17 @@ from vision.pose import Pose
 class PlankThresholds:
     """Angles in degrees as MediaPipe reports them (see exercises/README.md)."""
 
-    # Hips below the shoulder-ankle line by more than this (deviation angle at the hip): the
-    # lumbar spine hangs into extension, loading the facet joints — the plank's main fault.
+    # Body line: the hip's deviation from the shoulder-ankle line, + below it (sag), - above
+    # (pike). MediaPipe reads a straight plank as +1.5 to +5 deg (sample clips: its hip
+    # landmark sits low), ~18 deg of true sag as +18.5 and ~19 deg of pike as -15.
+    # Hips sagging past max_sag_deg: the lumbar spine hangs into extension, loading the facet
+    # joints instead of the trunk muscles - the plank's main fault.
     max_sag_deg: float = limit(10.0, 2.0, 45.0)
-    # Hips above the line by more than this: the abdominals are unloaded, the hold gets easy.
-    max_pike_deg: float = limit(12.0, 2.0, 45.0)
-    # Head dropped forward of the trunk line (chin to chest) or hanging: neck out of line.
-    head_drop_deg: float = limit(30.0, 5.0, 90.0)
+    # Hips piked past max_pike_deg above the line: the abdominals are unloaded.
+    max_pike_deg: float = limit(8.0, 2.0, 45.0)
+    # Head dropped forward of the trunk line (chin towards chest): neck out of line with the
+    # spine. MediaPipe reads a neutral plank neck as -5 to +2 deg, a ~35 deg drop as +17.
+    head_drop_deg: float = limit(9.0, 3.0, 90.0)
     # Supporting arm (shoulder->elbow in a forearm plank, shoulder->wrist straight-arm) more than
     # this from vertical: shoulders not stacked over the support, extra shoulder load.
     max_stack_deg: float = limit(20.0, 5.0, 60.0)
@@ -52,7 +56,7 @@ class PlankThresholds:
     # Elbow angle above straight_arm_deg = straight-arm plank, below forearm_deg = forearm.
     straight_arm_deg: float = limit(140.0, 100.0, 180.0)
     forearm_deg: float = limit(120.0, 45.0, 170.0)
-    # Hold: must be in position with a valid line this long before it counts (dated back).
+    # Hold: in position with good form this long before the hold starts counting.
     settle_ms: float = limit(500.0, 0.0, 5000.0)
     fault_on_ms: float = limit(300.0, 0.0, 2000.0)
 
@@ -89,7 +93,9 @@ class PlankChecker(SideViewChecker):
             FaultSpec("head_drop", Severity.MINOR, MESSAGES["head_drop"], on),
         )
         super().__init__()
-        self.timer = HoldTimer(settle_ms=th.settle_ms)
+        # The settling half second is not hold time: passing through a plank on the way into
+        # (or out of) it is not holding one.
+        self.timer = HoldTimer(settle_ms=th.settle_ms, count_settling=False)
         self._reset_state()
 
     def _reset_state(self) -> None:

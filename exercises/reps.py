@@ -193,34 +193,36 @@ class RepCounter:
 
 @dataclass(frozen=True, slots=True)
 class CycleRule:
-    """Two-sided oscillation around a neutral value (cat-cow): + side and - side.
+    """Two-sided oscillation around a neutral zero (cat-cow): + side and - side.
 
-    A side is entered when the signal passes `*_enter` and left when it comes back past
-    `*_exit` (hysteresis). A cycle = both sides visited, in either order; it completes when
-    the signal leaves the second side.
+    Turning points are found zig-zag style: a maximum is confirmed once the signal has come
+    down `swing` from it (and at least `release` of the way back to zero), a minimum once it
+    has risen as much; so noise smaller than `swing` makes no turning points, and a small zero
+    error does not matter as long as the movement crosses it. A confirmed maximum past
+    +`enter` is a + extreme, a minimum past -`enter` a - extreme; turning points inside the
+    band (wobbles) are ignored. A cycle = a + and a - extreme, in either order; the same side
+    twice in a row makes the first one a partial cycle.
     """
 
-    pos_enter: float
-    pos_exit: float
-    neg_enter: float
-    neg_exit: float
-    dwell_ms: float = 100.0
+    enter: float
+    swing: float
+    release: float = 0.5
     settle_ms: float = 500.0
     max_gap_ms: float = 500.0
 
     def __post_init__(self) -> None:
-        if not (self.neg_enter < self.neg_exit < self.pos_exit < self.pos_enter):
-            raise ValueError("cycle thresholds must satisfy neg_enter < neg_exit < pos_exit < pos_enter")
+        if not (self.enter >= 0.0 and self.swing > 0.0 and 0.0 <= self.release < 1.0):
+            raise ValueError("cycle thresholds must satisfy enter >= 0 and swing > 0")
 
 
 @dataclass(frozen=True, slots=True)
 class CycleOutcome:
-    kind: str  # "started" | "completed" | "partial" | "extreme" (a side was left: its peak is known)
+    kind: str  # "started" | "completed" | "partial" | "extreme" (a side's peak is confirmed)
     t_ms: float
     start_ms: float
     index: int | None = None
-    pos_peak: float | None = None  # furthest + value in this cycle
-    neg_peak: float | None = None  # furthest - value
+    pos_peak: float | None = None  # + extreme of this cycle
+    neg_peak: float | None = None  # - extreme
     period_ms: float | None = None  # estimated full-cycle duration (2 x peak-to-peak time)
     side: int = 0  # for "extreme": +1 / -1
 
@@ -238,43 +240,46 @@ class CycleCounter:
         self.settled = False
         self._settle = _Crossing()
         self._last_judged: float | None = None
-        self._side = 0  # current side: +1, -1, 0 neutral
-        self._enter = {1: _Crossing(), -1: _Crossing()}
-        self._leave = {1: _Crossing(), -1: _Crossing()}
+        self._restart_zigzag()
         self._new_cycle()
 
+    def _restart_zigzag(self) -> None:
+        self._trend = 0  # +1 rising (tracking a max), -1 falling (tracking a min), 0 unknown
+        self._hi: tuple[float, float] | None = None  # (value, t_ms)
+        self._lo: tuple[float, float] | None = None
+        self._last_value = 0.0
+        self._in_band = True
+
     def _new_cycle(self) -> None:
-        self._visited: list[int] = []
-        self._peaks: dict[int, tuple[float, float]] = {}  # side -> (|value|, t_ms)
-        self._entered: dict[int, float] = {}
-        self._centres: dict[int, float] = {}  # side -> middle of its excursion (ms)
+        self._peaks: dict[int, tuple[float, float]] = {}  # side -> (value, t_ms)
         self._start_ms: float | None = None
 
     @property
     def side(self) -> int:
-        return self._side
+        """Which side of neutral the signal is on now (+1, -1, 0 inside the band)."""
+        if self._last_value > self.rule.enter:
+            return 1
+        if self._last_value < -self.rule.enter:
+            return -1
+        return 0
 
     @property
     def in_cycle(self) -> bool:
-        return bool(self._visited)
-
-    def _peak_value(self, side: int) -> float | None:
-        p = self._peaks.get(side)
-        return None if p is None else side * p[0]
+        return self._start_ms is not None
 
     def _outcome(self, kind: str, t_ms: float, index: int | None = None, side: int = 0) -> CycleOutcome:
-        # The middle of each excursion (between entering and leaving a side) is a steadier
-        # clock than the time of the peak, which wanders along a flat, noisy top.
         period = None
-        if 1 in self._centres and -1 in self._centres:
-            period = 2.0 * abs(self._centres[1] - self._centres[-1])
+        if 1 in self._peaks and -1 in self._peaks:
+            period = 2.0 * abs(self._peaks[1][1] - self._peaks[-1][1])
+        pos = self._peaks.get(1)
+        neg = self._peaks.get(-1)
         return CycleOutcome(
             kind,
             t_ms,
             self._start_ms if self._start_ms is not None else t_ms,
             index,
-            self._peak_value(1),
-            self._peak_value(-1),
+            None if pos is None else pos[0],
+            None if neg is None else neg[0],
             period,
             side,
         )
@@ -290,60 +295,75 @@ class CycleCounter:
         if self._last_judged is not None and t_ms - self._last_judged > r.max_gap_ms:
             out += self._abandon(self._last_judged)
         self._last_judged = t_ms
+        self._last_value = value
 
         if not self.settled:
-            # Settle in the neutral zone first: getting down onto hands and knees is no cycle.
-            self._settle.update(r.neg_enter < value < r.pos_enter, t_ms)
+            # Settle inside the neutral band first: getting into position is no cycle.
+            self._settle.update(-r.enter <= value <= r.enter, t_ms)
             if self._settle.held(t_ms, r.settle_ms):
                 self.settled = True
+                self._hi = self._lo = (value, t_ms)
             return out
 
-        self._enter[1].update(value > r.pos_enter, t_ms)
-        self._enter[-1].update(value < r.neg_enter, t_ms)
-        self._leave[1].update(value < r.pos_exit, t_ms)
-        self._leave[-1].update(value > r.neg_exit, t_ms)
+        in_band = abs(value) <= r.enter
+        if self._start_ms is None and self._in_band and not in_band:
+            self._start_ms = t_ms  # leaving neutral: a cycle begins
+            out.append(CycleOutcome("started", t_ms, t_ms))
+        self._in_band = in_band
+        for turn in self._zigzag(value, t_ms):
+            out += self._turning_point(*turn)
+        return out
 
-        if self._side != 0:
-            s = self._side
-            peak = self._peaks.get(s)
-            if peak is None or s * value > peak[0]:
-                self._peaks[s] = (s * value, t_ms)
-            if self._leave[s].held(t_ms, r.dwell_ms):
-                left_at = self._leave[s].since or t_ms
-                self._centres[s] = (self._entered.get(s, left_at) + left_at) / 2.0
-                self._side = 0
-                out.append(self._outcome("extreme", left_at, side=s))
-                if len(self._visited) == 2:
-                    self.count += 1
-                    out.append(self._outcome("completed", left_at, self.count))
-                    self._new_cycle()
-            return out
+    def _zigzag(self, v: float, t: float) -> list[tuple[int, float, float]]:
+        """Confirmed turning points (+1 max / -1 min, value, time) on this frame."""
+        sw = self.rule.swing
+        hi, lo = self._hi or (v, t), self._lo or (v, t)
+        turns = []
+        if self._trend >= 0 and v > hi[0]:
+            hi = (v, t)
+        if self._trend <= 0 and v < lo[0]:
+            lo = (v, t)
+        # Half-way back from a large peak, at least `swing`: a wobble near the top of a big
+        # movement is not its end.
+        rel = self.rule.release
+        if self._trend >= 0 and v <= hi[0] - max(sw, rel * max(hi[0], 0.0)):
+            turns.append((1, *hi))
+            self._trend, lo = -1, (v, t)
+        elif self._trend <= 0 and v >= lo[0] + max(sw, rel * max(-lo[0], 0.0)):
+            turns.append((-1, *lo))
+            self._trend, hi = 1, (v, t)
+        self._hi, self._lo = hi, lo
+        return turns
 
-        for s in (1, -1):
-            if self._enter[s].held(t_ms, r.dwell_ms):
-                entered = self._enter[s].since or t_ms
-                if s in self._visited:
-                    # Same side twice without the other: the earlier half was a partial cycle.
-                    self.partials += 1
-                    out.append(self._outcome("partial", entered))
-                    self._new_cycle()
-                if not self._visited:
-                    self._start_ms = entered
-                    out.append(CycleOutcome("started", entered, entered))
-                self._visited.append(s)
-                self._entered[s] = entered
-                self._side = s
-                self._peaks[s] = (s * value, t_ms)
-                break
+    def _turning_point(self, kind: int, value: float, t: float) -> list[CycleOutcome]:
+        if kind * value <= self.rule.enter:
+            return []  # a wobble inside the band, or a max on the - side: not an extreme
+        out: list[CycleOutcome] = []
+        if kind in self._peaks:
+            # The same side twice without the other: the earlier one was a partial cycle.
+            self.partials += 1
+            out.append(self._outcome("partial", t))
+            self._new_cycle()
+            self._start_ms = t
+            out.append(CycleOutcome("started", t, t))
+        if self._start_ms is None:
+            self._start_ms = t
+            out.append(CycleOutcome("started", t, t))
+        self._peaks[kind] = (value, t)
+        out.append(self._outcome("extreme", t, side=kind))
+        if len(self._peaks) == 2:
+            self.count += 1
+            out.append(self._outcome("completed", t, self.count))
+            self._new_cycle()
         return out
 
     def _abandon(self, t_ms: float) -> list[CycleOutcome]:
         out = []
-        if self._visited:
+        if self._peaks:
             self.partials += 1
             out.append(self._outcome("partial", t_ms))
         self._new_cycle()
-        self._side = 0
+        self._restart_zigzag()
         self.settled = False
         self._settle.since = None
         return out
@@ -365,14 +385,17 @@ class HoldOutcome:
 class HoldTimer:
     """Time spent holding a position with valid form.
 
-    The hold starts once the "in position and form valid" predicate has held for `settle_ms`
-    (dated back to when it became true: the settling is part of the hold, but getting into
-    position, while the predicate is false, never is). A predicate lapse shorter than
-    `stop_ms` is bridged without counting the lapse; unjudgeable frames up to `max_gap_ms` are
-    bridged and counted (the person was most likely still holding).
+    The hold starts once the "in position and form valid" predicate has held for `settle_ms`.
+    With `count_settling` the hold is dated back to when the predicate became true; without
+    it the settling time is not hold time (someone still moving into position passes through
+    valid postures without holding them). Getting into position, while the predicate is
+    false, never counts. A predicate lapse shorter than `stop_ms` is bridged without counting
+    the lapse; unjudgeable frames up to `max_gap_ms` are bridged and counted (the person was
+    most likely still holding) unless the gap turns out longer.
     """
 
     settle_ms: float = 500.0
+    count_settling: bool = True
     stop_ms: float = 300.0
     max_gap_ms: float = 500.0
     total_ms: float = 0.0
@@ -475,9 +498,9 @@ class HoldTimer:
                     self._pending_ms += dt
                 if self._valid.held(t_ms, self.settle_ms):
                     self.holding = True
-                    self._start_ms = self._valid.since or t_ms
+                    self._start_ms = (self._valid.since or t_ms) if self.count_settling else t_ms
                     self.current_ms = 0.0
-                    self._count(self._pending_ms)
+                    self._count(self._pending_ms if self.count_settling else 0.0)
                     out.append(HoldOutcome("started", self._start_ms, self._start_ms))
         else:
             self._valid.update(False, t_ms)

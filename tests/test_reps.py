@@ -139,7 +139,7 @@ def test_rule_must_have_hysteresis():
 
 # ------------------------------------------------------------------------- cycles
 
-CYCLE = CycleRule(pos_enter=0.02, pos_exit=0.01, neg_enter=-0.02, neg_exit=-0.01)
+CYCLE = CycleRule(enter=0.01, swing=0.02)
 
 
 def wave(period_s, cycles, amp_pos=0.08, amp_neg=0.07, first=1):
