@@ -22,6 +22,7 @@ from exercises.signals import (
     hip_angle,
     hip_travel,
     knee_flexion,
+    sagittal_bend,
     spine_bow,
     trunk_inclination,
 )
@@ -66,8 +67,9 @@ class HipHingeThresholds:
     squat_knee_deg: float = limit(45.0, 15.0, 120.0)
     squat_ratio: float = limit(0.6, 0.2, 2.0)
     # Locked knees: straighter than this at the bottom puts the stretch on the lower back and
-    # the back of the knee; physios cue a soft bend (~10-20 deg).
-    locked_knee_deg: float = limit(8.0, 0.0, 30.0)
+    # the back of the knee; physios cue a soft bend (~10-20 deg). Judged on the knee bend
+    # corrected for camera yaw; on the samples locked knees read <= 3.6, soft knees >= 8.
+    locked_knee_deg: float = limit(6.0, 0.0, 30.0)
     # Head drop: the head line (hip->shoulder->ear bend, + forward) past head_drop_deg while
     # bent (chin to chest rounds the neck; the cue is a long neck, eyes on the floor ahead),
     # and at least head_drop_rise_deg more than while standing, so that a view or a posture
@@ -254,7 +256,9 @@ class HipHingeChecker(SideViewChecker):
         conditions = {
             "rounded_back": rounded,
             "squatting": squatting,
-            "locked_knees": self.counter.in_rep and lean >= th.hinged_deg and knee < th.locked_knee_deg,
+            "locked_knees": self.counter.in_rep
+            and lean >= th.hinged_deg
+            and sagittal_bend(knee, self.gate.yaw_deg) < th.locked_knee_deg,
             "shallow_hinge": shallow,
             "head_drop": head_dropped,
         }

@@ -79,6 +79,18 @@ def knee_flexion(v: SideView) -> float:
     return float(g.line_deviation(v.hip, v.knee, v.ankle))
 
 
+def sagittal_bend(image_bend_deg: float, yaw_deg: float | None, max_yaw_deg: float = 50.0) -> float:
+    """A small bend of a near-vertical limb seen obliquely, back in the sagittal plane, deg.
+
+    The camera sees the bend's fore-aft component shortened by cos(yaw): tan(seen) =
+    tan(true) * cos(yaw). At 35 deg off side-on a 13 deg soft knee reads ~10 deg in the image.
+    """
+    if yaw_deg is None:
+        return image_bend_deg
+    c = float(np.cos(np.radians(min(abs(yaw_deg), max_yaw_deg))))
+    return float(np.degrees(np.arctan(np.tan(np.radians(image_bend_deg)) / c)))
+
+
 def hip_travel(v: SideView) -> float:
     """How far the hip sits behind the ankle, in leg lengths (+ = behind, the hinge's aim)."""
     return float(v.facing * (v.ankle[0] - v.hip[0]) / max(v.leg_px, 1e-6))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from exercises.base import Assessment, EventKind, ViewProblem
@@ -213,3 +214,14 @@ def test_depth_is_measured_from_the_persons_standing_posture():
     assert r.rep_count == 1 and len(r.kinds(EventKind.REP_PARTIAL)) == 1
     assert r.assessments[40].phase == "standing"
     assert r.assessments[40].measurements["trunk_lean_deg"] == pytest.approx(0.0, abs=2.0)
+
+
+def test_sagittal_bend_undoes_oblique_foreshortening():
+    from exercises.signals import sagittal_bend
+
+    seen = float(np.degrees(np.arctan(np.tan(np.radians(13.0)) * np.cos(np.radians(35.0)))))
+    assert seen < 11.0
+    assert sagittal_bend(seen, 35.0) == pytest.approx(13.0, abs=1e-6)
+    assert sagittal_bend(seen, -35.0) == pytest.approx(13.0, abs=1e-6)
+    assert sagittal_bend(4.0, None) == 4.0
+    assert sagittal_bend(4.0, 0.0) == pytest.approx(4.0)
