@@ -83,6 +83,8 @@ def test_window_shows_the_frame_on_screen(x_display: str):
         shot = None
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
+            # Show again each time: a loaded machine may map the window after the first paint.
+            window.show(card)
             window.poll(20)
             rect = window.image_rect()
             if rect[2] == card.shape[1] and rect[3] == card.shape[0]:
