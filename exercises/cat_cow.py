@@ -56,9 +56,11 @@ class CatCowThresholds:
     # small-range cycles still count, and get the small_range fault instead of vanishing.
     # MediaPipe, sample clips: a still table-top drifts by up to ~0.005 (the zero itself is
     # only that good); cycles at 20-28% of the full range peak at +0.016 to +0.019 and
-    # -0.009 to -0.025 (swings >= 0.017), full-range ones at +-0.074 to 0.085.
+    # -0.009 to -0.025, full-range ones at +-0.074 to 0.085. The smallest swing back from a
+    # real turning point is 0.010 (a small cow at -0.011 in the last 0.5 s of a clip, with
+    # single-person tracking), still twice the table-top drift.
     enter: float = limit(0.005, 0.0, 0.2)
-    swing: float = limit(0.012, 0.002, 0.3)
+    swing: float = limit(0.0095, 0.002, 0.3)
     # Range a cycle should reach each way. Physio aim: move through the whole available
     # spinal range; less in one direction gets a cue for that direction.
     # Half the range of the full-range sample cycles (a physio would call less than half

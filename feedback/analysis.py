@@ -81,8 +81,9 @@ class Backends:
     """The parts analysis plugs together; tests and benchmarks substitute their own.
 
     open_video(path, max_size) -> FrameSource; create_checker(name, thresholds) -> Checker;
-    resolve_model(explicit) -> Path; make_estimator(model_path, **options) -> context manager
-    whose value has estimate(); make_smoother() -> callable Pose -> Pose.
+    resolve_model(explicit) -> Path; make_estimator(model_path, workers=1, **options) -> context
+    manager whose value has estimate() (and stream() when workers > 1); make_smoother() ->
+    callable Pose -> Pose.
     Imported lazily so `backform --help` never loads MediaPipe.
     """
 
@@ -97,11 +98,13 @@ def default_backends() -> Backends:
     from exercises.registry import create_checker
     from vision.estimator import PoseEstimator, PoseEstimatorOptions
     from vision.model import resolve_model
+    from vision.parallel import EstimatorPool
     from vision.smoothing import PoseSmoother
     from vision.sources import open_video
 
-    def make_estimator(model_path: Path, **options: Any) -> PoseEstimator:
-        return PoseEstimator(PoseEstimatorOptions(model_path=model_path, **options))
+    def make_estimator(model_path: Path, workers: int = 1, **options: Any) -> PoseEstimator | EstimatorPool:
+        opts = PoseEstimatorOptions(model_path=model_path, **options)
+        return EstimatorPool(opts, workers) if workers > 1 else PoseEstimator(opts)
 
     return Backends(open_video, create_checker, resolve_model, make_estimator, PoseSmoother)
 
@@ -144,9 +147,11 @@ def analyze_video(
     on_frame: Callable[[FrameLike, Assessment], None] | None = None,
     estimator_options: dict | None = None,
     backends: Backends | None = None,
+    workers: int | None = None,
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
+    `workers` pose estimators run side by side (default: one per core, at most two).
     Raises a BackformError subclass (one-line message) for bad input. Ctrl+C during the run
     yields a valid report marked partial (and a playable video of the frames so far).
     """
@@ -171,9 +176,14 @@ def analyze_video(
         )
         coverage = CoverageSink()
         sinks: list[Sink] = [recorder, coverage]
+        if workers is None:
+            from vision.parallel import default_workers
+
+            workers = default_workers()
         writer = None
         if outputs.video is not None:
-            writer = VideoWriter(outputs.video, fps=info.fps)
+            # With pose estimators on every core, x264's own threads would only contend.
+            writer = VideoWriter(outputs.video, fps=info.fps, threads=1 if workers > 1 else None)
             policy = CuePolicy(cue_config_for(display))
 
             def someone_judged() -> bool:
@@ -183,7 +193,7 @@ def analyze_video(
 
             sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer, keep=someone_judged)]
         smoother = b.make_smoother() if smoothing else None
-        with b.make_estimator(model_path, **(estimator_options or {})) as estimator:
+        with b.make_estimator(model_path, workers=workers, **(estimator_options or {})) as estimator:
             # The progress bar starts last, so nothing can fail between its start and the loop
             # (which always closes its sinks).
             if progress is not None:
@@ -222,6 +232,7 @@ def analyze_video(
                 "wall_s": round(result.wall_s, 2),
                 "max_size": max_size,
                 "smoothing": smoothing,
+                "pose_workers": workers,
             },
             "several_people_s": round(coverage.several_people_frames * report.duration_s / report.frames, 3),
             "warnings": warnings,

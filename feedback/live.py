@@ -658,7 +658,9 @@ def run_live(
     writer = None
     with contextlib.ExitStack() as stack:
         # Teardown in reverse: source, window, voice (after the last words), estimator.
-        estimator = stack.enter_context(b.make_estimator(model_path, **(estimator_options or {})))
+        # The periodic people count runs beside the frame loop, so no frame waits for it.
+        live_options = {"people_check_background": True, **(estimator_options or {})}
+        estimator = stack.enter_context(b.make_estimator(model_path, **live_options))
         stack.callback(voice.close, finish_s=3.0)  # let "Set complete" be heard
         if options.show_window:
             window = window or LiveWindow(f"backform - {display.title}")

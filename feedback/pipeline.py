@@ -39,7 +39,24 @@ class StopPipeline(Exception):
 
 
 class PoseSource(Protocol):
+    """Anything with estimate(); one that also has stream(frames) -> (frame, pose, wait_s)
+    (vision.parallel.EstimatorPool) gets the whole source at once and may work ahead."""
+
     def estimate(self, image_bgr: Any, t_ms: float, frame_index: int) -> Pose | None: ...
+
+
+def _posed_frames(
+    source: Iterable[FrameLike], estimator: PoseSource
+) -> Iterator[tuple[Any, Pose | None, float]]:
+    stream = getattr(estimator, "stream", None)
+    if stream is not None:
+        yield from stream(source)
+        return
+    clock = time.perf_counter
+    for frame in source:
+        t0 = clock()
+        pose = estimator.estimate(frame.image, frame.t_ms, frame.index)
+        yield frame, pose, clock() - t0
 
 
 @dataclass
@@ -94,10 +111,12 @@ def run_pipeline(
     clock = time.perf_counter
     started = clock()
     try:
-        with _graceful_sigint() as interrupt_requested:
-            for frame in source:
-                t0 = clock()
-                pose = estimator.estimate(frame.image, frame.t_ms, frame.index)
+        # closing(): worker threads of a parallel estimator stop before the caller closes it.
+        with (
+            _graceful_sigint() as interrupt_requested,
+            contextlib.closing(_posed_frames(source, estimator)) as posed,
+        ):
+            for frame, pose, estimate_s in posed:
                 t1 = clock()
                 if pose is not None and smoother is not None:
                     # After a long gap the filter's memory is of another moment: start afresh.
@@ -107,7 +126,7 @@ def run_pipeline(
                 t2 = clock()
                 assessment = checker.update(pose, frame.t_ms, frame.index)
                 t3 = clock()
-                times.estimate_s += t1 - t0
+                times.estimate_s += estimate_s
                 times.smooth_s += t2 - t1
                 times.check_s += t3 - t2
                 if pose is not None:

@@ -32,11 +32,22 @@ class VideoWriter:
     The container is opened on the first frame, whose (even-cropped) size fixes the video size.
     """
 
-    def __init__(self, path: Path, fps: float = 30.0, crf: int = 23, preset: str = "veryfast") -> None:
+    def __init__(
+        self,
+        path: Path,
+        fps: float = 30.0,
+        crf: int = 23,
+        preset: str = "veryfast",
+        threads: int | None = None,
+    ) -> None:
+        """threads: x264 encoder threads; None lets x264 choose (one per core and more). Pass 1
+        when other work already keeps every core busy: frame threads then only add overhead
+        (measured at 640x480 veryfast: 2.6 against 3.8 ms CPU per frame)."""
         self.path = Path(path)
         self.fps = fps if fps and fps > 0 else 30.0
         self.crf = crf
         self.preset = preset
+        self.threads = threads
         self.frames_written = 0
         self._temp: Path | None = None
         self._container = None
@@ -72,7 +83,10 @@ class VideoWriter:
         stream.pix_fmt = "yuv420p"
         stream.time_base = TIME_BASE
         stream.codec_context.time_base = TIME_BASE
-        stream.options = {"preset": self.preset, "crf": str(self.crf)}
+        options = {"preset": self.preset, "crf": str(self.crf)}
+        if self.threads is not None:
+            options["threads"] = str(self.threads)
+        stream.options = options
         self._stream = stream
 
     def write(self, image_bgr: np.ndarray, t_ms: float) -> None:
@@ -93,7 +107,10 @@ class VideoWriter:
         # Timestamps must strictly increase for the muxer; ties and jitter below 1 tick are nudged.
         pts = max(round((t_ms - self._t0_ms) * _TICKS_PER_MS), self._last_pts + 1)
         self._last_pts = pts
-        frame = av.VideoFrame.from_ndarray(image_bgr, format="bgr24")
+        # OpenCV's BGR -> I420 is several times cheaper than PyAV's swscale conversion, and
+        # runs without the GIL (the pose threads keep working meanwhile).
+        yuv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2YUV_I420)
+        frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         frame.pts = pts
         frame.time_base = TIME_BASE
         try:

@@ -117,12 +117,49 @@ def test_keeps_following_the_first_person_when_another_appears(clip_frames, mode
         return canvas
 
     w = clip_frames[0][0].shape[1]
-    with PoseEstimator(PoseEstimatorOptions(model_path, max_inference_side=None)) as estimator:
+    # people_check_ms=0: count on every frame, so the count follows the scene exactly.
+    options = PoseEstimatorOptions(model_path, max_inference_side=None, people_check_ms=0.0)
+    with PoseEstimator(options) as estimator:
         poses = [estimator.estimate(scene(img, i >= 3), t, i) for img, t, i in clip_frames[:8]]
     assert all(p is not None for p in poses)
     assert [p.people for p in poses] == [1, 1, 1] + [2] * 5
     assert all(p.xy[Landmark.LEFT_HIP, 0] > w for p in poses)  # always the right-hand person
     assert len({p.extras["track_id"] for p in poses}) == 1
+
+
+def _two_people(img):
+    h, w = img.shape[:2]
+    canvas = np.full((h, 2 * w, 3), 200, np.uint8)
+    canvas[:, w:] = img
+    canvas[:, :w] = img[:, ::-1]
+    return canvas
+
+
+def test_people_are_counted_once_per_interval_and_carried_between(clip_frames, model_path):
+    frames = [(_two_people(img), t, i) for img, t, i in clip_frames[:4]]
+    with PoseEstimator(PoseEstimatorOptions(model_path, max_inference_side=None)) as estimator:
+        poses = [estimator.estimate(img, t, i) for img, t, i in frames]
+    # Only the first frame is counted (default: once a second); the count holds after it.
+    assert ["people_counted" in p.extras for p in poses] == [True, False, False, False]
+    assert [p.people for p in poses] == [2, 2, 2, 2]
+
+
+def test_background_count_arrives_without_holding_up_frames(clip_frames, model_path):
+    frames = [(_two_people(img), t, i) for img, t, i in clip_frames[:30]]
+    options = PoseEstimatorOptions(model_path, max_inference_side=None, people_check_background=True)
+    with PoseEstimator(options) as estimator:
+        poses = [estimator.estimate(img, t, i) for img, t, i in frames]
+    assert poses[0].people == 1  # the count is still running when the first frame is returned
+    arrived = next(i for i, p in enumerate(poses) if "people_counted" in p.extras)
+    assert 0 < arrived < 10
+    assert all(p.people == 2 for p in poses[arrived:])
+
+
+def test_without_a_people_count_only_the_tracked_person_is_seen(clip_frames, model_path):
+    frames = [(_two_people(img), t, i) for img, t, i in clip_frames[:3]]
+    with PoseEstimator(PoseEstimatorOptions(model_path, people_check_ms=None)) as estimator:
+        poses = [estimator.estimate(img, t, i) for img, t, i in frames]
+    assert [p.people for p in poses] == [1, 1, 1]
 
 
 def test_a_broken_model_is_a_clear_error(tmp_path):

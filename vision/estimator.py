@@ -16,7 +16,8 @@ import math
 import os
 import sys
 import threading
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +43,15 @@ _stderr_lock = threading.Lock()
 class PoseEstimatorOptions:
     """How to run the pose model.
 
-    num_poses: people MediaPipe may return; >1 lets the view gate warn about extra people
-        while we keep tracking one. It costs time: while fewer people than this are
-        tracked, MediaPipe runs its person detector on every frame (measured at 640x480
-        on 2 cores: ~35 ms/frame with 2, ~22 ms with 1).
+    num_poses: people MediaPipe tracks per frame. Keep 1: while fewer people than this
+        are in view MediaPipe runs its person detector on every frame (measured at 640x480
+        on one core: ~34 ms/frame with 2, ~21 ms with 1). Extra people are counted by the
+        periodic check below instead.
+    people_check_ms: with num_poses=1, how often (stream time) a separate two-person pass
+        in IMAGE mode counts who is in view, so the view gate can say "several people"
+        (~40 ms once a second instead of ~13 ms on every frame). None = never.
+    people_check_background: run that pass on a second thread (MediaPipe releases the GIL),
+        so live frames never wait for it; counts then arrive a frame or two late.
     min_detection_confidence / min_presence / min_tracking: MediaPipe's three thresholds
         (person detector score, landmark-model presence, ROI tracking).
     segmentation: also return the person mask (needed for the back-contour checks).
@@ -54,12 +60,47 @@ class PoseEstimatorOptions:
     """
 
     model_path: Path
-    num_poses: int = 2
+    num_poses: int = 1
     min_detection_confidence: float = 0.5
     min_presence: float = 0.5
     min_tracking: float = 0.5
     segmentation: bool = True
     max_inference_side: int | None = 960
+    people_check_ms: float | None = 1000.0
+    people_check_background: bool = False
+
+
+class PeopleCount:
+    """When to count the people in view, and the count carried to the frames in between.
+
+    Decisions go by the frames' timestamps only, so a run gives the same counts however
+    the work is spread over threads.
+    """
+
+    def __init__(self, every_ms: float | None) -> None:
+        self.every_ms = every_ms
+        self._last_check_ms: float | None = None
+        self.current = 1
+
+    def due(self, t_ms: float) -> bool:
+        """Whether the frame at t_ms gets a count (call once per frame, in stream order)."""
+        if self.every_ms is None:
+            return False
+        last = self._last_check_ms
+        if last is None or not 0 <= t_ms - last < self.every_ms:
+            self._last_check_ms = t_ms
+            return True
+        return False
+
+    def apply(self, pose: Pose | None) -> Pose | None:
+        """Record a fresh count carried by `pose`, and stamp the latest count on it."""
+        if pose is None:
+            return None
+        checked = pose.extras.get("people_counted")
+        if checked is not None:
+            self.current = max(1, int(checked))
+        people = max(pose.people, self.current)
+        return pose if people == pose.people else pose.replace(people=people)
 
 
 class PoseEstimator:
@@ -74,8 +115,12 @@ class PoseEstimator:
         self.options = options
         validate_model(Path(options.model_path))
         self._landmarker = None
+        self._counter = None  # IMAGE-mode two-person landmarker for the periodic people count
+        self._count_thread: ThreadPoolExecutor | None = None
+        self._count_future: Future | None = None
         self._rgb: np.ndarray | None = None
         self._tracker = PersonTracker()
+        self._people = self._new_people_count()
         self._last_ts: int | None = None
         self._quiet_frames = 0
         self._open()
@@ -92,9 +137,21 @@ class PoseEstimator:
             min_tracking_confidence=self.options.min_tracking,
             output_segmentation_masks=self.options.segmentation,
         )
+        counter_opts = None
+        if self.options.num_poses == 1 and self.options.people_check_ms is not None:
+            counter_opts = mp_vision.PoseLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(self.options.model_path)),
+                running_mode=mp_vision.RunningMode.IMAGE,
+                num_poses=2,
+                min_pose_detection_confidence=self.options.min_detection_confidence,
+                min_pose_presence_confidence=self.options.min_presence,
+                output_segmentation_masks=False,
+            )
         try:
             with _quiet_stderr():
                 self._landmarker = mp_vision.PoseLandmarker.create_from_options(opts)
+                if counter_opts is not None:
+                    self._counter = mp_vision.PoseLandmarker.create_from_options(counter_opts)
         except (RuntimeError, ValueError) as err:
             first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise ModelUnavailableError(
@@ -107,14 +164,25 @@ class PoseEstimator:
         """Forget tracking state and timestamps (a new stream starts)."""
         self.close()
         self._tracker = PersonTracker()
+        self._people = self._new_people_count()
         self._last_ts = None
         self._open()
 
+    def _new_people_count(self) -> PeopleCount:
+        single = self.options.num_poses == 1
+        return PeopleCount(self.options.people_check_ms if single else None)
+
     def close(self) -> None:
-        if self._landmarker is not None:
-            with _quiet_stderr():  # mediapipe 1.x logs accelerator teardown
-                self._landmarker.close()
-            self._landmarker = None
+        if self._count_thread is not None:
+            self._count_thread.shutdown(wait=True)
+            self._count_thread = None
+            self._count_future = None
+        with _quiet_stderr():  # mediapipe 1.x logs accelerator teardown
+            for name in ("_landmarker", "_counter"):
+                landmarker = getattr(self, name)
+                if landmarker is not None:
+                    landmarker.close()
+                    setattr(self, name, None)
 
     def __enter__(self) -> PoseEstimator:
         return self
@@ -124,6 +192,13 @@ class PoseEstimator:
 
     def estimate(self, image_bgr: np.ndarray, t_ms: float, frame_index: int) -> Pose | None:
         """The tracked person's pose in this frame, or None if nobody is detected."""
+        return self._people.apply(self.estimate_raw(image_bgr, t_ms, frame_index, self._people.due(t_ms)))
+
+    def estimate_raw(
+        self, image_bgr: np.ndarray, t_ms: float, frame_index: int, count_people: bool = False
+    ) -> Pose | None:
+        """estimate() without carrying people counts between frames; with count_people the
+        pose's extras hold "people_counted" (for callers that spread frames over estimators)."""
         if self._landmarker is None:
             raise RuntimeError("PoseEstimator is closed")
         image_bgr = _as_bgr(image_bgr)
@@ -146,6 +221,9 @@ class PoseEstimator:
         people = len(result.pose_landmarks)
         if people == 0:
             return None
+        extras: dict = {}
+        if self._counter is not None:
+            extras.update(self._count_people(mp_image, count_people))
         # One list comprehension per person into numpy; None scores (unsupported) read as NaN.
         norm = np.array(
             [[(p.x, p.y, p.visibility, p.presence) for p in person] for person in result.pose_landmarks],
@@ -172,8 +250,28 @@ class PoseEstimator:
             image_size=(w, h),
             mask=mask,
             people=people,
-            extras={"track_id": track_id, "inference_size": (rgb.shape[1], rgb.shape[0])},
+            extras={"track_id": track_id, "inference_size": (rgb.shape[1], rgb.shape[0]), **extras},
         )
+
+    def _count_people(self, mp_image, due: bool) -> dict:
+        """{"people_counted": n} when a count is due (or, in the background, has just finished)."""
+        if not self.options.people_check_background:
+            if not due:
+                return {}
+            with _quiet_stderr() if self._quiet_frames else nullcontext():
+                return {"people_counted": max(1, len(self._counter.detect(mp_image).pose_landmarks))}
+        done = {}
+        if self._count_future is not None and self._count_future.done():
+            done = {"people_counted": self._count_future.result()}
+            self._count_future = None
+        if due and self._count_future is None:
+            if self._count_thread is None:
+                self._count_thread = ThreadPoolExecutor(1, thread_name_prefix="people-count")
+            counter = self._counter
+            self._count_future = self._count_thread.submit(
+                lambda: max(1, len(counter.detect(mp_image).pose_landmarks))
+            )
+        return done
 
     def _inference_rgb(self, image_bgr: np.ndarray) -> np.ndarray:
         """RGB copy for MediaPipe, downscaled if the frame exceeds max_inference_side."""

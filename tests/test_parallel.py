@@ -1,0 +1,173 @@
+"""EstimatorPool: frames dealt round-robin over several estimators, results back in order."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from vision.estimator import PeopleCount, PoseEstimatorOptions
+from vision.parallel import EstimatorPool, default_workers
+from vision.pose import Pose
+from vision.sources import open_video
+
+REPO = Path(__file__).resolve().parent.parent
+CLIP = REPO / "samples" / "hinge_good.mp4"
+
+
+@dataclass
+class F:
+    image: np.ndarray
+    t_ms: float
+    index: int
+
+
+def frames(n: int, step_ms: float = 33.3) -> list[F]:
+    return [F(np.zeros((4, 4, 3), np.uint8), i * step_ms, i) for i in range(n)]
+
+
+class RecordingEstimator:
+    """Returns a pose per frame and records which frames (and threads) it was given."""
+
+    instances: ClassVar[list[RecordingEstimator]] = []
+
+    def __init__(self, options, delay_s: float = 0.0, fail_at: int | None = None) -> None:
+        self.options = options
+        self.seen: list[tuple[int, bool]] = []
+        self.threads: set[str] = set()
+        self.delay_s = delay_s
+        self.fail_at = fail_at
+        self.closed = False
+        RecordingEstimator.instances.append(self)
+
+    def estimate_raw(self, image, t_ms, frame_index, count_people=False):
+        if frame_index == self.fail_at:
+            raise RuntimeError("inference failed")
+        time.sleep(self.delay_s * (1 + frame_index % 3))  # uneven: later frames may finish first
+        self.seen.append((frame_index, count_people))
+        self.threads.add(threading.current_thread().name)
+        extras = {"people_counted": 2 if frame_index >= 40 else 1} if count_people else {}
+        z = np.zeros
+        xy, world = z((33, 2), np.float32), z((33, 3), np.float32)
+        return Pose(xy, world, z(33), z(33), t_ms, frame_index, (4, 4), extras=extras)
+
+    def estimate(self, image, t_ms, frame_index):
+        return self.estimate_raw(image, t_ms, frame_index)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def recording():
+    RecordingEstimator.instances = []
+    yield RecordingEstimator.instances
+
+
+def make_pool(workers=2, **kw) -> EstimatorPool:
+    options = PoseEstimatorOptions(Path("unused.task"))
+    return EstimatorPool(options, workers, lambda o: RecordingEstimator(o, **kw))
+
+
+def test_results_come_back_in_frame_order_from_every_estimator(recording):
+    with make_pool(2, delay_s=0.002) as pool:
+        out = list(pool.stream(frames(30)))
+        first, second = pool.estimators
+    assert [f.index for f, _, _ in out] == list(range(30))
+    assert [p.frame_index for _, p, _ in out] == list(range(30))
+    assert all(wait >= 0 for _, _, wait in out)
+    # Each estimator tracks every other frame, in time order, on a thread of its own.
+    assert [i for i, _ in first.seen] == list(range(0, 30, 2))
+    assert [i for i, _ in second.seen] == list(range(1, 30, 2))
+    assert first.threads.isdisjoint(second.threads)
+    assert all(e.closed for e in recording)
+
+
+def test_people_counts_are_due_by_time_and_carried_in_order(recording):
+    with make_pool(3) as pool:
+        out = list(pool.stream(frames(90, step_ms=25.0)))  # 2.25 s
+        first, *others = pool.estimators
+    # Only the first estimator loads the counting model, and counts on its first frame
+    # after each 1000 ms of stream time (frames 0, 3, 6, ... are its).
+    assert first.options.people_check_ms == 1000.0
+    assert all(e.options.people_check_ms is None for e in others)
+    assert [i for i, due in first.seen if due] == [0, 42, 84]
+    assert not any(due for e in others for _, due in e.seen)
+    assert [p.people for _, p, _ in out] == [1] * 42 + [2] * 48
+
+
+def test_stopping_early_leaves_no_thread_behind(recording):
+    before = threading.active_count()
+    with make_pool(2, delay_s=0.005) as pool:
+        stream = pool.stream(frames(200))
+        for n, _ in enumerate(stream):
+            if n == 5:
+                break
+        stream.close()
+        assert threading.active_count() == before
+        done = sum(len(e.seen) for e in recording)
+    assert done < 20  # the look-ahead is bounded: the pool did not run on through the clip
+
+
+def test_a_failing_estimator_raises_in_the_caller(recording):
+    with make_pool(2, fail_at=7) as pool, pytest.raises(RuntimeError, match="inference failed"):
+        list(pool.stream(frames(20)))
+
+
+def test_single_frame_estimate_uses_one_estimator(recording):
+    with make_pool(2) as pool:
+        assert pool.estimate(np.zeros((4, 4, 3), np.uint8), 0.0, 0).frame_index == 0
+        assert [len(e.seen) for e in pool.estimators] == [1, 0]
+
+
+def test_a_model_that_fails_to_load_closes_the_others(recording):
+    calls = []
+
+    def factory(options):
+        calls.append(options)
+        if len(calls) == 2:
+            raise RuntimeError("cannot load")
+        return RecordingEstimator(options)
+
+    with pytest.raises(RuntimeError, match="cannot load"):
+        EstimatorPool(PoseEstimatorOptions(Path("unused.task")), 2, factory)
+    assert len(recording) == 1 and recording[0].closed
+
+
+def test_default_workers_is_one_per_core_up_to_two():
+    assert 1 <= default_workers() <= 2
+    assert default_workers() == min(2, len(os.sched_getaffinity(0)))
+
+
+def test_people_count_schedule():
+    count = PeopleCount(1000.0)
+    assert [count.due(t) for t in (0, 500, 999, 1000, 1500, 2100)] == [True, False, False, True, False, True]
+    assert count.due(50.0)  # time went backwards (a new stream): count again
+    assert not PeopleCount(None).due(0.0)
+
+
+# ------------------------------------------------------------------ with the real model
+
+
+def test_pool_matches_a_single_estimator_on_a_clip(model_path):
+    from vision.estimator import PoseEstimator
+
+    with open_video(CLIP) as video:
+        clip = [F(f.image, f.t_ms, f.index) for f in video if f.t_ms < 2000.0]
+    options = PoseEstimatorOptions(model_path)
+    with PoseEstimator(options) as single:
+        ref = [single.estimate(f.image, f.t_ms, f.index) for f in clip]
+    with EstimatorPool(options, workers=2) as pool:
+        got = [p for _, p, _ in pool.stream(clip)]
+    assert all(p is not None for p in ref + got)
+    # Two trackers at 15 fps each see the same body as one at 30 fps: same landmarks within
+    # a few pixels, same mask.
+    err = [np.median(np.linalg.norm(a.xy - b.xy, axis=1)) for a, b in zip(ref, got, strict=True)]
+    assert np.median(err) < 3.0 and max(err) < 8.0
+    assert all(a.mask.shape == b.mask.shape for a, b in zip(ref, got, strict=True))
