@@ -14,8 +14,9 @@ temp dir, it measures:
            shows even when both use every core;
   live     `run_live` fed at the clip's rate by ClipAsCamera: capture -> overlay drawn latency
            and the fraction of camera frames dropped (the same figures bench_live prints);
-  memory   peak RSS after the offline runs; with --soak S, RSS growth over S seconds of
-           offline analyses run back to back.
+  memory   peak RSS after the offline runs; with --soak S, RSS growth over one analysis of
+           the clip looped for S seconds (a long session); with --soak-runs S, over S seconds
+           of separate analyses in one process (each loads and frees its models).
 Shared machines are noisy, so raw and offline runs alternate in ABBA order and the ratio
 is taken per round (both halves of a ratio see similar load); the median is reported.
 """
@@ -29,7 +30,7 @@ import resource
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -251,10 +252,11 @@ def peak_rss_mb() -> float:
 @dataclass
 class SoakResult:
     seconds: float
-    runs: int
-    baseline_mb: float  # lowest RSS over the first quarter of runs (allocators warmed up)
+    runs: int  # RSS samples taken (one per run, or one per `every` frames of a session)
+    baseline_mb: float  # lowest RSS over the first quarter of samples (allocators warmed up)
     final_mb: float
     max_mb: float
+    what: str = "separate offline runs"
 
     @property
     def growth_mb(self) -> float:
@@ -274,6 +276,83 @@ def soak(run_once: Callable[[], object], seconds: float) -> SoakResult:
         samples.append(rss_mb())
     early = samples[: max(1, len(samples) // 4)]
     return SoakResult(seconds, len(samples), min(early), samples[-1], max(samples))
+
+
+class LoopedClip:
+    """A clip played over and over as one video (timestamps run on) for `seconds` of wall time.
+
+    Stands in for a long recording in `analyze_video` (through its `open_video` backend), so
+    one session's memory can be watched for as long as wanted without a long file on disk.
+    """
+
+    def __init__(
+        self, path: Path, seconds: float, max_size: int | None = None, loops: int | None = None
+    ) -> None:
+        """loops: play exactly this many times instead (ignores `seconds`)."""
+        from dataclasses import replace
+
+        from vision.sources import open_video
+
+        self.path, self.seconds, self.max_size, self.loops = path, seconds, max_size, loops
+        with open_video(path, max_size=max_size) as video:
+            self.info = replace(video.info, frame_count=None, duration_s=None)
+        self.truncated = False
+        self.decode_errors = 0
+
+    def __iter__(self):
+        from vision.sources import Frame, open_video
+
+        end = time.monotonic() + self.seconds
+        offset_ms, index, played = 0.0, 0, 0
+        while True:
+            last_ms, step_ms = 0.0, 1000.0 / self.info.fps
+            with open_video(self.path, max_size=self.max_size) as video:
+                for frame in video:
+                    yield Frame(frame.image, offset_ms + frame.t_ms, index, frame.source_index)
+                    index += 1
+                    last_ms = frame.t_ms
+            offset_ms += last_ms + step_ms
+            played += 1
+            if (played >= self.loops) if self.loops is not None else time.monotonic() >= end:
+                return
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> LoopedClip:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def soak_session(
+    clip: Path, out_dir: Path, model: Path, seconds: float, overrides: dict | None = None, every: int = 150
+) -> SoakResult:
+    """One offline analysis (annotated video and report) of `clip` looped for `seconds`; RSS
+    sampled every `every` frames. What a long session does to memory, in one process."""
+    from dataclasses import replace
+
+    from feedback.analysis import AnalysisOutputs, analyze_video, default_backends
+
+    samples: list[float] = []
+
+    def sample(frame, assessment) -> None:
+        if frame.index % every == every - 1:
+            samples.append(rss_mb())
+
+    backends = replace(
+        default_backends(), open_video=lambda path, max_size=None: LoopedClip(path, seconds, max_size)
+    )
+    outputs = AnalysisOutputs(report=out_dir / "soak.json", video=out_dir / "soak.mp4")
+    result = analyze_video(
+        clip, EXERCISE, outputs, model=model, on_frame=sample, estimator_options=overrides, backends=backends
+    )
+    samples.append(rss_mb())
+    early = samples[: max(1, len(samples) // 4)]
+    frames = result.pipeline.frames
+    what = f"one looped session: {frames} frames, {result.report.duration_s / 60:.1f} min of video"
+    return SoakResult(seconds, len(samples), min(early), samples[-1], max(samples), what)
 
 
 # -- verdicts --------------------------------------------------------------------------------
@@ -318,7 +397,7 @@ def report_lines(
     sizes: list[SizeFigures],
     live: dict[str, LiveRun],
     peak_mb: float,
-    soaked: SoakResult | None,
+    soaked: SoakResult | Sequence[SoakResult] | None,
 ) -> list[str]:
     """The printed figures, each with its target and PASS/FAIL where the issue sets one."""
     lines = []
@@ -386,13 +465,14 @@ def report_lines(
                 dropped = 100 * lv.dropped_fraction
                 lines.append(f"  live dropped          {dropped:6.1f} %  (no target at this size)")
     lines.append(f"peak RSS (offline runs, before raw frames were loaded)  {peak_mb:.0f} MB")
-    if soaked is None:
+    soaks = [soaked] if isinstance(soaked, SoakResult) else list(soaked or [])
+    if not soaks:
         lines.append("RSS growth: not measured (pass --soak 600)")
-    else:
-        g = soaked.growth_mb
+    for run in soaks:
+        g = run.growth_mb
         lines.append(
-            f"RSS growth over {soaked.seconds:.0f} s ({soaked.runs} offline runs): {g:+.1f} MB "
-            f"({soaked.baseline_mb:.0f} -> {soaked.final_mb:.0f} MB, max {soaked.max_mb:.0f})  "
+            f"RSS growth over {run.seconds:.0f} s ({run.what}; {run.runs} samples): {g:+.1f} MB "
+            f"({run.baseline_mb:.0f} -> {run.final_mb:.0f} MB, max {run.max_mb:.0f})  "
             f"target < {RSS_GROWTH_MAX_MB:.0f} MB  {verdict(g < RSS_GROWTH_MAX_MB)}"
         )
     return lines
@@ -417,9 +497,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("clip", nargs="?", type=Path, default=REPO / "samples" / "hinge_good.mp4")
     parser.add_argument("--rounds", type=int, default=2, help="raw/offline rounds per size (ABBA order)")
-    parser.add_argument("--frames", type=int, default=90, help="first N frames of the clip (0: all)")
+    parser.add_argument("--frames", type=int, default=0, help="first N frames of the clip (0: all)")
     parser.add_argument("--num-poses", type=int, default=None, help="override the estimator's num_poses")
-    parser.add_argument("--soak", type=float, default=0.0, metavar="S", help="seconds of looped offline runs")
+    parser.add_argument(
+        "--soak", type=float, default=0.0, metavar="S", help="RSS growth over S seconds of one looped session"
+    )
+    parser.add_argument(
+        "--soak-runs",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="RSS growth, S seconds of separate analyses",
+    )
     parser.add_argument("--window", action="store_true", help="live: show the window (Xvfb if no DISPLAY)")
     parser.add_argument("--no-720p", action="store_true", help="skip the upscaled copy")
     args = parser.parse_args()
@@ -491,9 +580,11 @@ def main() -> None:
             decoded.clear()
 
             live = {label: live_run(clip, out_dir, model, args.window, overrides) for label, clip in clips}
-            soaked = None
+            soaked = []
             if args.soak > 0:
-                soaked = soak(lambda: offline_run(args.clip, out_dir, model, overrides), args.soak)
+                soaked.append(soak_session(args.clip, out_dir, model, args.soak, overrides))
+            if args.soak_runs > 0:
+                soaked.append(soak(lambda: offline_run(args.clip, out_dir, model, overrides), args.soak_runs))
     finally:
         if xvfb is not None:
             xvfb.terminate()

@@ -12,6 +12,7 @@ import av
 import numpy as np
 import pytest
 
+from tests.odd_clips import audio_only
 from vision.errors import CameraError, VideoError
 from vision.sources import (
     Camera,
@@ -251,7 +252,7 @@ def test_absurd_nominal_rates_fall_back():
             lambda d: _write_bytes(d / "notes.mp4", b"shopping list\n" * 50),
             "not a video file FFmpeg can read",
         ),
-        (lambda d: _audio_only(d / "voice.m4a"), "only audio"),
+        (lambda d: audio_only(d / "voice.m4a"), "only audio"),
         (lambda d: _no_frames(d / "nothing.mp4"), "no readable video stream"),
         (lambda d: _garbage_frames(d / "garbage.mp4"), "no decodable video frames"),
     ],
@@ -266,19 +267,6 @@ def test_bad_inputs_raise_one_clear_line(tmp_path, make, message):
 
 def _write_bytes(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
-    return path
-
-
-def _audio_only(path: Path) -> Path:
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("aac", rate=16000)
-        for i in range(8):
-            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
-            frame.sample_rate, frame.pts = 16000, i * 1024
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
     return path
 
 
