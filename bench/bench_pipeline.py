@@ -113,30 +113,28 @@ def raw_run(
     import threading
 
     import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions
     from mediapipe.tasks.python import vision as mp_vision
 
-    from vision.estimator import _quiet_stderr
+    from vision.estimator import _quiet_stderr, landmarker_options
 
-    o = pipeline_estimator_options(model, overrides)
-    opts = mp_vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(model)),
-        running_mode=mp_vision.RunningMode.VIDEO,
-        num_poses=o.num_poses,
-        min_pose_detection_confidence=o.min_detection_confidence,
-        min_pose_presence_confidence=o.min_presence,
-        min_tracking_confidence=o.min_tracking,
-        output_segmentation_masks=o.segmentation,
-    )
-    shares = [list(zip(frames_rgb[k::workers], times_ms[k::workers], strict=True)) for k in range(workers)]
+    opts = landmarker_options(pipeline_estimator_options(model, overrides))
+
+    def stamped(rgbs: list[np.ndarray], times: list[float]) -> list[tuple[np.ndarray, int]]:
+        """MediaPipe needs strictly increasing integer timestamps per landmarker: ties are nudged."""
+        out, last = [], -1
+        for rgb, t in zip(rgbs, times, strict=True):
+            last = max(last + 1, round(t))
+            out.append((rgb, last))
+        return out
+
+    shares = [stamped(frames_rgb[k::workers], times_ms[k::workers]) for k in range(workers)]
     warmup = max(0, min(warmup, min(len(x) for x in shares) - 1))
     with _quiet_stderr():  # MediaPipe's start-up chatter, as the estimator hides it
         landmarkers = [mp_vision.PoseLandmarker.create_from_options(opts) for _ in range(workers)]
 
     def feed(landmarker, share, start: int, stop: int) -> None:
-        for rgb, t in share[start:stop]:
-            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
-            landmarker.detect_for_video(image, round(t))
+        for rgb, ts in share[start:stop]:
+            landmarker.detect_for_video(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb), ts)
 
     def run_all(start: int, stop: int | None) -> None:
         threads = [
@@ -159,17 +157,6 @@ def raw_run(
         for landmarker in landmarkers:
             landmarker.close()
     return RawRun(timed / wall, 1000 * cpu / timed)
-
-
-def raw_fps(
-    frames_rgb: list[np.ndarray],
-    times_ms: list[float],
-    model: Path,
-    overrides: dict | None = None,
-    warmup: int = 5,
-) -> float:
-    """Frames/s of one bare landmarker (see raw_run)."""
-    return raw_run(frames_rgb, times_ms, model, overrides, warmup).fps
 
 
 @dataclass

@@ -23,7 +23,6 @@ from bench.bench_pipeline import (
     make_scaled_copy,
     offline_run,
     peak_rss_mb,
-    raw_fps,
     raw_run,
     report_lines,
     rss_mb,
@@ -51,7 +50,6 @@ def test_scaled_copy_has_the_size_frames_and_timing(short_clip):
 
 def test_measurements_are_finite_and_feed_the_report(short_clip, tmp_path, model_path):
     frames, times = decode_rgb(short_clip)
-    assert raw_fps(frames, times, model_path, warmup=2) > 0
     raw = raw_run(frames, times, model_path, warmup=2)
     raw_two = raw_run(frames, times, model_path, warmup=2, workers=2)
     off = offline_run(short_clip, tmp_path, model_path)

@@ -18,7 +18,7 @@ import sys
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -82,6 +82,11 @@ class PeopleCount:
         self._last_check_ms: float | None = None
         self.current = 1
 
+    @classmethod
+    def for_options(cls, options: PoseEstimatorOptions) -> PeopleCount:
+        """Counting is only needed while MediaPipe tracks a single person."""
+        return cls(options.people_check_ms if options.num_poses == 1 else None)
+
     def due(self, t_ms: float) -> bool:
         """Whether the frame at t_ms gets a count (call once per frame, in stream order)."""
         if self.every_ms is None:
@@ -120,33 +125,19 @@ class PoseEstimator:
         self._count_future: Future | None = None
         self._rgb: np.ndarray | None = None
         self._tracker = PersonTracker()
-        self._people = self._new_people_count()
+        self._people = PeopleCount.for_options(options)
         self._last_ts: int | None = None
         self._quiet_frames = 0
         self._open()
 
     def _open(self) -> None:
-        mp, BaseOptions, mp_vision = _import_mediapipe()
+        mp, _, mp_vision = _import_mediapipe()
         self._mp = mp
-        opts = mp_vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(self.options.model_path)),
-            running_mode=mp_vision.RunningMode.VIDEO,
-            num_poses=self.options.num_poses,
-            min_pose_detection_confidence=self.options.min_detection_confidence,
-            min_pose_presence_confidence=self.options.min_presence,
-            min_tracking_confidence=self.options.min_tracking,
-            output_segmentation_masks=self.options.segmentation,
-        )
+        opts = landmarker_options(self.options)
         counter_opts = None
-        if self.options.num_poses == 1 and self.options.people_check_ms is not None:
-            counter_opts = mp_vision.PoseLandmarkerOptions(
-                base_options=BaseOptions(model_asset_path=str(self.options.model_path)),
-                running_mode=mp_vision.RunningMode.IMAGE,
-                num_poses=2,
-                min_pose_detection_confidence=self.options.min_detection_confidence,
-                min_pose_presence_confidence=self.options.min_presence,
-                output_segmentation_masks=False,
-            )
+        if self._people.every_ms is not None:
+            counting = replace(self.options, num_poses=2, segmentation=False)
+            counter_opts = landmarker_options(counting, image_mode=True)
         try:
             with _quiet_stderr():
                 self._landmarker = mp_vision.PoseLandmarker.create_from_options(opts)
@@ -164,13 +155,9 @@ class PoseEstimator:
         """Forget tracking state and timestamps (a new stream starts)."""
         self.close()
         self._tracker = PersonTracker()
-        self._people = self._new_people_count()
+        self._people = PeopleCount.for_options(self.options)
         self._last_ts = None
         self._open()
-
-    def _new_people_count(self) -> PeopleCount:
-        single = self.options.num_poses == 1
-        return PeopleCount(self.options.people_check_ms if single else None)
 
     def close(self) -> None:
         if self._count_thread is not None:
@@ -289,6 +276,21 @@ class PoseEstimator:
         # MediaPipe copies the pixels into its own Image, so one buffer can be reused.
         cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
         return self._rgb
+
+
+def landmarker_options(options: PoseEstimatorOptions, image_mode: bool = False):
+    """MediaPipe's PoseLandmarkerOptions for `options` (VIDEO mode unless image_mode); also
+    what the benchmark's bare-MediaPipe runs use, so both run the same model the same way."""
+    _, BaseOptions, mp_vision = _import_mediapipe()
+    return mp_vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(options.model_path)),
+        running_mode=mp_vision.RunningMode.IMAGE if image_mode else mp_vision.RunningMode.VIDEO,
+        num_poses=options.num_poses,
+        min_pose_detection_confidence=options.min_detection_confidence,
+        min_pose_presence_confidence=options.min_presence,
+        min_tracking_confidence=options.min_tracking,
+        output_segmentation_masks=options.segmentation,
+    )
 
 
 class PersonTracker:

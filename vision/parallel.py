@@ -65,7 +65,7 @@ class EstimatorPool:
         if failed is not None:
             self.close()
             raise failed
-        self._people = PeopleCount(options.people_check_ms if options.num_poses == 1 else None)
+        self._people = PeopleCount.for_options(options)
 
     @property
     def estimators(self) -> tuple[Any, ...]:
