@@ -115,3 +115,8 @@ class Checker(ABC):
     @abstractmethod
     def reset(self) -> None:
         """Forget reps, holds and fault history (user pressed `r`)."""
+
+    def finish(self, t_ms: float) -> tuple[Event, ...]:
+        """The stream has ended at `t_ms`: events that only the end can decide (a peak held
+        until the last frame is a turning point after all). None by default."""
+        return ()

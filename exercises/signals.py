@@ -136,5 +136,6 @@ def thigh_from_vertical(v: SideView) -> float:
     return abs(lean_from_vertical(v.hip, v.knee, v.facing))
 
 
-def arm_from_vertical(v: SideView) -> float:
-    return abs(lean_from_vertical(v.shoulder, v.wrist, v.facing))
+def arm_from_vertical(v: SideView, to_wrist: bool = True) -> float:
+    """Shoulder->wrist (or shoulder->elbow, when the hand is out of view) from vertical, deg."""
+    return abs(lean_from_vertical(v.shoulder, v.wrist if to_wrist else v.elbow, v.facing))

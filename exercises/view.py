@@ -117,6 +117,14 @@ def facing_evidence(pose: Pose, side: Side) -> float:
     return float(e)
 
 
+def landmark_in_view(pose: Pose, landmark: int, min_seen: float = 0.5, margin: float = 0.01) -> bool:
+    """The landmark is inside the frame (within `margin` of its size) and seen."""
+    w, h = pose.image_size
+    x, y = pose.xy[landmark]
+    inside = -margin * w <= x <= (1 + margin) * w and -margin * h <= y <= (1 + margin) * h
+    return bool(inside and pose.seen(landmark) >= min_seen)
+
+
 class _Debounced:
     """A value that changes only after a new candidate has persisted."""
 

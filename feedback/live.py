@@ -384,6 +384,9 @@ class GuidedChecker(Checker):
     def reset(self) -> None:
         self.inner.reset()
 
+    def finish(self, t_ms: float):
+        return self.inner.finish(t_ms)
+
 
 class SetupGuide:
     """Words that get the person into the start position before anything is counted.

@@ -9,6 +9,7 @@ and `close()`. Sinks run in list order on the same frame, so a sink that draws o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import threading
 import time
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from exercises.base import Assessment, Checker
+from exercises.base import Assessment, Checker, EventKind
 from vision.pose import Pose
 
 
@@ -155,8 +156,28 @@ def run_pipeline(
         raise
     finally:
         result.wall_s = clock() - started
+    _finish(checker, result, sinks)
     _close_all(sinks)
     return result
+
+
+def _finish(checker: Checker, result: PipelineResult, sinks: Sequence[Sink]) -> None:
+    """End of stream: the checker's last events (e.g. a cat-cow peak held to the end) go to
+    the sinks that keep a record (`consume_final`); nothing is drawn for them."""
+    if result.last is None or result.last_t_ms is None:
+        return
+    events = checker.finish(result.last_t_ms)
+    if not events:
+        return
+    completed = sum(e.kind is EventKind.REP_COMPLETED for e in events)
+    final = dataclasses.replace(
+        result.last, events=tuple(events), rep_count=result.last.rep_count + completed
+    )
+    result.last = final
+    for sink in sinks:
+        consume_final = getattr(sink, "consume_final", None)
+        if consume_final is not None:
+            consume_final(final)
 
 
 @contextlib.contextmanager

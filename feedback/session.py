@@ -8,6 +8,7 @@ called at any time (a partial report after Ctrl+C is as valid as a full one).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -203,6 +204,12 @@ class SessionRecorder:
 
     def close(self) -> None:
         """Nothing to release; the report is built on demand."""
+
+    def consume_final(self, assessment: Assessment) -> None:
+        """Events the checker decided when the stream ended: no new frame, only reps."""
+        self._track_events(assessment)
+        if self._last is not None:
+            self._last = dataclasses.replace(self._last, rep_count=assessment.rep_count)
 
     def record(self, a: Assessment) -> None:
         t = float(a.t_ms)
