@@ -42,6 +42,10 @@ class RepRule:
     settle_ms: float = 500.0  # at rest this long before the first rep: setup is not a rep
     max_gap_ms: float = 500.0
     min_partial_ms: float = 400.0  # shorter aborted excursions are jitter, not partial reps
+    # A recording may start in the middle of a rep: the stream's first judged frame beyond
+    # `start` begins a rep there (dated to that frame) instead of waiting for rest. Only at the
+    # very start of the stream, never after a gap.
+    start_in_rep: bool = False
 
     def __post_init__(self) -> None:
         s = 1.0 if self.rising else -1.0
@@ -98,6 +102,8 @@ class RepCounter:
         self._peak = float("-inf")
         self._peak_ms = 0.0
         self._reached = False
+        self._seen_any = False
+        self._first_value: float | None = None  # where a rep the stream began inside started
 
     @property
     def in_rep(self) -> bool:
@@ -120,6 +126,7 @@ class RepCounter:
         return self._start_ms if self.phase is RepPhase.ACTIVE else None
 
     def _abandon(self, t_ms: float) -> list[RepOutcome]:
+        self._first_value = None
         out = []
         if self.phase is RepPhase.ACTIVE and t_ms - self._start_ms >= self.rule.min_partial_ms:
             self.partials += 1
@@ -148,10 +155,41 @@ class RepCounter:
         self._last_judged = t_ms
         return out + self._step(t_ms, value)
 
+    def _went_deeper(self) -> bool:
+        """A rep the stream began inside must be seen going deeper than where it began (by the
+        rule's hysteresis): someone who walks in bent over and straightens up made no rep."""
+        first = self._first_value
+        return first is None or self._peak - first >= abs(self.rule.start - self.rule.rest)
+
+    def finish(self, t_ms: float, value: float | None) -> list[RepOutcome]:
+        """The stream ended: a rep that reached its target and came most of the way back
+        (within `start`, or to a quarter of its depth) counts; a recording cut as the person
+        straightens up still holds the rep."""
+        r = self.rule
+        if self.phase is not RepPhase.ACTIVE or not self._reached or value is None:
+            return []
+        s = 1.0 if r.rising else -1.0
+        v = s * value
+        if v > max(s * r.start, 0.25 * self._peak) or (
+            self._first_value is not None and not self._went_deeper()
+        ):
+            return []
+        self.phase = RepPhase.REST
+        self.count += 1
+        return [self._outcome("completed", t_ms, self.count)]
+
     def _step(self, t_ms: float, value: float) -> list[RepOutcome]:
         r = self.rule
         s = 1.0 if r.rising else -1.0
         v = s * value
+        if self.phase is RepPhase.SETUP and r.start_in_rep and not self._seen_any and v > s * r.start:
+            self._seen_any = True
+            self.phase = RepPhase.ACTIVE
+            self._start_ms, self._peak, self._peak_ms = t_ms, v, t_ms
+            self._above_ms, self._reached, self._prev_t = 0.0, False, t_ms
+            self._first_value = v
+            return [RepOutcome("started", t_ms, t_ms, None, value, t_ms)]
+        self._seen_any = True
         dt = 0.0 if self._prev_t is None else min(t_ms - self._prev_t, r.max_gap_ms)
         self._prev_t = t_ms
         self._rest.update(v < s * r.rest, t_ms)
@@ -182,6 +220,10 @@ class RepCounter:
         if self._rest.held(t_ms, r.dwell_ms):
             end = self._rest.since or t_ms
             self.phase = RepPhase.REST
+            if self._first_value is not None and not self._went_deeper():
+                self._first_value = None
+                return []  # came in already bent and only straightened up: setup, not a rep
+            self._first_value = None
             if self._reached:
                 self.count += 1
                 return [self._outcome("completed", end, self.count)]

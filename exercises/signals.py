@@ -85,8 +85,8 @@ def sagittal_bend(image_bend_deg: float, yaw_deg: float | None, max_yaw_deg: flo
     The camera sees the bend's fore-aft component shortened by cos(yaw): tan(seen) =
     tan(true) * cos(yaw). At 35 deg off side-on a 13 deg soft knee reads ~10 deg in the image.
     """
-    if yaw_deg is None:
-        return image_bend_deg
+    if yaw_deg is None or not -89.0 < image_bend_deg < 89.0:
+        return image_bend_deg  # tan() has no meaning past a right angle: nothing to correct
     c = float(np.cos(np.radians(min(abs(yaw_deg), max_yaw_deg))))
     return float(np.degrees(np.arctan(np.tan(np.radians(image_bend_deg)) / c)))
 
