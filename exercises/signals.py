@@ -115,6 +115,16 @@ def body_line(v: SideView) -> tuple[float, float]:
     return (dev if drop >= 0 else -dev), drop / span
 
 
+def knee_line(v: SideView) -> float:
+    """Shoulder-knee-ankle deviation at the knee, deg, + = knee below the shoulder-ankle line.
+
+    Leaves out the hip landmark, which MediaPipe places higher on real bodies than on rendered
+    ones (a straight real plank reads -3 to -20 deg at the hip, a rendered one +1.5 to +5).
+    A bend at the hip shows here at about half its size."""
+    dev = float(g.line_deviation(v.shoulder, v.knee, v.ankle))
+    return dev if float(g.drop_below_line(v.knee, v.shoulder, v.ankle)) >= 0 else -dev
+
+
 def body_inclination(v: SideView) -> float:
     """Shoulder-ankle line from horizontal, deg (a plank is ~5-25)."""
     return float(g.inclination_from_horizontal(v.ankle, v.shoulder))
