@@ -51,8 +51,9 @@ class PlankThresholds:
     # spine. MediaPipe: rendered neutral necks -5 to +2 deg, a ~35 deg drop +16 (median);
     # real planks with the head in line or up -35 to +6.5 (95th percentile, eight clips), a
     # head "slightly down" 11 (median), heads hanging chin-to-chest 8 to 17 (median) and up
-    # to 20-24. 12 keeps 5 deg above every neck held in line.
-    head_drop_deg: float = limit(12.0, 3.0, 90.0)
+    # to 20-24. 13.5 lies between "slightly down" (11) and hanging (16-17), 7 deg above every
+    # neck held in line.
+    head_drop_deg: float = limit(13.5, 3.0, 90.0)
     # Supporting arm (shoulder->elbow in a forearm plank, shoulder->wrist straight-arm) from
     # vertical: shoulders not stacked over the support, extra shoulder load. + = the support
     # ahead of the shoulder (body shifted back), - = the shoulders ahead of it. Rendered:
@@ -65,8 +66,11 @@ class PlankThresholds:
     max_body_incline_deg: float = limit(40.0, 10.0, 70.0)
     # ... knees nearly straight (on the toes, not the knees: a knee plank bends them ~90) ...
     max_knee_flexion_deg: float = limit(40.0, 10.0, 90.0)
-    # ... and the hips not jack-knifed (a downward dog or kneeling is not a plank).
+    # ... and the body line within these: a deep pike (hips high, ~-40 on this line) is still
+    # a plank with a fault to report; past -70 the body is an inverted V (a downward dog), and
+    # past +45 the hips hang to the floor: those are other postures.
     max_line_deg: float = limit(45.0, 20.0, 90.0)
+    max_pike_line_deg: float = limit(70.0, 20.0, 120.0)
     # Elbow angle above straight_arm_deg = straight-arm plank, below forearm_deg = forearm.
     straight_arm_deg: float = limit(140.0, 100.0, 180.0)
     forearm_deg: float = limit(120.0, 45.0, 170.0)
@@ -163,7 +167,7 @@ class PlankChecker(SideViewChecker):
         in_position = (
             incline <= th.max_body_incline_deg
             and knee <= th.max_knee_flexion_deg
-            and abs(line_deg) <= th.max_line_deg
+            and -th.max_pike_line_deg <= line_deg <= th.max_line_deg
             and supported
             and straight is not None
         )
