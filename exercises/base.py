@@ -107,6 +107,8 @@ class Checker(ABC):
     name: str  # CLI name, e.g. "hip-hinge"
     title: str  # human name, e.g. "Hip hinge"
     main_signals: tuple[str, ...]  # measurement names worth plotting, most important first
+    counts: str = "reps"  # what the exercise counts: "reps" or "hold" (seconds held)
+    start_position: str = "in the start position"  # in words, after "never ..."
 
     @abstractmethod
     def update(self, pose: Pose | None, t_ms: float, frame_index: int) -> Assessment:

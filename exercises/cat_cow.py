@@ -98,6 +98,7 @@ class CatCowChecker(SideViewChecker):
     name = "cat-cow"
     title = "Cat-cow"
     main_signals = ("spine_curvature", "head_line_deg", "elbow_angle_deg")
+    start_position = "on hands and knees (table-top)"
     # The wrists are often cut off at the bottom of a close camera: the spine can still be
     # judged, the arms (moving_from_arms) then only when the wrist is in view.
     view_rule = ViewRule(key_joints=(Joint.SHOULDER, Joint.ELBOW, Joint.HIP, Joint.KNEE))

@@ -168,6 +168,7 @@ class HipHingeChecker(SideViewChecker):
     name = "hip-hinge"
     title = "Hip hinge"
     main_signals = ("trunk_inclination_deg", "hip_angle_deg", "knee_flexion_deg", "back_bow", "head_line_deg")
+    start_position = "standing on your feet, side-on"
     view_rule = ViewRule(key_joints=(Joint.EAR, Joint.SHOULDER, Joint.HIP, Joint.KNEE, Joint.ANKLE))
 
     def __init__(self, thresholds: HipHingeThresholds | None = None) -> None:

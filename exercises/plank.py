@@ -101,6 +101,8 @@ class PlankChecker(SideViewChecker):
     name = "plank"
     title = "Plank"
     main_signals = ("body_line_deg", "head_line_deg", "shoulder_stack_deg", "body_incline_deg")
+    counts = "hold"
+    start_position = "in a plank (on forearms or hands and toes, body long and low)"
     view_rule = ViewRule(key_joints=(Joint.SHOULDER, Joint.ELBOW, Joint.HIP, Joint.KNEE, Joint.ANKLE))
 
     def __init__(self, thresholds: PlankThresholds | None = None) -> None:

@@ -17,6 +17,7 @@ from exercises.base import Assessment, Checker
 from feedback.atomic import check_writable
 from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged
 from feedback.cues import CuePolicy, CuePolicyConfig
+from feedback.explain import why_nothing_counted
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
 from feedback.report import write_csv, write_json, write_plot
@@ -218,6 +219,12 @@ def analyze_video(
     warnings = coverage_warnings(
         report, coverage, source_notes["truncated"], damaged_packets, claimed_duration_s=info.duration_s
     )
+    # A run stopped early has its own one line; the rest of the video might have counted.
+    reason = (
+        None if result.interrupted else why_nothing_counted(report, checker.counts, checker.start_position)
+    )
+    if reason:
+        warnings.append(reason)
     report.extra.update(
         {
             "source": {

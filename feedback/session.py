@@ -88,6 +88,7 @@ class Report:
     series: dict[str, list[float]]  # NaN where the signal was not measured
     title: str | None = None
     partial: bool = False  # analysis stopped before the end of the input
+    in_position_s: float = 0.0  # time judged in the exercise's position
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self, include_series: bool = True) -> dict[str, Any]:
@@ -103,6 +104,7 @@ class Report:
             "partial_rep_count": len(self.partial_reps),
             "hold_s": _r(self.hold_s),
             "best_hold_s": _r(self.best_hold_s),
+            "in_position_s": _r(self.in_position_s),
             "reps": [_rep_dict(r) for r in self.reps],
             "partial_reps": [_rep_dict(r) for r in self.partial_reps],
             "faults": [
@@ -175,6 +177,7 @@ class SessionRecorder:
         self.t_ms: list[float] = []
         self._series: dict[str, list[float]] = {}
         self._frames_with_pose = 0
+        self._in_position = 0
         self._open_faults: dict[str, _OpenFault] = {}
         self._closed_faults: dict[str, list[_OpenFault]] = {}
         self._person: list[bool] = []
@@ -229,6 +232,7 @@ class SessionRecorder:
         if has_person:
             self._frames_with_pose += 1
             self._view_ok[a.view.ok] += 1
+            self._in_position += bool(a.in_position)
             if a.view.side:
                 self._view_side[a.view.side] += 1
             if not a.view.ok and a.view.problem:
@@ -348,6 +352,7 @@ class SessionRecorder:
             rep_count=rep_count,
             hold_s=hold_s,
             best_hold_s=max((h.duration_s for h in holds), default=0.0),
+            in_position_s=self._in_position * period / 1000,
             reps=list(self._reps),
             partial_reps=list(self._partials),
             faults=faults,
