@@ -259,6 +259,11 @@ class CycleRule:
     max_gap_ms: float = 500.0
     still_sd: float = 0.006  # a still moment: spread at most this over still_ms, no drift
     still_ms: float = 500.0
+    # Jitter-aware hysteresis: a turning point needs at least noise_k x the signal's own
+    # frame-to-frame jitter (a noisy picture makes a noisy spine signal), and at least
+    # min_leg_ms since the previous one (no cat or cow is over in a third of a second).
+    noise_k: float = 4.0
+    min_leg_ms: float = 300.0
 
     def __post_init__(self) -> None:
         if not (self.swing > 0.0 and 0.0 <= self.release < 1.0 and 0.0 <= self.outer < 1.0):
@@ -309,6 +314,8 @@ class CycleCounter:
         self._max = float("-inf")
         self._last_value: float | None = None
         self._stills: list[float] = []
+        self._recent_values: deque[float] = deque(maxlen=60)
+        self._last_turn_t: float | None = None
         self._still_hist: deque[tuple[float, float]] = deque()
         self._in_still = False
         self._new_cycle()
@@ -406,22 +413,46 @@ class CycleCounter:
                 self._trend = 0
         return self._drain(final=True)
 
+    def _jitter(self) -> float:
+        """Frame-to-frame noise of the signal (robust SD from second differences, which a
+        smooth movement leaves near zero)."""
+        v = np.asarray(self._recent_values)
+        if len(v) < 8:
+            return 0.0
+        d2 = v[2:] - 2.0 * v[1:-1] + v[:-2]
+        return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
+
     def _zigzag(self, v: float, t: float) -> list[tuple[int, float, float]]:
         """Confirmed turning points (+1 max / -1 min, value, time) on this frame."""
         r = self.rule
+        self._recent_values.append(v)
+        swing = max(r.swing, r.noise_k * self._jitter())
         hi, lo = self._hi or (v, t), self._lo or (v, t)
         if self._trend >= 0 and v > hi[0]:
             hi = (v, t)
         if self._trend <= 0 and v < lo[0]:
             lo = (v, t)
         start = self._leg_from if self._leg_from is not None else v
+        prev = self._last_turn_t
+
+        def long_enough(peak_t: float) -> bool:
+            return prev is None or peak_t - prev >= r.min_leg_ms
+
         turns = []
-        if self._trend >= 0 and v <= hi[0] - max(r.swing, r.release * max(hi[0] - start, 0.0)):
+        if (
+            self._trend >= 0
+            and v <= hi[0] - max(swing, r.release * max(hi[0] - start, 0.0))
+            and long_enough(hi[1])
+        ):
             turns.append((1, *hi))
-            self._trend, lo, self._leg_from = -1, (v, t), hi[0]
-        elif self._trend <= 0 and v >= lo[0] + max(r.swing, r.release * max(start - lo[0], 0.0)):
+            self._trend, lo, self._leg_from, self._last_turn_t = -1, (v, t), hi[0], hi[1]
+        elif (
+            self._trend <= 0
+            and v >= lo[0] + max(swing, r.release * max(start - lo[0], 0.0))
+            and long_enough(lo[1])
+        ):
             turns.append((-1, *lo))
-            self._trend, hi, self._leg_from = 1, (v, t), lo[0]
+            self._trend, hi, self._leg_from, self._last_turn_t = 1, (v, t), lo[0], lo[1]
         self._hi, self._lo = hi, lo
         return turns
 
