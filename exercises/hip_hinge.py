@@ -202,6 +202,7 @@ class HipHingeChecker(SideViewChecker):
         return StandingReference(th.max_standing_deg, th.rep_rest_deg)
 
     def _new_rep(self) -> None:
+        self._hinged_knees: deque[float] = deque(maxlen=9)
         self._last_lean: float | None = None
         self._episode_faults = set()
         self._rep: dict[str, float] = {}
@@ -218,6 +219,13 @@ class HipHingeChecker(SideViewChecker):
         rounding = m.get("back_rounding")
         if rounding is not None and rounding > r.get("max_back_rounding", float("-inf")):
             r["max_back_rounding"] = rounding
+
+    def _bottom_knee(self, knee: float, lean: float) -> float:
+        """Median knee bend over the last ~0.3 s spent hinged: one noisy frame of a soft knee
+        (MediaPipe jitters +-3 deg on small, dark pictures) is not a locked knee."""
+        if lean >= self.thresholds.hinged_deg:
+            self._hinged_knees.append(knee)
+        return float(np.median(self._hinged_knees)) if self._hinged_knees else knee
 
     def _phase(self, lean: float) -> str:
         c = self.counter
@@ -278,10 +286,12 @@ class HipHingeChecker(SideViewChecker):
         # over deeply bent knees, the back is not judged.
         spread = ref.bow_spread
         outline_ok = spread is not None and spread <= th.max_outline_noise
+        # Judged in the bent-over part of the rep, where the spine carries the load (and
+        # where a prop along the back no longer rests on it on the way up).
         rounded = (
             rounding is not None
             and outline_ok
-            and bent
+            and lean >= th.hinged_deg
             and knee <= th.rounding_max_knee_deg
             and rounding >= th.rounded_bow
         )
@@ -300,6 +310,7 @@ class HipHingeChecker(SideViewChecker):
         # A squat keeps the trunk upright; the squat cue covers it, so no shallow cue on top.
         shallow = (
             self.counter.reached
+            and not self.counter.began_inside
             and not self._squatted
             and peak is not None
             and peak < th.target_deg
@@ -310,7 +321,7 @@ class HipHingeChecker(SideViewChecker):
             "squatting": squatting,
             "locked_knees": self.counter.in_rep
             and lean >= th.hinged_deg
-            and sagittal_bend(knee, self.gate.yaw_deg) < th.locked_knee_deg,
+            and sagittal_bend(self._bottom_knee(knee, lean), self.gate.yaw_deg) < th.locked_knee_deg,
             "shallow_hinge": shallow,
             "head_drop": head_dropped,
         }

@@ -122,6 +122,12 @@ class RepCounter:
         return self._peak if self.rule.rising else -self._peak
 
     @property
+    def began_inside(self) -> bool:
+        """The rep in progress began before the stream did (start_in_rep) and has not yet been
+        seen going deeper: it may be someone straightening up from walking in bent over."""
+        return self.phase is RepPhase.ACTIVE and self._first_value is not None and not self._went_deeper()
+
+    @property
     def rep_start_ms(self) -> float | None:
         return self._start_ms if self.phase is RepPhase.ACTIVE else None
 
