@@ -308,6 +308,9 @@ def evaluate(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point (`backform`, `python -m feedback.cli`)."""
+    from feedback.matplotlib_dirs import use_writable_matplotlib_dirs
+
+    use_writable_matplotlib_dirs()  # before MediaPipe, which loads matplotlib, is imported
     app(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
 
 
