@@ -160,10 +160,6 @@ class OutputSet:
     def __exit__(self, *exc: object) -> None:
         self.discard()
 
-    @property
-    def staged(self) -> list[Path]:
-        return list(self._staged)
-
     @contextlib.contextmanager
     def open(self, path: Path, mode: str = "w", **kwargs) -> Iterator[IO]:
         """`open()` for writing into the set: any OSError while writing becomes an OutputError."""
