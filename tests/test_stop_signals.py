@@ -15,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from feedback.cli import main
@@ -23,6 +24,7 @@ from feedback.pipeline import run_pipeline
 from feedback.stopping import stop_signals_raise
 from tests.cli_helpers import backform_command, cli_env, h264_frames, one_line_error
 from tests.feedback_fakes import (
+    FakeInfo,
     FakeSource,
     TrackEstimator,
     fake_backends,
@@ -31,6 +33,7 @@ from tests.feedback_fakes import (
     write_fake_video,
 )
 from tests.odd_clips import sample_frames, write_clip
+from vision.sources import Frame
 
 SMALL = (320, 240)
 N_FRAMES = 30 + 2 * 60 + 15
@@ -179,14 +182,31 @@ def test_ctrl_c_while_analyze_writes_its_outputs_finishes_them_then_stops(
     assert h264_frames(out / "a.mp4") == ("h264", N_FRAMES)
 
 
-def test_ctrl_c_while_live_saves_the_session_finishes_saving(ctrl_c_while_plotting, tmp_path):
-    from tests.test_live import FakeLiveSource
+class CameraStandIn:
+    """`n` grey frames at 30 fps, as a live source hands them over."""
 
+    def __init__(self, n: int) -> None:
+        self.n, self.info, self.dropped, self.delivered = n, FakeInfo(live=True), 0, 0
+        self._t0 = time.monotonic()
+
+    def clock_ms(self) -> float:
+        return (time.monotonic() - self._t0) * 1000.0
+
+    def close(self) -> None:
+        pass
+
+    def __iter__(self):
+        for i in range(self.n):
+            self.delivered += 1
+            yield Frame(np.full((480, 640, 3), 96, np.uint8), i * 1000.0 / 30, i, i)
+
+
+def test_ctrl_c_while_live_saves_the_session_finishes_saving(ctrl_c_while_plotting, tmp_path):
     result = run_live(
         LiveOptions("hip-hinge", show_window=False, sessions_dir=tmp_path / "s", record=tmp_path / "rec.mp4"),
         backends=fake_backends(hinge_schedule(2)),
         speech=None,
-        source_factory=lambda: FakeLiveSource(N_FRAMES),
+        source_factory=lambda: CameraStandIn(N_FRAMES),
         say=lambda line: None,
         estimator_warmup=False,
     )
