@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -19,9 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
-
-EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="backform",
@@ -52,33 +50,23 @@ def warn(message: str) -> None:
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """One line on stderr and a non-zero exit for anything the user can fix."""
+    """One line on stderr and a non-zero exit for anything the user can fix; a stop signal
+    (Ctrl+C, SIGTERM, SIGHUP) exits with 128 + its number."""
     try:
-        yield
+        with stop_signals_raise():
+            yield
     except BackformError as err:
         raise fail(str(err).splitlines()[0] if str(err) else type(err).__name__, err.exit_code) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted", EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt as stop:
+        signum = signum_of(stop)
+        said = "interrupted" if signum == signal.SIGINT else f"stopped by {signal_name(signum)}"
+        note = getattr(stop, "note", None)
+        raise fail(f"{said}; {note}" if note else said, exit_code(signum)) from None
 
 
-@contextlib.contextmanager
-def ctrl_c_held() -> Iterator[None]:
-    """Hold a Ctrl+C until the block ends, then raise it (use inside `user_errors`).
-
-    For loading the libraries: a KeyboardInterrupt inside NumPy's C import makes OpenCV fail
-    with an ImportError and a traceback, instead of a clean stop.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        raise KeyboardInterrupt
+# Held over the library imports: a KeyboardInterrupt inside NumPy's C import makes OpenCV fail
+# with an ImportError and a traceback, instead of a clean stop.
+ctrl_c_held = held
 
 
 @app.command()
@@ -139,7 +127,9 @@ def analyze(
         for line in result.warnings:
             warn(line)
         if result.partial:
-            raise fail("stopped early; the report covers the frames analysed so far", EXIT_INTERRUPTED)
+            signum = result.pipeline.stop_signal or signal.SIGINT
+            by = "" if signum == signal.SIGINT else f" by {signal_name(signum)}"
+            raise fail(f"stopped early{by}; the report covers the frames analysed so far", exit_code(signum))
 
 
 def print_summary(result) -> None:
@@ -261,8 +251,9 @@ def live(
         result = run_live(options, say=lambda line: err_console.print(escape(line), soft_wrap=True))
         print_live_summary(result, out)
         if result.interrupted:
+            signum = result.stop_signal or signal.SIGINT
             saved = "; the session so far is saved" if result.folder else ""
-            raise fail(f"stopped by Ctrl+C{saved}", EXIT_INTERRUPTED)
+            raise fail(f"stopped by {signal_name(signum)}{saved}", exit_code(signum))
         if result.camera_lost:
             raise fail("the camera was lost; the report covers the session so far")
 
@@ -317,6 +308,9 @@ def evaluate(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point (`backform`, `python -m feedback.cli`)."""
+    from feedback.matplotlib_dirs import use_writable_matplotlib_dirs
+
+    use_writable_matplotlib_dirs()  # before MediaPipe, which loads matplotlib, is imported
     app(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
 
 
