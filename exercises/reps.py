@@ -321,7 +321,9 @@ class CycleCounter:
         self._last_value: float | None = None
         self._stills: list[float] = []
         self._recent_values: deque[float] = deque(maxlen=60)
+        self._history: deque[tuple[float, float]] = deque(maxlen=240)  # ~8 s at 30 fps
         self._last_turn_t: float | None = None
+        self._last_leg = 0.0  # size of the leg into the last turning point
         self._still_hist: deque[tuple[float, float]] = deque()
         self._in_still = False
         self._new_cycle()
@@ -410,14 +412,34 @@ class CycleCounter:
         return out
 
     def finish(self, t_ms: float) -> list[CycleOutcome]:
-        """The stream ended: a peak still being held is a turning point if the signal moved at
-        least `swing` into it, and every turning point still waiting is judged now."""
+        """The stream ended: a peak still being held is a turning point if the signal moved
+        into it at least `swing` and about as far as the leg before (drifting back to neutral
+        after a peak is about half a leg), and every turning point still waiting is judged."""
         if self._last_value is not None and self._trend != 0 and self._leg_from is not None:
             peak = self._hi if self._trend > 0 else self._lo
-            if peak is not None and abs(peak[0] - self._leg_from) >= self.rule.swing:
+            leg = None if peak is None else abs(peak[0] - self._leg_from)
+            if leg is not None and leg >= max(self.rule.swing, 0.6 * self._last_leg):
                 self._queue.append((self._trend, *peak))
                 self._trend = 0
         return self._drain(final=True)
+
+    def _plateau_centre(self, kind: int, peak: tuple[float, float], leg: float) -> float:
+        """Middle of the time spent near a peak (within 15% of the leg): a held cat or cow has
+        its furthest point anywhere along the hold, its middle is where the cycle turns."""
+        tol = 0.15 * leg
+        near = [t for t, v in self._history if kind * (peak[0] - v) <= tol]
+        times = sorted(near)
+        # The contiguous run around the peak's own time.
+        lo = hi = peak[1]
+        for t in reversed([t for t in times if t <= peak[1]]):
+            if lo - t > 200.0:
+                break
+            lo = t
+        for t in [t for t in times if t >= peak[1]]:
+            if t - hi > 200.0:
+                break
+            hi = t
+        return 0.5 * (lo + hi)
 
     def _jitter(self) -> float:
         """Frame-to-frame noise of the signal (robust SD from second differences, which a
@@ -432,6 +454,7 @@ class CycleCounter:
         """Confirmed turning points (+1 max / -1 min, value, time) on this frame."""
         r = self.rule
         self._recent_values.append(v)
+        self._history.append((t, v))
         swing = max(r.swing, r.noise_k * self._jitter())
         hi, lo = self._hi or (v, t), self._lo or (v, t)
         if self._trend >= 0 and v > hi[0]:
@@ -450,14 +473,16 @@ class CycleCounter:
             and v <= hi[0] - max(swing, r.release * max(hi[0] - start, 0.0))
             and long_enough(hi[1])
         ):
-            turns.append((1, *hi))
+            self._last_leg = abs(hi[0] - start)
+            turns.append((1, hi[0], self._plateau_centre(1, hi, self._last_leg)))
             self._trend, lo, self._leg_from, self._last_turn_t = -1, (v, t), hi[0], hi[1]
         elif (
             self._trend <= 0
             and v >= lo[0] + max(swing, r.release * max(start - lo[0], 0.0))
             and long_enough(lo[1])
         ):
-            turns.append((-1, *lo))
+            self._last_leg = abs(start - lo[0])
+            turns.append((-1, lo[0], self._plateau_centre(-1, lo, self._last_leg)))
             self._trend, hi, self._leg_from, self._last_turn_t = 1, (v, t), lo[0], lo[1]
         self._hi, self._lo = hi, lo
         return turns
@@ -519,7 +544,10 @@ class CycleCounter:
         """Beyond a trusted still neutral, or in the outer part of the range moved through."""
         still = self._trusted_still()
         if still is not None:
-            return kind * (value - still) >= 0.5 * self.rule.swing
+            # Beyond it by a good part of the way to that side's furthest point: the drift back
+            # to a table-top that is not quite the still one is no extreme.
+            reach = (self._max - still) if kind > 0 else (still - self._min)
+            return kind * (value - still) >= max(0.5 * self.rule.swing, 0.4 * reach)
         half = 0.5 * (self._max - self._min)
         mid = 0.5 * (self._max + self._min)
         return half > 0 and kind * (value - mid) >= self.rule.outer * half
