@@ -15,7 +15,7 @@ from typing import Any
 
 from exercises.base import Assessment, Checker
 from feedback.atomic import check_writable
-from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged
+from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged, too_short
 from feedback.cues import CuePolicy, CuePolicyConfig
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
@@ -187,9 +187,9 @@ def analyze_video(
             policy = CuePolicy(cue_config_for(display))
 
             def someone_judged() -> bool:
-                # A clip in which nobody could be judged yields no video (and leaves an older
-                # file of that name alone).
-                return coverage.judged_frames > 0
+                # A clip in which nobody could be judged, or too short to judge, yields no video
+                # (and leaves an older file of that name alone).
+                return coverage.judged_frames > 0 and too_short(coverage, video.name) is None
 
             sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer, keep=someone_judged)]
         smoother = b.make_smoother() if smoothing else None
@@ -201,14 +201,16 @@ def analyze_video(
             result = run_pipeline(source, estimator, checker, sinks, smoother=smoother, on_frame=on_frame)
         source_notes = {"truncated": bool(getattr(source, "truncated", False))}
         damaged_packets = int(getattr(source, "decode_errors", 0) or 0)
+        missing_s = [(a / 1000.0, b / 1000.0) for a, b in getattr(source, "missing_ms", ())]
 
-    if result.frames == 0 or result.frames_with_pose == 0:
-        if result.frames == 0:
-            raise VideoError(f"{video.name} contains no video frames.")
-        if not result.interrupted:
-            raise NoPersonError(
-                f"No person was found in {video.name}; film the whole body side-on in good light."
-            )
+    if result.frames == 0:
+        raise VideoError(f"{video.name} contains no video frames.")
+    if not result.interrupted and (short := too_short(coverage, video.name)):
+        raise short
+    if result.frames_with_pose == 0 and not result.interrupted:
+        raise NoPersonError(
+            f"No person was found in {video.name}; film the whole body side-on in good light."
+        )
 
     # The frames' own timestamps give the duration analysed: container metadata may be absent,
     # absurd or (cut-short files, Ctrl+C) longer than what was read.
@@ -216,7 +218,12 @@ def analyze_video(
     if not result.interrupted and (error := nothing_judged(report, coverage, video.name)):
         raise error
     warnings = coverage_warnings(
-        report, coverage, source_notes["truncated"], damaged_packets, claimed_duration_s=info.duration_s
+        report,
+        coverage,
+        source_notes["truncated"],
+        damaged_packets,
+        claimed_duration_s=info.duration_s,
+        missing_s=missing_s,
     )
     report.extra.update(
         {
