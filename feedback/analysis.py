@@ -176,6 +176,12 @@ def analyze_video(
         )
         coverage = CoverageSink()
         sinks: list[Sink] = [recorder, coverage]
+        read_to_end: list[bool] = []
+
+        def frames_to_the_end():
+            yield from source
+            read_to_end.append(True)
+
         if workers is None:
             from vision.parallel import default_workers
 
@@ -187,9 +193,11 @@ def analyze_video(
             policy = CuePolicy(cue_config_for(display))
 
             def someone_judged() -> bool:
-                # A clip in which nobody could be judged, or too short to judge, yields no video
-                # (and leaves an older file of that name alone).
-                return coverage.judged_frames > 0 and too_short(coverage, video.name) is None
+                # A clip in which nobody could be judged, or read to its end and too short to
+                # judge, yields no video (and leaves an older file of that name alone). A run
+                # stopped early keeps the video of what it analysed.
+                too_brief = bool(read_to_end) and too_short(coverage, video.name) is not None
+                return coverage.judged_frames > 0 and not too_brief
 
             sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer, keep=someone_judged)]
         smoother = b.make_smoother() if smoothing else None
@@ -198,7 +206,9 @@ def analyze_video(
             # (which always closes its sinks).
             if progress is not None:
                 sinks.append(progress(info))
-            result = run_pipeline(source, estimator, checker, sinks, smoother=smoother, on_frame=on_frame)
+            result = run_pipeline(
+                frames_to_the_end(), estimator, checker, sinks, smoother=smoother, on_frame=on_frame
+            )
         source_notes = {"truncated": bool(getattr(source, "truncated", False))}
         damaged_packets = int(getattr(source, "decode_errors", 0) or 0)
         missing_s = [(a / 1000.0, b / 1000.0) for a, b in getattr(source, "missing_ms", ())]
