@@ -708,7 +708,7 @@ def _red(text: str, bad: bool) -> str:
 
 
 def _reps_cell(r: ClipResult) -> str:
-    expected = "-" if r.expected_reps is None else str(r.expected_reps)
+    expected = str(r.expected_reps) if r.reps_scored else "-"
     found = "fail" if r.failed else str(r.found_reps)
     cell = f"{expected}→{found}"
     if r.expected_partial or r.found_partial:
@@ -717,9 +717,9 @@ def _reps_cell(r: ClipResult) -> str:
 
 
 def _hold_cell(r: ClipResult) -> str:
-    if r.hold_range_s is None:
+    if not r.hold_scored:
         return "" if r.exercise != "plank" or r.failed else f"-→{r.found_hold_s:.1f}"
-    lo, hi = r.hold_range_s
+    lo, hi = r.hold_range_s  # type: ignore[misc]
     found = "fail" if r.failed else f"{r.found_hold_s:.1f}"
     return _red(f"{lo:g}-{hi:g}→{found}", r.hold_scored and not r.hold_in_range)
 
