@@ -102,9 +102,11 @@ def analyze(
         Path | None, typer.Option("--plot", help="PNG plot [default: next to the report].")
     ] = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Write the report only.")] = False,
-    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
+    ] = None,
     thresholds: Annotated[
-        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.")
+        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
     ] = None,
     max_size: Annotated[
         int | None,
@@ -227,9 +229,11 @@ def live(
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Carry on after the target instead of finishing.")
     ] = False,
-    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
+    ] = None,
     thresholds: Annotated[
-        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.")
+        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
     ] = None,
     smooth: Annotated[
         bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")

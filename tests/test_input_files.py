@@ -100,23 +100,29 @@ def _without_root_powers() -> tuple[str, ...]:
     return (setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}")
 
 
-def test_unreadable_input_is_one_input_line_not_a_usage_error(tmp_path):
-    video = tmp_path / "locked.mp4"
-    shutil.copy(SAMPLES / "plank_good.mp4", video)
-    video.chmod(0)
-    proc = run(
-        "analyze",
-        video,
-        "-e",
-        "plank",
-        "-r",
-        tmp_path / "r.json",
-        cwd=tmp_path,
-        prefix=_without_root_powers(),
-    )
-    line = one_line_error(proc.returncode, proc.stderr, EXIT_FAILED)
-    assert line == f"backform: {video} cannot be read (permission denied)."
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["locked.mp4"]
+@pytest.mark.parametrize(
+    ("which", "code", "message"),
+    [
+        ("video", 1, "{path} cannot be read (permission denied)."),
+        ("--model", 1, "{path} is not a pose landmarker model: cannot be read (Permission denied)."),
+        ("--thresholds", 2, "Cannot read thresholds file {path}: Permission denied"),
+    ],
+)
+def test_an_unreadable_input_is_one_line_not_a_usage_error(which, code, message, tmp_path, model_path):
+    source = {"video": SAMPLES / "plank_good.mp4", "--model": model_path}.get(which)
+    locked = tmp_path / f"locked{source.suffix if source else '.toml'}"
+    if source is None:
+        locked.write_text("[plank]\n")
+    else:
+        shutil.copy(source, locked)
+    locked.chmod(0)
+    video = locked if which == "video" else SAMPLES / "plank_good.mp4"
+    extra = [] if which == "video" else [which, locked]
+    args = ("analyze", video, "-e", "plank", "-r", tmp_path / "r.json", *extra)
+    proc = run(*args, cwd=tmp_path, prefix=_without_root_powers())
+    line = one_line_error(proc.returncode, proc.stderr, code)  # click's 4-line usage error had exit 2
+    assert line == "backform: " + message.format(path=locked)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [locked.name]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux device files")

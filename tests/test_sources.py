@@ -273,6 +273,35 @@ def test_missing_stretches_need_damage_or_a_long_gap():
     assert missing_stretches(gif, damaged=False) == []
 
 
+def test_an_animated_gif_keeps_each_frames_own_duration(tmp_path):
+    from PIL import Image
+
+    pictures = [Image.fromarray(_marked_image(i)[:, :, ::-1]) for i in range(5)]
+    path = tmp_path / "loop.gif"
+    pictures[0].save(
+        path, save_all=True, append_images=pictures[1:], duration=[100, 100, 300, 100, 100], loop=0
+    )
+    video, frames = read_all(path)
+    assert [f.t_ms for f in frames] == [0.0, 100.0, 200.0, 500.0, 600.0]  # the 300 ms frame stays 300 ms
+    assert (video.info.width, video.info.height) == (W, H) and video.missing_ms == ()
+
+
+def test_a_vp9_webm_decodes_with_its_timestamps(tmp_path):
+    path = tmp_path / "clip.webm"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libvpx-vp9", rate=30)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        for i in range(10):
+            frame = av.VideoFrame.from_ndarray(_marked_image(i), format="bgr24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    _, frames = read_all(path)
+    assert [round(f.t_ms) for f in frames] == [round(i * 1000 / 30) for i in range(10)]
+
+
 def test_absurd_nominal_rates_fall_back():
     def stream(*rates):
         return SimpleNamespace(average_rate=rates[0], guessed_rate=rates[1], base_rate=rates[2])
