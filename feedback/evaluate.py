@@ -677,15 +677,9 @@ def write_results_json(results: Iterable[ClipResult], path: Path) -> Path:
 
     path = Path(path).expanduser()
     with atomic_open(path, "w", encoding="utf-8") as f:
-        json.dump(results_json(results), f, indent=1, default=_json_default)
+        json.dump(results_json(results), f, indent=1)
         f.write("\n")
     return path
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -842,8 +836,9 @@ def misses_text(results: Sequence[ClipResult]) -> list[str]:
             if r.faults.false_positives:
                 parts.append("false positive " + ", ".join(r.faults.false_positives))
             if not r.view_correct:
-                said = f" ({r.error})" if r.error else ""
-                parts.append(f"view expected {r.expected_view}, found {r.found_view}{said}")
+                should = "judged" if r.expected_view == VIEW_OK else "refused"
+                said = f": {r.error}" if r.error else ""
+                parts.append(f"view should be {should}, found {r.found_view}{said}")
         if parts:
             lines.append(f"{r.clip}: " + "; ".join(parts))
     return lines

@@ -304,7 +304,7 @@ def test_a_view_to_refuse_is_right_when_refused_whatever_the_reps():
     assert evaluate_clip(lab, None, ViewError("seen from behind")).right
     judged = evaluate_clip(lab, report(reps=1))
     assert judged.wrong == ("view",)
-    assert misses_text([judged]) == ["rear.mp4: view expected turn side-on, found ok"]
+    assert misses_text([judged]) == ["rear.mp4: view should be refused, found ok"]
 
 
 @pytest.mark.parametrize(
