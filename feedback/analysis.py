@@ -15,7 +15,7 @@ from typing import Any
 
 from exercises.base import Assessment, Checker
 from feedback.atomic import OutputSet, check_writable
-from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged
+from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged, too_short
 from feedback.cues import CuePolicy, CuePolicyConfig
 from feedback.explain import why_nothing_counted
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
@@ -199,6 +199,12 @@ def analyze_video(
             )
             coverage = CoverageSink()
             sinks: list[Sink] = [recorder, coverage]
+            read_to_end: list[bool] = []
+
+            def frames_to_the_end():
+                yield from source
+                read_to_end.append(True)
+
             if workers is None:
                 from vision.parallel import default_workers
 
@@ -209,9 +215,11 @@ def analyze_video(
                 policy = CuePolicy(cue_config_for(display))
 
                 def someone_judged() -> bool:
-                    # A clip in which nobody could be judged yields no video (and leaves an older
-                    # file of that name alone).
-                    return coverage.judged_frames > 0
+                    # A clip in which nobody could be judged, or read to its end and too short
+                    # to judge, yields no video (and leaves an older file of that name alone).
+                    # A run stopped early keeps the video of what it analysed.
+                    too_brief = bool(read_to_end) and too_short(coverage, video.name) is not None
+                    return coverage.judged_frames > 0 and not too_brief
 
                 sinks += [
                     OverlaySink(Overlay(display, policy)),
@@ -224,9 +232,12 @@ def analyze_video(
                 # loop (which always closes its sinks).
                 if progress is not None:
                     sinks.append(progress(info))
-                result = run_pipeline(source, estimator, checker, sinks, smoother=smoother, on_frame=on_frame)
+                result = run_pipeline(
+                    frames_to_the_end(), estimator, checker, sinks, smoother=smoother, on_frame=on_frame
+                )
             source_notes = {"truncated": bool(getattr(source, "truncated", False))}
             damaged_packets = int(getattr(source, "decode_errors", 0) or 0)
+            missing_s = [(a / 1000.0, b / 1000.0) for a, b in getattr(source, "missing_ms", ())]
 
         # The output phase is short: a stop signal now is held until every output is written
         # (a half-written set would be worse than a few more tenths of a second).
@@ -240,7 +251,7 @@ def analyze_video(
                 recorder,
                 coverage,
                 info,
-                {**source_notes, "damaged_packets": damaged_packets},
+                {**source_notes, "damaged_packets": damaged_packets, "missing_s": missing_s},
                 {"max_size": max_size, "smoothing": smoothing, "pose_workers": workers},
             )
             saved = True
@@ -271,13 +282,14 @@ def _save_outputs(
     processing: dict[str, Any],
 ) -> tuple[Report, list[str], dict[str, Path]]:
     """The report of a finished run, and every requested output written as one set."""
-    if result.frames == 0 or result.frames_with_pose == 0:
-        if result.frames == 0:
-            raise VideoError(f"{video.name} contains no video frames.")
-        if not result.interrupted:
-            raise NoPersonError(
-                f"No person was found in {video.name}; film the whole body side-on in good light."
-            )
+    if result.frames == 0:
+        raise VideoError(f"{video.name} contains no video frames.")
+    if not result.interrupted and (short := too_short(coverage, video.name)):
+        raise short
+    if result.frames_with_pose == 0 and not result.interrupted:
+        raise NoPersonError(
+            f"No person was found in {video.name}; film the whole body side-on in good light."
+        )
 
     # The frames' own timestamps give the duration analysed: container metadata may be absent,
     # absurd or (cut-short files, Ctrl+C) longer than what was read.
@@ -285,8 +297,14 @@ def _save_outputs(
     if not result.interrupted and (error := nothing_judged(report, coverage, video.name)):
         raise error
     damaged_packets = source.pop("damaged_packets")
+    missing_s = source.pop("missing_s")
     warnings = coverage_warnings(
-        report, coverage, source["truncated"], damaged_packets, claimed_duration_s=info.duration_s
+        report,
+        coverage,
+        source["truncated"],
+        damaged_packets,
+        claimed_duration_s=info.duration_s,
+        missing_s=missing_s,
     )
     # A run stopped early has its own one line; the rest of the video might have counted.
     reason = (

@@ -71,7 +71,10 @@ ctrl_c_held = held
 
 @app.command()
 def analyze(
-    video: Annotated[Path, typer.Argument(help="Recorded video of the exercise (MP4, MOV, ...).")],
+    # readable=False: an unreadable file is the analysis's one-line input error, not a usage error.
+    video: Annotated[
+        Path, typer.Argument(help="Recorded video of the exercise (MP4, MOV, ...).", readable=False)
+    ],
     exercise: Annotated[str, typer.Option("--exercise", "-e", help="hip-hinge, plank or cat-cow.")],
     out_video: Annotated[
         Path | None,
@@ -87,9 +90,11 @@ def analyze(
         Path | None, typer.Option("--plot", help="PNG plot [default: next to the report].")
     ] = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Write the report only.")] = False,
-    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
+    ] = None,
     thresholds: Annotated[
-        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.")
+        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
     ] = None,
     max_size: Annotated[
         int | None,
@@ -214,9 +219,11 @@ def live(
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Carry on after the target instead of finishing.")
     ] = False,
-    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
+    ] = None,
     thresholds: Annotated[
-        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.")
+        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
     ] = None,
     smooth: Annotated[
         bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
@@ -260,18 +267,34 @@ def live(
 
 @app.command()
 def evaluate(
-    folder: Annotated[Path, typer.Argument(help="Folder of clips with NAME.labels.json ground truth.")],
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of clips (with NAME.labels.json beside each, or see --labels).", readable=False
+        ),
+    ],
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="One JSON file labelling the clips in FOLDER by name (real-clip schema).",
+            readable=False,
+        ),
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also save the per-clip results as JSON.")
     ] = None,
-    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
+    ] = None,
     smooth: Annotated[
         bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
     ] = False,
 ) -> None:
-    """Compare the analysis of labelled clips with their ground truth: one table of results.
+    """Compare the analysis of labelled clips with their labels: one table of results.
 
-    Reps, fault intervals (precision/recall), view verdict and angle errors per clip. A
+    Reps, holds, faults, view verdict per clip, with a verdict (right, or which check is
+    wrong); angle errors against rendered ground truth where the labels carry it. A
     measurement, not a test: the exit code is 0 whenever the evaluation ran.
     """
     with user_errors():
@@ -280,14 +303,18 @@ def evaluate(
 
             from feedback.atomic import check_writable
             from feedback.evaluate import (
+                TABLE_WIDTH,
                 analyze_for_evaluation,
                 evaluate_folder,
+                load_labels,
                 misses_text,
                 results_table,
+                signals_table,
                 summary_line,
                 totals,
                 write_results_json,
             )
+        load_labels(folder, labels)  # every label checked before a single clip is analysed
         if json_out is not None:
             check_writable(json_out)
         with tempfile.TemporaryDirectory(prefix="backform-evaluate-") as workdir:
@@ -295,10 +322,14 @@ def evaluate(
                 folder,
                 analyze_for_evaluation(model=model, smoothing=smooth, workdir=Path(workdir)),
                 on_clip=lambda i, n, name: err_console.print(f"[{i}/{n}] {escape(name)}", soft_wrap=True),
+                labels_file=labels,
             )
-        # Piped or saved, the wide table keeps its columns instead of folding to 80 characters.
-        wide = out if out.is_terminal else Console(highlight=False, width=220)
-        wide.print(results_table(results))
+        # Piped or saved, the table keeps its full width instead of folding to 80 characters.
+        table_out = out if out.is_terminal else Console(highlight=False, width=TABLE_WIDTH)
+        table_out.print(results_table(results))
+        signals = signals_table(results)
+        if signals is not None:
+            table_out.print(signals)
         for line in misses_text(results):
             out.print(escape(line), soft_wrap=True)
         if json_out is not None:
