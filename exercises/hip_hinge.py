@@ -188,6 +188,7 @@ class HipHingeChecker(SideViewChecker):
         self.counter = RepCounter(rule)
         self.standing = self._new_reference()
         self._recent_rounding: deque[float] = deque(maxlen=5)
+        self._rounding_t = float("-inf")
         self._new_rep()
 
     def reset(self) -> None:
@@ -258,6 +259,11 @@ class HipHingeChecker(SideViewChecker):
         if bow is not None and ref.bow is not None:
             # A median over 5 frames: single-frame outline glitches are not rounding.
             self._recent_rounding.append(bow - ref.bow)
+            self._rounding_t = t_ms
+            rounding = float(np.median(self._recent_rounding))
+        elif self._recent_rounding and t_ms - self._rounding_t <= 300.0:
+            # A frame whose outline could not be traced (an arm or a weight across it) says
+            # nothing new: the last 0.3 s still stands, rather than ending a rounding episode.
             rounding = float(np.median(self._recent_rounding))
         head_rise = None if ref.head is None else head - ref.head
         m: dict[str, float | None] = {
