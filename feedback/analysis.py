@@ -310,8 +310,6 @@ def _save_outputs(
     reason = (
         None if result.interrupted else why_nothing_counted(report, checker.counts, checker.start_position)
     )
-    if reason:
-        warnings.append(reason)
     report.extra.update(
         {
             "source": {
@@ -328,6 +326,8 @@ def _save_outputs(
             },
             "several_people_s": round(coverage.several_people_frames * report.duration_s / report.frames, 3),
             "warnings": warnings,
+            # Not a warning about the video: why this session's count is zero.
+            "nothing_counted": reason,
         }
     )
     written: dict[str, Path] = {}

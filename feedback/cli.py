@@ -131,6 +131,8 @@ def analyze(
         print_summary(result)
         for line in result.warnings:
             warn(line)
+        if reason := result.report.extra.get("nothing_counted"):
+            err_console.print(f"backform: note: {escape(reason)}", soft_wrap=True)
         if result.partial:
             signum = result.pipeline.stop_signal or signal.SIGINT
             by = "" if signum == signal.SIGINT else f" by {signal_name(signum)}"
