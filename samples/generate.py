@@ -39,7 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         help="with --stress: render only clips I ...",
     )
     parser.add_argument("--scenarios", type=Path, default=SCENARIOS_FILE)
-    parser.add_argument("--supersample", type=int, default=2, help="render at N x size, then downscale")
+    parser.add_argument(
+        "--supersample",
+        type=int,
+        default=None,
+        help="render at N x size, then downscale (default 2, stress 1)",
+    )
     parser.add_argument("--crf", type=int, default=28, help="x264 quality (lower = better, bigger)")
     parser.add_argument("--png-every", type=int, default=0, help="also save every Nth frame as PNG")
     parser.add_argument("--dry-run", action="store_true", help="print the expected labels, render nothing")
@@ -54,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.only is not None and (not args.stress or any(not 0 <= i < args.stress for i in args.only)):
         parser.error(f"--only takes clip numbers from 0 to {max(args.stress - 1, 0)} with --stress")
     args.out = args.out or (STRESS_DIR if args.stress else SAMPLES_DIR)
+    # The stress clips are degraded on purpose (noise, blur, JPEG): supersampling buys nothing there.
+    args.supersample = args.supersample or (1 if args.stress else 2)
     try:
         if args.stress:
             from samples.synth.stress import stress_scenarios
