@@ -184,18 +184,42 @@ def _camera(rng: np.random.Generator, exercise: str, judgeable: bool, from_front
     return CameraSpec(yaw_deg=round(yaw, 1), height_m=round(height, 2), distance_m=round(distance, 2))
 
 
-def _look(rng: np.random.Generator, exercise: str) -> Look:
+# Hip-hinge props by the clip's number within the exercise (shifted on each round of the
+# kind pattern), so the dowel, dumbbells and barbell meet good form and faults alike.
+PROP_CYCLE = (
+    "none",
+    "dowel",
+    "dumbbells",
+    "none",
+    "barbell",
+    "dowel",
+    "none",
+    "barbell",
+    "dumbbells",
+    "dowel",
+    "none",
+)
+
+
+def _prop_kind(k: int) -> str:
+    return PROP_CYCLE[(k + 5 * (k // len(PROP_CYCLE))) % len(PROP_CYCLE)]
+
+
+def _look(rng: np.random.Generator, exercise: str, k: int) -> Look:
     width = _pick(rng, (320, 400, 480))
     noise = 0.0 if rng.uniform() < 0.3 else round(rng.uniform(1.0, 7.0), 1)
     props: tuple[Prop, ...] = ()
     if exercise == "hip-hinge":
-        kind = _pick(rng, ("none", "none", "none", "dowel", "dumbbells", "barbell"))
+        # Two draws kept only so that the other draws stay as they were first rendered.
+        drawn = _pick(rng, ("none", "none", "none", "dowel", "dumbbells", "barbell"))
+        plate = _pick(rng, PLATES) if drawn == "barbell" else PLATES[k % len(PLATES)]
+        kind = _prop_kind(k)
         if kind == "dowel":
             props = (Prop("dowel", (0.78, 0.62, 0.40)),)
         elif kind == "dumbbells":
             props = (Prop("dumbbells", (0.12, 0.12, 0.13)),)
         elif kind == "barbell":
-            props = (Prop("barbell", _pick(rng, PLATES)),)
+            props = (Prop("barbell", plate),)
     return Look(
         width=width,
         height=width * 3 // 4,
@@ -375,7 +399,7 @@ def stress_scenario(seed: int, p: StressPlan, fps: float = 15.0) -> Scenario:
     ][: k % len(KIND_CYCLE[p.exercise])].count(VIEW)
     camera = _camera(rng, p.exercise, judgeable=p.kind != VIEW, from_front=views_before % 2 == 0)
     subject = _subject(rng)
-    look = _look(rng, p.exercise)
+    look = _look(rng, p.exercise, k)
     return Scenario(
         name=f"stress_{p.index:03d}_{SHORT[p.exercise]}_{p.kind}",
         exercise=p.exercise,  # type: ignore[arg-type]
