@@ -135,7 +135,8 @@ class Renderer:
         ):
             scene.add(_textured_quad(corners, (4, 1), wall))
         if camera.eye[0] > wall_x:  # a camera beyond the back wall (right-side views) sees through it
-            scene.add(_box([0.02, 2 * extent, 0.10], [wall_x + 0.01, 0, 0.05], [240, 240, 236, 255]))  # skirting
+            skirting = _box([0.02, 2 * extent, 0.10], [wall_x + 0.01, 0, 0.05], [240, 240, 236, 255])
+            scene.add(skirting)
         if mat_y is not None:
             scene.add(_box([0.61, 1.83, 0.006], [0, mat_y, 0.003], [58, 74, 120, 255]))  # yoga mat
         if look.clutter:
