@@ -100,6 +100,30 @@ def test_props_sit_on_the_body_and_clear_the_floor() -> None:
     assert plate_radius_for(0.02) == 0.10
 
 
+def test_generate_stress_command_lists_and_refuses_bad_arguments(capsys) -> None:
+    from samples.generate import main
+
+    assert main(["--stress", "4", "--seed", "12", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == [s.name for s in stress_scenarios(4, 12)]
+    assert main(["--stress", "4", "--seed", "12", "--only", "1", "3", "--list"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == [
+        lines[1].split()[0],
+        lines[3].split()[0],
+    ]
+    for bad in (
+        ["--stress", "3"],
+        ["--seed", "3"],
+        ["--stress", "3", "--seed", "1", "hinge_good"],
+        ["--stress", "3", "--seed", "1", "--only", "3"],
+        ["--stress", "3", "--seed", "1", "--fps", "0"],
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(bad)
+        assert exit_info.value.code == 2
+        assert "error:" in capsys.readouterr().err
+
+
 def test_off_side_on_and_seen_from() -> None:
     assert off_side_on_deg(0) == 0 and off_side_on_deg(180) == 0 and off_side_on_deg(-180) == 0
     assert off_side_on_deg(150) == pytest.approx(30) and off_side_on_deg(-20) == pytest.approx(20)
