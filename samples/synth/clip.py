@@ -60,7 +60,19 @@ def camera_for(scenario: Scenario) -> Camera:
         ty if spec.target_y_m is None else spec.target_y_m,
         tz if spec.target_z_m is None else spec.target_z_m,
     )
-    return Camera(yaw_deg=spec.yaw_deg, height_m=spec.height_m, distance_m=spec.distance_m, target=target)
+    return Camera(
+        yaw_deg=spec.yaw_deg,
+        height_m=spec.height_m,
+        distance_m=spec.distance_m,
+        target=target,
+        width=scenario.look.width,
+        height=scenario.look.height,
+    )
+
+
+def near_side(camera: Camera) -> str:
+    """The body side facing the camera: it orbits on +x (the body's left) at yaw 0."""
+    return "L" if camera.eye[0] > 0 else "R"
 
 
 def _truth_series(times: np.ndarray, images: list[ImageTruth], rigs: list[RigTruth]) -> FrameTruth:
@@ -82,16 +94,27 @@ def write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def lowest_hand_z(sk: Skeleton, timeline: Timeline) -> float:
+    """Palm height at the deepest posture of the clip (props in the hands must clear the floor)."""
+    from samples.synth.props import palm_centres
+
+    deepest = max(
+        timeline.postures, key=lambda p: p.trunk_deg if isinstance(p, HingePosture) and p.trunk_deg else 0.0
+    )
+    return float(min(c[2] for c in palm_centres(sk, pose_posture(sk, deepest))))
+
+
 def measure_clip(scenario: Scenario) -> dict[str, Any]:
     """Labels of a scenario without rendering (fast: for checking a scenario's truth)."""
     body = build_body(scenario.subject.targets)
     skeleton = build_skeleton(body)
     timeline = build_timeline(scenario, skeleton)
     camera = camera_for(scenario)
+    side = near_side(camera)
     images, rigs = [], []
     for posture in timeline.postures:
         posed = pose_posture(skeleton, posture)
-        kp = keypoints(body, posed)
+        kp = keypoints(body, posed, side)
         images.append(image_truth(kp, camera))
         rigs.append(rig_truth(body, posed, kp))
     truth = _truth_series(timeline.times, images, rigs)
@@ -107,7 +130,9 @@ def render_clip(
     preview_dir: Path | None = None,
     log: Callable[[str], None] = print,
 ) -> ClipResult:
+    from samples.synth.props import PropRig
     from samples.synth.scene import Renderer
+    from samples.synth.sensor import degrade
     from samples.synth.video import write_h264
 
     body = build_body(scenario.subject.targets)
@@ -115,6 +140,10 @@ def render_clip(
     colours = paint(body, scenario.subject.clothing)
     timeline: Timeline = build_timeline(scenario, skeleton)
     camera = camera_for(scenario)
+    side = near_side(camera)
+    look = scenario.look
+    props = PropRig(look.props, skeleton, lowest_hand_z(skeleton, timeline)) if look.props else None
+    noise_rng = np.random.default_rng([scenario.seed, 1])
     _, mat_y = _FRAMING[scenario.exercise]
     images: list[ImageTruth] = []
     rigs: list[RigTruth] = []
@@ -124,11 +153,12 @@ def render_clip(
         for i, posture in enumerate(timeline.postures):
             t0 = time.perf_counter()
             posed = pose_posture(skeleton, posture)
-            kp = keypoints(body, posed)
+            kp = keypoints(body, posed, side)
             images.append(image_truth(kp, camera))
             rigs.append(rig_truth(body, posed, kp))
             t1 = time.perf_counter()
-            rgb = renderer.render(posed.vertices)
+            rgb = renderer.render(posed.vertices, props.poses(posed) if props else ())
+            rgb = degrade(rgb, look, noise_rng)
             timing["pose"] += t1 - t0
             timing["render"] += time.perf_counter() - t1
             if preview_every and preview_dir and i % preview_every == 0:
@@ -139,8 +169,17 @@ def render_clip(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     video = out_dir / f"{scenario.name}.mp4"
-    with Renderer(body.faces, colours, camera, supersample=supersample, mat_y=mat_y, seed=scenario.seed) as r:
-        n = write_h264(frames(r), video, scenario.fps, crf=crf)
+    with Renderer(
+        body.faces,
+        colours,
+        camera,
+        supersample=supersample,
+        mat_y=mat_y,
+        seed=scenario.seed,
+        look=look,
+        props=props.meshes if props else (),
+    ) as r:
+        n = write_h264(frames(r), video, scenario.fps, crf=crf if look.crf is None else look.crf)
     truth = _truth_series(timeline.times, images, rigs)
     doc = build_labels(scenario, timeline, truth, camera_eye_x=float(camera.eye[0]))
     labels = out_dir / f"{scenario.name}.labels.json"

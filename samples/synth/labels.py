@@ -10,7 +10,10 @@ Conventions (also in samples/README.md):
   counted); one that stays below SHALLOW_BELOW_DEG is counted with shallow_hinge, unless
   it is a squat (the squat is then the cause of the shallow trunk).
 - Plank hold_s: seconds in the plank position with no plank fault present.
-- Front-facing clips (view not ok) expect nothing: no reps, no faults, no hold.
+- Clips filmed from the front or from behind (more than 60 deg off side-on, view not ok)
+  expect nothing: no reps, no faults, no hold. Side-on means from the left (yaw 0) or
+  from the right (yaw 180).
+- A rep or cycle already under way at the first frame (Scenario.start_s) is not labelled.
 """
 
 from __future__ import annotations
@@ -188,6 +191,20 @@ def catcow_expectations(
     return reps, found
 
 
+def off_side_on_deg(yaw_deg: float) -> float:
+    """Degrees from the nearest side-on view (0 = exactly side-on from the left or the right,
+    90 = straight from the front or from behind)."""
+    yaw = abs((yaw_deg + 180.0) % 360.0 - 180.0)  # 0..180: 0 left side, 180 right side
+    return min(yaw, 180.0 - yaw)
+
+
+def seen_from(yaw_deg: float) -> str:
+    """ "side", "front" or "behind": where the camera stands relative to the subject."""
+    if off_side_on_deg(yaw_deg) <= MAX_SIDE_ON_YAW_DEG:
+        return "side"
+    return "front" if (yaw_deg + 180.0) % 360.0 - 180.0 > 0 else "behind"
+
+
 def _r(x: float, digits: int = 3) -> float:
     return round(float(x), digits)
 
@@ -198,7 +215,7 @@ def build_labels(
     """The labels document (see HELPER_BRIEF schema)."""
     fps = scenario.fps
     frames = len(truth.t_s)
-    view_ok = abs(scenario.camera.yaw_deg) <= MAX_SIDE_ON_YAW_DEG
+    view_ok = off_side_on_deg(scenario.camera.yaw_deg) <= MAX_SIDE_ON_YAW_DEG
     reps: list[RepLabel] = []
     found: list[Interval] = []
     hold_s = 0.0
@@ -220,10 +237,15 @@ def build_labels(
         "scenario": scenario.to_dict(),
         "fps": fps,
         "frames": frames,
-        "width": 640,
-        "height": 480,
+        "width": scenario.look.width,
+        "height": scenario.look.height,
         "duration_s": _r(frames / fps),
-        "camera": {"yaw_deg": cam.yaw_deg, "height_m": cam.height_m, "distance_m": cam.distance_m},
+        "camera": {
+            "yaw_deg": cam.yaw_deg,
+            "height_m": cam.height_m,
+            "distance_m": cam.distance_m,
+            "seen_from": seen_from(cam.yaw_deg),
+        },
         "subject": scenario.subject.name,
         "expected": {
             "view_ok": view_ok,

@@ -192,6 +192,8 @@ def catcow_timeline(scenario: Scenario, motion: CatCowMotion) -> Timeline:
         u = (t - w.start_s) / cycle.tempo_s
         inside = (u >= 0) & (u <= 1)
         wave = np.where(inside, np.sin(2 * np.pi * u), 0.0)  # + cat first, then - cow
+        if motion.cow_first:
+            wave = -wave
         cat, cow = np.maximum(wave, 0.0), np.minimum(wave, 0.0)
         spine += cycle.range * (CAT_SPINE_DEG * cat - COW_SPINE_DEG * cow)
         neck += cycle.range * (CAT_NECK_DEG * cat - COW_NECK_DEG * cow)
@@ -204,10 +206,29 @@ def catcow_timeline(scenario: Scenario, motion: CatCowMotion) -> Timeline:
     return Timeline(t, postures, tuple(windows))
 
 
+def trimmed(timeline: Timeline, start_s: float, fps: float) -> Timeline:
+    """The timeline from `start_s` on, re-timed to start at 0. A rep / cycle that began
+    before the cut is dropped from the windows: the clip does not show it whole."""
+    first = round(start_s * fps)
+    if first <= 0:
+        return timeline
+    if first >= len(timeline.times):
+        raise ValueError(f"start_s {start_s} is past the end of the motion")
+    cut = first / fps
+    windows = tuple(
+        Window(w.start_s - cut, w.end_s - cut, w.index) for w in timeline.windows if w.start_s >= cut - 1e-9
+    )
+    hold = None if timeline.hold_from_s is None else max(0.0, timeline.hold_from_s - cut)
+    times = np.arange(len(timeline.times) - first) / fps
+    return Timeline(times, timeline.postures[first:], windows, hold_from_s=hold)
+
+
 def build_timeline(scenario: Scenario, sk: Skeleton) -> Timeline:
     m = scenario.motion
     if isinstance(m, HingeMotion):
-        return hinge_timeline(scenario, m)
-    if isinstance(m, PlankMotion):
-        return plank_timeline(scenario, m, sk)
-    return catcow_timeline(scenario, m)
+        timeline = hinge_timeline(scenario, m)
+    elif isinstance(m, PlankMotion):
+        timeline = plank_timeline(scenario, m, sk)
+    else:
+        timeline = catcow_timeline(scenario, m)
+    return trimmed(timeline, scenario.start_s, scenario.fps)

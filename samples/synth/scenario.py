@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +23,33 @@ class CameraSpec:
     distance_m: float = 2.75
     target_y_m: float | None = None  # look-at point; None = the exercise's default
     target_z_m: float | None = None
+
+
+@dataclass(frozen=True)
+class Prop:
+    """An object the subject holds or wears that crosses the body's outline (hip hinge)."""
+
+    kind: Literal["dowel", "dumbbells", "barbell"]
+    colour: tuple[float, float, float] = (0.55, 0.40, 0.25)
+
+
+@dataclass(frozen=True)
+class Look:
+    """How the clip looks, apart from the subject: frame size, room, light and the camera's
+    imperfections. The defaults are the sample clips' plain room and clean camera."""
+
+    width: int = 640
+    height: int = 480
+    wall_rgb: tuple[float, float, float] = (0.86, 0.84, 0.78)
+    floor_tint: float = 1.0  # multiplies the wooden floor's colour
+    clutter: int = 0  # furniture and things on the walls behind and beside the subject
+    light: float = 1.0  # scales every light (0.4 = a dim room)
+    warmth: float = 0.0  # 0 neutral .. 1 warm (tungsten) light
+    noise: float = 0.0  # sensor noise, standard deviation in 8-bit levels
+    blur_px: float = 0.0  # defocus blur (Gaussian sigma, pixels)
+    jpeg_quality: int = 0  # 0 = none; else each frame goes through JPEG first (a webcam's MJPEG)
+    crf: int | None = None  # x264 quality; None = the generator's --crf
+    props: tuple[Prop, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +114,7 @@ class CatCowMotion:
     cycles: tuple[CatCowCycle, ...]
     setup_s: float = 1.0  # still on hands and knees first
     end_s: float = 0.5
+    cow_first: bool = False  # each cycle sinks into cow before rounding into cat
 
 
 Motion = HingeMotion | PlankMotion | CatCowMotion
@@ -102,6 +130,10 @@ class Scenario:
     motion: Motion
     seed: int = 0
     fps: float = 30.0
+    # The clip starts this far into the motion: > 0 starts mid-movement, and a rep or cycle
+    # already under way at the first frame is not one the clip shows (not labelled).
+    start_s: float = 0.0
+    look: Look = field(default_factory=Look)
 
     def to_dict(self) -> dict[str, Any]:
         """The generator parameters as plain data, for the labels file."""

@@ -7,6 +7,7 @@ default at import time; importing this module is what commits the process to OSM
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
 
@@ -17,13 +18,15 @@ import trimesh
 from PIL import Image
 
 from samples.synth.camera import Camera, look_at
+from samples.synth.clutter import clutter, light_colour
+from samples.synth.scenario import Look
 
 
-def _floor_texture(rng: np.random.Generator, size: int = 1024) -> np.ndarray:
+def _floor_texture(rng: np.random.Generator, size: int = 1024, tint: float = 1.0) -> np.ndarray:
     """Wooden planks with grain and joints."""
     img = np.zeros((size, size, 3), np.float32)
     plank_w = size // 8
-    base = np.array([0.66, 0.50, 0.34])
+    base = np.array([0.66, 0.50, 0.34]) * tint
     rows = np.arange(size)[:, None]
     for i in range(8):
         x0 = i * plank_w
@@ -37,8 +40,10 @@ def _floor_texture(rng: np.random.Generator, size: int = 1024) -> np.ndarray:
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
 
-def _wall_texture(rng: np.random.Generator, size: int = 512) -> np.ndarray:
-    img = np.ones((size, size, 3), np.float32) * np.array([0.86, 0.84, 0.78])
+def _wall_texture(
+    rng: np.random.Generator, size: int = 512, rgb: tuple[float, float, float] = (0.86, 0.84, 0.78)
+) -> np.ndarray:
+    img = np.ones((size, size, 3), np.float32) * np.array(rgb)
     img *= 1 + 0.015 * rng.normal(size=(size, size, 1))
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
 
@@ -90,8 +95,11 @@ class Renderer:
         mat_y: float | None = None,
         seed: int = 0,
         fresh_context_every: int = 15,
+        look: Look | None = None,
+        props: Sequence[trimesh.Trimesh] = (),
     ) -> None:
         rng = np.random.default_rng(seed)
+        look = look or Look()
         self.fresh_context_every = fresh_context_every
         self.camera, self.supersample, self.faces = camera, supersample, faces
         # pyrender multiplies vertex colours in linear space: convert sRGB once. Floats, not
@@ -101,16 +109,19 @@ class Renderer:
         self._material = pyrender.MetallicRoughnessMaterial(
             metallicFactor=0.02, roughnessFactor=0.7, baseColorFactor=[1.0, 1.0, 1.0, 1.0]
         )
-        scene = pyrender.Scene(ambient_light=np.full(3, 0.35), bg_color=np.array([0.85, 0.85, 0.85, 1.0]))
+        tint = light_colour(look.warmth)
+        scene = pyrender.Scene(
+            ambient_light=0.35 * look.light * tint, bg_color=np.array([0.85, 0.85, 0.85, 1.0])
+        )
         extent, wall_x, wall_h = 6.0, -1.6, 4.0
         scene.add(
             _textured_quad(
                 [[-extent, -extent, 0], [extent, -extent, 0], [extent, extent, 0], [-extent, extent, 0]],
                 (2 * extent / 1.6, 2 * extent / 1.6),
-                _floor_texture(rng),
+                _floor_texture(rng, tint=look.floor_tint),
             )
         )
-        wall = _wall_texture(rng)
+        wall = _wall_texture(rng, rgb=look.wall_rgb)
         for corners in (  # behind the subject, both sides, behind the camera: a room, not a void
             [[wall_x, -extent, 0], [wall_x, extent, 0], [wall_x, extent, wall_h], [wall_x, -extent, wall_h]],
             [[wall_x, extent, 0], [extent, extent, 0], [extent, extent, wall_h], [wall_x, extent, wall_h]],
@@ -123,9 +134,16 @@ class Renderer:
             [[extent, extent, 0], [extent, -extent, 0], [extent, -extent, wall_h], [extent, extent, wall_h]],
         ):
             scene.add(_textured_quad(corners, (4, 1), wall))
-        scene.add(_box([0.02, 2 * extent, 0.10], [wall_x + 0.01, 0, 0.05], [240, 240, 236, 255]))  # skirting
+        if camera.eye[0] > wall_x:  # a camera beyond the back wall (right-side views) sees through it
+            skirting = _box([0.02, 2 * extent, 0.10], [wall_x + 0.01, 0, 0.05], [240, 240, 236, 255])
+            scene.add(skirting)
         if mat_y is not None:
             scene.add(_box([0.61, 1.83, 0.006], [0, mat_y, 0.003], [58, 74, 120, 255]))  # yoga mat
+        if look.clutter:
+            items = clutter(rng, look.clutter, camera, wall_x=wall_x, extent=extent, wall_h=wall_h)
+            if items:  # one mesh: every primitive costs a draw call per frame
+                scene.add(pyrender.Mesh.from_trimesh(trimesh.util.concatenate(items), smooth=False))
+        self._prop_nodes = [scene.add(pyrender.Mesh.from_trimesh(m, smooth=False)) for m in props]
         eye = camera.eye
         lights = (  # key from above the camera, warm fill from the front, rim from behind
             (np.ones(3), 3.2, eye + np.array([0.0, -1.5, 2.5])),
@@ -134,7 +152,7 @@ class Renderer:
         )
         for colour, intensity, position in lights:
             scene.add(
-                pyrender.DirectionalLight(color=colour, intensity=intensity),
+                pyrender.DirectionalLight(color=colour * tint, intensity=intensity * look.light),
                 pose=look_at(position, np.array([0.0, 0.0, 0.8])),
             )
         scene.add(
@@ -158,8 +176,10 @@ class Renderer:
     def close(self) -> None:
         self._gl.delete()
 
-    def render(self, vertices: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 RGB image of the body at `vertices`."""
+    def render(self, vertices: np.ndarray, prop_poses: Sequence[np.ndarray] = ()) -> np.ndarray:
+        """(H, W, 3) uint8 RGB image of the body at `vertices` (and the props at their poses)."""
+        for node, pose in zip(self._prop_nodes, prop_poses, strict=True):
+            self._scene.set_pose(node, pose)
         if self._node is not None:
             self._scene.remove_node(self._node)
         f = self.faces
