@@ -7,8 +7,9 @@ overall progress bar and prints one line per video as it finishes.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -127,26 +128,27 @@ def run_batch(request: BatchRequest, out: Console, err: Console) -> int:
     if not videos:
         raise VideoError(f"No videos found in {' '.join(map(str, request.inputs))}.")
     options = check_request(request)
-    request = replace(request, options=options)
-    clear_stale_staging(request.out_dir)
-    plan = plan_batch(request, videos)
-    jobs = [replace(job, options=options) for job in plan.jobs]
-    where = (
-        f"on the cluster at {request.cluster}"
-        if request.cluster
-        else f"in {min(request.processes or default_processes(), max(1, len(jobs)))} processes"
-    )
-    skipped = sum(r.status == "up to date" for r in plan.rows.values())
-    err.print(
-        f"{len(videos)} videos: {len(jobs)} to analyse {where}"
-        + (f", {skipped} up to date (--force redoes them)" if skipped else ""),
-        soft_wrap=True,
-    )
-    rows = dict(plan.rows)
-    interrupted = False
-    if jobs:
-        ran, interrupted = _run_jobs(request, jobs, err)
-        rows.update(ran)
+    with _runner(request) as runner:
+        request = replace(request, options=options)
+        clear_stale_staging(request.out_dir)
+        plan = plan_batch(request, videos)
+        jobs = plan.jobs
+        where = (
+            f"on the cluster at {request.cluster}"
+            if request.cluster
+            else f"in {min(request.processes or default_processes(), max(1, len(jobs)))} processes"
+        )
+        skipped = sum(r.status == "up to date" for r in plan.rows.values())
+        err.print(
+            f"{len(videos)} videos: {len(jobs)} to analyse {where}"
+            + (f", {skipped} up to date (--force redoes them)" if skipped else ""),
+            soft_wrap=True,
+        )
+        rows = dict(plan.rows)
+        interrupted = False
+        if jobs:
+            ran, interrupted = _run_jobs(runner, jobs, err)
+            rows.update(ran)
     ordered = [
         rows.get(i) or BatchRow(videos[i].name, request.exercises.for_video(videos[i]) or "?", "not run")
         for i in range(len(videos))
@@ -171,7 +173,7 @@ def run_batch(request: BatchRequest, out: Console, err: Console) -> int:
     return 0
 
 
-def _run_jobs(request: BatchRequest, jobs: list[BatchJob], err: Console) -> tuple[dict[int, BatchRow], bool]:
+def _run_jobs(runner: Runner, jobs: list[BatchJob], err: Console) -> tuple[dict[int, BatchRow], bool]:
     totals = {job.index: probe_frames(job.video) for job in jobs}
     known = [n for n in totals.values() if n]
     average = sum(known) // len(known) if known else 300
@@ -208,7 +210,6 @@ def _run_jobs(request: BatchRequest, jobs: list[BatchJob], err: Console) -> tupl
             soft_wrap=True,
         )
 
-    runner = _cluster_runner(request.cluster) if request.cluster else _local_runner(request)
     with progress:
         return runner(jobs, on_frames, on_row)
 
@@ -216,18 +217,24 @@ def _run_jobs(request: BatchRequest, jobs: list[BatchJob], err: Console) -> tupl
 Runner = Callable[..., tuple[dict[int, BatchRow], bool]]
 
 
-def _local_runner(request: BatchRequest) -> Runner:
-    from feedback.batch_local import run_local
+@contextlib.contextmanager
+def _runner(request: BatchRequest) -> Iterator[Runner]:
+    """Where the jobs run: local processes, or the Dask cluster (connected on entry, so an
+    unreachable scheduler fails before anything else is said or done)."""
+    if request.cluster is None:
+        from feedback.batch_local import run_local
 
-    processes = request.processes or default_processes()
-    return lambda jobs, on_frames, on_row: run_local(jobs, processes, on_frames, on_row)
-
-
-def _cluster_runner(address: str) -> Runner:
+        processes = request.processes or default_processes()
+        yield lambda jobs, on_frames, on_row: run_local(jobs, processes, on_frames, on_row)
+        return
     try:
-        from feedback.cluster import run_on_cluster
+        from feedback.cluster import connect, run_on_cluster
     except ImportError as err:
         raise BackformError(
             f'--cluster needs Dask distributed ({err.name} is missing): pip install -e ".[cluster]"'
         ) from None
-    return lambda jobs, on_frames, on_row: run_on_cluster(address, jobs, on_frames, on_row)
+    client = connect(request.cluster)
+    try:
+        yield lambda jobs, on_frames, on_row: run_on_cluster(client, jobs, on_frames, on_row)
+    finally:
+        client.close()
