@@ -64,12 +64,14 @@ def run_local(
     processes: int,
     on_frames: Callable[[int, int], None],
     on_row: Callable[[BatchJob, BatchRow], None],
+    task: Callable[[BatchJob], BatchRow] | None = None,
 ) -> tuple[dict[int, BatchRow], bool]:
     """Run `jobs` over `processes` worker processes: rows by job index, and whether Ctrl+C
     stopped the batch (the rows then cover the videos finished so far).
 
     `on_frames(index, frames_done)` and `on_row(job, row)` report progress (called from a
-    helper thread and the calling thread). Ctrl+C stops the running videos at their next frame
+    helper thread and the calling thread). `task` (a module-level function, run in the worker
+    processes) defaults to analysing the video. Ctrl+C stops the running videos at their next frame
     (nothing of theirs is written); a second Ctrl+C kills the workers at once.
     """
     # spawn: the workers must not inherit this process's threads (or a loaded MediaPipe).
@@ -94,7 +96,7 @@ def run_local(
                             1, mp_context=ctx, initializer=_init_worker, initargs=(events, cancel)
                         )
                     job = pending.popleft()
-                    running[slots[slot].submit(_worker_job, job)] = (slot, job)
+                    running[slots[slot].submit(task or _worker_job, job)] = (slot, job)
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 slot, job = running.pop(future)
