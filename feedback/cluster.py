@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from distributed import Client, as_completed, get_worker
+from distributed.comm import CommClosedError
 from distributed.scheduler import KilledWorker
 
 from feedback.atomic import discard, temp_path_beside
@@ -119,6 +120,10 @@ def run_on_cluster(
         except KeyboardInterrupt:
             interrupted = True
             client.cancel(list(futures))
+        except (OSError, CommClosedError) as err:
+            raise BackformError(
+                f"Lost the Dask scheduler during the batch ({err}); finished videos are in the output folder."
+            ) from None
     finally:
         client.unsubscribe_topic(topic)
     return rows, interrupted
