@@ -320,3 +320,10 @@ def test_ctrl_c_stops_the_batch_and_leaves_only_complete_sets(recordings, tmp_pa
         "plank_a_report.png",
         "summary.csv",
     ]
+
+
+def test_bench_batch_raw_run_counts_every_frame(recordings, model_path):
+    from bench.bench_batch import raw_fps
+
+    fps, frames = raw_fps([recordings / "plank_a.mp4", recordings / "plank_b.mp4"], model_path, 2)
+    assert frames == 90 and fps > 0
