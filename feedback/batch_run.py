@@ -210,8 +210,10 @@ def _run_jobs(runner: Runner, jobs: list[BatchJob], err: Console) -> tuple[dict[
             soft_wrap=True,
         )
 
+    # Longest first: the last videos to finish are short ones, so no core idles long at the end.
+    longest_first = sorted(jobs, key=lambda job: -totals[job.index])
     with progress:
-        return runner(jobs, on_frames, on_row)
+        return runner(longest_first, on_frames, on_row)
 
 
 Runner = Callable[..., tuple[dict[int, BatchRow], bool]]
