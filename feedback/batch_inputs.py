@@ -21,11 +21,17 @@ ANNOTATED_SUFFIX = "_annotated"
 
 
 def is_batch_request(inputs: Sequence[str | Path]) -> bool:
-    """Several inputs, a folder, or a pattern that is not itself the name of a file."""
+    """Several inputs, a folder, or a pattern that is not itself the name of a file.
+
+    A folder named like a video (`clip.mp4/`) is taken for a mistaken single video, which
+    then fails as such ("is a folder, not a video file").
+    """
     if len(inputs) != 1:
         return True
     only = Path(inputs[0]).expanduser()
-    return only.is_dir() or (not only.exists() and glob.has_magic(str(inputs[0])))
+    if only.is_dir():
+        return only.suffix.lower() not in VIDEO_SUFFIXES_IN
+    return not only.exists() and glob.has_magic(str(inputs[0]))
 
 
 def _is_candidate(path: Path) -> bool:

@@ -94,6 +94,8 @@ def check_request(request: BatchRequest) -> JobOptions:
         create_checker(name, request.thresholds)
     check_writable(request.out_dir / SUMMARY_NAME)
     options = request.options
+    if options.model is not None:  # workers may run elsewhere: never relative to this folder
+        options = replace(options, model=Path(os.path.abspath(options.model.expanduser())))
     if request.thresholds is not None:
         options = replace(options, thresholds_text=request.thresholds.read_text(encoding="utf-8"))
     if request.cluster is None:

@@ -143,8 +143,11 @@ def analyze(
         with ctrl_c_held():
             from feedback.batch_inputs import ExerciseChoice, is_batch_request
         choice = ExerciseChoice.parse(exercise)
-        if is_batch_request(videos) or out_dir is not None or cluster is not None or jobs is not None:
-            if any(o is not None for o in (out_video, report, csv, plot)):
+        one_video_outputs = any(o is not None for o in (out_video, report, csv, plot))
+        batch_options = out_dir is not None or cluster is not None or jobs is not None
+        # With one input and its outputs named, analyze is the single-video command it always was.
+        if batch_options or len(videos) > 1 or (is_batch_request(videos) and not one_video_outputs):
+            if one_video_outputs:
                 raise fail("a batch writes to --out-dir: -o/--report/--csv/--plot name one video's files", 2)
             with ctrl_c_held():
                 from feedback.batch import JobOptions

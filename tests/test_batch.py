@@ -60,6 +60,8 @@ def test_batch_is_several_inputs_a_folder_or_a_pattern(tmp_path):
     assert is_batch_request([tmp_path])
     assert is_batch_request([str(tmp_path / "*.mp4")])
     assert is_batch_request([clip, clip])
+    (tmp_path / "folder.mp4").mkdir()
+    assert not is_batch_request([tmp_path / "folder.mp4"])  # a mistake for a video: fails as one
 
 
 def test_exercise_per_file_pattern_first_match_then_default():
@@ -278,7 +280,8 @@ def test_batch_end_to_end_failed_rows_skip_and_force(recordings, tmp_path, model
 def test_batch_command_mistakes_are_one_line(recordings, tmp_path):
     cases = [
         (["analyze", recordings, "-e", "squat"], 2, "Unknown exercise"),
-        (["analyze", recordings, "-e", "plank", "-o", tmp_path / "x.mp4"], 2, "--out-dir"),
+        (["analyze", recordings, recordings, "-e", "plank", "-o", tmp_path / "x.mp4"], 2, "--out-dir"),
+        (["analyze", recordings, "-e", "plank", "-o", tmp_path / "x.mp4"], 1, "is a folder"),  # as before
         (["analyze", str(tmp_path / "nothing*.mp4"), "-e", "plank"], 1, "No videos found"),
         (["analyze", recordings, "-e", "plank", "--out-dir", recordings / "notes.txt"], 1, "notes.txt"),
     ]
