@@ -26,7 +26,7 @@ from feedback.batch import BatchJob, BatchRow, analyze_job, commit_set, failed_r
 from vision.errors import BackformError, OutputError
 
 FRAMES_PER_EVENT = 30  # progress events per video: about one a second per worker
-CONNECT_TIMEOUT = "30s"
+CONNECT_TIMEOUT = "10s"  # a scheduler answers in well under a second; a typo should not hang
 
 
 @dataclass

@@ -138,3 +138,30 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
     )
     assert "Cannot reach the Dask scheduler" in one_line_error(proc.returncode, proc.stderr, 1)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_cluster_without_the_extra_says_how_to_install_it(tmp_path):
+    # A `distributed` that cannot be imported, ahead of the real one on the path.
+    fake = tmp_path / "site"
+    fake.mkdir()
+    (fake / "distributed.py").write_text(
+        'raise ImportError("No module named distributed", name="distributed")\n'
+    )
+    env = cli_env()
+    env["PYTHONPATH"] = os.pathsep.join([str(fake), env["PYTHONPATH"]])
+    args = [
+        "analyze",
+        CLIPS[0],
+        "-e",
+        "plank",
+        "--out-dir",
+        tmp_path / "out",
+        "--cluster",
+        "tcp://127.0.0.1:9",
+    ]
+    proc = subprocess.run(
+        backform_command(*args), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    line = one_line_error(proc.returncode, proc.stderr, 1)
+    assert "pip install -e" in line and ".[cluster]" in line
+    assert not list((tmp_path / "out").iterdir())
