@@ -142,7 +142,7 @@ def run_batch(request: BatchRequest, out: Console, err: Console) -> int:
         )
         skipped = sum(r.status == "up to date" for r in plan.rows.values())
         err.print(
-            f"{len(videos)} videos: {len(jobs)} to analyse {where}"
+            f"{len(videos)} video{'' if len(videos) == 1 else 's'}: {len(jobs)} to analyse {where}"
             + (f", {skipped} up to date (--force redoes them)" if skipped else ""),
             soft_wrap=True,
         )
@@ -160,8 +160,9 @@ def run_batch(request: BatchRequest, out: Console, err: Console) -> int:
     out.print(f"summary: {summary}  ({counts_line(ordered)})", soft_wrap=True)
     failed = sum(r.failed for r in ordered)
     if interrupted:
+        finished = sum(r.status == "done" for r in ordered)
         err.print(
-            f"[red]backform: stopped; {sum(r.status == 'done' for r in ordered)} videos finished, "
+            f"[red]backform: stopped; {finished} video{'' if finished == 1 else 's'} finished, "
             "the others were left as they were[/red]",
             soft_wrap=True,
         )
