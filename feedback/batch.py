@@ -196,7 +196,8 @@ def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = Non
     """Analyse one video into `folder` (its outputs under their final file names there).
 
     Never raises for a bad video: it becomes a failed row with its one-line reason. Returns the
-    row and the written paths by kind (empty unless the row is "done").
+    row and the written paths by kind (empty unless the row is "done"; a run stopped by a
+    signal in the worker is "not run").
     """
     from feedback.analysis import analyze_video
     from feedback.sinks import ProgressSink
@@ -229,6 +230,8 @@ def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = Non
         at = f"{Path(where.filename).name}:{where.lineno}"
         reason = f"unexpected {type(err).__name__}: {_one_line(str(err))} ({at})"
         return failed_row(job, reason), {}
+    if result.partial:  # a stop signal reached the worker itself: not a complete analysis
+        return BatchRow(job.label, job.exercise, "not run", note="stopped before it finished"), {}
     report = result.report.to_dict(include_series=False)
     return row_from_report(job, report, "done", result.warnings), dict(result.written)
 
@@ -258,7 +261,7 @@ def run_job_in_place(job: BatchJob, on_frames: FrameReport | None = None) -> Bat
     staging = staging_dir(folder)
     try:
         row, written = analyze_job(job, staging, on_frames)
-        if not row.failed:
+        if row.status == "done":
             final = job.outputs.paths()
             try:
                 commit_set({kind: written[kind] for kind in final}, final)

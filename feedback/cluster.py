@@ -51,13 +51,13 @@ def analyze_remote(job: BatchJob, topic: str) -> RemoteOutcome:
 
     with tempfile.TemporaryDirectory(prefix="backform-job-") as folder:
         row, written = analyze_job(job, Path(folder), on_frames)
-        files = {} if row.failed else {kind: path.read_bytes() for kind, path in written.items()}
+        files = {kind: path.read_bytes() for kind, path in written.items()} if row.status == "done" else {}
     return RemoteOutcome(row, files)
 
 
 def commit_remote(job: BatchJob, outcome: RemoteOutcome) -> BatchRow:
     """Write a worker's outputs into the client's output folder as one set."""
-    if outcome.row.failed:
+    if outcome.row.status != "done":
         return outcome.row
     final = job.outputs.paths()
     missing = set(final) - set(outcome.files)

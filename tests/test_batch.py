@@ -18,9 +18,11 @@ from feedback.analysis import AnalysisOutputs
 from feedback.batch import (
     BatchJob,
     BatchRow,
+    JobCancelled,
     JobOptions,
     commit_set,
     row_from_report,
+    run_job_in_place,
     up_to_date,
 )
 from feedback.batch_inputs import ExerciseChoice, find_videos, is_batch_request
@@ -175,6 +177,55 @@ def test_summary_row_from_a_report():
     assert (row.status, row.note, row.frames, row.wall_s) == ("done", "The video was truncated", 297, 9.5)
     report["view"] = {"side": "left", "ok": False, "problems_s": {"not_side_on": 4.0, "no_person": 1.0}}
     assert row_from_report(job, report, "done").view == "not ok: not side on"
+
+
+# -- one job, in this process with fake backends (no MediaPipe) -------------------------------
+
+
+def _fake_job(tmp_path: Path, monkeypatch, **source_kw) -> BatchJob:
+    from tests.feedback_fakes import fake_backends, hinge_schedule, write_fake_video
+
+    monkeypatch.setattr(
+        "feedback.analysis.default_backends", lambda: fake_backends(hinge_schedule(2), **source_kw)
+    )
+    clip = tmp_path / "in" / "clip.mp4"
+    clip.parent.mkdir()
+    write_fake_video(clip, 165)
+    _age(clip, 100)
+    outputs = AnalysisOutputs.defaults(clip, tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    return BatchJob(0, clip, "hip-hinge", outputs, JobOptions())
+
+
+def test_a_job_commits_its_outputs_as_a_set_and_reports_its_row(tmp_path, monkeypatch):
+    job = _fake_job(tmp_path, monkeypatch)
+    frames_seen = []
+    row = run_job_in_place(job, frames_seen.append)
+    assert (row.status, row.reps, row.good_reps, row.frames, row.view) == ("done", 2, 2, 165, "left side")
+    assert frames_seen[-1] == 165
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in job.outputs.paths().values()
+    )  # no staging folder left
+    assert up_to_date(job)["rep_count"] == 2
+
+
+def test_a_job_stopped_in_its_worker_writes_nothing(tmp_path, monkeypatch):
+    job = _fake_job(tmp_path, monkeypatch, interrupt_at=100)  # Ctrl+C reaching the worker
+    row = run_job_in_place(job)
+    assert (row.status, row.note) == ("not run", "stopped before it finished")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_a_cancelled_job_writes_nothing(tmp_path, monkeypatch):
+    job = _fake_job(tmp_path, monkeypatch)
+
+    def cancel_at_50(done: int) -> None:
+        if done == 50:
+            raise JobCancelled
+
+    with pytest.raises(JobCancelled):
+        run_job_in_place(job, cancel_at_50)
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 # -- worker processes ---------------------------------------------------------------------------
