@@ -250,19 +250,29 @@ class SoakResult:
         return self.final_mb - self.baseline_mb
 
 
-def soak(run_once: Callable[[], object], seconds: float) -> SoakResult:
-    """Run `run_once` back to back for `seconds` (at least once) and sample RSS after each run.
+def soak(run_once: Callable[[], object], seconds: float = 0.0, runs: int | None = None) -> SoakResult:
+    """Run `run_once` back to back for `seconds` (at least once), or exactly `runs` times, and
+    sample RSS after each run. Tests give `runs`: how much work is done must not depend on
+    how fast the machine is.
 
     The baseline is the lowest early sample, so memory freed by the allocator after warm-up
     can only make the growth look larger, never hide a leak.
     """
     samples = []
-    end = time.monotonic() + seconds
-    while not samples or time.monotonic() < end:
+    start = time.monotonic()
+    end = start + seconds
+
+    def more() -> bool:
+        if not samples:
+            return True
+        return len(samples) < runs if runs is not None else time.monotonic() < end
+
+    while more():
         run_once()
         samples.append(rss_mb())
     early = samples[: max(1, len(samples) // 4)]
-    return SoakResult(seconds, len(samples), min(early), samples[-1], max(samples))
+    elapsed = time.monotonic() - start
+    return SoakResult(elapsed, len(samples), min(early), samples[-1], max(samples))
 
 
 class LoopedClip:
@@ -314,10 +324,17 @@ class LoopedClip:
 
 
 def soak_session(
-    clip: Path, out_dir: Path, model: Path, seconds: float, overrides: dict | None = None, every: int = 150
+    clip: Path,
+    out_dir: Path,
+    model: Path,
+    seconds: float,
+    overrides: dict | None = None,
+    every: int = 150,
+    loops: int | None = None,
 ) -> SoakResult:
     """One offline analysis (annotated video and report) of `clip` looped for `seconds`; RSS
-    sampled every `every` frames. What a long session does to memory, in one process."""
+    sampled every `every` frames. What a long session does to memory, in one process.
+    `loops`: play the clip exactly this many times instead (tests: work bound by count)."""
     from dataclasses import replace
 
     from feedback.analysis import AnalysisOutputs, analyze_video, default_backends
@@ -329,7 +346,8 @@ def soak_session(
             samples.append(rss_mb())
 
     backends = replace(
-        default_backends(), open_video=lambda path, max_size=None: LoopedClip(path, seconds, max_size)
+        default_backends(),
+        open_video=lambda path, max_size=None: LoopedClip(path, seconds, max_size, loops=loops),
     )
     outputs = AnalysisOutputs(report=out_dir / "soak.json", video=out_dir / "soak.mp4")
     result = analyze_video(
@@ -339,7 +357,8 @@ def soak_session(
     early = samples[: max(1, len(samples) // 4)]
     frames = result.pipeline.frames
     what = f"one looped session: {frames} frames, {result.report.duration_s / 60:.1f} min of video"
-    return SoakResult(seconds, len(samples), min(early), samples[-1], max(samples), what)
+    wall_s = seconds if loops is None else result.pipeline.wall_s
+    return SoakResult(wall_s, len(samples), min(early), samples[-1], max(samples), what)
 
 
 # -- verdicts --------------------------------------------------------------------------------

@@ -107,6 +107,8 @@ class Checker(ABC):
     name: str  # CLI name, e.g. "hip-hinge"
     title: str  # human name, e.g. "Hip hinge"
     main_signals: tuple[str, ...]  # measurement names worth plotting, most important first
+    counts: str = "reps"  # what the exercise counts: "reps" or "hold" (seconds held)
+    start_position: str = "in the start position"  # in words, after "never ..."
 
     @abstractmethod
     def update(self, pose: Pose | None, t_ms: float, frame_index: int) -> Assessment:
@@ -115,3 +117,8 @@ class Checker(ABC):
     @abstractmethod
     def reset(self) -> None:
         """Forget reps, holds and fault history (user pressed `r`)."""
+
+    def finish(self, t_ms: float) -> tuple[Event, ...]:
+        """The stream has ended at `t_ms`: events that only the end can decide (a peak held
+        until the last frame is a turning point after all). None by default."""
+        return ()

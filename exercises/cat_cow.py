@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from exercises.base import Assessment, EventKind, Severity, ViewVerdict
+from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
 from exercises.faults import FaultSpec
 from exercises.reps import CycleCounter, CycleOutcome, CycleRule
@@ -29,8 +29,8 @@ from exercises.signals import (
     thigh_from_vertical,
     trunk_from_horizontal,
 )
-from exercises.thresholds import check_consistent, limit
-from exercises.view import ViewRule
+from exercises.thresholds import limit
+from exercises.view import ViewRule, landmark_in_view
 from vision.landmarks import Joint
 from vision.pose import Pose
 
@@ -40,41 +40,43 @@ class CatCowThresholds:
     """Spine values are in back-bow units (fraction of torso length); angles in degrees."""
 
     # The spine signal: the back outline's bow, steadied by the head line (which follows the
-    # spine: chin tucks in cat, lifts in cow), both relative to the person's own table-top
-    # neutral. head_bow_per_deg converts head-line degrees to bow units (full cat-cow moves
-    # the bow ~0.15 and the head ~40 deg).
+    # spine: chin tucks in cat, lifts in cow). head_bow_per_deg converts head-line degrees to
+    # bow units (full cat-cow moves the bow ~0.15 and the head ~40 deg on rendered bodies;
+    # real people move both further: bow 0.3-0.6, head 50-80 deg).
     head_bow_per_deg: float = limit(0.004, 0.0, 0.05)
-    # Neutral: a still table-top (bow and head line varying by at most these standard
-    # deviations, and not drifting, for neutral_ms) sets the baseline; without such a pause,
-    # the median of the first neutral_fallback_ms in position does.
-    neutral_bow_sd: float = limit(0.008, 0.001, 0.1)
-    neutral_head_sd_deg: float = limit(3.0, 0.2, 30.0)
+    # A still moment (the spine signal varying by at most neutral_sd, not drifting, for
+    # neutral_ms) is a candidate table-top neutral. It is trusted only if it lies between the
+    # cat and cow extremes (a held cat or cow is still too); without one, the neutral is the
+    # midpoint of the range moved through. Nobody has to hold still for anything to count.
+    neutral_sd: float = limit(0.006, 0.001, 0.1)
     neutral_ms: float = limit(500.0, 100.0, 5000.0)
-    neutral_fallback_ms: float = limit(4000.0, 500.0, 30000.0)
-    # Counting on turning points: a peak counts as cat (cow) once the spine has come back
-    # `swing` from it, and if it lies beyond +enter (-enter) of neutral. Low on purpose:
-    # small-range cycles still count, and get the small_range fault instead of vanishing.
-    # MediaPipe, sample clips: a still table-top drifts by up to ~0.005 (the zero itself is
-    # only that good); cycles at 20-28% of the full range peak at +0.016 to +0.019 and
-    # -0.009 to -0.025, full-range ones at +-0.074 to 0.085. The smallest swing back from a
-    # real turning point is 0.010 (a small cow at -0.011 in the last 0.5 s of a clip, with
-    # single-person tracking), still twice the table-top drift.
-    enter: float = limit(0.005, 0.0, 0.2)
+    # Counting on turning points: a peak is confirmed once the spine has come back `swing`
+    # (and half the leg that led to it), and counts as cat (cow) if it lies in the outer part
+    # of the range moved through. MediaPipe, sample clips: a still table-top drifts by up to
+    # ~0.005; cycles at 20-28% of the full range peak at +0.016 to +0.019 and -0.009 to
+    # -0.025, full-range ones at +-0.074 to 0.085; the smallest swing back from a real
+    # turning point is 0.010. Real clips: full cycles swing 0.2-0.6, wobbles inside a held
+    # cat or cow stay under 0.01.
     swing: float = limit(0.0095, 0.002, 0.3)
-    # Range a cycle should reach each way. Physio aim: move through the whole available
-    # spinal range; less in one direction gets a cue for that direction.
-    # Half the range of the full-range sample cycles (a physio would call less than half
-    # "small"): 0.04 each way, ~1.6x the small-range peaks and ~0.5x the full-range ones.
-    cat_target_bow: float = limit(0.04, 0.002, 0.3)
-    cow_target_bow: float = limit(0.04, 0.002, 0.3)
+    # Range a cycle should reach each way from a trusted neutral, or (without one) both ways
+    # together. Physio aim: move through the whole available spinal range. Rendered cycles at
+    # 20-28% of the full range peak at 0.009-0.025 each way; full-range ones at 0.074-0.085
+    # on the sample bodies but only 0.039-0.09 on others (randomized renders, noisy small
+    # pictures). 0.03 each way sits above every small peak and below every full one; real
+    # full cycles span 0.2-0.6, 3-10x the 0.06 total.
+    cat_target_bow: float = limit(0.03, 0.002, 0.3)
+    cow_target_bow: float = limit(0.03, 0.002, 0.3)
     # A cycle faster than this is rushed: cat-cow is a slow mobility drill paced with the
-    # breath (~3-4 s per cycle), not momentum.
-    min_cycle_s: float = limit(3.0, 0.5, 20.0)
-    # Elbows bent more than this beyond their table-top angle: the arms are lowering and
-    # lifting the trunk instead of the spine moving. Relative, because MediaPipe reads a
-    # straight arm as 160-172 deg depending on the view. Sample clips: straight-arm cycles
-    # bend at most 2.5 deg side-on, 10 deg at 32 deg yaw; ~35 deg of true elbow flexion reads
-    # 23-24 deg.
+    # breath (~3-4 s per cycle), not momentum. The cycle time is estimated as twice the time
+    # between its cat and cow peaks, which varies +-25% within a steady rhythm. Rendered:
+    # rushed 1.4-1.5 s, slow 3.3-4.5 s; real clips 2.8-7 s. 2.2 s lies between the two
+    # (geometric mean of rushed and slow) with room for the estimate's spread.
+    min_cycle_s: float = limit(2.2, 0.5, 20.0)
+    # Elbows bent more than this below their straightest angle in position (90th percentile):
+    # the arms are lowering and lifting the trunk instead of the spine moving. Relative,
+    # because MediaPipe reads a straight arm as 160-172 deg depending on the view. Sample
+    # clips: straight-arm cycles bend at most 2.5 deg side-on, 10 deg at 32 deg yaw; ~35 deg
+    # of true elbow flexion reads 23-24 deg. Real clips (straight arms): at most 7 deg.
     max_elbow_bend_deg: float = limit(16.0, 5.0, 90.0)
     # Hands and knees: trunk within max_trunk_deg of horizontal, thighs and arms within
     # max_limb_deg of vertical, knees bent about a right angle.
@@ -82,65 +84,6 @@ class CatCowThresholds:
     max_limb_deg: float = limit(35.0, 10.0, 80.0)
     min_knee_flexion_deg: float = limit(50.0, 0.0, 120.0)
     fault_on_ms: float = limit(300.0, 0.0, 2000.0)
-
-    def __post_init__(self) -> None:
-        check_consistent(self.enter < self.swing, "swing must be larger than enter")
-
-
-def _steady(values: np.ndarray, sd: float) -> bool:
-    """Still: little spread, and no drift (the tail of a movement settling is not neutral)."""
-    if len(values) < 4 or float(np.std(values)) > sd:
-        return False
-    half = len(values) // 2
-    return abs(float(np.median(values[:half]) - np.median(values[half:]))) <= sd / 2
-
-
-class NeutralEstimate:
-    """The person's own table-top back shape and head line, the zero of the spine signal.
-
-    MediaPipe's head line and the silhouette's bow have person-dependent offsets (body shape,
-    clothes, where the landmarks sit), so the checker measures movement from this baseline.
-    """
-
-    def __init__(self, th: CatCowThresholds) -> None:
-        self.th = th
-        self.reset()
-
-    def reset(self) -> None:
-        self.bow: float | None = None
-        self.head: float | None = None
-        self.elbow: float | None = None
-        self.ready = False
-        self._hist: list[tuple[float, float | None, float, float]] = []  # (t_ms, bow, head, elbow)
-
-    def update(self, t_ms: float, bow: float | None, head: float, elbow: float) -> bool:
-        if self.ready:
-            return True
-        th = self.th
-        self._hist.append((t_ms, bow, head, elbow))
-        recent = [h for h in self._hist if t_ms - h[0] <= th.neutral_ms]
-        span = t_ms - self._hist[0][0]
-        if span >= th.neutral_ms and t_ms - recent[0][0] >= 0.8 * th.neutral_ms:
-            heads = np.array([h[2] for h in recent])
-            bows = np.array([h[1] for h in recent if h[1] is not None])
-            still_head = _steady(heads, th.neutral_head_sd_deg)
-            still_bow = len(bows) == 0 or (
-                len(bows) >= 0.8 * len(recent) and _steady(bows, th.neutral_bow_sd)
-            )
-            if still_head and still_bow:
-                return self._set(recent)
-        if span >= th.neutral_fallback_ms:
-            return self._set(self._hist)
-        return False
-
-    def _set(self, rows: list[tuple[float, float | None, float, float]]) -> bool:
-        bows = [r[1] for r in rows if r[1] is not None]
-        self.bow = float(np.median(bows)) if bows else None
-        self.head = float(np.median([r[2] for r in rows]))
-        self.elbow = float(np.median([r[3] for r in rows]))
-        self.ready = True
-        self._hist = []
-        return True
 
 
 MESSAGES = {
@@ -156,7 +99,10 @@ class CatCowChecker(SideViewChecker):
     name = "cat-cow"
     title = "Cat-cow"
     main_signals = ("spine_curvature", "head_line_deg", "elbow_angle_deg")
-    view_rule = ViewRule(key_joints=(Joint.SHOULDER, Joint.ELBOW, Joint.WRIST, Joint.HIP, Joint.KNEE))
+    start_position = "on hands and knees (table-top)"
+    # The wrists are often cut off at the bottom of a close camera: the spine can still be
+    # judged, the arms (moving_from_arms) then only when the wrist is in view.
+    view_rule = ViewRule(key_joints=(Joint.SHOULDER, Joint.ELBOW, Joint.HIP, Joint.KNEE))
 
     def __init__(self, thresholds: CatCowThresholds | None = None) -> None:
         self.thresholds = th = thresholds or CatCowThresholds()
@@ -167,11 +113,13 @@ class CatCowChecker(SideViewChecker):
             FaultSpec("too_fast", Severity.MINOR, MESSAGES["too_fast"], 0.0, 0.0),
         )
         super().__init__()
-        # No extra settling: the neutral estimate already waited for a still table-top.
-        rule = CycleRule(enter=th.enter, swing=th.swing, settle_ms=0.0)
+        rule = CycleRule(swing=th.swing, still_sd=th.neutral_sd, still_ms=th.neutral_ms)
         self.counter = CycleCounter(rule)
-        self.neutral = NeutralEstimate(th)
-        self._recent: deque[float] = deque(maxlen=5)  # median of 5 frames: no single-frame spikes
+        # Median over the last ~0.15 s (5 frames at 30 fps): no single-frame spikes, and a
+        # low frame rate (a GIF at 3 fps) keeps every frame's own value.
+        self._recent: deque[tuple[float, float]] = deque()
+        self._bow_minus_head: deque[float] = deque(maxlen=30)  # fills frames the outline missed
+        self._elbows: deque[float] = deque(maxlen=600)  # elbow angles in position (~20 s)
         self._last_in_position = float("-inf")
         self._reset_cycle_state()
 
@@ -184,22 +132,33 @@ class CatCowChecker(SideViewChecker):
     def reset(self) -> None:
         super().reset()
         self.counter.reset()
-        self.neutral.reset()
+        self._forget_position()
         self._reset_cycle_state()
 
-    def _targets(self) -> dict[int, float]:
-        return {1: self.thresholds.cat_target_bow, -1: -self.thresholds.cow_target_bow}
+    def _forget_position(self) -> None:
+        """Out of the table-top for long: the next stretch is measured afresh."""
+        self._recent.clear()
+        self._bow_minus_head.clear()
+        self._elbows.clear()
 
-    def spine_curvature(self, bow: float | None, head: float) -> float | None:
-        """Spine signal relative to the neutral: + cat, - cow, in bow units. The bow and the
-        head line are averaged; without a mask (or a traceable back) the head line alone."""
-        n = self.neutral
-        if not n.ready or n.head is None:
-            return None
-        head_part = self.thresholds.head_bow_per_deg * (head - n.head)
-        if bow is None or n.bow is None:
+    def spine_raw(self, bow: float | None, head: float) -> float:
+        """The spine signal in bow units before any neutral is known (+ towards cat): the
+        outline's bow averaged with the head line. A frame whose outline could not be traced
+        borrows the bow from the head line by their recent relation; with no mask at all the
+        head line alone drives it."""
+        head_part = self.thresholds.head_bow_per_deg * head
+        if bow is not None:
+            self._bow_minus_head.append(bow - head_part)
+        elif self._bow_minus_head:
+            bow = head_part + float(np.median(self._bow_minus_head))
+        else:
             return head_part
-        return 0.5 * (bow - n.bow) + 0.5 * head_part
+        return 0.5 * bow + 0.5 * head_part
+
+    def spine_curvature(self, raw: float | None) -> float | None:
+        """The spine signal relative to the current neutral: + cat, - cow."""
+        zero = self.counter.zero
+        return None if raw is None or zero is None else raw - zero
 
     def _small_range_message(self) -> str | bool:
         cat, cow = self._short[1], self._short[-1]
@@ -211,25 +170,33 @@ class CatCowChecker(SideViewChecker):
             return MESSAGES["small_range_cow"]
         return False
 
+    def _range_short(self, o: CycleOutcome) -> dict[int, bool]:
+        """Which directions of a finished cycle fell short of the target range. Each way on its
+        own only from a trusted neutral; otherwise the two ways together."""
+        th = self.thresholds
+        if self.counter.still_trusted and o.pos_peak is not None and o.neg_peak is not None:
+            return {1: o.pos_peak < th.cat_target_bow, -1: o.neg_peak > -th.cow_target_bow}
+        short = o.span is not None and o.span < th.cat_target_bow + th.cow_target_bow
+        return {1: short, -1: short}
+
     def _cycle_events(self, outcomes: list[CycleOutcome]) -> list:
         th = self.thresholds
-        targets = self._targets()
         events = []
         for o in outcomes:
             if o.kind == "started":
-                self._cycle = {}
-                self._episode_faults = set()
+                # Faults seen since the last cycle ended belong to this one: the cycle's start
+                # is only known once its first peak is confirmed.
                 events.append(rep_event(EventKind.REP_STARTED, o.t_ms, o.start_ms))
             elif o.kind == "extreme":
                 peak = o.pos_peak if o.side > 0 else o.neg_peak
-                if peak is not None:
-                    self._short[o.side] = abs(peak) < abs(targets[o.side])
+                if peak is not None and self.counter.still_trusted:
+                    target = th.cat_target_bow if o.side > 0 else th.cow_target_bow
+                    self._short[o.side] = abs(peak) < target
             else:
                 faults = set(self._episode_faults)
                 if o.kind == "completed":
-                    if o.pos_peak is not None and o.pos_peak < targets[1]:
-                        faults.add("small_range")
-                    if o.neg_peak is not None and o.neg_peak > targets[-1]:
+                    self._short = self._range_short(o)
+                    if any(self._short.values()):
                         faults.add("small_range")
                     self._fast = o.period_ms is not None and o.period_ms < th.min_cycle_s * 1000.0
                     if self._fast:
@@ -239,6 +206,7 @@ class CatCowChecker(SideViewChecker):
                     {
                         "flexion_peak": o.pos_peak,
                         "extension_peak": o.neg_peak,
+                        "range": o.span,
                         "cycle_s": None if o.period_ms is None else o.period_ms / 1000.0,
                         "duration_s": (o.t_ms - o.start_ms) / 1000.0,
                     }
@@ -249,6 +217,18 @@ class CatCowChecker(SideViewChecker):
                 self._cycle = {}
         return events
 
+    def _in_position(self, view: SideView, knee: float, trunk: float, wrist_seen: bool) -> bool:
+        th = self.thresholds
+        hand = view.wrist if wrist_seen else view.elbow
+        return (
+            trunk <= th.max_trunk_deg
+            and thigh_from_vertical(view) <= th.max_limb_deg
+            and arm_from_vertical(view, to_wrist=wrist_seen) <= th.max_limb_deg
+            and knee >= th.min_knee_flexion_deg
+            and hand[1] > view.shoulder[1]
+            and view.knee[1] > view.hip[1]
+        )
+
     def judge(self, view: SideView, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
         th = self.thresholds
         bow = spine_bow(view)
@@ -256,28 +236,24 @@ class CatCowChecker(SideViewChecker):
         elbow = elbow_angle(view)
         knee = knee_flexion(view)
         trunk = trunk_from_horizontal(view)
-        in_position = (
-            trunk <= th.max_trunk_deg
-            and thigh_from_vertical(view) <= th.max_limb_deg
-            and arm_from_vertical(view) <= th.max_limb_deg
-            and knee >= th.min_knee_flexion_deg
-            and view.wrist[1] > view.shoulder[1]
-            and view.knee[1] > view.hip[1]
-        )
+        wrist_seen = landmark_in_view(view.pose, Joint.WRIST.on(verdict.side or "left"))
+        in_position = self._in_position(view, knee, trunk, wrist_seen)
+        raw = None
         if in_position:
             self._last_in_position = t_ms
-            self.neutral.update(t_ms, bow, head, elbow)
+            self._recent.append((t_ms, self.spine_raw(bow, head)))
+            while t_ms - self._recent[0][0] > 150.0:
+                self._recent.popleft()
+            raw = float(np.median([v for _, v in self._recent]))
+            if wrist_seen:
+                self._elbows.append(elbow)
         elif t_ms - self._last_in_position > self.counter.rule.max_gap_ms:
-            self.neutral.reset()  # left the table-top: the next one sets a new neutral
-        signal = self.spine_curvature(bow, head) if in_position else None
-        if signal is None:
-            self._recent.clear()
-        else:
-            self._recent.append(signal)
-            signal = float(np.median(self._recent))
-        elbow_bend = None if self.neutral.elbow is None else self.neutral.elbow - elbow
+            self._forget_position()
+        events = self._cycle_events(self.counter.update(t_ms, raw))
+        straight = float(np.percentile(self._elbows, 90)) if len(self._elbows) >= 5 else None
+        elbow_bend = None if straight is None or not in_position or not wrist_seen else straight - elbow
         m = {
-            "spine_curvature": signal,
+            "spine_curvature": self.spine_curvature(raw),
             "back_bow": bow,
             "head_line_deg": head,
             "elbow_angle_deg": elbow,
@@ -285,8 +261,7 @@ class CatCowChecker(SideViewChecker):
             "trunk_from_horizontal_deg": trunk,
             **self.view_measurements(),
         }
-        events = self._cycle_events(self.counter.update(t_ms, signal))
-        if in_position and signal is not None:
+        if in_position:
             c = self._cycle
             c["min_elbow_angle_deg"] = min(c.get("min_elbow_angle_deg", 180.0), elbow)
             c["max_head_line_deg"] = max(c.get("max_head_line_deg", -180.0), head)
@@ -300,10 +275,10 @@ class CatCowChecker(SideViewChecker):
                 "too_fast": self._fast,
             }
         faults = self.tracker.update(t_ms, conditions)
-        if self.counter.in_cycle:
+        if in_position:
             self._episode_faults.update(f.code for f in faults if f.code == "moving_from_arms")
         side = self.counter.side
-        phase = {1: "cat", -1: "cow", 0: "neutral"}[side] if self.counter.settled else "setup"
+        phase = {1: "cat", -1: "cow", 0: "neutral"}[side] if in_position else "setup"
         return self.assessment(
             verdict,
             t_ms,
@@ -318,14 +293,17 @@ class CatCowChecker(SideViewChecker):
             view.pose,
         )
 
+    def finish(self, t_ms: float) -> tuple[Event, ...]:
+        return tuple(self._cycle_events(self.counter.finish(t_ms)))
+
     def pause(self, pose: Pose | None, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
         self.tracker.hold(t_ms)
         events = self._cycle_events(self.counter.update(t_ms, None))
-        if not self.counter.settled:
-            self.neutral.reset()  # out of position for long: the next table-top sets a new one
+        if t_ms - self._last_in_position > self.counter.rule.max_gap_ms:
+            self._forget_position()
             self._short = {1: False, -1: False}
             self._fast = False
-        phase = "paused" if self.counter.settled else "setup"
+        phase = "paused" if t_ms - self._last_in_position <= self.counter.rule.max_gap_ms else "setup"
         return self.assessment(
             verdict,
             t_ms,

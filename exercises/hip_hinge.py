@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from exercises.base import Assessment, EventKind, Severity, ViewVerdict
+from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
 from exercises.faults import FaultSpec
 from exercises.reps import RepCounter, RepPhase, RepRule
@@ -37,8 +37,9 @@ class HipHingeThresholds:
     """Angles in degrees as MediaPipe reports them (see exercises/README.md)."""
 
     # Trunk inclination (shoulder-hip line from vertical) is measured from the person's own
-    # standing posture (median of recent standing frames): people stand with 0-10 deg of
-    # lean and MediaPipe adds a few degrees either way. Trunk thresholds are relative to it.
+    # standing posture (the 10th percentile of the last ~20 s on the feet): people stand with
+    # 0-10 deg of lean and MediaPipe adds a few degrees either way (real clips: 0-12 deg).
+    # Trunk thresholds are relative to it.
     # A rep starts once the trunk leans rep_start_deg past standing and ends back within
     # rep_rest_deg of it (hysteresis: jitter at one threshold cannot count twice).
     rep_start_deg: float = limit(8.0, 3.0, 60.0)
@@ -51,17 +52,30 @@ class HipHingeThresholds:
     target_deg: float = limit(45.0, 15.0, 90.0)
     # Bottom-position faults (locked knees) are judged once the trunk is this far forward.
     hinged_deg: float = limit(35.0, 10.0, 80.0)
-    # Frames leaning less than this (absolute) and not in a rep count as standing.
+    # The standing reference is never taken above this (absolute): someone seen only bent over
+    # is measured from upright-ish.
     max_standing_deg: float = limit(20.0, 5.0, 45.0)
     # Rounded back: the dorsal outline bows out more than it did standing, by more than this
     # fraction of torso length. A good hinge keeps the spine's standing (neutral) curves; a
     # flexed, rounded lumbar spine under load is what the exercise is meant to avoid. Measured
     # against the person's own standing shape because outlines differ between bodies more
     # than rounding changes them.
-    # MediaPipe masks, sample clips: flat-back reps reach at most +0.028 (three bodies), reps
-    # with ~40-45 deg of spinal flexion +0.04 (median) to +0.06 while bent. (The head line is
-    # no help here: it rises as much with a dropped head as with a rounded back.)
-    rounded_bow: float = limit(0.035, 0.005, 0.5)
+    # MediaPipe masks while leaning >= 20 deg: rendered flat backs reach at most +0.030,
+    # rendered ~40-45 deg of spinal flexion +0.056 (90th percentile), +0.063 at most; real flat
+    # backs (RDLs) reach at most +0.039, a real rounded back +0.106 (90th pct.). 0.045 sits
+    # above every flat back and below the 90th percentile of every rounded one. (The head
+    # line is no help here: it rises as much with a dropped head as with a rounded back.)
+    rounded_bow: float = limit(0.045, 0.005, 0.5)
+    # With the knees bent past this (a deadlift from the floor, a squat) the thighs fold into
+    # the belly and the glutes into the lower back outline: it no longer shows the spine, so
+    # rounding is not judged. RDL bottoms read 15-50 deg; floor deadlifts 55-90 deg, where flat
+    # backs read +0.05 to +0.15 "rounding".
+    rounding_max_knee_deg: float = limit(55.0, 20.0, 120.0)
+    # The outline must be steadier than the rounding it would report: when the standing back
+    # bow alone varies by more than this (robust SD; a small, blurred or compressed picture,
+    # an oblique view), rounding is not judged. Rendered 0.003-0.014, real side views
+    # 0.008-0.018 (median), a 480 px stock loop 0.046, a 45-60 deg oblique view 0.053.
+    max_outline_noise: float = limit(0.03, 0.005, 0.2)
     # Squatting: knees bend past squat_knee_deg AND by at least squat_ratio of the hip flexion.
     # A hinge keeps knees soft (~15-25 deg) while the hips flex ~90; a squat bends both alike.
     squat_knee_deg: float = limit(45.0, 15.0, 120.0)
@@ -90,32 +104,51 @@ class HipHingeThresholds:
 
 
 class StandingReference:
-    """The person's own standing posture: median trunk lean, back bow and head line of the
-    recent frames spent standing between reps (~2 s). Hinge depth and back rounding are
-    measured from it."""
+    """The person's own standing posture, estimated from the movement itself: nobody has to
+    stand still first. Standing is the least inclined the trunk gets, so the trunk reference
+    is a low percentile of the trunk inclination over the last ~20 s in position (robust to
+    a few frames of a lean back). The back bow and head line of standing are the medians of
+    the frames near that posture. Hinge depth and back rounding are measured from it."""
 
-    def __init__(self, frames: int = 60, min_frames: int = 8) -> None:
+    def __init__(
+        self, max_standing_deg: float, near_deg: float, frames: int = 600, min_frames: int = 8
+    ) -> None:
+        self.max_standing_deg = max_standing_deg
+        self.near_deg = near_deg
         self.min_frames = min_frames
-        self._trunk: deque[float] = deque(maxlen=frames)
-        self._bow: deque[float] = deque(maxlen=frames)
-        self._head: deque[float] = deque(maxlen=frames)
+        self._trunks: deque[float] = deque(maxlen=frames)
+        self._bow: deque[float] = deque(maxlen=60)
+        self._head: deque[float] = deque(maxlen=60)
+        self._trunk: float | None = None
 
     def add(self, trunk: float, bow: float | None, head: float) -> None:
-        self._trunk.append(trunk)
-        self._head.append(head)
-        if bow is not None:
-            self._bow.append(bow)
+        self._trunks.append(trunk)
+        # The 10th percentile, and never above what standing can be: someone seen only bent
+        # over is measured from upright-ish rather than from their bent posture.
+        self._trunk = min(float(np.percentile(self._trunks, 10)), self.max_standing_deg)
+        if trunk - self._trunk <= self.near_deg:
+            self._head.append(head)
+            if bow is not None:
+                self._bow.append(bow)
 
     def _median(self, values: deque[float]) -> float | None:
         return float(np.median(values)) if len(values) >= self.min_frames else None
 
     @property
     def trunk(self) -> float:
-        return self._median(self._trunk) or 0.0  # upright until seen standing
+        return 0.0 if self._trunk is None else self._trunk  # upright until seen
 
     @property
     def bow(self) -> float | None:
         return self._median(self._bow)
+
+    @property
+    def bow_spread(self) -> float | None:
+        """How much the standing outline varies by itself (robust SD): its noise floor."""
+        if len(self._bow) < self.min_frames:
+            return None
+        b = np.asarray(self._bow)
+        return float(1.4826 * np.median(np.abs(b - np.median(b))))
 
     @property
     def head(self) -> float | None:
@@ -135,6 +168,7 @@ class HipHingeChecker(SideViewChecker):
     name = "hip-hinge"
     title = "Hip hinge"
     main_signals = ("trunk_inclination_deg", "hip_angle_deg", "knee_flexion_deg", "back_bow", "head_line_deg")
+    start_position = "standing on your feet, side-on"
     view_rule = ViewRule(key_joints=(Joint.EAR, Joint.SHOULDER, Joint.HIP, Joint.KNEE, Joint.ANKLE))
 
     def __init__(self, thresholds: HipHingeThresholds | None = None) -> None:
@@ -148,19 +182,28 @@ class HipHingeChecker(SideViewChecker):
             FaultSpec("head_drop", Severity.MINOR, MESSAGES["head_drop"], on),
         )
         super().__init__()
-        self.counter = RepCounter(RepRule(th.rep_start_deg, th.rep_rest_deg, th.rep_count_deg))
-        self.standing = StandingReference()
+        # No settling before the first rep: a frame near standing is a start. A recording that
+        # begins mid-rep counts that rep once the person is back up (start_in_rep).
+        rule = RepRule(th.rep_start_deg, th.rep_rest_deg, th.rep_count_deg, settle_ms=0.0, start_in_rep=True)
+        self.counter = RepCounter(rule)
+        self.standing = self._new_reference()
         self._recent_rounding: deque[float] = deque(maxlen=5)
         self._new_rep()
 
     def reset(self) -> None:
         super().reset()
         self.counter.reset()
-        self.standing = StandingReference()
+        self.standing = self._new_reference()
         self._recent_rounding.clear()
         self._new_rep()
 
+    def _new_reference(self) -> StandingReference:
+        th = self.thresholds
+        return StandingReference(th.max_standing_deg, th.rep_rest_deg)
+
     def _new_rep(self) -> None:
+        self._hinged_knees: deque[float] = deque(maxlen=9)
+        self._last_lean: float | None = None
         self._episode_faults = set()
         self._rep: dict[str, float] = {}
         self._squatted = False
@@ -176,6 +219,13 @@ class HipHingeChecker(SideViewChecker):
         rounding = m.get("back_rounding")
         if rounding is not None and rounding > r.get("max_back_rounding", float("-inf")):
             r["max_back_rounding"] = rounding
+
+    def _bottom_knee(self, knee: float, lean: float) -> float:
+        """Median knee bend over the last ~0.3 s spent hinged: one noisy frame of a soft knee
+        (MediaPipe jitters +-3 deg on small, dark pictures) is not a locked knee."""
+        if lean >= self.thresholds.hinged_deg:
+            self._hinged_knees.append(knee)
+        return float(np.median(self._hinged_knees)) if self._hinged_knees else knee
 
     def _phase(self, lean: float) -> str:
         c = self.counter
@@ -199,9 +249,9 @@ class HipHingeChecker(SideViewChecker):
         # lying down).
         leg = view.leg_px
         in_position = view.ankle[1] - view.knee[1] > 0.25 * leg and view.ankle[1] - view.hip[1] > 0.4 * leg
-        # Standing between reps (not during one): this person's reference posture.
+        # Every frame on the feet informs this person's reference posture.
         ref = self.standing
-        if in_position and trunk < th.max_standing_deg and not self.counter.in_rep:
+        if in_position:
             ref.add(trunk, bow, head)
         lean = trunk - ref.trunk
         rounding = None
@@ -223,6 +273,7 @@ class HipHingeChecker(SideViewChecker):
             **self.view_measurements(),
         }
 
+        self._last_lean = lean if in_position else None
         events = []
         for o in self.counter.update(t_ms, lean if in_position else None):
             events.append(self._rep_boundary(o))
@@ -231,8 +282,19 @@ class HipHingeChecker(SideViewChecker):
 
         hip_flex = 180.0 - hip
         bent = lean >= th.rep_start_deg
-        # Without a standing reference (no mask, or never seen standing) the back is not judged.
-        rounded = rounding is not None and bent and rounding >= th.rounded_bow
+        # Without a standing reference (no mask, or never seen standing), or with the hips folded
+        # over deeply bent knees, the back is not judged.
+        spread = ref.bow_spread
+        outline_ok = spread is not None and spread <= th.max_outline_noise
+        # Judged in the bent-over part of the rep, where the spine carries the load (and
+        # where a prop along the back no longer rests on it on the way up).
+        rounded = (
+            rounding is not None
+            and outline_ok
+            and lean >= th.hinged_deg
+            and knee <= th.rounding_max_knee_deg
+            and rounding >= th.rounded_bow
+        )
         rounding_back = rounding is not None and rounding >= 0.8 * th.rounded_bow
         head_dropped = (
             bent
@@ -248,6 +310,7 @@ class HipHingeChecker(SideViewChecker):
         # A squat keeps the trunk upright; the squat cue covers it, so no shallow cue on top.
         shallow = (
             self.counter.reached
+            and not self.counter.began_inside
             and not self._squatted
             and peak is not None
             and peak < th.target_deg
@@ -258,7 +321,7 @@ class HipHingeChecker(SideViewChecker):
             "squatting": squatting,
             "locked_knees": self.counter.in_rep
             and lean >= th.hinged_deg
-            and sagittal_bend(knee, self.gate.yaw_deg) < th.locked_knee_deg,
+            and sagittal_bend(self._bottom_knee(knee, lean), self.gate.yaw_deg) < th.locked_knee_deg,
             "shallow_hinge": shallow,
             "head_drop": head_dropped,
         }
@@ -295,7 +358,11 @@ class HipHingeChecker(SideViewChecker):
         self._new_rep()
         return event
 
+    def finish(self, t_ms: float) -> tuple[Event, ...]:
+        return tuple(self._rep_boundary(o) for o in self.counter.finish(t_ms, self._last_lean))
+
     def pause(self, pose: Pose | None, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
+        self._last_lean = None
         events = [self._rep_boundary(o) for o in self.counter.update(t_ms, None)]
         self.tracker.hold(t_ms)
         phase = "setup" if self.counter.phase is RepPhase.SETUP else "paused"

@@ -12,8 +12,11 @@ signal drives them. Shared rules:
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from enum import Enum
+
+import numpy as np
 
 
 class RepPhase(Enum):
@@ -39,6 +42,10 @@ class RepRule:
     settle_ms: float = 500.0  # at rest this long before the first rep: setup is not a rep
     max_gap_ms: float = 500.0
     min_partial_ms: float = 400.0  # shorter aborted excursions are jitter, not partial reps
+    # A recording may start in the middle of a rep: the stream's first judged frame beyond
+    # `start` begins a rep there (dated to that frame) instead of waiting for rest. Only at the
+    # very start of the stream, never after a gap.
+    start_in_rep: bool = False
 
     def __post_init__(self) -> None:
         s = 1.0 if self.rising else -1.0
@@ -95,6 +102,8 @@ class RepCounter:
         self._peak = float("-inf")
         self._peak_ms = 0.0
         self._reached = False
+        self._seen_any = False
+        self._first_value: float | None = None  # where a rep the stream began inside started
 
     @property
     def in_rep(self) -> bool:
@@ -113,10 +122,17 @@ class RepCounter:
         return self._peak if self.rule.rising else -self._peak
 
     @property
+    def began_inside(self) -> bool:
+        """The rep in progress began before the stream did (start_in_rep) and has not yet been
+        seen going deeper: it may be someone straightening up from walking in bent over."""
+        return self.phase is RepPhase.ACTIVE and self._first_value is not None and not self._went_deeper()
+
+    @property
     def rep_start_ms(self) -> float | None:
         return self._start_ms if self.phase is RepPhase.ACTIVE else None
 
     def _abandon(self, t_ms: float) -> list[RepOutcome]:
+        self._first_value = None
         out = []
         if self.phase is RepPhase.ACTIVE and t_ms - self._start_ms >= self.rule.min_partial_ms:
             self.partials += 1
@@ -145,10 +161,41 @@ class RepCounter:
         self._last_judged = t_ms
         return out + self._step(t_ms, value)
 
+    def _went_deeper(self) -> bool:
+        """A rep the stream began inside must be seen going deeper than where it began (by the
+        rule's hysteresis): someone who walks in bent over and straightens up made no rep."""
+        first = self._first_value
+        return first is None or self._peak - first >= abs(self.rule.start - self.rule.rest)
+
+    def finish(self, t_ms: float, value: float | None) -> list[RepOutcome]:
+        """The stream ended: a rep that reached its target and came most of the way back
+        (within `start`, or to a quarter of its depth) counts; a recording cut as the person
+        straightens up still holds the rep."""
+        r = self.rule
+        if self.phase is not RepPhase.ACTIVE or not self._reached or value is None:
+            return []
+        s = 1.0 if r.rising else -1.0
+        v = s * value
+        if v > max(s * r.start, 0.25 * self._peak) or (
+            self._first_value is not None and not self._went_deeper()
+        ):
+            return []
+        self.phase = RepPhase.REST
+        self.count += 1
+        return [self._outcome("completed", t_ms, self.count)]
+
     def _step(self, t_ms: float, value: float) -> list[RepOutcome]:
         r = self.rule
         s = 1.0 if r.rising else -1.0
         v = s * value
+        if self.phase is RepPhase.SETUP and r.start_in_rep and not self._seen_any and v > s * r.start:
+            self._seen_any = True
+            self.phase = RepPhase.ACTIVE
+            self._start_ms, self._peak, self._peak_ms = t_ms, v, t_ms
+            self._above_ms, self._reached, self._prev_t = 0.0, False, t_ms
+            self._first_value = v
+            return [RepOutcome("started", t_ms, t_ms, None, value, t_ms)]
+        self._seen_any = True
         dt = 0.0 if self._prev_t is None else min(t_ms - self._prev_t, r.max_gap_ms)
         self._prev_t = t_ms
         self._rest.update(v < s * r.rest, t_ms)
@@ -179,6 +226,10 @@ class RepCounter:
         if self._rest.held(t_ms, r.dwell_ms):
             end = self._rest.since or t_ms
             self.phase = RepPhase.REST
+            if self._first_value is not None and not self._went_deeper():
+                self._first_value = None
+                return []  # came in already bent and only straightened up: setup, not a rep
+            self._first_value = None
             if self._reached:
                 self.count += 1
                 return [self._outcome("completed", end, self.count)]
@@ -193,26 +244,36 @@ class RepCounter:
 
 @dataclass(frozen=True, slots=True)
 class CycleRule:
-    """Two-sided oscillation around a neutral zero (cat-cow): + side and - side.
+    """Two-sided oscillation (cat-cow): a + extreme and a - extreme make one cycle.
 
-    Turning points are found zig-zag style: a maximum is confirmed once the signal has come
-    down `swing` from it (and at least `release` of the way back to zero), a minimum once it
-    has risen as much; so noise smaller than `swing` makes no turning points, and a small zero
-    error does not matter as long as the movement crosses it. A confirmed maximum past
-    +`enter` is a + extreme, a minimum past -`enter` a - extreme; turning points inside the
-    band (wobbles) are ignored. A cycle = a + and a - extreme, in either order; the same side
-    twice in a row makes the first one a partial cycle.
+    The counter needs no zero and no still start. Turning points are found zig-zag style on
+    the raw signal: a maximum is confirmed once the signal has come back `swing` from it and
+    at least `release` of the leg that led up to it (and likewise a minimum), so noise smaller
+    than `swing` and wobbles near a peak make no turning points. A turning point is an
+    extreme (+ cat, - cow) if it lies beyond a trusted still neutral (see `CycleCounter`), or
+    else in the outer part of the range moved through: beyond its midpoint by `outer` of the
+    half-range. Turning points are judged once the signal has moved 3 x `swing`; the first
+    one of a stretch was not seen being entered (the person may have started at neutral or
+    at an extreme), so it waits for two more, or for the end of the stream. A cycle = a +
+    and a - extreme, in either order. The same side twice is one held extreme if the signal
+    did not come half-way back to neutral in between, otherwise the first was a partial.
     """
 
-    enter: float
     swing: float
-    release: float = 0.5
-    settle_ms: float = 500.0
+    release: float = 0.35  # returning to neutral retraces about half the leg: confirmed there
+    outer: float = 0.25
     max_gap_ms: float = 500.0
+    still_sd: float = 0.006  # a still moment: spread at most this over still_ms, no drift
+    still_ms: float = 500.0
+    # Jitter-aware hysteresis: a turning point needs at least noise_k x the signal's own
+    # frame-to-frame jitter (a noisy picture makes a noisy spine signal), and at least
+    # min_leg_ms since the previous one (no cat or cow is over in a third of a second).
+    noise_k: float = 4.0
+    min_leg_ms: float = 300.0
 
     def __post_init__(self) -> None:
-        if not (self.enter >= 0.0 and self.swing > 0.0 and 0.0 <= self.release < 1.0):
-            raise ValueError("cycle thresholds must satisfy enter >= 0 and swing > 0")
+        if not (self.swing > 0.0 and 0.0 <= self.release < 1.0 and 0.0 <= self.outer < 1.0):
+            raise ValueError("cycle thresholds must satisfy swing > 0, 0 <= release < 1, 0 <= outer < 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,14 +282,19 @@ class CycleOutcome:
     t_ms: float
     start_ms: float
     index: int | None = None
-    pos_peak: float | None = None  # + extreme of this cycle
-    neg_peak: float | None = None  # - extreme
+    pos_peak: float | None = None  # + extreme of this cycle, relative to the zero
+    neg_peak: float | None = None  # - extreme, relative to the zero
     period_ms: float | None = None  # estimated full-cycle duration (2 x peak-to-peak time)
     side: int = 0  # for "extreme": +1 / -1
+    span: float | None = None  # peak-to-peak amplitude of the cycle (raw units)
 
 
 class CycleCounter:
-    """Counts full two-sided cycles (e.g. cat -> cow)."""
+    """Counts full two-sided cycles (e.g. cat -> cow) from the turning points of a raw signal.
+
+    `zero` (the neutral the peaks are reported from) is a still moment of the signal that
+    lies between the extremes, otherwise the midpoint of the range moved through.
+    """
 
     def __init__(self, rule: CycleRule) -> None:
         self.rule = rule
@@ -237,53 +303,94 @@ class CycleCounter:
     def reset(self) -> None:
         self.count = 0
         self.partials = 0
-        self.settled = False
-        self._settle = _Crossing()
         self._last_judged: float | None = None
-        self._restart_zigzag()
-        self._new_cycle()
+        self._restart()
 
-    def _restart_zigzag(self) -> None:
+    def _restart(self) -> None:
+        """A new stretch in position: nothing known about its range or turning points."""
         self._trend = 0  # +1 rising (tracking a max), -1 falling (tracking a min), 0 unknown
         self._hi: tuple[float, float] | None = None  # (value, t_ms)
         self._lo: tuple[float, float] | None = None
-        self._last_value = 0.0
-        self._in_band = True
+        self._leg_from: float | None = None  # value the current leg started from
+        self._held: list[tuple[int, float, float]] | None = []  # extremes until the first is judged
+        self._queue: list[tuple[int, float, float]] = []  # turning points waiting to be judged
+        self._between: float | None = None  # furthest turn back since the last extreme
+        self._last_extreme: tuple[int, float, float] | None = None
+        self._min = float("inf")
+        self._max = float("-inf")
+        self._last_value: float | None = None
+        self._stills: list[float] = []
+        self._recent_values: deque[float] = deque(maxlen=60)
+        self._history: deque[tuple[float, float]] = deque(maxlen=240)  # ~8 s at 30 fps
+        self._last_turn_t: float | None = None
+        self._last_leg = 0.0  # size of the leg into the last turning point
+        self._still_hist: deque[tuple[float, float]] = deque()
+        self._in_still = False
+        self._new_cycle()
 
     def _new_cycle(self) -> None:
-        self._peaks: dict[int, tuple[float, float]] = {}  # side -> (value, t_ms)
+        self._peaks: dict[int, tuple[float, float]] = {}  # side -> (raw value, t_ms)
         self._start_ms: float | None = None
+
+    # -- the zero -----------------------------------------------------------------------
+    def _note_still(self, t_ms: float, value: float) -> None:
+        """Still moments of the signal are candidate neutrals (a held extreme is still too)."""
+        r = self.rule
+        hist = self._still_hist
+        hist.append((t_ms, value))
+        while t_ms - hist[0][0] > r.still_ms:
+            hist.popleft()
+        if t_ms - hist[0][0] < 0.8 * r.still_ms or len(hist) < 4:
+            return
+        values = np.array([v for _, v in hist])
+        half = len(values) // 2
+        drift = abs(float(np.median(values[:half]) - np.median(values[half:])))
+        still = float(np.std(values)) <= r.still_sd and drift <= r.still_sd / 2
+        if still and not self._in_still:
+            self._stills.append(float(np.median(values)))
+        self._in_still = still
+
+    def _trusted_still(self) -> float | None:
+        """The still moment nearest the middle of the range, if it lies between the extremes."""
+        if not self._stills or not self._max > self._min:
+            return None
+        mid, span = 0.5 * (self._max + self._min), self._max - self._min
+        best = min(self._stills, key=lambda v: abs(v - mid))
+        return best if 0.2 <= (best - self._min) / span <= 0.8 else None
+
+    @property
+    def still_trusted(self) -> bool:
+        return self._trusted_still() is not None
+
+    @property
+    def zero(self) -> float | None:
+        still = self._trusted_still()
+        if still is not None:
+            return still
+        if self._max >= self._min:
+            return 0.5 * (self._max + self._min)
+        return None
 
     @property
     def side(self) -> int:
-        """Which side of neutral the signal is on now (+1, -1, 0 inside the band)."""
-        if self._last_value > self.rule.enter:
-            return 1
-        if self._last_value < -self.rule.enter:
-            return -1
-        return 0
+        """Which side of the zero the signal is on now (+1, -1, 0 near it)."""
+        z = self.zero
+        if z is None or self._last_value is None:
+            return 0
+        band = max(self.rule.swing, self.rule.outer * 0.5 * (self._max - self._min))
+        d = self._last_value - z
+        return 0 if abs(d) <= band else (1 if d > 0 else -1)
+
+    @property
+    def settled(self) -> bool:
+        """In position and measured (there is a signal to show)."""
+        return self._last_value is not None
 
     @property
     def in_cycle(self) -> bool:
         return self._start_ms is not None
 
-    def _outcome(self, kind: str, t_ms: float, index: int | None = None, side: int = 0) -> CycleOutcome:
-        period = None
-        if 1 in self._peaks and -1 in self._peaks:
-            period = 2.0 * abs(self._peaks[1][1] - self._peaks[-1][1])
-        pos = self._peaks.get(1)
-        neg = self._peaks.get(-1)
-        return CycleOutcome(
-            kind,
-            t_ms,
-            self._start_ms if self._start_ms is not None else t_ms,
-            index,
-            None if pos is None else pos[0],
-            None if neg is None else neg[0],
-            period,
-            side,
-        )
-
+    # -- feeding ------------------------------------------------------------------------
     def update(self, t_ms: float, value: float | None) -> list[CycleOutcome]:
         r = self.rule
         if value is None:
@@ -292,60 +399,180 @@ class CycleCounter:
                 return self._abandon(last)
             return []
         out: list[CycleOutcome] = []
-        if self._last_judged is not None and t_ms - self._last_judged > r.max_gap_ms:
-            out += self._abandon(self._last_judged)
+        # Only unjudgeable frames break a stretch (above); a long frame time (a GIF's held
+        # frame, a slow webcam) between two judged frames does not.
         self._last_judged = t_ms
         self._last_value = value
-
-        if not self.settled:
-            # Settle inside the neutral band first: getting into position is no cycle.
-            self._settle.update(-r.enter <= value <= r.enter, t_ms)
-            if self._settle.held(t_ms, r.settle_ms):
-                self.settled = True
-                self._hi = self._lo = (value, t_ms)
-            return out
-
-        in_band = abs(value) <= r.enter
-        if self._start_ms is None and self._in_band and not in_band:
-            self._start_ms = t_ms  # leaving neutral: a cycle begins
-            out.append(CycleOutcome("started", t_ms, t_ms))
-        self._in_band = in_band
+        self._min, self._max = min(self._min, value), max(self._max, value)
+        self._note_still(t_ms, value)
+        if self._leg_from is None:
+            self._leg_from = value
         for turn in self._zigzag(value, t_ms):
             out += self._turning_point(*turn)
         return out
 
+    def finish(self, t_ms: float) -> list[CycleOutcome]:
+        """The stream ended: a peak still being held is a turning point if the signal moved
+        into it at least `swing` and about as far as the leg before (drifting back to neutral
+        after a peak is about half a leg), and every turning point still waiting is judged."""
+        if self._last_value is not None and self._trend != 0 and self._leg_from is not None:
+            peak = self._hi if self._trend > 0 else self._lo
+            leg = None if peak is None else abs(peak[0] - self._leg_from)
+            if leg is not None and leg >= max(self.rule.swing, 0.6 * self._last_leg):
+                self._queue.append((self._trend, *peak))
+                self._trend = 0
+        return self._drain(final=True)
+
+    def _plateau_centre(self, kind: int, peak: tuple[float, float], leg: float) -> float:
+        """Middle of the time spent near a peak (within 15% of the leg): a held cat or cow has
+        its furthest point anywhere along the hold, its middle is where the cycle turns."""
+        tol = 0.15 * leg
+        near = [t for t, v in self._history if kind * (peak[0] - v) <= tol]
+        times = sorted(near)
+        # The contiguous run around the peak's own time.
+        lo = hi = peak[1]
+        for t in reversed([t for t in times if t <= peak[1]]):
+            if lo - t > 200.0:
+                break
+            lo = t
+        for t in [t for t in times if t >= peak[1]]:
+            if t - hi > 200.0:
+                break
+            hi = t
+        return 0.5 * (lo + hi)
+
+    def _jitter(self) -> float:
+        """Frame-to-frame noise of the signal (robust SD from second differences, which a
+        smooth movement leaves near zero)."""
+        v = np.asarray(self._recent_values)
+        if len(v) < 8:
+            return 0.0
+        d2 = v[2:] - 2.0 * v[1:-1] + v[:-2]
+        return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
+
     def _zigzag(self, v: float, t: float) -> list[tuple[int, float, float]]:
         """Confirmed turning points (+1 max / -1 min, value, time) on this frame."""
-        sw = self.rule.swing
+        r = self.rule
+        self._recent_values.append(v)
+        self._history.append((t, v))
+        swing = max(r.swing, r.noise_k * self._jitter())
         hi, lo = self._hi or (v, t), self._lo or (v, t)
-        turns = []
         if self._trend >= 0 and v > hi[0]:
             hi = (v, t)
         if self._trend <= 0 and v < lo[0]:
             lo = (v, t)
-        # Half-way back from a large peak, at least `swing`: a wobble near the top of a big
-        # movement is not its end.
-        rel = self.rule.release
-        if self._trend >= 0 and v <= hi[0] - max(sw, rel * max(hi[0], 0.0)):
-            turns.append((1, *hi))
-            self._trend, lo = -1, (v, t)
-        elif self._trend <= 0 and v >= lo[0] + max(sw, rel * max(-lo[0], 0.0)):
-            turns.append((-1, *lo))
-            self._trend, hi = 1, (v, t)
+        start = self._leg_from if self._leg_from is not None else v
+        prev = self._last_turn_t
+
+        def long_enough(peak_t: float) -> bool:
+            return prev is None or peak_t - prev >= r.min_leg_ms
+
+        turns = []
+        if (
+            self._trend >= 0
+            and v <= hi[0] - max(swing, r.release * max(hi[0] - start, 0.0))
+            and long_enough(hi[1])
+        ):
+            self._last_leg = abs(hi[0] - start)
+            turns.append((1, hi[0], self._plateau_centre(1, hi, self._last_leg)))
+            self._trend, lo, self._leg_from, self._last_turn_t = -1, (v, t), hi[0], hi[1]
+        elif (
+            self._trend <= 0
+            and v >= lo[0] + max(swing, r.release * max(start - lo[0], 0.0))
+            and long_enough(lo[1])
+        ):
+            self._last_leg = abs(start - lo[0])
+            turns.append((-1, lo[0], self._plateau_centre(-1, lo, self._last_leg)))
+            self._trend, hi, self._leg_from, self._last_turn_t = 1, (v, t), lo[0], lo[1]
         self._hi, self._lo = hi, lo
         return turns
 
     def _turning_point(self, kind: int, value: float, t: float) -> list[CycleOutcome]:
-        if kind * value <= self.rule.enter:
-            return []  # a wobble inside the band, or a max on the - side: not an extreme
+        self._queue.append((kind, value, t))
+        return self._drain()
+
+    def _drain(self, final: bool = False) -> list[CycleOutcome]:
+        """Judge waiting turning points in order once the signal has moved 3 x `swing` (the
+        wobbles of a still start are not a range)."""
         out: list[CycleOutcome] = []
-        if kind in self._peaks:
-            # The same side twice without the other: the earlier one was a partial cycle.
-            self.partials += 1
-            out.append(self._outcome("partial", t))
-            self._new_cycle()
-            self._start_ms = t
-            out.append(CycleOutcome("started", t, t))
+        established = self._max - self._min >= 3.0 * self.rule.swing
+        while self._queue and (established or final):
+            kind, value, t = self._queue.pop(0)
+            last = self._last_extreme
+            if not self._is_extreme(kind, value):
+                if (
+                    last is not None
+                    and kind != last[0]
+                    and (self._between is None or kind * (value - self._between) > 0)
+                ):
+                    self._between = value  # a turn back short of the other side: how far
+                continue
+            if self._held is not None:
+                self._held.append((kind, value, t))
+                out += self._release_first(final=False)
+            else:
+                out += self._extreme(kind, value, t)
+        if final and self._held:
+            out += self._release_first(final=True)
+        return out
+
+    def _release_first(self, final: bool) -> list[CycleOutcome]:
+        """The stretch's first extreme was not seen being entered: the person may have started
+        at an extreme or at neutral. Once two more extremes are known, it counts only if the
+        leg out of it is comparable to the next one (from neutral it is about half)."""
+        held = self._held or []
+        # The first extreme, the next one of the other side, and the next after that.
+        chain = [held[0]]
+        for k, v, t in held[1:]:
+            if k != chain[-1][0]:
+                chain.append((k, v, t))
+        if len(chain) < 3 and not final:
+            return []
+        self._held = None
+        first_counts = True
+        if len(chain) >= 3:
+            out_leg = abs(chain[1][1] - chain[0][1])
+            first_counts = out_leg >= 0.6 * max(out_leg, abs(chain[2][1] - chain[1][1]))
+        out: list[CycleOutcome] = []
+        for k, v, t in held if first_counts else held[1:]:
+            if not first_counts and k == held[0][0] and not out:
+                continue  # the rest of the discarded first extreme's wobbles
+            out += self._extreme(k, v, t)
+        return out
+
+    def _is_extreme(self, kind: int, value: float) -> bool:
+        """Beyond a trusted still neutral, or in the outer part of the range moved through."""
+        still = self._trusted_still()
+        if still is not None:
+            # Beyond it by a good part of the way to that side's furthest point: the drift back
+            # to a table-top that is not quite the still one is no extreme.
+            reach = (self._max - still) if kind > 0 else (still - self._min)
+            return kind * (value - still) >= max(0.5 * self.rule.swing, 0.4 * reach)
+        half = 0.5 * (self._max - self._min)
+        mid = 0.5 * (self._max + self._min)
+        return half > 0 and kind * (value - mid) >= self.rule.outer * half
+
+    def _extreme(self, kind: int, value: float, t: float) -> list[CycleOutcome]:
+        out: list[CycleOutcome] = []
+        last = self._last_extreme
+        if last is not None and last[0] == kind:
+            zero = self.zero if self.zero is not None else last[1]
+            between = self._between
+            if between is None or kind * (between - last[1]) > -0.5 * abs(last[1] - zero):
+                # Not half-way back to neutral since: the same extreme held with a wobble in
+                # it. One extreme, at its furthest point.
+                if kind * (value - last[1]) > 0:
+                    self._last_extreme = (kind, value, t)
+                    if kind in self._peaks:
+                        self._peaks[kind] = (value, t)
+                return out
+            if kind in self._peaks:
+                # The same side twice, back towards neutral in between: the first was partial.
+                self.partials += 1
+                out.append(self._outcome("partial", t))
+                self._new_cycle()
+        self._between = None
+        self._last_extreme = (kind, value, t)
         if self._start_ms is None:
             self._start_ms = t
             out.append(CycleOutcome("started", t, t))
@@ -357,15 +584,31 @@ class CycleCounter:
             self._new_cycle()
         return out
 
+    def _outcome(self, kind: str, t_ms: float, index: int | None = None, side: int = 0) -> CycleOutcome:
+        period = span = None
+        if 1 in self._peaks and -1 in self._peaks:
+            period = 2.0 * abs(self._peaks[1][1] - self._peaks[-1][1])
+            span = self._peaks[1][0] - self._peaks[-1][0]
+        z = self.zero or 0.0
+        pos, neg = self._peaks.get(1), self._peaks.get(-1)
+        return CycleOutcome(
+            kind,
+            t_ms,
+            self._start_ms if self._start_ms is not None else t_ms,
+            index,
+            None if pos is None else pos[0] - z,
+            None if neg is None else neg[0] - z,
+            period,
+            side,
+            span,
+        )
+
     def _abandon(self, t_ms: float) -> list[CycleOutcome]:
-        out = []
+        out = self.finish(t_ms)  # what was seen before the gap still counts
         if self._peaks:
             self.partials += 1
             out.append(self._outcome("partial", t_ms))
-        self._new_cycle()
-        self._restart_zigzag()
-        self.settled = False
-        self._settle.since = None
+        self._restart()
         return out
 
 

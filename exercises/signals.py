@@ -85,8 +85,8 @@ def sagittal_bend(image_bend_deg: float, yaw_deg: float | None, max_yaw_deg: flo
     The camera sees the bend's fore-aft component shortened by cos(yaw): tan(seen) =
     tan(true) * cos(yaw). At 35 deg off side-on a 13 deg soft knee reads ~10 deg in the image.
     """
-    if yaw_deg is None:
-        return image_bend_deg
+    if yaw_deg is None or not -89.0 < image_bend_deg < 89.0:
+        return image_bend_deg  # tan() has no meaning past a right angle: nothing to correct
     c = float(np.cos(np.radians(min(abs(yaw_deg), max_yaw_deg))))
     return float(np.degrees(np.arctan(np.tan(np.radians(image_bend_deg)) / c)))
 
@@ -115,6 +115,16 @@ def body_line(v: SideView) -> tuple[float, float]:
     return (dev if drop >= 0 else -dev), drop / span
 
 
+def knee_line(v: SideView) -> float:
+    """Shoulder-knee-ankle deviation at the knee, deg, + = knee below the shoulder-ankle line.
+
+    Leaves out the hip landmark, which MediaPipe places higher on real bodies than on rendered
+    ones (a straight real plank reads -3 to -20 deg at the hip, a rendered one +1.5 to +5).
+    A bend at the hip shows here at about half its size."""
+    dev = float(g.line_deviation(v.shoulder, v.knee, v.ankle))
+    return dev if float(g.drop_below_line(v.knee, v.shoulder, v.ankle)) >= 0 else -dev
+
+
 def body_inclination(v: SideView) -> float:
     """Shoulder-ankle line from horizontal, deg (a plank is ~5-25)."""
     return float(g.inclination_from_horizontal(v.ankle, v.shoulder))
@@ -136,5 +146,6 @@ def thigh_from_vertical(v: SideView) -> float:
     return abs(lean_from_vertical(v.hip, v.knee, v.facing))
 
 
-def arm_from_vertical(v: SideView) -> float:
-    return abs(lean_from_vertical(v.shoulder, v.wrist, v.facing))
+def arm_from_vertical(v: SideView, to_wrist: bool = True) -> float:
+    """Shoulder->wrist (or shoulder->elbow, when the hand is out of view) from vertical, deg."""
+    return abs(lean_from_vertical(v.shoulder, v.wrist if to_wrist else v.elbow, v.facing))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import reprlib
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -45,10 +46,18 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path.name} is not a text file (expected TOML)") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path.name} is not valid TOML: {err}") from None
+    except RecursionError:  # the parser recurses once per level of nested arrays/tables
+        raise ConfigError(f"{path.name} nests arrays or tables too deeply to be a thresholds file") from None
+
+
+# Short, and safe for values nested thousands of levels deep (plain repr() would recurse).
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
 
 
 def _describe(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else f"{value!r} ({type(value).__name__})"
+    text = _SHORT.repr(value)
+    return text if isinstance(value, str) else f"{text} ({type(value).__name__})"
 
 
 def apply_overrides(defaults: T, values: Mapping[str, Any], where: str) -> T:

@@ -36,8 +36,12 @@ class ViewRule:
     # the camera). Side-view angles shrink with cos(yaw) and the far side starts hiding the near
     # one; up to ~40 deg the errors stay a few degrees, so judging continues at 35 deg.
     # MediaPipe's world depth is noisy, so the gate uses a smoothed estimate with hysteresis.
-    not_side_on_deg: float = 55.0
-    side_on_again_deg: float = 48.0
+    # Measured (10th-90th percentile of the raw estimate): real side views 3-29 deg, real views
+    # a physio would refuse (45-60 deg front-oblique, front) 48-88; a rendered 35 deg camera
+    # 37-42. Real ~45 deg oblique views also read 34-43: MediaPipe cannot tell them from a
+    # 35 deg view, and they are judged.
+    not_side_on_deg: float = 46.0
+    side_on_again_deg: float = 41.0
     min_seen: float = 0.5  # landmark visibility x presence needed to measure it
     edge_margin: float = 0.01  # fraction of the frame a key joint may sit outside it (rounding)
     show_ms: float = 300.0  # a problem must last this long before it is reported
@@ -115,6 +119,14 @@ def facing_evidence(pose: Pose, side: Side) -> float:
         if abs(foot[0]) > 2 * abs(foot[1]):
             e += np.clip(foot[0] / (0.2 * torso), -1, 1)
     return float(e)
+
+
+def landmark_in_view(pose: Pose, landmark: int, min_seen: float = 0.5, margin: float = 0.01) -> bool:
+    """The landmark is inside the frame (within `margin` of its size) and seen."""
+    w, h = pose.image_size
+    x, y = pose.xy[landmark]
+    inside = -margin * w <= x <= (1 + margin) * w and -margin * h <= y <= (1 + margin) * h
+    return bool(inside and pose.seen(landmark) >= min_seen)
 
 
 class _Debounced:

@@ -14,14 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from exercises.base import Assessment, Checker
-from feedback.atomic import check_writable
-from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged
+from feedback.atomic import OutputSet, check_writable
+from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged, too_short
 from feedback.cues import CuePolicy, CuePolicyConfig
+from feedback.explain import why_nothing_counted
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
-from feedback.report import write_csv, write_json, write_plot
+from feedback.report import stage_report_files
 from feedback.session import Report, SessionRecorder
 from feedback.sinks import OverlaySink, VideoSink
+from feedback.stopping import Stopped, held, signum_of
 from feedback.video_out import VIDEO_SUFFIXES, VideoWriter
 from vision.errors import NoPersonError, OutputError, VideoError
 
@@ -57,6 +59,8 @@ class AnalysisOutputs:
 
 def beside_report(report: Path) -> tuple[Path, Path]:
     """Default CSV and plot names next to the report: hinge.json -> hinge.csv, hinge.png."""
+    if report.name in ("", ".", ".."):  # `--report .`: there is no name to put a suffix on
+        raise OutputError(f"Output {report} is a folder; give a file name.")
     return report.with_suffix(".csv"), report.with_suffix(".png")
 
 
@@ -118,15 +122,28 @@ def cue_config_for(display: ExerciseDisplay) -> CuePolicyConfig:
     return CuePolicyConfig(target_reps=int(display.target))
 
 
-def check_outputs(video: Path, outputs: AnalysisOutputs) -> None:
-    """All outputs writable, none of them the input, no two the same file."""
+def model_in_use(model: Path | None) -> Path | None:
+    """The model file a run will read, as far as it is known before resolving (no download)."""
+    if model is not None:
+        return Path(model).expanduser()
+    from vision.model import ENV_MODEL, cached_model_path
+
+    env = os.environ.get(ENV_MODEL, "").strip()
+    return Path(env).expanduser() if env else cached_model_path()
+
+
+def check_outputs(
+    video: Path, outputs: AnalysisOutputs, model: Path | None = None, thresholds: Path | None = None
+) -> None:
+    """All outputs writable regular files (or new names), none of them an input, no two the same."""
     if outputs.video is not None and outputs.video.suffix.lower() not in VIDEO_SUFFIXES:
         raise OutputError(
             f"The annotated video must end in {' or '.join(VIDEO_SUFFIXES)}, not '{outputs.video.name}'."
         )
+    inputs = {"input video": video, "pose model": model_in_use(model), "thresholds file": thresholds}
     seen: dict[Path, str] = {}
     for kind, path in outputs.paths().items():
-        check_writable(path, inputs=(video,))
+        check_writable(path, inputs=inputs)
         key = Path(os.path.abspath(path.expanduser()))
         if key in seen:
             raise OutputError(
@@ -155,74 +172,151 @@ def analyze_video(
     `workers` pose estimators run side by side (default: one per core, at most two).
     `encoder_threads`: x264 threads (default: 1 when the estimators fill the cores, else x264's
     choice); a batch running one video per core passes 1.
-    Raises a BackformError subclass (one-line message) for bad input. Ctrl+C during the run
-    yields a valid report marked partial (and a playable video of the frames so far).
+    Raises a BackformError subclass (one-line message) for bad input. Ctrl+C (or SIGTERM,
+    SIGHUP) during the run yields a valid report marked partial (and a playable video of the
+    frames so far). The outputs are one set: all of them are written, or none (an OutputError,
+    older files of those names untouched). A stop signal while they are written is held until
+    they are, then raised.
     """
     b = backends or default_backends()
     video = Path(video).expanduser()
     checker = b.create_checker(exercise, thresholds)
     if not video.exists():
         raise VideoError(f"Video file not found: {video}")
-    check_outputs(video, outputs)
+    check_outputs(video, outputs, model=model, thresholds=thresholds)
 
-    with b.open_video(video, max_size=max_size) as source:
-        info = source.info
-        model_path = b.resolve_model(model)  # after the input checks: it may download
-        display = display_for(
-            checker.name, getattr(checker, "title", None), getattr(checker, "thresholds", None)
-        )
-        recorder = SessionRecorder(
-            checker.name,
-            str(video),
-            tuple(getattr(checker, "main_signals", ())),
-            title=getattr(checker, "title", None),
-        )
-        coverage = CoverageSink()
-        sinks: list[Sink] = [recorder, coverage]
-        if workers is None:
-            from vision.parallel import default_workers
-
-            workers = default_workers()
-        writer = None
-        if outputs.video is not None:
-            # With pose estimators on every core, x264's own threads would only contend.
-            if encoder_threads is None and workers > 1:
-                encoder_threads = 1
-            writer = VideoWriter(outputs.video, fps=info.fps, threads=encoder_threads)
-            policy = CuePolicy(cue_config_for(display))
-
-            def someone_judged() -> bool:
-                # A clip in which nobody could be judged yields no video (and leaves an older
-                # file of that name alone).
-                return coverage.judged_frames > 0
-
-            sinks += [OverlaySink(Overlay(display, policy)), VideoSink(writer, keep=someone_judged)]
-        smoother = b.make_smoother() if smoothing else None
-        with b.make_estimator(model_path, workers=workers, **(estimator_options or {})) as estimator:
-            # The progress bar starts last, so nothing can fail between its start and the loop
-            # (which always closes its sinks).
-            if progress is not None:
-                sinks.append(progress(info))
-            result = run_pipeline(source, estimator, checker, sinks, smoother=smoother, on_frame=on_frame)
-        source_notes = {"truncated": bool(getattr(source, "truncated", False))}
-        damaged_packets = int(getattr(source, "decode_errors", 0) or 0)
-
-    if result.frames == 0 or result.frames_with_pose == 0:
-        if result.frames == 0:
-            raise VideoError(f"{video.name} contains no video frames.")
-        if not result.interrupted:
-            raise NoPersonError(
-                f"No person was found in {video.name}; film the whole body side-on in good light."
+    writer: VideoWriter | None = None
+    saved = False
+    try:
+        with b.open_video(video, max_size=max_size) as source:
+            info = source.info
+            model_path = b.resolve_model(model)  # after the input checks: it may download
+            display = display_for(
+                checker.name, getattr(checker, "title", None), getattr(checker, "thresholds", None)
             )
+            recorder = SessionRecorder(
+                checker.name,
+                str(video),
+                tuple(getattr(checker, "main_signals", ())),
+                title=getattr(checker, "title", None),
+            )
+            coverage = CoverageSink()
+            sinks: list[Sink] = [recorder, coverage]
+            read_to_end: list[bool] = []
+
+            def frames_to_the_end():
+                yield from source
+                read_to_end.append(True)
+
+            if workers is None:
+                from vision.parallel import default_workers
+
+                workers = default_workers()
+            if outputs.video is not None:
+                # With pose estimators on every core, x264's own threads would only contend.
+                if encoder_threads is None and workers > 1:
+                    encoder_threads = 1
+                writer = VideoWriter(outputs.video, fps=info.fps, threads=encoder_threads)
+                policy = CuePolicy(cue_config_for(display))
+
+                def someone_judged() -> bool:
+                    # A clip in which nobody could be judged, or read to its end and too short
+                    # to judge, yields no video (and leaves an older file of that name alone).
+                    # A run stopped early keeps the video of what it analysed.
+                    too_brief = bool(read_to_end) and too_short(coverage, video.name) is not None
+                    return coverage.judged_frames > 0 and not too_brief
+
+                sinks += [
+                    OverlaySink(Overlay(display, policy)),
+                    # Finished into its temporary file; named below with the other outputs.
+                    VideoSink(writer, keep=someone_judged, in_set=True),
+                ]
+            smoother = b.make_smoother() if smoothing else None
+            with b.make_estimator(model_path, workers=workers, **(estimator_options or {})) as estimator:
+                # The progress bar starts last, so nothing can fail between its start and the
+                # loop (which always closes its sinks).
+                if progress is not None:
+                    sinks.append(progress(info))
+                result = run_pipeline(
+                    frames_to_the_end(), estimator, checker, sinks, smoother=smoother, on_frame=on_frame
+                )
+            source_notes = {"truncated": bool(getattr(source, "truncated", False))}
+            damaged_packets = int(getattr(source, "decode_errors", 0) or 0)
+            missing_s = [(a / 1000.0, b / 1000.0) for a, b in getattr(source, "missing_ms", ())]
+
+        # The output phase is short: a stop signal now is held until every output is written
+        # (a half-written set would be worse than a few more tenths of a second).
+        with held():
+            report, warnings, written = _save_outputs(
+                video,
+                checker,
+                outputs,
+                writer,
+                result,
+                recorder,
+                coverage,
+                info,
+                {**source_notes, "damaged_packets": damaged_packets, "missing_s": missing_s},
+                {"max_size": max_size, "smoothing": smoothing, "pose_workers": workers},
+            )
+            saved = True
+    except KeyboardInterrupt as stop:
+        if not saved:
+            if writer is not None:
+                writer.abort()
+            raise
+        # Held while the outputs were written, delivered now: they are complete.
+        raise Stopped(signum_of(stop), note="the outputs were written in full first") from None
+    except BaseException:
+        if writer is not None:
+            writer.abort()  # the video's temporary file, if it never joined the output set
+        raise
+    return AnalysisResult(report, result, info, written, warnings)
+
+
+def _save_outputs(
+    video: Path,
+    checker: Checker,
+    outputs: AnalysisOutputs,
+    writer: VideoWriter | None,
+    result: PipelineResult,
+    recorder: SessionRecorder,
+    coverage: CoverageSink,
+    info: Any,
+    source: dict[str, Any],
+    processing: dict[str, Any],
+) -> tuple[Report, list[str], dict[str, Path]]:
+    """The report of a finished run, and every requested output written as one set."""
+    if result.frames == 0:
+        raise VideoError(f"{video.name} contains no video frames.")
+    if not result.interrupted and (short := too_short(coverage, video.name)):
+        raise short
+    if result.frames_with_pose == 0 and not result.interrupted:
+        raise NoPersonError(
+            f"No person was found in {video.name}; film the whole body side-on in good light."
+        )
 
     # The frames' own timestamps give the duration analysed: container metadata may be absent,
     # absurd or (cut-short files, Ctrl+C) longer than what was read.
     report = recorder.report(partial=result.interrupted)
     if not result.interrupted and (error := nothing_judged(report, coverage, video.name)):
         raise error
+    damaged_packets = source.pop("damaged_packets")
+    missing_s = source.pop("missing_s")
     warnings = coverage_warnings(
-        report, coverage, source_notes["truncated"], damaged_packets, claimed_duration_s=info.duration_s
+        report,
+        coverage,
+        source["truncated"],
+        damaged_packets,
+        claimed_duration_s=info.duration_s,
+        missing_s=missing_s,
     )
+    # A run stopped early has its own one line; the rest of the video might have counted.
+    reason = (
+        None if result.interrupted else why_nothing_counted(report, checker.counts, checker.start_position)
+    )
+    if reason:
+        warnings.append(reason)
     report.extra.update(
         {
             "source": {
@@ -230,26 +324,23 @@ def analyze_video(
                 "height": info.height,
                 "fps": round(info.fps, 3),
                 "rotation": info.rotation,
-                **source_notes,
+                **source,
             },
             "processing": {
                 "frames_per_s": round(result.fps, 2),
                 "wall_s": round(result.wall_s, 2),
-                "max_size": max_size,
-                "smoothing": smoothing,
-                "pose_workers": workers,
+                **processing,
             },
             "several_people_s": round(coverage.several_people_frames * report.duration_s / report.frames, 3),
             "warnings": warnings,
         }
     )
     written: dict[str, Path] = {}
-    if writer is not None and writer.frames_written and outputs.video.exists():
-        written["video"] = outputs.video
-    if outputs.report is not None:
-        written["report"] = write_json(report, outputs.report)
-    if outputs.csv is not None:
-        written["csv"] = write_csv(report, outputs.csv)
-    if outputs.plot is not None:
-        written["plot"] = write_plot(report, outputs.plot)
-    return AnalysisResult(report, result, info, written, warnings)
+    with OutputSet() as files:
+        video_temp = writer.finish() if writer is not None else None
+        if video_temp is not None and writer.frames_written:
+            files.adopt(video_temp, outputs.video)
+            written["video"] = outputs.video
+        written.update(stage_report_files(report, files, outputs.report, outputs.csv, outputs.plot))
+        files.commit()
+    return report, warnings, written

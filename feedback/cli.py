@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -19,9 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
-
-EXIT_INTERRUPTED = 130
 
 app = typer.Typer(
     name="backform",
@@ -52,40 +50,34 @@ def warn(message: str) -> None:
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """One line on stderr and a non-zero exit for anything the user can fix."""
+    """One line on stderr and a non-zero exit for anything the user can fix; a stop signal
+    (Ctrl+C, SIGTERM, SIGHUP) exits with 128 + its number."""
     try:
-        yield
+        with stop_signals_raise():
+            yield
     except BackformError as err:
         raise fail(str(err).splitlines()[0] if str(err) else type(err).__name__, err.exit_code) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted", EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt as stop:
+        signum = signum_of(stop)
+        said = "interrupted" if signum == signal.SIGINT else f"stopped by {signal_name(signum)}"
+        note = getattr(stop, "note", None)
+        raise fail(f"{said}; {note}" if note else said, exit_code(signum)) from None
 
 
-@contextlib.contextmanager
-def ctrl_c_held() -> Iterator[None]:
-    """Hold a Ctrl+C until the block ends, then raise it (use inside `user_errors`).
-
-    For loading the libraries: a KeyboardInterrupt inside NumPy's C import makes OpenCV fail
-    with an ImportError and a traceback, instead of a clean stop.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        raise KeyboardInterrupt
+# Held over the library imports: a KeyboardInterrupt inside NumPy's C import makes OpenCV fail
+# with an ImportError and a traceback, instead of a clean stop.
+ctrl_c_held = held
 
 
 @app.command()
 def analyze(
+    # readable=False: an unreadable file is the analysis's one-line input error, not a usage error.
     videos: Annotated[
         list[Path],
-        typer.Argument(help="Recorded video(s) of the exercise (MP4, MOV, ...), folders or quoted globs."),
+        typer.Argument(
+            help="Recorded video(s) of the exercise (MP4, MOV, ...), folders or quoted globs.",
+            readable=False,
+        ),
     ],
     exercise: Annotated[
         list[str],
@@ -109,9 +101,11 @@ def analyze(
         Path | None, typer.Option("--plot", help="PNG plot [default: next to the report].")
     ] = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Write the report only.")] = False,
-    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
+    ] = None,
     thresholds: Annotated[
-        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.")
+        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
     ] = None,
     max_size: Annotated[
         int | None,
@@ -196,7 +190,9 @@ def analyze(
         for line in result.warnings:
             warn(line)
         if result.partial:
-            raise fail("stopped early; the report covers the frames analysed so far", EXIT_INTERRUPTED)
+            signum = result.pipeline.stop_signal or signal.SIGINT
+            by = "" if signum == signal.SIGINT else f" by {signal_name(signum)}"
+            raise fail(f"stopped early{by}; the report covers the frames analysed so far", exit_code(signum))
 
 
 def print_summary(result) -> None:
@@ -281,9 +277,11 @@ def live(
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Carry on after the target instead of finishing.")
     ] = False,
-    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
+    ] = None,
     thresholds: Annotated[
-        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.")
+        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
     ] = None,
     smooth: Annotated[
         bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
@@ -318,26 +316,43 @@ def live(
         result = run_live(options, say=lambda line: err_console.print(escape(line), soft_wrap=True))
         print_live_summary(result, out)
         if result.interrupted:
+            signum = result.stop_signal or signal.SIGINT
             saved = "; the session so far is saved" if result.folder else ""
-            raise fail(f"stopped by Ctrl+C{saved}", EXIT_INTERRUPTED)
+            raise fail(f"stopped by {signal_name(signum)}{saved}", exit_code(signum))
         if result.camera_lost:
             raise fail("the camera was lost; the report covers the session so far")
 
 
 @app.command()
 def evaluate(
-    folder: Annotated[Path, typer.Argument(help="Folder of clips with NAME.labels.json ground truth.")],
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of clips (with NAME.labels.json beside each, or see --labels).", readable=False
+        ),
+    ],
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            "--labels",
+            help="One JSON file labelling the clips in FOLDER by name (real-clip schema).",
+            readable=False,
+        ),
+    ] = None,
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also save the per-clip results as JSON.")
     ] = None,
-    model: Annotated[Path | None, typer.Option("--model", help="Pose model .task file.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
+    ] = None,
     smooth: Annotated[
         bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
     ] = False,
 ) -> None:
-    """Compare the analysis of labelled clips with their ground truth: one table of results.
+    """Compare the analysis of labelled clips with their labels: one table of results.
 
-    Reps, fault intervals (precision/recall), view verdict and angle errors per clip. A
+    Reps, holds, faults, view verdict per clip, with a verdict (right, or which check is
+    wrong); angle errors against rendered ground truth where the labels carry it. A
     measurement, not a test: the exit code is 0 whenever the evaluation ran.
     """
     with user_errors():
@@ -346,14 +361,18 @@ def evaluate(
 
             from feedback.atomic import check_writable
             from feedback.evaluate import (
+                TABLE_WIDTH,
                 analyze_for_evaluation,
                 evaluate_folder,
+                load_labels,
                 misses_text,
                 results_table,
+                signals_table,
                 summary_line,
                 totals,
                 write_results_json,
             )
+        load_labels(folder, labels)  # every label checked before a single clip is analysed
         if json_out is not None:
             check_writable(json_out)
         with tempfile.TemporaryDirectory(prefix="backform-evaluate-") as workdir:
@@ -361,10 +380,14 @@ def evaluate(
                 folder,
                 analyze_for_evaluation(model=model, smoothing=smooth, workdir=Path(workdir)),
                 on_clip=lambda i, n, name: err_console.print(f"[{i}/{n}] {escape(name)}", soft_wrap=True),
+                labels_file=labels,
             )
-        # Piped or saved, the wide table keeps its columns instead of folding to 80 characters.
-        wide = out if out.is_terminal else Console(highlight=False, width=220)
-        wide.print(results_table(results))
+        # Piped or saved, the table keeps its full width instead of folding to 80 characters.
+        table_out = out if out.is_terminal else Console(highlight=False, width=TABLE_WIDTH)
+        table_out.print(results_table(results))
+        signals = signals_table(results)
+        if signals is not None:
+            table_out.print(signals)
         for line in misses_text(results):
             out.print(escape(line), soft_wrap=True)
         if json_out is not None:
@@ -374,6 +397,9 @@ def evaluate(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point (`backform`, `python -m feedback.cli`)."""
+    from feedback.matplotlib_dirs import use_writable_matplotlib_dirs
+
+    use_writable_matplotlib_dirs()  # before MediaPipe, which loads matplotlib, is imported
     app(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
 
 

@@ -11,14 +11,19 @@ checker could judge, frames with several people, and changes of the person follo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exercises.base import Assessment, ViewProblem
+from exercises.faults import FaultSpec
 from feedback.session import Interval, Report
-from vision.errors import ViewError
+from vision.errors import VideoError, ViewError
 
 # Shorter stretches are detector hiccups or the view gate settling, not something to report.
 MIN_NOTABLE_S = 0.5
+# A clip shorter than this cannot show any fault (a fault must hold this long, FaultSpec.on_ms):
+# "no faults found" would be a statement about nothing.
+MIN_JUDGEABLE_S = FaultSpec.__dataclass_fields__["on_ms"].default / 1000.0
 _MAX_SPANS_LISTED = 3
 
 
@@ -31,10 +36,22 @@ class CoverageSink:
     several_people_frames: int = 0
     most_people: int = 0
     person_switches: int = 0  # the tracker picked someone new while others were in view
+    first_t_ms: float | None = None
+    last_t_ms: float | None = None
     _track: object = None
+
+    @property
+    def span_s(self) -> float:
+        """Time from the first frame to the last."""
+        if self.first_t_ms is None or self.last_t_ms is None:
+            return 0.0
+        return (self.last_t_ms - self.first_t_ms) / 1000.0
 
     def consume(self, frame, assessment: Assessment) -> None:
         self.frames += 1
+        if self.first_t_ms is None:
+            self.first_t_ms = assessment.t_ms
+        self.last_t_ms = assessment.t_ms
         if assessment.view.ok:
             self.judged_frames += 1
         pose = assessment.pose
@@ -58,12 +75,24 @@ def coverage_warnings(
     truncated: bool = False,
     damaged_packets: int = 0,
     claimed_duration_s: float | None = None,
+    missing_s: Sequence[tuple[float, float]] = (),
 ) -> list[str]:
-    """One sentence per thing the user should know about what was (not) analysed."""
+    """One sentence per thing the user should know about what was (not) analysed.
+
+    missing_s: (start, end) seconds of the stretches whose frames were lost to damage.
+    """
     notes: list[str] = []
     total = report.duration_s
     period = total / report.frames if report.frames else 0.0
-    if damaged_packets:
+    if missing_s:
+        packets = f" ({damaged_packets} damaged packets)" if damaged_packets else ""
+        lost = sum(end - start for start, end in missing_s)
+        notes.append(
+            f"Parts of the video could not be decoded{packets}: no frames at "
+            f"{_spans([Interval(a, b) for a, b in missing_s])}; analysed the other "
+            f"{max(0.0, total - lost):.1f} s on the video's own timeline."
+        )
+    elif damaged_packets:
         notes.append(
             f"Parts of the video could not be decoded ({damaged_packets} damaged packets): "
             f"analysed the {total:.1f} s that could be read."
@@ -109,6 +138,17 @@ def coverage_warnings(
             "(turn side-on to the camera)."
         )
     return notes
+
+
+def too_short(coverage: CoverageSink, video_name: str) -> VideoError | None:
+    """The error for a still picture or a clip too short for any fault to show, else None."""
+    if coverage.frames > 1 and coverage.span_s >= MIN_JUDGEABLE_S:
+        return None
+    advice = "record a video of the exercise, a few seconds at least."
+    if coverage.frames <= 1:
+        return VideoError(f"{video_name} is a single picture, too short to judge: {advice}")
+    what = f"{coverage.frames} frames over {coverage.span_s:.2f} s"
+    return VideoError(f"{video_name} is too short to judge ({what}): {advice}")
 
 
 def nothing_judged(report: Report, coverage: CoverageSink, video_name: str) -> ViewError | None:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-import signal
-import threading
+import os
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -34,9 +34,10 @@ from exercises.base import VIEW_MESSAGES, Assessment, Checker, ViewProblem
 from feedback.cues import Cue, CueKind, CuePolicy, CuePolicyConfig
 from feedback.overlay import PALETTE, Overlay, Style, ViewMessage, display_for, put_text, shade, text_size
 from feedback.pipeline import FrameLike, PipelineResult, Sink, StopPipeline, run_pipeline
-from feedback.report import write_csv, write_json, write_plot
+from feedback.report import stage_report_files
 from feedback.session import Report, SessionRecorder
 from feedback.sinks import VideoSink
+from feedback.stopping import held, stop_requests
 from feedback.voice import SpeechEngine, Voice, find_engine
 from feedback.window import KEY_HELP, Command, LiveWindow, check_display
 from vision.errors import CameraError, ConfigError, OutputError
@@ -123,6 +124,7 @@ class LiveResult:
     camera_lost: bool = False
     voice_problem: str | None = None
     interrupted: bool = False  # ended with Ctrl+C (saved all the same, marked partial)
+    stop_signal: int | None = None  # which stop signal: SIGINT (Ctrl+C), SIGTERM or SIGHUP
 
 
 class SessionClock:
@@ -163,7 +165,8 @@ class LiveControl:
         self.voice = voice
         self.paused = False
         self.quit = False
-        self.interrupted = False  # the quit came from Ctrl+C in the terminal
+        self.interrupted = False  # the quit came from Ctrl+C in the terminal (or SIGTERM/SIGHUP)
+        self.stop_signal: int | None = None
         self.reset_pending = False
         self.resets_ms: list[float] = []
         self.target_reached_ms: float | None = None
@@ -209,27 +212,17 @@ class LiveControl:
 
 @contextlib.contextmanager
 def ctrl_c_quits(control: LiveControl) -> Iterator[None]:
-    """While live runs, the first Ctrl+C ends the session like `q` (it is saved); a second one
-    interrupts at once. Paused or waiting for the camera, no frame reaches the pipeline's own
-    Ctrl+C check, so live handles the signal itself.
+    """While live runs, the first Ctrl+C (or SIGTERM/SIGHUP) ends the session like `q` (it is
+    saved); a second one interrupts at once. Paused or waiting for the camera, no frame
+    reaches the pipeline's own check, so live handles the signals itself.
     """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield
-        return
 
-    def on_sigint(signum, frame) -> None:
-        if control.quit:
-            raise KeyboardInterrupt
+    def on_stop(signum: int) -> None:
         control.quit = control.interrupted = True
+        control.stop_signal = signum
 
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with stop_requests(on_stop):
         yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # -- the source --------------------------------------------------------------------------------
@@ -383,6 +376,9 @@ class GuidedChecker(Checker):
 
     def reset(self) -> None:
         self.inner.reset()
+
+    def finish(self, t_ms: float):
+        return self.inner.finish(t_ms)
 
 
 class SetupGuide:
@@ -582,6 +578,24 @@ def new_session_folder(root: Path, now: datetime | None = None) -> Path:
     raise OutputError(f"Too many sessions named {stamp} in {root}.")
 
 
+def check_folder_creatable(folder: Path, what: str) -> None:
+    """OutputError now if `folder` cannot be made (or written) later; nothing is left behind.
+
+    Probes by making and removing a temporary folder in the nearest existing ancestor, the
+    only test that also holds for root and read-only mounts.
+    """
+    folder = Path(folder).expanduser()
+    existing = folder
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not os.path.isdir(existing):
+        raise OutputError(f"Cannot create the {what} {folder}: {existing} is not a folder.")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".backform-", dir=existing))
+    except OSError as err:
+        raise OutputError(f"Cannot create the {what} {folder}: {err.strerror or err}.") from err
+
+
 def check_targets(exercise: str, target_reps: int | None, target_hold_s: float | None) -> None:
     counts = display_for(exercise).counts
     if target_reps is not None and counts != "reps":
@@ -625,11 +639,19 @@ def run_live(
     b = backends or default_backends()
     check_targets(options.exercise, options.target_reps, options.target_hold_s)
     checker = b.create_checker(options.exercise, options.thresholds)
+    # Everything the session will write is checked before the camera opens.
+    sessions_root = options.sessions_dir or default_sessions_dir()
+    check_folder_creatable(sessions_root, "session folder")
     if options.record is not None:
+        from feedback.analysis import model_in_use
         from feedback.atomic import check_writable
 
-        check_writable(options.record, inputs=(options.clip,) if options.clip else ())
-    sessions_root = options.sessions_dir or default_sessions_dir()
+        inputs = {
+            "input video": options.clip,
+            "pose model": model_in_use(options.model),
+            "thresholds file": options.thresholds,
+        }
+        check_writable(options.record, inputs=inputs)
     if options.show_window and window is None:
         check_display()  # one clear line on a headless machine, before the model loads
     model_path = b.resolve_model(options.model)
@@ -704,7 +726,7 @@ def run_live(
         if options.record is not None:
             # ultrafast: encoding shares the frame loop's thread, so it must cost little latency.
             writer = VideoWriter(options.record, fps=frames.info.fps, preset="ultrafast")
-            sinks.append(VideoSink(writer))
+            sinks.append(VideoSink(writer, in_set=True))  # named with the session's files
         sinks.append(VoiceSink(policy, voice, drawn))
         if window is not None:
             sinks.append(WindowSink(window, control))
@@ -723,39 +745,80 @@ def run_live(
                 raise StopPipeline
 
         started = time.monotonic()
+        # From the first frame to the last file saved, a stop signal ends the session and it is
+        # saved all the same; a second one stops at once.
         with ctrl_c_quits(control):
-            result = run_pipeline(frames, estimator, guided, sinks, smoother=smoother, on_frame=on_frame)
-        stats.wall_s = time.monotonic() - started
+            try:
+                result = run_pipeline(frames, estimator, guided, sinks, smoother=smoother, on_frame=on_frame)
+                stats.wall_s = time.monotonic() - started
+                # q or the target ends a session; a stop signal or a lost camera cut it short.
+                cut_short = control.interrupted or result.interrupted or frames.camera_lost
+                stack.close()  # source, window, voice (its last words), estimator
+                report = None
+                if result.frames_with_pose > 0:
+                    report = recorder.report(partial=cut_short)
+                    report.extra["live"] = {
+                        "source": source_name,
+                        "mirror": options.mirror,
+                        "target_reps": options.target_reps,
+                        "target_hold_s": options.target_hold_s,
+                        "resets_s": [round(t / 1000.0, 3) for t in control.resets_ms],
+                        "camera_lost": frames.camera_lost,
+                        **stats.to_dict(),
+                    }
+                folder, written = save_session(report, writer, options.record, sessions_root)
+            except BaseException:
+                if writer is not None:
+                    writer.abort()  # the recording's temporary file
+                raise
 
-    camera_lost = frames.camera_lost
-    interrupted = control.interrupted or result.interrupted
+    return LiveResult(
+        report,
+        result,
+        stats,
+        folder,
+        written,
+        frames.camera_lost,
+        problems[0] if problems else None,
+        interrupted=control.interrupted or result.interrupted,
+        stop_signal=control.stop_signal or result.stop_signal,
+    )
+
+
+def save_session(
+    report: Report | None, writer: Any, record: Path | None, sessions_root: Path
+) -> tuple[Path | None, dict[str, Path]]:
+    """The recording and the session's report files, as one set in a new session folder.
+
+    All or nothing: a failed write leaves neither (and no empty folder). A stop signal while
+    they are written is held until they are.
+    """
+    from feedback.atomic import OutputSet
+
     written: dict[str, Path] = {}
-    report = None
     folder = None
-    if writer is not None and writer.frames_written:
-        written["video"] = options.record
-    if result.frames_with_pose > 0:
-        # q or the target ends a session; Ctrl+C or a lost camera cut it short.
-        report = recorder.report(partial=interrupted or camera_lost)
-        report.extra.update(
-            {
-                "live": {
-                    "source": source_name,
-                    "mirror": options.mirror,
-                    "target_reps": options.target_reps,
-                    "target_hold_s": options.target_hold_s,
-                    "resets_s": [round(t / 1000.0, 3) for t in control.resets_ms],
-                    "camera_lost": camera_lost,
-                    **stats.to_dict(),
-                }
-            }
-        )
-        folder = new_session_folder(sessions_root)
-        written["report"] = write_json(report, folder / "report.json")
-        written["csv"] = write_csv(report, folder / "report.csv")
-        written["plot"] = write_plot(report, folder / "report.png")
-    voice_problem = problems[0] if problems else None
-    return LiveResult(report, result, stats, folder, written, camera_lost, voice_problem, interrupted)
+    try:
+        with held(), OutputSet() as files:
+            video_temp = writer.finish() if writer is not None else None
+            if video_temp is not None:
+                files.adopt(video_temp, record)
+                written["video"] = record
+            if report is not None:
+                folder = new_session_folder(sessions_root)
+                written.update(
+                    stage_report_files(
+                        report, files, folder / "report.json", folder / "report.csv", folder / "report.png"
+                    )
+                )
+            files.commit()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        if folder is not None:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only if empty: nothing of the session was kept
+        raise
+    return folder, written
 
 
 # -- the summary -----------------------------------------------------------------------------

@@ -9,14 +9,14 @@ and `close()`. Sinks run in list order on the same frame, so a sink that draws o
 from __future__ import annotations
 
 import contextlib
-import signal
-import threading
+import dataclasses
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from exercises.base import Assessment, Checker
+from exercises.base import Assessment, Checker, EventKind
+from feedback.stopping import signum_of, stop_requests
 from vision.pose import Pose
 
 
@@ -76,6 +76,7 @@ class PipelineResult:
     first_t_ms: float | None = None
     last_t_ms: float | None = None
     interrupted: bool = False  # Ctrl+C: outputs were closed normally and hold a partial session
+    stop_signal: int | None = None  # the signal that interrupted it (SIGINT, SIGTERM, SIGHUP)
     stopped: bool = False  # a sink asked to stop (StopPipeline)
     wall_s: float = 0.0
     times: StageTimes = field(default_factory=StageTimes)
@@ -97,10 +98,11 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run every frame of `source` through the chain; always closes the sinks.
 
-    Ctrl+C and StopPipeline end the loop and close the sinks normally so their outputs stay
-    valid; any other exception aborts sinks that can abort (deleting half-written files) and
-    propagates. In the main thread the first Ctrl+C lets the current frame reach every sink
-    before stopping (report and video agree frame for frame); a second one interrupts at once.
+    Ctrl+C (or SIGTERM/SIGHUP, see feedback.stopping) and StopPipeline end the loop and close
+    the sinks normally so their outputs stay valid; any other exception aborts sinks that can
+    abort (deleting half-written files) and propagates. In the main thread the first stop
+    signal lets the current frame reach every sink before stopping (report and video agree
+    frame for frame); a second one interrupts at once.
     """
     result = PipelineResult()
     times = result.times
@@ -113,7 +115,7 @@ def run_pipeline(
     try:
         # closing(): worker threads of a parallel estimator stop before the caller closes it.
         with (
-            _graceful_sigint() as interrupt_requested,
+            stop_requests() as stop_requested,
             contextlib.closing(_posed_frames(source, estimator)) as posed,
         ):
             for frame, pose, estimate_s in posed:
@@ -143,11 +145,11 @@ def run_pipeline(
                     times.sinks_s[name] += clock() - s0
                 if on_frame is not None:
                     on_frame(frame, assessment)
-                if interrupt_requested():
-                    result.interrupted = True
+                if (signum := stop_requested()) is not None:
+                    result.interrupted, result.stop_signal = True, signum
                     break
-    except KeyboardInterrupt:
-        result.interrupted = True
+    except KeyboardInterrupt as stop:
+        result.interrupted, result.stop_signal = True, signum_of(stop)
     except StopPipeline:
         result.stopped = True
     except BaseException:
@@ -155,36 +157,28 @@ def run_pipeline(
         raise
     finally:
         result.wall_s = clock() - started
+    _finish(checker, result, sinks)
     _close_all(sinks)
     return result
 
 
-@contextlib.contextmanager
-def _graceful_sigint() -> Iterator[Callable[[], bool]]:
-    """While the loop runs: the first SIGINT only asks it to stop after the current frame.
-
-    Installed only from the main thread and only over Python's default handler, so a caller
-    with its own SIGINT handling keeps it (and then KeyboardInterrupt still stops the loop).
-    """
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
-        yield lambda: False
+def _finish(checker: Checker, result: PipelineResult, sinks: Sequence[Sink]) -> None:
+    """End of stream: the checker's last events (e.g. a cat-cow peak held to the end) go to
+    the sinks that keep a record (`consume_final`); nothing is drawn for them."""
+    if result.last is None or result.last_t_ms is None:
         return
-    requested = False
-
-    def on_sigint(signum, frame) -> None:
-        nonlocal requested
-        if requested:
-            raise KeyboardInterrupt  # a second Ctrl+C: the user means now
-        requested = True
-
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
-        yield lambda: requested
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+    events = checker.finish(result.last_t_ms)
+    if not events:
+        return
+    completed = sum(e.kind is EventKind.REP_COMPLETED for e in events)
+    final = dataclasses.replace(
+        result.last, events=tuple(events), rep_count=result.last.rep_count + completed
+    )
+    result.last = final
+    for sink in sinks:
+        consume_final = getattr(sink, "consume_final", None)
+        if consume_final is not None:
+            consume_final(final)
 
 
 def _close_all(sinks: Sequence[Sink]) -> None:

@@ -1,4 +1,8 @@
-"""Report files: JSON (the full report), CSV (one row per rep) and a PNG plot, each atomic."""
+"""Report files: JSON (the full report), CSV (one row per rep) and a PNG plot.
+
+Each `write_*` is atomic on its own; `stage_report_files` writes any of them into an
+`OutputSet`, so they appear together with the rest of a run's outputs or not at all.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +10,75 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import IO
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from feedback.atomic import atomic_open
+from feedback.atomic import OutputSet, atomic_open
 from feedback.session import Report
 
 CSV_BASE_COLUMNS = ("index", "start_s", "end_s", "duration_s", "faults")
 
 
+def stage_report_files(
+    report: Report,
+    outputs: OutputSet,
+    json_path: Path | None = None,
+    csv_path: Path | None = None,
+    plot_path: Path | None = None,
+) -> dict[str, Path]:
+    """Write the requested files into `outputs` (temporary names until it commits).
+
+    Returns {"report"|"csv"|"plot": final path}. A failed write raises OutputError.
+    """
+    staged: dict[str, Path] = {}
+    for kind, path, dump, mode, options in (
+        ("report", json_path, dump_json, "w", {"encoding": "utf-8"}),
+        ("csv", csv_path, dump_csv, "w", {"encoding": "utf-8", "newline": ""}),
+        ("plot", plot_path, dump_plot, "wb", {}),
+    ):
+        if path is not None:
+            with outputs.open(path, mode, **options) as handle:
+                dump(report, handle)
+            staged[kind] = Path(path)
+    return staged
+
+
 def write_json(report: Report, path: Path, include_series: bool = True) -> Path:
     with atomic_open(path, "w", encoding="utf-8") as f:
-        json.dump(report.to_dict(include_series=include_series), f, indent=1, allow_nan=False)
-        f.write("\n")
+        dump_json(report, f, include_series)
     return Path(path)
+
+
+def dump_json(report: Report, f: IO[str], include_series: bool = True) -> None:
+    json.dump(report.to_dict(include_series=include_series), f, indent=1, allow_nan=False)
+    f.write("\n")
 
 
 def write_csv(report: Report, path: Path) -> Path:
     """One row per completed rep: timing, faults (`;`-separated) and every rep metric."""
-    metric_names = sorted({name for rep in report.reps for name in rep.metrics})
     with atomic_open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow([*CSV_BASE_COLUMNS, *metric_names])
-        for rep in report.reps:
-            metrics = [_cell(rep.metrics.get(name)) for name in metric_names]
-            writer.writerow(
-                [
-                    rep.index,
-                    _cell(rep.start_s),
-                    _cell(rep.end_s),
-                    _cell(rep.duration_s),
-                    ";".join(rep.faults),
-                    *metrics,
-                ]
-            )
+        dump_csv(report, f)
     return Path(path)
+
+
+def dump_csv(report: Report, f: IO[str]) -> None:
+    """The CSV of `write_csv` into `f` (opened with newline="")."""
+    metric_names = sorted({name for rep in report.reps for name in rep.metrics})
+    writer = csv.writer(f)
+    writer.writerow([*CSV_BASE_COLUMNS, *metric_names])
+    for rep in report.reps:
+        metrics = [_cell(rep.metrics.get(name)) for name in metric_names]
+        writer.writerow(
+            [
+                rep.index,
+                _cell(rep.start_s),
+                _cell(rep.end_s),
+                _cell(rep.duration_s),
+                ";".join(rep.faults),
+                *metrics,
+            ]
+        )
 
 
 def _cell(value: float | None) -> str:
@@ -91,6 +127,19 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
 
 def write_plot(report: Report, path: Path, max_signals: int = 2) -> Path:
     """Main signal(s) over time; reps shaded and numbered, fault intervals as bars, gaps hatched."""
+    with atomic_open(path, "wb") as f:
+        dump_plot(report, f, max_signals)
+    return Path(path)
+
+
+def dump_plot(report: Report, out: IO[bytes], max_signals: int = 2) -> None:
+    """The plot of `write_plot` as PNG bytes into `out`."""
+    from feedback.matplotlib_dirs import use_writable_matplotlib_dirs
+
+    use_writable_matplotlib_dirs()  # before matplotlib loads: it warns on stderr otherwise
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     signals = plot_signals(report, max_signals)
     codes = sorted({f.code for f in report.faults})
     fig = Figure(figsize=(11, 5.5 if codes else 4.5), dpi=100, layout="constrained")
@@ -161,6 +210,4 @@ def write_plot(report: Report, path: Path, max_signals: int = 2) -> Path:
     ax.set_title(
         f"{report.title or report.exercise} - {name}: {counted}" + (" (partial)" if report.partial else "")
     )
-    with atomic_open(path, "wb") as f:
-        fig.savefig(f, format="png")
-    return Path(path)
+    fig.savefig(out, format="png")

@@ -8,6 +8,7 @@ called at any time (a partial report after Ctrl+C is as valid as a full one).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -87,6 +88,7 @@ class Report:
     series: dict[str, list[float]]  # NaN where the signal was not measured
     title: str | None = None
     partial: bool = False  # analysis stopped before the end of the input
+    in_position_s: float = 0.0  # time judged in the exercise's position
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self, include_series: bool = True) -> dict[str, Any]:
@@ -102,6 +104,7 @@ class Report:
             "partial_rep_count": len(self.partial_reps),
             "hold_s": _r(self.hold_s),
             "best_hold_s": _r(self.best_hold_s),
+            "in_position_s": _r(self.in_position_s),
             "reps": [_rep_dict(r) for r in self.reps],
             "partial_reps": [_rep_dict(r) for r in self.partial_reps],
             "faults": [
@@ -174,6 +177,7 @@ class SessionRecorder:
         self.t_ms: list[float] = []
         self._series: dict[str, list[float]] = {}
         self._frames_with_pose = 0
+        self._in_position = 0
         self._open_faults: dict[str, _OpenFault] = {}
         self._closed_faults: dict[str, list[_OpenFault]] = {}
         self._person: list[bool] = []
@@ -204,6 +208,12 @@ class SessionRecorder:
     def close(self) -> None:
         """Nothing to release; the report is built on demand."""
 
+    def consume_final(self, assessment: Assessment) -> None:
+        """Events the checker decided when the stream ended: no new frame, only reps."""
+        self._track_events(assessment)
+        if self._last is not None:
+            self._last = dataclasses.replace(self._last, rep_count=assessment.rep_count)
+
     def record(self, a: Assessment) -> None:
         t = float(a.t_ms)
         n = len(self.t_ms)
@@ -222,6 +232,7 @@ class SessionRecorder:
         if has_person:
             self._frames_with_pose += 1
             self._view_ok[a.view.ok] += 1
+            self._in_position += bool(a.in_position)
             if a.view.side:
                 self._view_side[a.view.side] += 1
             if not a.view.ok and a.view.problem:
@@ -341,6 +352,7 @@ class SessionRecorder:
             rep_count=rep_count,
             hold_s=hold_s,
             best_hold_s=max((h.duration_s for h in holds), default=0.0),
+            in_position_s=self._in_position * period / 1000,
             reps=list(self._reps),
             partial_reps=list(self._partials),
             faults=faults,

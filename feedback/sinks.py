@@ -28,20 +28,27 @@ class VideoSink:
 
     `keep()` is asked on close: False discards the video instead of giving it its final name,
     so an existing file of that name survives a run that produced nothing worth keeping.
+    `in_set`: close only finishes the temporary file (`writer.finish()`); the caller names it
+    together with the other outputs of the run.
     """
 
-    def __init__(self, writer: VideoWriter, keep: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self, writer: VideoWriter, keep: Callable[[], bool] | None = None, in_set: bool = False
+    ) -> None:
         self.writer = writer
         self.keep = keep
+        self.in_set = in_set
 
     def consume(self, frame: FrameLike, assessment: Assessment) -> None:
         self.writer.write(frame.image, frame.t_ms)
 
     def close(self) -> None:
-        if self.keep is None or self.keep():
-            self.writer.close()
-        else:
+        if self.keep is not None and not self.keep():
             self.writer.abort()
+        elif self.in_set:
+            self.writer.finish()
+        else:
+            self.writer.close()
 
     def abort(self) -> None:
         self.writer.abort()

@@ -123,10 +123,24 @@ class VideoWriter:
 
     def close(self) -> Path | None:
         """Flush, finalise and rename into place. Returns the path, or None if no frame came."""
+        was_closed = self._closed
+        temp = self.finish()
+        if temp is None:
+            return self.path if was_closed and self.frames_written else None
+        commit(temp, self.path)
+        self._temp = None
+        return self.path
+
+    def finish(self) -> Path | None:
+        """Flush and finalise into the temporary file, and return it (None if no frame came).
+
+        For an output set: the caller gives it its final name (or discards it) together with
+        the other outputs.
+        """
         if self._closed:
-            return self.path if self.frames_written else None
+            return self._temp
+        self._closed = True
         if self._container is None:
-            self._closed = True
             return None
         try:
             for packet in self._stream.encode():
@@ -139,9 +153,7 @@ class VideoWriter:
             self.abort()
             raise
         self._container = None
-        self._closed = True
-        commit(self._temp, self.path)
-        return self.path
+        return self._temp
 
     def abort(self) -> None:
         """Stop and delete the partial file (the final name is never touched)."""
@@ -152,3 +164,4 @@ class VideoWriter:
             self._container = None
         if self._temp is not None:
             discard(self._temp)
+            self._temp = None

@@ -52,7 +52,7 @@ def test_full_slow_cycles_count_without_faults(first):
     assert m["extension_peak"] == pytest.approx(-0.07, abs=0.012)
     assert m["cycle_s"] == pytest.approx(4.0, abs=0.4)
     phases = {a.phase for a in r.assessments}
-    assert {"setup", "neutral", "cat", "cow"} <= phases
+    assert {"neutral", "cat", "cow"} <= phases
 
 
 def test_getting_down_onto_hands_and_knees_is_not_a_cycle():
@@ -66,9 +66,9 @@ def test_getting_down_onto_hands_and_knees_is_not_a_cycle():
 @pytest.mark.parametrize(
     ("cat", "cow", "message"),
     [
-        (0.03, -0.07, "Round up more through your upper back"),
-        (0.08, -0.025, "Let your belly drop more"),
-        (0.03, -0.025, "Move further: round up more, then let your belly drop more"),
+        (0.02, -0.07, "Round up more through your upper back"),
+        (0.08, -0.018, "Let your belly drop more"),
+        (0.02, -0.018, "Move further: round up more, then let your belly drop more"),
     ],
 )
 def test_small_range_per_direction(cat, cow, message):

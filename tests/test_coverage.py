@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from exercises.base import Assessment, ViewProblem, ViewVerdict
-from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged
+from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged, too_short
 from feedback.session import SessionRecorder
 from tests.feedback_fakes import stick_pose, times
 from vision.errors import ViewError
@@ -102,5 +102,23 @@ def test_cut_short_and_damaged_files():
     assert coverage_warnings(report, coverage, truncated=True, damaged_packets=3) == [
         "Parts of the video could not be decoded (3 damaged packets): analysed the 1.2 s that could be read."
     ]
+    lost = [(0.3, 0.5), (0.8, 0.9)]
+    assert coverage_warnings(report, coverage, truncated=True, damaged_packets=3, missing_s=lost) == [
+        "Parts of the video could not be decoded (3 damaged packets): no frames at 0.3-0.5 s, 0.8-0.9 s; "
+        "analysed the other 0.9 s on the video's own timeline."
+    ]
     report.partial = True  # stopped by Ctrl+C: the end of the file was never reached
     assert coverage_warnings(report, coverage, truncated=True, claimed_duration_s=2.0) == []
+
+
+def test_a_clip_shorter_than_a_fault_can_last_is_too_short_to_judge():
+    _, coverage = session(seconds(2.0))
+    assert too_short(coverage, "clip.mp4") is None
+    _, coverage = session(seconds(1 / FPS))
+    assert str(too_short(coverage, "still.png")).startswith(
+        "still.png is a single picture, too short to judge"
+    )
+    _, coverage = session(seconds(0.1))
+    assert str(too_short(coverage, "blink.mp4")).startswith(
+        "blink.mp4 is too short to judge (3 frames over 0.07 s)"
+    )

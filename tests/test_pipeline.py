@@ -202,3 +202,25 @@ def test_second_ctrl_c_stops_at_once():
     assert len(last.seen) == 10  # frame 10 never reached the last sink
     assert last.closed
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class _EndsInARep(FakeHingeChecker):
+    """A checker that only learns at the end of the stream that the last movement was a rep."""
+
+    def finish(self, t_ms):
+        from exercises.base import Event, EventKind
+
+        return (Event(EventKind.REP_COMPLETED, t_ms, self.reps + 1, t_ms - 500.0),)
+
+
+def test_events_decided_at_the_end_of_the_stream_reach_the_report_not_the_video():
+    recorder = SessionRecorder("hip-hinge", "fake.mp4", ("hip_angle_deg",))
+    rec = Recording()
+    result = run_pipeline(
+        FakeSource(times(30 + 60 + 15)), TrackEstimator(hinge_schedule(1)), _EndsInARep(), [recorder, rec]
+    )
+    report = recorder.report()
+    assert report.rep_count == 2 and len(report.reps) == 2
+    assert report.reps[-1].end_s == pytest.approx(result.last_t_ms / 1000)
+    assert len(rec.seen) == result.frames  # no extra frame drawn for it
+    assert result.last.rep_count == 2

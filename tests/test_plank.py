@@ -127,3 +127,11 @@ def test_hold_summary_and_reset():
     assert summary["hip_sag_s"] == pytest.approx(1.4, abs=0.2)
     checker.reset()
     assert checker.hold_summary == {"total_hold_s": 0.0, "best_hold_s": 0.0}
+
+
+def test_a_deep_pike_is_judged_not_skipped():
+    # Hips far up (60 deg at the hip): still a plank, held badly, and cued.
+    p, deep = sy.plank(), sy.plank(sag=-60.0)
+    r = check(get_down(p) + sy.hold(p, 2.0) + sy.move(p, deep, 0.7) + sy.hold(deep, 2.0))
+    assert r.fault_codes == {"hip_pike"}
+    assert r.assessments[-1].in_position and r.assessments[-1].phase == "form_break"

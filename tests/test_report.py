@@ -134,9 +134,9 @@ def test_check_writable_rejects_input_folder_and_file_parent(tmp_path):
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"x")
     with pytest.raises(OutputError, match="overwrite the input"):
-        check_writable(tmp_path / "." / "clip.mp4", inputs=(video,))
+        check_writable(tmp_path / "." / "clip.mp4", inputs={"input video": video})
     with pytest.raises(OutputError, match="folder"):
-        check_writable(tmp_path, inputs=(video,))
+        check_writable(tmp_path, inputs={"input video": video})
     with pytest.raises(OutputError, match="Cannot create the output folder"):
         check_writable(video / "out.json")
     made = check_writable(tmp_path / "new" / "deeper" / "r.json")

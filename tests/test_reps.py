@@ -139,7 +139,7 @@ def test_rule_must_have_hysteresis():
 
 # ------------------------------------------------------------------------- cycles
 
-CYCLE = CycleRule(enter=0.01, swing=0.02)
+CYCLE = CycleRule(swing=0.02)
 
 
 def wave(period_s, cycles, amp_pos=0.08, amp_neg=0.07, first=1):
@@ -160,16 +160,50 @@ def test_cycles_in_either_order():
 
 
 def test_one_sided_movement_is_partial():
+    # Once a full cycle has shown where neutral lies, going back to it is not a cow.
     c = CycleCounter(CYCLE)
     cat_only = [max(v, 0.0) for v in wave(3.0, 2)]
-    out, _ = feed(c, flat(0.0, 1.0) + cat_only + wave(4.0, 1) + flat(0.0, 0.5))
-    assert c.count == 1
+    out, _ = feed(
+        c, flat(0.0, 1.0) + wave(4.0, 1) + flat(0.0, 0.6) + cat_only + wave(4.0, 1) + flat(0.0, 0.5)
+    )
+    assert c.count == 2
     assert kinds(out).count("partial") == 2  # cat, cat (no cow), then cat again with a cow
+
+
+def test_start_at_an_extreme_or_at_neutral_without_holding_still():
+    # Moving straight away from neutral: the start is no cow. Starting in a held cow: it is.
+    for start, expected in ((0.0, 1), (-0.07, 2)):
+        c = CycleCounter(CYCLE)
+        values = flat(start, 0.2) + ramp(start, 0.08, 1.0) + ramp(0.08, -0.07, 2.0)
+        values += ramp(-0.07, 0.08, 2.0) + ramp(0.08, 0.0, 1.0)
+        _, t = feed(c, values)
+        c.finish(t)
+        assert c.count == expected, start
+
+
+def test_a_peak_held_to_the_end_of_the_stream_counts():
+    c = CycleCounter(CYCLE)
+    out, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0))
+    assert c.count == 2
+    out = c.finish(t)
+    assert c.count == 2 and kinds(out) == ["started", "extreme"]  # a cat without its cow
+    c = CycleCounter(CYCLE)
+    _, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.07, 1.5))
+    c.finish(t)
+    assert c.count == 3
+
+
+def test_wobbles_while_holding_a_peak_are_one_extreme():
+    c = CycleCounter(CYCLE)
+    held_cat = [0.08 - 0.012 * (i % 20 < 10) for i in range(60)]  # 0.012 dips, 3 of them
+    feed(c, flat(0.0, 1.0) + ramp(0.0, 0.08, 1.0) + held_cat + ramp(0.08, -0.07, 1.5) + ramp(-0.07, 0.0, 1.0))
+    assert c.count == 1 and c.partials == 0
 
 
 def test_cycle_counter_ignores_setup_and_bridges_dropouts():
     c = CycleCounter(CYCLE)
-    values = flat(0.09, 1.0) + ramp(0.09, 0.0, 0.5) + flat(0.0, 0.6) + wave(4.0, 2)
+    # Getting into position is not measured (None), then a short dropout mid-cycle.
+    values = [None] * 45 + flat(0.0, 0.6) + wave(4.0, 2)
     values[90:100] = [None] * 10
     feed(c, values + flat(0.0, 0.5))
     assert c.count == 2 and c.partials == 0
@@ -235,3 +269,36 @@ def test_long_dropout_stops_the_hold_and_setup_is_not_counted():
     assert timer.total_s == pytest.approx(3.0, abs=0.1)
     timer.reset()
     assert timer.total_s == 0.0 and not timer.holding
+
+
+# ------------------------------------------------------------------ recordings cut mid-rep
+
+MID = RepRule(start=20.0, rest=12.0, target=30.0, settle_ms=0.0, start_in_rep=True)
+
+
+def test_a_recording_that_starts_mid_descent_counts_that_rep():
+    c = RepCounter(MID)
+    out, _ = feed(c, ramp(40.0, 80.0, 1.0) + ramp(80.0, 3.0, 1.0) + flat(3.0, 0.5) + rep())
+    assert c.count == 2 and kinds(out).count("completed") == 2
+
+
+def test_starting_bent_over_and_only_straightening_up_is_no_rep():
+    c = RepCounter(MID)
+    out, _ = feed(c, flat(60.0, 0.5) + ramp(60.0, 3.0, 1.0) + flat(3.0, 0.5) + rep())
+    assert c.count == 1 and "partial" not in kinds(out)
+
+
+def test_no_settling_needed_before_the_first_rep():
+    c = RepCounter(MID)
+    feed(c, flat(3.0, 0.05) + rep())  # two frames standing, then straight into a rep
+    assert c.count == 1
+
+
+def test_a_rep_cut_as_the_person_straightens_up_counts_at_the_end():
+    c = RepCounter(MID)
+    _, t = feed(c, rep() + ramp(3.0, 80.0, 1.0) + ramp(80.0, 15.0, 0.8))
+    assert c.count == 1
+    assert kinds(c.finish(t, 15.0)) == ["completed"] and c.count == 2
+    c = RepCounter(MID)
+    _, t = feed(c, rep() + ramp(3.0, 80.0, 1.0) + ramp(80.0, 50.0, 0.5))
+    assert c.finish(t, 50.0) == [] and c.count == 1  # still well down: not a rep

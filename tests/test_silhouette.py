@@ -110,3 +110,17 @@ def test_an_arm_behind_the_back_does_not_join_the_outline():
     y = int(mid[1] - 60)
     m[y - 6 : y + 6, int(mid[0]) - 10 : int(mid[0]) + 10] = 1.0
     assert back_bow(m, s, h, 1, p.image_size) == pytest.approx(bow, abs=0.01)
+
+
+def test_an_outline_broken_by_a_prop_is_not_read_as_a_curve():
+    # A weight plate held against the lower back adds a bump no spine has: no bow, rather
+    # than a "rounded back" read off the plate's rim.
+    flat, p = measure(sy.hinge(back_bow=0.0))
+    m = p.mask.copy()
+    s, h = p.xy[Landmark.LEFT_SHOULDER], p.xy[Landmark.LEFT_HIP]
+    length = float(np.linalg.norm(s - h))
+    centre = h + 0.35 * (s - h) + 0.12 * length * dorsal_normal(s, h, 1)
+    yy, xx = np.mgrid[0 : m.shape[0], 0 : m.shape[1]]
+    m[(xx - centre[0]) ** 2 + (yy - centre[1]) ** 2 <= (0.22 * length) ** 2] = 1.0
+    assert flat == pytest.approx(0.0, abs=0.008)
+    assert back_bow(m, s, h, 1, p.image_size) is None

@@ -22,6 +22,7 @@ from vision.sources import (
     VideoFile,
     _clockwise_rotation,
     _nominal_fps,
+    missing_stretches,
     open_video,
 )
 
@@ -231,6 +232,74 @@ def test_timeline_rules():
     assert tl.place(100.0) == 100.0
     assert tl.place(-5000.0) == 140.0  # stream restarted: continue after the last frame
     assert tl.place(-4960.0) == 180.0
+
+
+def test_a_late_stray_frame_is_dropped_not_taken_for_a_restart():
+    # A damaged stream's decoder emits a frame 1.03 s late, between frames that carry on.
+    pts = [4433.0, 4467.0, 4500.0, 5600.0, 4567.0, 5633.0, 5667.0, 5700.0, 5733.0, 5767.0]
+    tl = Timeline(step_ms=33.3)
+    placed = [tl.place(p, pts[i + 1 : i + 5]) for i, p in enumerate(pts)]
+    assert placed == [4433.0, 4467.0, 4500.0, 5600.0, None, 5633.0, 5667.0, 5700.0, 5733.0, 5767.0]
+    assert tl.strays == 1
+
+
+def test_a_stray_frame_far_ahead_is_dropped_and_the_timeline_goes_on():
+    pts = [0.0, 40.0, 80.0, 9000.0, 120.0, 160.0, 200.0, 240.0]
+    tl = Timeline(step_ms=40.0)
+    placed = [tl.place(p, pts[i + 1 : i + 5]) for i, p in enumerate(pts)]
+    assert placed == [0.0, 40.0, 80.0, None, 120.0, 160.0, 200.0, 240.0]
+    assert tl.strays == 1
+
+
+def test_a_real_restart_still_continues_after_the_last_frame():
+    pts = [0.0, 40.0, 80.0, -5000.0, -4960.0, -4920.0, -4880.0]
+    tl = Timeline(step_ms=40.0)
+    placed = [tl.place(p, pts[i + 1 : i + 5]) for i, p in enumerate(pts)]
+    assert placed == [0.0, 40.0, 80.0, 120.0, 160.0, 200.0, 240.0]
+    assert tl.strays == 0
+
+
+def test_missing_stretches_need_damage_or_a_long_gap():
+    steady = [i * 33.3 for i in range(30)]
+    gap = steady[:10] + [t + 300.0 for t in steady[10:]]  # 0.33 s without frames after frame 9
+    assert missing_stretches(gap, damaged=True) == [(pytest.approx(299.7), pytest.approx(633.0))]
+    assert missing_stretches(gap, damaged=False) == []  # a healthy variable-rate clip may pause
+    long_gap = steady[:10] + [t + 3000.0 for t in steady[10:]]
+    assert missing_stretches(long_gap, damaged=False) == [(pytest.approx(299.7), pytest.approx(3333.0))]
+    # Two lost stretches a few frames apart are one.
+    two = steady[:10] + [t + 200.0 for t in steady[10:13]] + [t + 500.0 for t in steady[13:]]
+    assert missing_stretches(two, damaged=True) == [(pytest.approx(299.7), pytest.approx(932.9))]
+    gif = [0.0, 300.0, 600.0, 900.0, 1200.0, 1800.0, 2100.0, 2400.0, 2700.0]  # one frame held twice as long
+    assert missing_stretches(gif, damaged=False) == []
+
+
+def test_an_animated_gif_keeps_each_frames_own_duration(tmp_path):
+    from PIL import Image
+
+    pictures = [Image.fromarray(_marked_image(i)[:, :, ::-1]) for i in range(5)]
+    path = tmp_path / "loop.gif"
+    pictures[0].save(
+        path, save_all=True, append_images=pictures[1:], duration=[100, 100, 300, 100, 100], loop=0
+    )
+    video, frames = read_all(path)
+    assert [f.t_ms for f in frames] == [0.0, 100.0, 200.0, 500.0, 600.0]  # the 300 ms frame stays 300 ms
+    assert (video.info.width, video.info.height) == (W, H) and video.missing_ms == ()
+
+
+def test_a_vp9_webm_decodes_with_its_timestamps(tmp_path):
+    path = tmp_path / "clip.webm"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libvpx-vp9", rate=30)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        for i in range(10):
+            frame = av.VideoFrame.from_ndarray(_marked_image(i), format="bgr24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    _, frames = read_all(path)
+    assert [round(f.t_ms) for f in frames] == [round(i * 1000 / 30) for i in range(10)]
 
 
 def test_absurd_nominal_rates_fall_back():

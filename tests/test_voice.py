@@ -21,6 +21,9 @@ from feedback.voice import (
     find_engine,
 )
 
+# Generous: waits return as soon as the thing happens; a busy machine may take seconds.
+WAIT_S = 20.0
+
 
 class _ManualClock:
     def __init__(self) -> None:
@@ -41,7 +44,7 @@ class _GatedEngine(FakeEngine):
     def say(self, text: str) -> None:
         self.spoken.append(text)
         self.started.set()
-        self.release.wait(5)
+        self.release.wait(60)  # longer than any wait below: a blocked say() cannot pass
 
 
 def test_speaks_in_order_and_closes_engine():
@@ -49,7 +52,7 @@ def test_speaks_in_order_and_closes_engine():
     voice = Voice(engine)
     for phrase in ["1", "2", "Keep your back flat", "3"]:
         voice.say(phrase)
-        assert voice.wait_idle(2)
+        assert voice.wait_idle(WAIT_S)
     voice.close()
     assert engine.spoken == ["1", "2", "Keep your back flat", "3"]
     assert engine.closed
@@ -59,7 +62,7 @@ def test_say_never_blocks_while_engine_is_busy():
     engine = _GatedEngine()
     voice = Voice(engine, max_waiting=2)
     voice.say("1")
-    assert engine.started.wait(2)
+    assert engine.started.wait(WAIT_S)
     # The engine is stuck mid-phrase; queuing more must return at once and overflow must drop
     # the oldest waiting cue, never the newest.
     done = threading.Event()
@@ -70,10 +73,10 @@ def test_say_never_blocks_while_engine_is_busy():
         done.set()
 
     threading.Thread(target=flood).start()
-    assert done.wait(1), "Voice.say blocked on a busy engine"
+    assert done.wait(WAIT_S), "Voice.say blocked on a busy engine"
     assert voice.dropped == ["2", "3"]
     engine.release.set()
-    assert voice.wait_idle(2)
+    assert voice.wait_idle(WAIT_S)
     voice.close()
     assert engine.spoken == ["1", "4", "5"]
 
@@ -82,11 +85,11 @@ def test_same_phrase_is_not_queued_twice():
     engine = _GatedEngine()
     voice = Voice(engine, max_waiting=3)
     voice.say("Keep your back flat")
-    assert engine.started.wait(2)
+    assert engine.started.wait(WAIT_S)
     voice.say("Bend your knees slightly")
     voice.say("Bend your knees slightly")
     engine.release.set()
-    assert voice.wait_idle(2)
+    assert voice.wait_idle(WAIT_S)
     voice.close()
     assert engine.spoken == ["Keep your back flat", "Bend your knees slightly"]
 
@@ -96,12 +99,12 @@ def test_stale_cue_is_skipped_not_said_late():
     engine = _GatedEngine()
     voice = Voice(engine, stale_after_s=3.0, clock=clock)
     voice.say("1")
-    assert engine.started.wait(2)
+    assert engine.started.wait(WAIT_S)
     voice.say("Keep your back flat")  # queued at t=0
     clock.now = 5.0  # the speaker was busy for 5 s: the correction is out of date
     voice.say("2")
     engine.release.set()
-    assert voice.wait_idle(2)
+    assert voice.wait_idle(WAIT_S)
     voice.close()
     assert engine.spoken == ["1", "2"]
     assert voice.dropped == ["Keep your back flat"]
@@ -112,10 +115,10 @@ def test_toggle_mutes_and_clears_queue():
     voice = Voice(engine)
     assert voice.toggle() is False
     voice.say("1")
-    assert voice.wait_idle(1)
+    assert voice.wait_idle(WAIT_S)
     assert voice.toggle() is True
     voice.say("2")
-    assert voice.wait_idle(2)
+    assert voice.wait_idle(WAIT_S)
     voice.close()
     assert engine.spoken == ["2"]
 
@@ -132,7 +135,7 @@ def test_engine_failure_is_reported_once_then_silent():
     problems: list[str] = []
     voice = Voice(FakeEngine(fail=True), on_problem=problems.append)
     voice.say("1")
-    assert voice.wait_idle(2)
+    assert voice.wait_idle(WAIT_S)
     voice.say("2")
     voice.say("3")
     voice.close()
@@ -220,7 +223,7 @@ def test_espeak_engine_stop_cuts_a_phrase_short(tmp_path: Path):
     while engine._proc is None:  # wait for the subprocess to exist
         threading.Event().wait(0.01)
     engine.stop()
-    assert finished.wait(5), "stop() did not interrupt the phrase"
+    assert finished.wait(WAIT_S), "stop() did not interrupt the phrase"
 
 
 def test_find_engine_without_any_engine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):

@@ -19,6 +19,10 @@ SEARCH_VENTRAL = 0.15  # start each cut this far (x torso length) on the belly s
 SEARCH_DORSAL = 0.6  # and give up this far on the back side
 MIN_CHORD_PX = 12.0  # shorter torsos (in mask pixels) are too coarse to judge a curve
 MIN_VALID = 0.6  # fraction of cuts that must find the back
+# An outline that strays from its own smooth arc by more than this (RMS, torso lengths) is
+# broken, not curved: a bar, a plate or a drawn line across the back, a ragged mask. Clean
+# outlines stray 0.004-0.013 (real clips) and 0.005-0.01 (rendered); broken ones 0.03-0.15.
+MAX_OUTLINE_RMS = 0.025
 
 
 def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -114,6 +118,8 @@ def bow_from_profile(t: np.ndarray, offset: np.ndarray) -> float | None:
 
     A quadratic fit (one robust refit without outlying cuts) averages out pixel steps and
     local bumps; for an outline of uniform curvature it equals max deviation / chord length.
+    None when too few cuts found the back or the outline is too ragged to be a back
+    (`MAX_OUTLINE_RMS`): an untrustworthy outline claims nothing.
     """
     good = np.isfinite(offset)
     if good.sum() < max(7, MIN_VALID * len(t)):
@@ -125,6 +131,8 @@ def bow_from_profile(t: np.ndarray, offset: np.ndarray) -> float | None:
     keep = np.abs(resid) <= max(4.0 * 1.4826 * mad, 0.01)
     if keep.sum() >= 7 and not keep.all():
         coef = np.polyfit(tt[keep], oo[keep], 2)
+    if float(np.sqrt(np.mean((oo - np.polyval(coef, tt)) ** 2))) > MAX_OUTLINE_RMS:
+        return None
     # offset(t) = c t^2 + b t + a; a bulge has c < 0 and its sagitta over t in [0, 1] is -c/4.
     return float(-coef[0] / 4.0)
 

@@ -13,12 +13,15 @@ Live sources keep only the newest frame: a consumer slower than the camera skips
 
 from __future__ import annotations
 
+import itertools
 import os
+import stat
 import sys
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -34,8 +37,19 @@ from vision.errors import CameraError, VideoError
 _SANE_FPS = (0.5, 240.0)
 _FALLBACK_FPS = 30.0
 # A backwards PTS jump larger than this is a discontinuity (e.g. concatenated streams):
-# the timeline continues from the last frame instead of dropping everything after it.
+# the timeline continues from the last frame instead of dropping everything after it...
 _DISCONTINUITY_MS = 1000.0
+# ...unless the frames after it carry on from the old timeline: then it was one stray frame
+# (a damaged stream's decoder emits late frames out of order), dropped, not a new timeline.
+# Frames looked at ahead of the one being placed, to tell the two apart:
+_LOOKAHEAD_FRAMES = 4
+# A gap between frames of a damaged file longer than this many typical frame intervals is
+# frames lost to the damage; any gap this much longer than a second is, damaged or not.
+_MISSING_STEPS_DAMAGED = 2.5
+_MISSING_STEPS_ANY = 8.0
+_MISSING_MIN_ANY_MS = 1000.0
+# Lost stretches closer together than this are reported as one.
+_MISSING_MERGE_MS = 500.0
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -82,11 +96,14 @@ class FrameSource(ABC):
 
     `dropped`: frames produced but never delivered (live sources that outran the consumer,
     duplicate timestamps in files). `truncated`: a file ended early or had undecodable parts.
+    `missing_ms`: (start, end) stretches of a file with no decodable frames (damage), known
+    once the file has been read to its end.
     """
 
     info: VideoInfo
     dropped: int = 0
     truncated: bool = False
+    missing_ms: tuple[tuple[float, float], ...] = ()
 
     @abstractmethod
     def __iter__(self) -> Iterator[Frame]: ...
@@ -123,6 +140,7 @@ class VideoFile(FrameSource):
         self.dropped = 0
         self.truncated = False
         self.decode_errors = 0
+        self.missing_ms: tuple[tuple[float, float], ...] = ()
         self._container = None
         self._iterated = False
         _check_file(self.path)
@@ -217,20 +235,30 @@ class VideoFile(FrameSource):
 
     def _frames(self) -> Iterator[Frame]:
         tb_ms = float(self._time_base) * 1000.0
+
+        def pts_ms(frame: av.VideoFrame) -> float | None:
+            return (frame.pts - self._origin_pts) * tb_ms if frame.pts is not None else None
+
         timeline = Timeline(self._step_ms)
-        decoded = 0
-        index = 0
-        frame, self._first = self._first, None
-        while frame is not None:
-            pts_ms = (frame.pts - self._origin_pts) * tb_ms if frame.pts is not None else None
-            t = timeline.place(pts_ms)
+        ahead: deque[av.VideoFrame] = deque()  # decoded, not yet placed: the lookahead
+        frames = itertools.chain([self._first], self._packets)
+        self._first = None
+        decoded = index = 0
+        while True:
+            while len(ahead) <= _LOOKAHEAD_FRAMES and (frame := next(frames, None)) is not None:
+                ahead.append(frame)
+            if not ahead:
+                break
+            frame = ahead.popleft()
+            t = timeline.place(pts_ms(frame), [pts_ms(f) for f in ahead])
             if t is None:
                 self.dropped += 1
             else:
                 yield Frame(self._to_bgr(frame), t, index, decoded)
                 index += 1
             decoded += 1
-            frame = next(self._packets, None)
+        damaged = bool(self.decode_errors or timeline.strays or self.truncated)
+        self.missing_ms = tuple(missing_stretches(timeline.placed_ms, damaged))
         # Fewer frames than the container lists: the file ended early. The slack covers
         # frames an MP4 edit list legitimately trims (encoder priming).
         expected = self.info.frame_count
@@ -255,19 +283,24 @@ class VideoFile(FrameSource):
 
 
 class Timeline:
-    """Turns container timestamps into strictly increasing ones.
+    """Turns container timestamps into strictly increasing ones, true to the container.
 
     - a frame without PTS is placed one frame interval (the last one seen) after the previous;
     - a duplicate or slightly backwards PTS is a frame that cannot be placed: dropped (None);
-    - a large backwards jump is a discontinuity: the timeline continues from the last frame.
+    - a large backwards jump is a discontinuity (the timeline continues from the last frame),
+      unless most of the frames `ahead` continue after the last one: a late stray, dropped;
+    - a large forward jump that most of the frames `ahead` come back from is a stray too.
+    Strays are counted in `strays`; `placed_ms` lists every time handed out.
     """
 
     def __init__(self, step_ms: float) -> None:
         self.step_ms = step_ms
         self.last_ms: float | None = None
+        self.strays = 0
+        self.placed_ms: list[float] = []
         self._offset = 0.0
 
-    def place(self, pts_ms: float | None) -> float | None:
+    def place(self, pts_ms: float | None, ahead: Sequence[float | None] = ()) -> float | None:
         last = self.last_ms
         if last is None:
             t = pts_ms if pts_ms is not None else 0.0
@@ -275,14 +308,51 @@ class Timeline:
             t = last + self.step_ms
         else:
             t = pts_ms + self._offset
+            later = [a + self._offset for a in ahead if a is not None]
             if t <= last:
                 if last - t <= _DISCONTINUITY_MS:
                     return None
+                if _most(later, lambda a: a > last):
+                    self.strays += 1
+                    return None
                 self._offset += last + self.step_ms - t
                 t = last + self.step_ms
+            elif t - last > _DISCONTINUITY_MS and _most(later, lambda a: last < a < t):
+                self.strays += 1
+                return None
             self.step_ms = t - last
         self.last_ms = t
+        self.placed_ms.append(t)
         return t
+
+
+def _most(values: Sequence[float], test: Callable[[float], bool]) -> bool:
+    return bool(values) and 2 * sum(map(test, values)) > len(values)
+
+
+def missing_stretches(times_ms: Sequence[float], damaged: bool) -> list[tuple[float, float]]:
+    """(start, end) of the gaps between frame times that lost frames, close ones merged.
+
+    A gap counts when it is longer than `_MISSING_STEPS_DAMAGED` typical (median) intervals in a
+    file known to be damaged, or far longer than any a healthy clip has (variable-rate phone
+    clips and GIFs vary their intervals, so a healthy file needs a larger margin).
+    """
+    if len(times_ms) < 3:
+        return []
+    t = np.asarray(times_ms, dtype=float)
+    steps = np.diff(t)
+    typical = float(np.median(steps))
+    limit = max(_MISSING_STEPS_ANY * typical, _MISSING_MIN_ANY_MS)
+    if damaged:
+        limit = min(limit, _MISSING_STEPS_DAMAGED * typical)
+    stretches: list[tuple[float, float]] = []
+    for i in np.flatnonzero(steps > limit):
+        start, end = float(t[i]), float(t[i + 1])
+        if stretches and start - stretches[-1][1] <= _MISSING_MERGE_MS:
+            stretches[-1] = (stretches[-1][0], end)
+        else:
+            stretches.append((start, end))
+    return stretches
 
 
 _CV_ROTATE = {
@@ -293,14 +363,37 @@ _CV_ROTATE = {
 
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise VideoError(f"Video file not found: {path}")
-    if path.is_dir():
+    try:
+        info = path.stat()  # never opens: a FIFO would block here
+    except FileNotFoundError:
+        raise VideoError(f"Video file not found: {path}") from None
+    except PermissionError:
+        raise VideoError(f"{path} cannot be read (permission denied).") from None
+    except OSError as err:
+        raise VideoError(f"{path} cannot be read ({err.strerror or type(err).__name__}).") from None
+    if stat.S_ISDIR(info.st_mode):
         raise VideoError(f"{path} is a folder, not a video file.")
+    if not stat.S_ISREG(info.st_mode):
+        # FFmpeg would block on a pipe, read /dev/zero forever, and cannot seek in either.
+        raise VideoError(
+            f"{path} is {_file_kind(info.st_mode)}, not a regular file; save the stream to a file first."
+        )
     if not os.access(path, os.R_OK):
         raise VideoError(f"{path} cannot be read (permission denied).")
-    if path.stat().st_size == 0:
+    if info.st_size == 0:
         raise VideoError(f"{path.name} is empty (0 bytes).")
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
 
 
 _INCOMPLETE_MP4 = (
