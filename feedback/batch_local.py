@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from feedback.batch import BatchJob, BatchRow, JobCancelled, failed_row, run_job_in_place
+from feedback.stopping import signum_of
 
 FRAMES_PER_UPDATE = 10  # progress messages per video: a few dozen a second at most
 CRASHES_ALLOWED = 1  # a video whose process dies twice is failed
@@ -65,9 +66,10 @@ def run_local(
     on_frames: Callable[[int, int], None],
     on_row: Callable[[BatchJob, BatchRow], None],
     task: Callable[[BatchJob], BatchRow] | None = None,
-) -> tuple[dict[int, BatchRow], bool]:
-    """Run `jobs` over `processes` worker processes: rows by job index, and whether Ctrl+C
-    stopped the batch (the rows then cover the videos finished so far).
+) -> tuple[dict[int, BatchRow], int | None]:
+    """Run `jobs` over `processes` worker processes: rows by job index, and the stop signal
+    (Ctrl+C, SIGTERM, SIGHUP) that ended the batch early, if any (the rows then cover the
+    videos finished so far).
 
     `on_frames(index, frames_done)` and `on_row(job, row)` report progress (called from a
     helper thread and the calling thread). `task` (a module-level function, run in the worker
@@ -85,7 +87,7 @@ def run_local(
     pending = deque(jobs)
     crashes: Counter[int] = Counter()
     rows: dict[int, BatchRow] = {}
-    interrupted = False
+    stopped_by: int | None = None
     try:
         while pending or running:
             busy = {slot for slot, _ in running.values()}
@@ -114,8 +116,8 @@ def run_local(
                     row = failed_row(job, f"unexpected {type(err).__name__}: {err}")
                 rows[job.index] = row
                 on_row(job, row)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as stop:  # feedback.stopping turns SIGTERM/SIGHUP into one too
+        stopped_by = signum_of(stop)
         cancel.set()
         try:
             for future, (_, job) in list(running.items()):
@@ -129,7 +131,7 @@ def run_local(
                 executor.shutdown(wait=True, cancel_futures=True)
         events.put(None)
         reader.join(timeout=10)
-    return rows, interrupted
+    return rows, stopped_by
 
 
 def _read_events(events: Any, on_frames: Callable[[int, int], None]) -> None:

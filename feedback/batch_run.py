@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,11 +39,11 @@ from feedback.batch import (
 from feedback.batch import row_from_report as _row_from_report
 from feedback.batch_inputs import ExerciseChoice, find_videos
 from feedback.batch_summary import counts_line, summary_table, write_summary_csv
+from feedback.stopping import exit_code, signal_name
 from vision.errors import BackformError, ConfigError, VideoError
 
 SUMMARY_NAME = "summary.csv"
 EXIT_FAILED_VIDEOS = 1
-EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def probe_frames(video: Path) -> int:
 
 
 def run_batch(request: BatchRequest, out: Console, err: Console) -> int:
-    """Run the batch; returns the exit code (0 all done, 1 some failed, 130 stopped)."""
+    """Run the batch; returns the exit code (0 all done, 1 some failed, 128 + signal stopped)."""
     videos, empty = find_videos(request.inputs)
     for line in empty:
         err.print(f"[yellow]backform: warning: {escape(line)}[/yellow]", soft_wrap=True)
@@ -147,9 +148,9 @@ def run_batch(request: BatchRequest, out: Console, err: Console) -> int:
             soft_wrap=True,
         )
         rows = dict(plan.rows)
-        interrupted = False
+        stopped_by: int | None = None
         if jobs:
-            ran, interrupted = _run_jobs(runner, jobs, err)
+            ran, stopped_by = _run_jobs(runner, jobs, err)
             rows.update(ran)
     ordered = [
         rows.get(i) or BatchRow(videos[i].name, request.exercises.for_video(videos[i]) or "?", "not run")
@@ -159,14 +160,15 @@ def run_batch(request: BatchRequest, out: Console, err: Console) -> int:
     summary = write_summary_csv(ordered, request.out_dir / SUMMARY_NAME)
     out.print(f"summary: {summary}  ({counts_line(ordered)})", soft_wrap=True)
     failed = sum(r.failed for r in ordered)
-    if interrupted:
+    if stopped_by is not None:
         finished = sum(r.status == "done" for r in ordered)
+        by = "" if stopped_by == signal.SIGINT else f" by {signal_name(stopped_by)}"
         err.print(
-            f"[red]backform: stopped; {finished} video{'' if finished == 1 else 's'} finished, "
+            f"[red]backform: stopped{by}; {finished} video{'' if finished == 1 else 's'} finished, "
             "the others were left as they were[/red]",
             soft_wrap=True,
         )
-        return EXIT_INTERRUPTED
+        return exit_code(stopped_by)
     if failed:
         err.print(
             f"[red]backform: {failed} of {len(ordered)} videos could not be analysed; see {summary}[/red]",
@@ -176,7 +178,7 @@ def run_batch(request: BatchRequest, out: Console, err: Console) -> int:
     return 0
 
 
-def _run_jobs(runner: Runner, jobs: list[BatchJob], err: Console) -> tuple[dict[int, BatchRow], bool]:
+def _run_jobs(runner: Runner, jobs: list[BatchJob], err: Console) -> tuple[dict[int, BatchRow], int | None]:
     totals = {job.index: probe_frames(job.video) for job in jobs}
     known = [n for n in totals.values() if n]
     average = sum(known) // len(known) if known else 300
@@ -219,7 +221,7 @@ def _run_jobs(runner: Runner, jobs: list[BatchJob], err: Console) -> tuple[dict[
         return runner(longest_first, on_frames, on_row)
 
 
-Runner = Callable[..., tuple[dict[int, BatchRow], bool]]
+Runner = Callable[..., tuple[dict[int, BatchRow], int | None]]
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from distributed.scheduler import KilledWorker
 
 from feedback.atomic import discard, temp_path_beside
 from feedback.batch import BatchJob, BatchRow, analyze_job, commit_set, failed_row
+from feedback.stopping import signum_of
 from vision.errors import BackformError, OutputError
 
 FRAMES_PER_EVENT = 30  # progress events per video: about one a second per worker
@@ -92,12 +93,12 @@ def run_on_cluster(
     jobs: list[BatchJob],
     on_frames: Callable[[int, int], None],
     on_row: Callable[[BatchJob, BatchRow], None],
-) -> tuple[dict[int, BatchRow], bool]:
-    """Run `jobs` on the cluster; rows by job index and whether Ctrl+C stopped the batch."""
+) -> tuple[dict[int, BatchRow], int | None]:
+    """Run `jobs` on the cluster; rows by job index and the stop signal that ended it early."""
     batch = uuid.uuid4().hex[:12]
     topic = f"backform-progress-{batch}"
     rows: dict[int, BatchRow] = {}
-    interrupted = False
+    stopped_by: int | None = None
     try:
         client.subscribe_topic(topic, lambda event: on_frames(*event[1]))
         # pure=False and a key per batch: a re-run is new work, never a cached result.
@@ -117,8 +118,8 @@ def run_on_cluster(
                 future.release()
                 rows[job.index] = row
                 on_row(job, row)
-        except KeyboardInterrupt:
-            interrupted = True
+        except KeyboardInterrupt as stop:  # Ctrl+C, or SIGTERM/SIGHUP via feedback.stopping
+            stopped_by = signum_of(stop)
             client.cancel(list(futures))
         except (OSError, CommClosedError) as err:
             raise BackformError(
@@ -126,4 +127,4 @@ def run_on_cluster(
             ) from None
     finally:
         client.unsubscribe_topic(topic)
-    return rows, interrupted
+    return rows, stopped_by

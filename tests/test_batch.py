@@ -346,7 +346,14 @@ def test_batch_command_mistakes_are_one_line(recordings, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_stops_the_batch_and_leaves_only_complete_sets(recordings, tmp_path, model_path):
+@pytest.mark.parametrize(
+    ("signum", "code", "said"),
+    [(signal.SIGINT, 130, "backform: stopped;"), (signal.SIGTERM, 143, "backform: stopped by SIGTERM;")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_a_stop_signal_ends_the_batch_leaving_only_complete_sets(
+    signum, code, said, recordings, tmp_path, model_path
+):
     out = tmp_path / "results"
     clips = [recordings / "plank_a.mp4", recordings / "plank_b.mp4"]
     proc = subprocess.Popen(
@@ -361,10 +368,10 @@ def test_ctrl_c_stops_the_batch_and_leaves_only_complete_sets(recordings, tmp_pa
     for line in proc.stderr:
         if line.startswith("[1/2]"):
             break
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, rest = proc.communicate(timeout=300)
-    assert proc.returncode == 130, rest
-    assert "backform: stopped" in rest and "Traceback" not in rest
+    assert proc.returncode == code, rest
+    assert said in rest and "Traceback" not in rest
     rows = _rows(out)
     assert rows["plank_a.mp4"]["status"] == "done" and rows["plank_b.mp4"]["status"] == "not run"
     assert sorted(p.name for p in out.iterdir()) == [
