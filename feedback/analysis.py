@@ -165,10 +165,13 @@ def analyze_video(
     estimator_options: dict | None = None,
     backends: Backends | None = None,
     workers: int | None = None,
+    encoder_threads: int | None = None,
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
     `workers` pose estimators run side by side (default: one per core, at most two).
+    `encoder_threads`: x264 threads (default: 1 when the estimators fill the cores, else x264's
+    choice); a batch running one video per core passes 1.
     Raises a BackformError subclass (one-line message) for bad input. Ctrl+C (or SIGTERM,
     SIGHUP) during the run yields a valid report marked partial (and a playable video of the
     frames so far). The outputs are one set: all of them are written, or none (an OutputError,
@@ -211,7 +214,9 @@ def analyze_video(
                 workers = default_workers()
             if outputs.video is not None:
                 # With pose estimators on every core, x264's own threads would only contend.
-                writer = VideoWriter(outputs.video, fps=info.fps, threads=1 if workers > 1 else None)
+                if encoder_threads is None and workers > 1:
+                    encoder_threads = 1
+                writer = VideoWriter(outputs.video, fps=info.fps, threads=encoder_threads)
                 policy = CuePolicy(cue_config_for(display))
 
                 def someone_judged() -> bool:

@@ -72,10 +72,21 @@ ctrl_c_held = held
 @app.command()
 def analyze(
     # readable=False: an unreadable file is the analysis's one-line input error, not a usage error.
-    video: Annotated[
-        Path, typer.Argument(help="Recorded video of the exercise (MP4, MOV, ...).", readable=False)
+    videos: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Recorded video(s) of the exercise (MP4, MOV, ...), folders or quoted globs.",
+            readable=False,
+        ),
     ],
-    exercise: Annotated[str, typer.Option("--exercise", "-e", help="hip-hinge, plank or cat-cow.")],
+    exercise: Annotated[
+        list[str],
+        typer.Option(
+            "--exercise",
+            "-e",
+            help="hip-hinge, plank or cat-cow; for a batch also PATTERN=EXERCISE (e.g. 'plank_*=plank').",
+        ),
+    ],
     out_video: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Annotated H.264 video [default: <video>_annotated.mp4 here]."),
@@ -103,12 +114,59 @@ def analyze(
     smooth: Annotated[
         bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
     ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out-dir", help="Batch: folder for every video's outputs [default: here]."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Batch: redo videos whose outputs are already up to date.")
+    ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Batch: processes [default: one per core].")
+    ] = None,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="Batch: run on a Dask scheduler, e.g. tcp://host:8786.")
+    ] = None,
 ) -> None:
-    """Analyse a recorded video: annotated video, JSON/CSV report and a plot."""
+    """Analyse recorded videos: annotated video, JSON/CSV report and a plot for each.
+
+    Several videos, a folder or a glob make a batch: outputs go to --out-dir with a
+    summary.csv; videos whose outputs are up to date are skipped.
+    """
     with user_errors():
+        with ctrl_c_held():
+            from feedback.batch_inputs import ExerciseChoice, is_batch_request
+        choice = ExerciseChoice.parse(exercise)
+        one_video_outputs = any(o is not None for o in (out_video, report, csv, plot))
+        batch_options = out_dir is not None or cluster is not None or jobs is not None
+        # With one input and its outputs named, analyze is the single-video command it always was.
+        if batch_options or len(videos) > 1 or (is_batch_request(videos) and not one_video_outputs):
+            if one_video_outputs:
+                raise fail("a batch writes to --out-dir: -o/--report/--csv/--plot name one video's files", 2)
+            with ctrl_c_held():
+                from feedback.batch import JobOptions
+                from feedback.batch_run import BatchRequest, run_batch
+            request = BatchRequest(
+                inputs=videos,
+                exercises=choice,
+                out_dir=out_dir or Path.cwd(),
+                options=JobOptions(model, None, max_size, smooth, not no_video),
+                thresholds=thresholds,
+                force=force,
+                processes=jobs,
+                cluster=cluster,
+            )
+            code = run_batch(request, out, err_console)
+            if code:
+                raise typer.Exit(code)
+            return
         with ctrl_c_held():
             from feedback.analysis import AnalysisOutputs, analyze_video, beside_report
             from feedback.progress import rich_progress
+        video = videos[0]
+        exercise_name = choice.for_video(video)
+        if exercise_name is None:
+            raise fail(f"no --exercise given for {video.name}", 2)
         defaults = AnalysisOutputs.defaults(video)
         report_path = report or defaults.report
         default_csv, default_plot = beside_report(report_path)
@@ -120,7 +178,7 @@ def analyze(
         )
         result = analyze_video(
             video,
-            exercise,
+            exercise_name,
             outputs,
             model=model,
             thresholds=thresholds,

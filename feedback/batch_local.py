@@ -1,0 +1,146 @@
+"""A batch on this machine: one process per core, each analysing one video at a time.
+
+MediaPipe runs a model on one core, and the rest of the pipeline (decoding, judging, drawing,
+H.264) is Python and C that holds the GIL in places, so separate processes with one estimator
+each keep every core busy where threads in one process could not.
+
+Each slot is a one-process executor, so when a process dies (a crash inside a native library
+on a malformed file) the video it was on is known exactly: it is tried once more in a fresh
+process and then becomes a failed row; the other videos carry on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import signal
+import threading
+from collections import Counter, deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from feedback.batch import BatchJob, BatchRow, JobCancelled, failed_row, run_job_in_place
+from feedback.stopping import signum_of
+
+FRAMES_PER_UPDATE = 10  # progress messages per video: a few dozen a second at most
+CRASHES_ALLOWED = 1  # a video whose process dies twice is failed
+
+# Set in each worker process by `_init_worker`.
+_events: Any = None
+_cancel: Any = None
+
+
+def _init_worker(events: Any, cancel: Any) -> None:
+    # Ctrl+C reaches the whole process group: the parent decides, workers stop via `cancel`.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    global _events, _cancel
+    _events, _cancel = events, cancel
+    import cv2
+
+    # One process per core already: OpenCV's own threads would only contend.
+    cv2.setNumThreads(1)
+
+
+def _worker_job(job: BatchJob) -> BatchRow:
+    last = 0
+
+    def on_frames(done: int) -> None:
+        nonlocal last
+        if _cancel.is_set():
+            raise JobCancelled
+        if done - last >= FRAMES_PER_UPDATE:
+            _events.put((job.index, done))
+            last = done
+
+    try:
+        return run_job_in_place(job, on_frames)
+    except JobCancelled:
+        return BatchRow(job.label, job.exercise, "not run", note="stopped before it finished")
+
+
+def run_local(
+    jobs: list[BatchJob],
+    processes: int,
+    on_frames: Callable[[int, int], None],
+    on_row: Callable[[BatchJob, BatchRow], None],
+    task: Callable[[BatchJob], BatchRow] | None = None,
+) -> tuple[dict[int, BatchRow], int | None]:
+    """Run `jobs` over `processes` worker processes: rows by job index, and the stop signal
+    (Ctrl+C, SIGTERM, SIGHUP) that ended the batch early, if any (the rows then cover the
+    videos finished so far).
+
+    `on_frames(index, frames_done)` and `on_row(job, row)` report progress (called from a
+    helper thread and the calling thread). `task` (a module-level function, run in the worker
+    processes) defaults to analysing the video. Ctrl+C stops the running videos at their next frame
+    (nothing of theirs is written); a second Ctrl+C kills the workers at once.
+    """
+    # spawn: the workers must not inherit this process's threads (or a loaded MediaPipe).
+    ctx = mp.get_context("spawn")
+    events = ctx.Queue()
+    cancel = ctx.Event()
+    reader = threading.Thread(target=_read_events, args=(events, on_frames), daemon=True)
+    reader.start()
+    slots: list[ProcessPoolExecutor | None] = [None] * max(1, min(processes, len(jobs)))
+    running: dict[Future, tuple[int, BatchJob]] = {}
+    pending = deque(jobs)
+    crashes: Counter[int] = Counter()
+    rows: dict[int, BatchRow] = {}
+    stopped_by: int | None = None
+    try:
+        while pending or running:
+            busy = {slot for slot, _ in running.values()}
+            for slot in range(len(slots)):
+                if pending and slot not in busy:
+                    if slots[slot] is None:
+                        slots[slot] = ProcessPoolExecutor(
+                            1, mp_context=ctx, initializer=_init_worker, initargs=(events, cancel)
+                        )
+                    job = pending.popleft()
+                    running[slots[slot].submit(task or _worker_job, job)] = (slot, job)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                slot, job = running.pop(future)
+                try:
+                    row = future.result()
+                except BrokenProcessPool:
+                    slots[slot].shutdown(wait=False)
+                    slots[slot] = None
+                    crashes[job.index] += 1
+                    if crashes[job.index] <= CRASHES_ALLOWED:
+                        pending.appendleft(job)
+                        continue
+                    row = failed_row(job, "the analysis process crashed on this video (twice)")
+                except Exception as err:  # e.g. the job could not be sent to the process
+                    row = failed_row(job, f"unexpected {type(err).__name__}: {err}")
+                rows[job.index] = row
+                on_row(job, row)
+    except KeyboardInterrupt as stop:  # feedback.stopping turns SIGTERM/SIGHUP into one too
+        stopped_by = signum_of(stop)
+        cancel.set()
+        try:
+            for future, (_, job) in list(running.items()):
+                with contextlib.suppress(BrokenProcessPool):
+                    rows[job.index] = future.result()
+        except KeyboardInterrupt:
+            _kill(slots)
+    finally:
+        for executor in slots:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+        events.put(None)
+        reader.join(timeout=10)
+    return rows, stopped_by
+
+
+def _read_events(events: Any, on_frames: Callable[[int, int], None]) -> None:
+    while (item := events.get()) is not None:
+        on_frames(*item)
+
+
+def _kill(slots: list[ProcessPoolExecutor | None]) -> None:
+    for executor in slots:
+        # The executor has no public way to stop a running call; its processes are its own.
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.kill()
