@@ -1,4 +1,4 @@
-"""EstimatorPool: frames dealt round-robin over several estimators, results back in order."""
+"""EstimatorPool: runs of consecutive frames dealt over several estimators, results back in order."""
 
 from __future__ import annotations
 
@@ -82,9 +82,10 @@ def test_results_come_back_in_frame_order_from_every_estimator(recording):
     assert [f.index for f, _, _ in out] == list(range(30))
     assert [p.frame_index for _, p, _ in out] == list(range(30))
     assert all(wait >= 0 for _, _, wait in out)
-    # Each estimator tracks every other frame, in time order, on a thread of its own.
-    assert [i for i, _ in first.seen] == list(range(0, 30, 2))
-    assert [i for i, _ in second.seen] == list(range(1, 30, 2))
+    # Each estimator tracks runs of 24 consecutive frames, in time order, on a thread of its
+    # own; a run starts with the two frames before it (warm-up, results unused).
+    assert [i for i, _ in first.seen] == list(range(24))
+    assert [i for i, _ in second.seen] == [22, 23, *range(24, 30)]
     assert first.threads.isdisjoint(second.threads)
     assert all(e.closed for e in recording)
 
@@ -93,13 +94,13 @@ def test_people_counts_are_due_by_time_and_carried_in_order(recording):
     with make_pool(3) as pool:
         out = list(pool.stream(frames(90, step_ms=25.0)))  # 2.25 s
         first, *others = pool.estimators
-    # Only the first estimator loads the counting model, and counts on its first frame
-    # after each 1000 ms of stream time (frames 0, 3, 6, ... are its).
+    # Only the first estimator loads the counting model, and counts on its first own frame
+    # after each 1000 ms of stream time (frames 0-23 and 72-89 are its; 70-71 warm it up).
     assert first.options.people_check_ms == 1000.0
     assert all(e.options.people_check_ms is None for e in others)
-    assert [i for i, due in first.seen if due] == [0, 42, 84]
+    assert [i for i, due in first.seen if due] == [0, 72]
     assert not any(due for e in others for _, due in e.seen)
-    assert [p.people for _, p, _ in out] == [1] * 42 + [2] * 48
+    assert [p.people for _, p, _ in out] == [1] * 72 + [2] * 18
 
 
 def test_stopping_early_leaves_no_thread_behind(recording):
