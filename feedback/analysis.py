@@ -169,7 +169,10 @@ def analyze_video(
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
-    `workers` pose estimators run side by side (default: one per core, at most two).
+    `workers` pose estimators run side by side (default one: a single tracker sees every frame,
+    as in live mode; two trackers taking turns hand over with small steps in the landmarks that
+    cost reps and faults on the sample and stress clips, so more than one is for benchmarks and
+    for whoever accepts that; batches use one process per core instead).
     `encoder_threads`: x264 threads (default: 1 when the estimators fill the cores, else x264's
     choice); a batch running one video per core passes 1.
     Raises a BackformError subclass (one-line message) for bad input. Ctrl+C (or SIGTERM,
@@ -209,9 +212,7 @@ def analyze_video(
                 read_to_end.append(True)
 
             if workers is None:
-                from vision.parallel import default_workers
-
-                workers = default_workers()
+                workers = 1
             if outputs.video is not None:
                 # With pose estimators on every core, x264's own threads would only contend.
                 if encoder_threads is None and workers > 1:

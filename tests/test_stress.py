@@ -250,10 +250,18 @@ def test_committed_stress_labels_follow_the_schema(path: Path) -> None:
 
 
 # ---------------------------------------------------------------- the committed set, judged
-# Issue 12's targets for the stress set.
-REPS_EXACT_MIN = 0.95  # of the clips with reps (side-on hinge and cat-cow)
-FAULT_PRECISION_MIN = FAULT_RECALL_MIN = 0.9
+# Issue 12's targets are reps exact on 95% of the clips with reps, fault precision and recall
+# 0.9, views 95%, no fault on good form; `backform evaluate samples/stress/` prints where the
+# checkers stand (docs/EVALUATION.md). This gate holds what they reach today, with a margin for
+# MediaPipe's run-to-run jitter, so a change that loses accuracy on unseen renders fails here.
+# Measured (Dec 2 2026): reps exact 30/36 side-on hinge and cat-cow clips, precision 0.65 (36/55),
+# recall 0.82 (36/44),
+# views 65/66, 6 of 24 good-form clips with a false positive.
+REPS_EXACT_MIN = 0.75  # of the clips with reps (side-on hinge and cat-cow)
+FAULT_PRECISION_MIN = 0.55
+FAULT_RECALL_MIN = 0.75
 VIEW_CORRECT_MIN = 0.95
+GOOD_FORM_WITH_FAULTS_MAX = 8
 
 
 @pytest.fixture(scope="module")
@@ -265,8 +273,7 @@ def stress_results(model_path, tmp_path_factory) -> list:
     return evaluate_folder(STRESS, analyze)
 
 
-@pytest.mark.xfail(strict=False, raises=AssertionError, reason="checkers being generalized (issue 12)")
-def test_committed_stress_set_meets_the_targets(stress_results) -> None:
+def test_committed_stress_set_holds_its_measured_accuracy(stress_results) -> None:
     from feedback.evaluate import VIEW_OK, totals
 
     results = stress_results
@@ -293,4 +300,4 @@ def test_committed_stress_set_meets_the_targets(stress_results) -> None:
     assert (t.faults.precision or 0.0) >= FAULT_PRECISION_MIN, report
     assert (t.faults.recall or 0.0) >= FAULT_RECALL_MIN, report
     assert t.view_correct >= VIEW_CORRECT_MIN * t.clips, report
-    assert not failures["faults on good form"], report
+    assert len(failures["faults on good form"]) <= GOOD_FORM_WITH_FAULTS_MAX, report
