@@ -83,3 +83,19 @@ def make_video_without_frames(path: Path) -> None:
         for packet in s.encode():
             c.mux(packet)
     assert path.stat().st_size > 0
+
+
+N_FRAMES = 30 + 2 * 60 + 15  # the fake hinge track: 1 s upright, two 2 s hinges, 0.5 s upright
+
+
+def run_main(args, capsys) -> tuple[int, str, str]:
+    """`backform ARGS` in this process: (exit code, stdout, stderr)."""
+    from feedback.cli import main
+
+    try:
+        main([str(a) for a in args])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code or 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -15,8 +15,8 @@ import time
 import av
 import pytest
 
-from feedback.cli import main
 from tests.cli_helpers import (
+    N_FRAMES,
     SAMPLES,
     backform,
     backform_command,
@@ -25,20 +25,11 @@ from tests.cli_helpers import (
     make_video_without_frames,
     make_video_without_person,
     one_line_error,
+    run_main,
 )
 from tests.feedback_fakes import fake_backends, hinge_schedule, write_fake_video
 
-N_FRAMES = 30 + 2 * 60 + 15  # 1 s upright, two 2 s hinges, 0.5 s upright
-
-
-def run(args, capsys):
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_main
 
 
 @pytest.fixture

@@ -23,25 +23,24 @@ import pytest
 
 from exercises.registry import thresholds_for
 from feedback.atomic import OutputSet, name_max
-from feedback.cli import main
 from feedback.live import LiveOptions, run_live
-from tests.cli_helpers import backform, cli_env, h264_frames, make_video_without_person, one_line_error
+from tests.cli_helpers import (
+    N_FRAMES,
+    backform,
+    cli_env,
+    h264_frames,
+    make_video_without_person,
+    one_line_error,
+    run_main,
+)
 from tests.feedback_fakes import fake_backends, hinge_schedule, write_fake_video
 from tests.odd_clips import sample_frames, write_clip
 from vision.errors import ConfigError, OutputError
 
-N_FRAMES = 30 + 2 * 60 + 15  # 1 s upright, two 2 s hinges, 0.5 s upright
 OUTPUTS = {"video": "a.mp4", "report": "r.json", "csv": "r.csv", "plot": "r.png"}
 
 
-def run(args, capsys) -> tuple[int, str, str]:
-    try:
-        main([str(a) for a in args])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_main
 
 
 @pytest.fixture
