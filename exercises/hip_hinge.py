@@ -189,6 +189,7 @@ class HipHingeChecker(SideViewChecker):
         self.standing = self._new_reference()
         self._recent_rounding: deque[float] = deque(maxlen=5)
         self._rounding_t = float("-inf")
+        self._last_lean: float | None = None  # the stream's last lean on the feet, for finish()
         self._new_rep()
 
     def reset(self) -> None:
@@ -196,6 +197,7 @@ class HipHingeChecker(SideViewChecker):
         self.counter.reset()
         self.standing = self._new_reference()
         self._recent_rounding.clear()
+        self._last_lean = None
         self._new_rep()
 
     def _new_reference(self) -> StandingReference:
@@ -204,7 +206,6 @@ class HipHingeChecker(SideViewChecker):
 
     def _new_rep(self) -> None:
         self._hinged_knees: deque[float] = deque(maxlen=9)
-        self._last_lean: float | None = None
         self._episode_faults = set()
         self._rep: dict[str, float] = {}
         self._squatted = False
