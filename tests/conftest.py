@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,21 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
 _SHARED_MODEL = REPO.parent / "shared" / "models" / "pose_landmarker_full.task"
+
+
+def _restore_stop_signals() -> None:
+    """A suite started from a script's background job (`pytest &`) or under nohup inherits
+    SIGINT or SIGHUP ignored, and so would every backform it starts: then the Ctrl+C and
+    hang-up tests fail for a reason that is not the code's. An ignored signal is passed on
+    through exec, a handler is not (the child starts with the default), so install handlers:
+    the default Ctrl+C here, and a no-op for SIGHUP so this process keeps nohup's protection."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, lambda signum, frame: None)
+
+
+_restore_stop_signals()
 
 
 def _model_path() -> Path:
