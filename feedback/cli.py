@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from feedback.history.commands import ComfortOptions, history_app, journal_app
 from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
 
@@ -36,6 +37,11 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 @app.callback()
 def _root() -> None:
     """Webcam coach for physiotherapy back exercises: hip hinge, plank, cat-cow."""
+
+
+# history seam (issue 14): `backform history ...` and `backform journal add` live in feedback/history.
+app.add_typer(history_app, name="history")
+app.add_typer(journal_app, name="journal")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -127,6 +133,9 @@ def analyze(
     cluster: Annotated[
         str | None, typer.Option("--cluster", help="Batch: run on a Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
+    save: Annotated[
+        bool, typer.Option("--save", help="Also keep this session in your history (`backform history`).")
+    ] = False,
 ) -> None:
     """Analyse recorded videos: annotated video, JSON/CSV report and a plot for each.
 
@@ -143,6 +152,8 @@ def analyze(
         if batch_options or len(videos) > 1 or (is_batch_request(videos) and not one_video_outputs):
             if one_video_outputs:
                 raise fail("a batch writes to --out-dir: -o/--report/--csv/--plot name one video's files", 2)
+            if save:
+                raise fail("--save keeps one video's session in the history; give one video", 2)
             with ctrl_c_held():
                 from feedback.batch import JobOptions
                 from feedback.batch_run import BatchRequest, run_batch
@@ -176,6 +187,7 @@ def analyze(
             csv=csv or default_csv,
             plot=plot or default_plot,
         )
+        history = _open_history(warn) if save else None  # history seam: fails before the analysis
         result = analyze_video(
             video,
             exercise_name,
@@ -187,6 +199,12 @@ def analyze(
             progress=rich_progress(err_console),
         )
         print_summary(result)
+        if history is not None and not result.partial:  # history seam (issue 14)
+            from feedback.history.recording import save_analysis
+
+            with history:
+                entry = save_analysis(history, result.report)
+            out.print(f"history: saved as session {entry.uid}")
         for line in result.warnings:
             warn(line)
         if reason := result.report.extra.get("nothing_counted"):
@@ -244,6 +262,13 @@ def print_summary(result) -> None:
     )
 
 
+def _open_history(warn_line):
+    """The history, opened for writing before a long run so a fault is found first."""
+    from feedback.history.store import HistoryStore
+
+    return HistoryStore.open(write=True, warn=warn_line)
+
+
 def _camera_choice(camera: str) -> tuple[int | str, Path | None]:
     """`--camera`: an index (0, 1, ...), a video file to play as a camera, or a stream URL."""
     from vision.errors import ConfigError
@@ -290,14 +315,24 @@ def live(
     ] = False,
     clip: Annotated[Path | None, typer.Option("--clip", hidden=True)] = None,
     sessions_dir: Annotated[Path | None, typer.Option("--sessions-dir", hidden=True)] = None,
+    pain_before: ComfortOptions.PainBefore = None,
+    pain_after: ComfortOptions.PainAfter = None,
+    note: ComfortOptions.Note = None,
+    tasks: ComfortOptions.Tasks = None,
+    sleep: ComfortOptions.Sleep = None,
 ) -> None:
     """Guided practice at the camera: overlay, spoken cues, rep count; saves a session report.
 
     Keys in the window: q/Esc quit, space pause/resume, r reset the count, v voice on/off.
+    The session goes into your history with the comfort answers (--pain-before, ...).
     """
     with user_errors():
         with ctrl_c_held():
+            from feedback.history.recording import comfort_from_options
             from feedback.live import LiveOptions, print_live_summary, run_live
+        # history seam (issue 14): answers checked and the history opened before the camera.
+        comfort = comfort_from_options(pain_before, pain_after, note, tasks, sleep)
+        history = _open_history(warn) if sessions_dir is None else None
         index, file = _camera_choice(camera)
         options = LiveOptions(
             exercise=exercise,
@@ -317,6 +352,11 @@ def live(
         )
         result = run_live(options, say=lambda line: err_console.print(escape(line), soft_wrap=True))
         print_live_summary(result, out)
+        if history is not None:  # history seam (issue 14)
+            from feedback.history.commands import record_and_advise
+
+            with history:
+                record_and_advise(history, result, comfort, out, interactive=not result.interrupted)
         if result.interrupted:
             signum = result.stop_signal or signal.SIGINT
             saved = "; the session so far is saved" if result.folder else ""
