@@ -47,6 +47,12 @@ def _model_env() -> None:
     os.environ.setdefault("BACKFORM_MODEL", str(_model_path()))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_dir(tmp_path_factory) -> None:
+    # history (issue 14): no test reads or writes the user's own sessions and history database.
+    os.environ.setdefault("BACKFORM_DATA_DIR", str(tmp_path_factory.mktemp("backform-data")))
+
+
 @pytest.fixture(scope="session")
 def x_display():
     """A private Xvfb screen for the live-window tests; yields its DISPLAY name (":N").

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from feedback.history.records import Comfort
 
@@ -21,6 +22,7 @@ history_app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
+TABLE_WIDTH = 160
 journal_app = typer.Typer(
     help="The comfort journal: pain, a note, daily tasks and sleep, on days with or without exercise.",
     add_completion=False,
@@ -146,18 +148,20 @@ def history(
             journal = store.journal(since=start)
             all_journal = store.journal()
             root = store.root
-        if not sessions and not journal:
+        if not sessions:
             what = f" for {exercise}" if exercise else ""
             when = f" since {start:%d %b %Y}" if start else ""
             cli.out.print(f"No sessions recorded{what}{when} (history in {root}).")
         else:
             shown = sessions[-last:]
             more = f" (last {len(shown)} of {len(sessions)})" if len(shown) < len(sessions) else ""
-            cli.out.print(sessions_table(shown, title=f"Sessions{more}"))
-            if journal:
-                with_pain = [j.pain for j in journal if j.pain is not None]
-                pains = f", pain {with_pain[-1]} on {journal[-1].at:%d %b}" if with_pain else ""
-                cli.out.print(f"Journal: {len(journal)} entries{pains}.")
+            # Piped or saved, the table keeps its full width instead of folding to 80 characters.
+            table_out = cli.out if cli.out.is_terminal else Console(highlight=False, width=TABLE_WIDTH)
+            table_out.print(sessions_table(shown, title=f"Sessions{more}"))
+        if journal:
+            scored = [j for j in journal if j.pain is not None]
+            pains = f", last pain score {scored[-1].pain} on {scored[-1].at:%d %b}" if scored else ""
+            cli.out.print(f"Journal: {len(journal)} entries{pains}.")
         for line in advice(everything, all_journal):
             cli.out.print(f"Note: {line}", soft_wrap=True)
         if plot is not None:

@@ -129,7 +129,7 @@ def dump_plot(sessions: Sequence[SessionEntry], journal: Sequence[JournalEntry],
     if times:
         first, last = min(times), max(times)
         axes[-1].set_xlim(first - timedelta(days=1), max(last, first + timedelta(days=6)) + timedelta(days=1))
-    days = len({t.date() for t in times})
+    days = len({s.started_at.date() for s in sessions})
     fig.suptitle(f"backform progress: {len(sessions)} sessions on {days} days (lines: weekly averages)")
     fig.savefig(out, format="png")
 

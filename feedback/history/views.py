@@ -84,7 +84,7 @@ def sessions_table(sessions: Sequence[SessionEntry], title: str = "Recent sessio
             exercises += f" ({s.kind})"
         table.add_row(
             s.uid,
-            f"{s.started_at:%a %d %b %Y %H:%M}",
+            f"{s.started_at:%a %d %b %H:%M}",
             exercises + (" *" if s.partial else ""),
             _good_form(s.results),
             _hold(s.results),
