@@ -151,7 +151,7 @@ def history(
         if not sessions:
             what = f" for {exercise}" if exercise else ""
             when = f" since {start:%d %b %Y}" if start else ""
-            cli.out.print(f"No sessions recorded{what}{when} (history in {root}).")
+            cli.out.print(f"No sessions recorded{what}{when} (history in {root}).", soft_wrap=True)
         else:
             shown = sessions[-last:]
             more = f" (last {len(shown)} of {len(sessions)})" if len(shown) < len(sessions) else ""
@@ -167,11 +167,11 @@ def history(
         if plot is not None:
             from feedback.history.plot import write_plot
 
-            cli.out.print(f"  plot: {write_plot(plot, sessions, journal)}")
+            cli.out.print(f"  plot: {write_plot(plot, sessions, journal)}", soft_wrap=True)
         if export is not None:
             from feedback.history.views import write_csv
 
-            cli.out.print(f"   csv: {write_csv(export, sessions, journal)}")
+            cli.out.print(f"   csv: {write_csv(export, sessions, journal)}", soft_wrap=True)
 
 
 @history_app.command("delete")
@@ -195,7 +195,9 @@ def delete(
             raise cli.fail("nothing deleted", 1)
         with HistoryStore.open(write=True, warn=_warn_line) as store:
             folder = store.delete_session(session)
-        cli.out.print(f"Deleted session {session}" + (f" and {folder}" if folder else "") + ".")
+        cli.out.print(
+            f"Deleted session {session}" + (f" and {folder}" if folder else "") + ".", soft_wrap=True
+        )
 
 
 @journal_app.command("add")
