@@ -489,3 +489,76 @@ def test_save_analysis_rolls_back_a_failed_write(data, monkeypatch):
     with HistoryStore.open() as s, pytest.raises(OutputError):
         save_analysis(s, make_report("plank", hold_s=20.0))
     assert list((data / "sessions").iterdir()) == []
+
+
+# -- live through the CLI: the journal options and the history seam ---------------------------------
+class _Camera:
+    """A live source of `n` grey frames at 30 fps (the fake backends script the poses)."""
+
+    def __init__(self, n: int) -> None:
+        from tests.feedback_fakes import FakeInfo
+
+        self.n, self.info, self.dropped, self.delivered = n, FakeInfo(live=True), 0, 0
+
+    def clock_ms(self) -> float:
+        return self.delivered * 1000.0 / 30.0
+
+    def close(self) -> None:
+        pass
+
+    def __iter__(self):
+        import numpy as np
+
+        from vision.sources import Frame
+
+        for i in range(self.n):
+            self.delivered += 1
+            yield Frame(np.full((480, 640, 3), 96, np.uint8), i * 1000.0 / 30.0, i, i)
+
+
+def test_live_records_the_session_with_its_answers_and_the_advice(data, capsys, monkeypatch):
+    from dataclasses import replace
+
+    import feedback.live
+    from feedback.voice import FakeEngine
+    from tests.feedback_fakes import fake_backends, hinge_schedule
+
+    real_run_live = feedback.live.run_live
+
+    def run_live(options, say=print):  # the real loop, with scripted poses and no window
+        return real_run_live(
+            replace(options, show_window=False),
+            backends=fake_backends(hinge_schedule(3)),
+            speech=FakeEngine(),
+            source_factory=lambda: _Camera(9 * 30),
+            say=say,
+            estimator_warmup=False,
+        )
+
+    monkeypatch.setattr(feedback.live, "run_live", run_live)
+    # Four short days in a row weeks ago; today's 9 s session is three times as long.
+    for day in (2, 3, 4, 5):
+        write_session(
+            data / "sessions", datetime(2026, 11, day, 9), [make_report("hip-hinge", 8, 6, duration_s=3.0)]
+        )
+    args = [
+        "live",
+        "-e",
+        "hip-hinge",
+        "--no-voice",
+        "--pain-before",
+        "4",
+        "--pain-after",
+        "2",
+        "--note",
+        "ok",
+    ]
+    code, out, err = run_main(args, capsys)
+    assert code == 0, err
+    with HistoryStore.open() as s:
+        entry = s.sessions()[-1]
+    assert entry.kind == "live" and entry.results[0].reps == 3
+    assert (entry.comfort.pain_before, entry.comfort.pain_after, entry.comfort.note) == (4, 2, "ok")
+    assert f"history: session {entry.uid} recorded (pain 4 → 2)" in out
+    assert "Note: After" in out and "days off" in out  # 9 s against a usual 3 s
+    assert (data / "sessions" / entry.uid / "session.json").is_file()
