@@ -90,7 +90,8 @@ def dump_plot(sessions: Sequence[SessionEntry], journal: Sequence[JournalEntry],
             ax.text(
                 0.5, 0.5, "nothing recorded", ha="center", va="center", transform=ax.transAxes, color="#888"
             )
-        ax.set_ylim(bottom=0)
+        if key != "range":  # counts and seconds from zero; range zoomed on its change
+            ax.set_ylim(bottom=0)
     if data["range"]:
         axes[1].axhline(100, color="#bbbbbb", linewidth=0.8, zorder=0)
     pain = axes[3]
