@@ -140,6 +140,22 @@ def test_a_damaged_database_is_kept_aside_and_rebuilt_from_the_files(data, capsy
     assert "stiff morning" not in out and "2026-10-19_08-" in out
 
 
+def test_a_database_failing_mid_query_is_one_line(data, capsys):
+    generate_weeks(data, FIRST_MONDAY, weeks=1)
+    HistoryStore.open().close()
+    conn = sqlite3.connect(data / "history.db")
+    conn.execute("DROP TABLE exercise_results")
+    conn.commit()
+    conn.close()
+    code, _out, err = run_main(["history"], capsys)
+    line = one_line_error(code, err, 1)
+    assert (
+        "no such table: exercise_results" in line
+        and "session folders and journal files are untouched" in line
+    )
+    assert len(list((data / "sessions").iterdir())) == 6
+
+
 def test_set_aside_never_overwrites(tmp_path):
     db = tmp_path / "history.db"
     now = datetime(2026, 12, 1, 10, 0, 0)

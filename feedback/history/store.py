@@ -13,6 +13,7 @@ be rebuilt from them:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sqlite3
@@ -86,6 +87,23 @@ class HistoryUnwritableError(OutputError):
 
 
 Warn = Callable[[str], None]
+
+
+def _guarded(method):
+    """SQLite's own errors (damage found mid-query, a lock held too long, a full disk) as one
+    HistoryError line instead of a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as err:
+            raise HistoryError(
+                f"The history database {database_path(self.root)} failed: {err}. The session folders "
+                "and journal files are untouched."
+            ) from err
+
+    return wrapper
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -182,9 +200,9 @@ class HistoryStore:
         store = cls(conn, root, writable)
         try:
             store.import_files(warn)
-        except sqlite3.Error as err:
+        except BaseException:
             conn.close()
-            raise HistoryError(f"Cannot update the history database {path}: {err}.") from err
+            raise
         return store
 
     @staticmethod
@@ -254,6 +272,7 @@ class HistoryStore:
         self.conn.execute("COMMIT")
 
     # -- importing the files ----------------------------------------------------------------
+    @_guarded
     def import_files(self, warn: Warn) -> int:
         """Index every session folder and journal file not yet in the database; returns how
         many. Folders that cannot be read are left as they are and named in one warning."""
@@ -286,6 +305,7 @@ class HistoryStore:
         return added
 
     # -- adding -----------------------------------------------------------------------------
+    @_guarded
     def add_session(self, entry: SessionEntry) -> None:
         """Index a session (replacing an older row for the same folder)."""
         c = entry.comfort
@@ -334,6 +354,7 @@ class HistoryStore:
                 ],
             )
 
+    @_guarded
     def add_journal(self, entry: JournalEntry) -> None:
         with self._transaction() as conn:
             conn.execute(
@@ -350,6 +371,7 @@ class HistoryStore:
             )
 
     # -- reading ----------------------------------------------------------------------------
+    @_guarded
     def sessions(self, since: datetime | None = None, exercise: str | None = None) -> list[SessionEntry]:
         """Sessions in time order; with `exercise`, those that include it."""
         query = "SELECT * FROM sessions"
@@ -405,6 +427,7 @@ class HistoryStore:
             for r in rows
         ]
 
+    @_guarded
     def journal(self, since: datetime | None = None) -> list[JournalEntry]:
         args = [since.isoformat(timespec="seconds")] if since is not None else []
         where = " WHERE at >= ?" if since is not None else ""
@@ -416,6 +439,7 @@ class HistoryStore:
         ]
 
     # -- deleting ---------------------------------------------------------------------------
+    @_guarded
     def delete_session(self, uid: str) -> Path | None:
         """Remove one session from the history and its folder from the disk; returns the folder
         removed (None if it was already gone). An unknown name is a ConfigError."""

@@ -67,7 +67,8 @@ def pain_text(before: int | None, after: int | None) -> str:
 
 
 def sessions_table(sessions: Sequence[SessionEntry], title: str = "Recent sessions") -> Table:
-    table = Table(title=title)
+    partial = any(s.partial for s in sessions)
+    table = Table(title=title, caption="* stopped early" if partial else None)
     for name, justify in (
         ("session", "left"),
         ("date", "left"),
