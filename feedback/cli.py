@@ -328,6 +328,7 @@ def live(
     """
     with user_errors():
         with ctrl_c_held():
+            from feedback.history.paths import sessions_dir as history_sessions_dir
             from feedback.history.recording import comfort_from_options
             from feedback.live import LiveOptions, print_live_summary, run_live
         # history seam (issue 14): answers checked and the history opened before the camera.
@@ -348,7 +349,9 @@ def live(
             thresholds=thresholds,
             smoothing=smooth,
             stop_at_target=not keep_going,
-            sessions_dir=sessions_dir,
+            # history seam (issue 14): sessions go to the data folder the history indexes
+            # (the same folder as before unless BACKFORM_DATA_DIR names another).
+            sessions_dir=sessions_dir if sessions_dir is not None else history_sessions_dir(),
         )
         result = run_live(options, say=lambda line: err_console.print(escape(line), soft_wrap=True))
         print_live_summary(result, out)

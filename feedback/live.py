@@ -558,10 +558,9 @@ class WindowSink:
 
 # -- wiring ----------------------------------------------------------------------------------
 def default_sessions_dir() -> Path:
-    # history seam (issue 14): the data folder the history indexes (BACKFORM_DATA_DIR overrides).
-    from feedback.history.paths import sessions_dir
+    from platformdirs import user_data_path
 
-    return sessions_dir()
+    return user_data_path("backform", appauthor=False) / "sessions"
 
 
 def new_session_folder(root: Path, now: datetime | None = None) -> Path:
