@@ -578,3 +578,26 @@ def test_live_records_the_session_with_its_answers_and_the_advice(data, capsys, 
     assert f"history: session {entry.uid} recorded (pain 4 → 2)" in out
     assert "Note: After" in out and "days off" in out  # 9 s against a usual 3 s
     assert (data / "sessions" / entry.uid / "session.json").is_file()
+
+
+def test_the_terminal_asks_only_what_was_not_given():
+    from feedback.history.commands import ask_after_session
+
+    def asker(answers):
+        asked: list[str] = []
+
+        def ask(prompt: str) -> str:
+            asked.append(prompt)
+            return answers.pop(0)
+
+        return ask, asked
+
+    ask, asked = asker(["11", "3", "  went   well "])
+    got = ask_after_session(Comfort(pain_before=5), ask)
+    assert (got.pain_before, got.pain_after, got.note) == (5, 3, "went well")
+    assert len(asked) == 3  # a pain score out of range is asked once more
+    ask, asked = asker(["", ""])
+    assert ask_after_session(Comfort(), ask) == Comfort()  # Enter skips both
+    ask, asked = asker([])
+    given = Comfort(pain_after=2, note="ok")
+    assert ask_after_session(given, ask) == given and asked == []
