@@ -120,6 +120,9 @@ def analyze(
     smooth: Annotated[
         bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
     ] = False,
+    save: Annotated[
+        bool, typer.Option("--save", help="Also keep this session in your history (`backform history`).")
+    ] = False,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out-dir", help="Batch: folder for every video's outputs [default: here]."),
@@ -133,9 +136,6 @@ def analyze(
     cluster: Annotated[
         str | None, typer.Option("--cluster", help="Batch: run on a Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
-    save: Annotated[
-        bool, typer.Option("--save", help="Also keep this session in your history (`backform history`).")
-    ] = False,
 ) -> None:
     """Analyse recorded videos: annotated video, JSON/CSV report and a plot for each.
 
@@ -145,6 +145,8 @@ def analyze(
     with user_errors():
         with ctrl_c_held():
             from feedback.batch_inputs import ExerciseChoice, is_batch_request
+        if save and (len(videos) > 1 or out_dir or cluster or jobs or is_batch_request(videos)):
+            raise fail("--save keeps one video's session in the history; give one video", 2)  # history seam
         choice = ExerciseChoice.parse(exercise)
         one_video_outputs = any(o is not None for o in (out_video, report, csv, plot))
         batch_options = out_dir is not None or cluster is not None or jobs is not None
@@ -152,8 +154,6 @@ def analyze(
         if batch_options or len(videos) > 1 or (is_batch_request(videos) and not one_video_outputs):
             if one_video_outputs:
                 raise fail("a batch writes to --out-dir: -o/--report/--csv/--plot name one video's files", 2)
-            if save:
-                raise fail("--save keeps one video's session in the history; give one video", 2)
             with ctrl_c_held():
                 from feedback.batch import JobOptions
                 from feedback.batch_run import BatchRequest, run_batch
@@ -179,6 +179,7 @@ def analyze(
         if exercise_name is None:
             raise fail(f"no --exercise given for {video.name}", 2)
         defaults = AnalysisOutputs.defaults(video)
+        history = _open_history(warn) if save else None  # history seam: fails before the analysis
         report_path = report or defaults.report
         default_csv, default_plot = beside_report(report_path)
         outputs = AnalysisOutputs(
@@ -187,7 +188,6 @@ def analyze(
             csv=csv or default_csv,
             plot=plot or default_plot,
         )
-        history = _open_history(warn) if save else None  # history seam: fails before the analysis
         result = analyze_video(
             video,
             exercise_name,
