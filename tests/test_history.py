@@ -499,9 +499,10 @@ def test_save_analysis_rolls_back_a_failed_write(data, monkeypatch):
     from vision.errors import OutputError
 
     def broken(*args, **kwargs):
-        raise OutputError("Cannot write report.png: No space left on device.")
+        raise OutputError("Cannot write session.json: No space left on device.")
 
-    monkeypatch.setattr("feedback.report.dump_plot", broken)
+    # the last file of the set fails: the report files staged before it must go too
+    monkeypatch.setattr("feedback.history.files.stage_session_meta", broken)
     with HistoryStore.open() as s, pytest.raises(OutputError):
         save_analysis(s, make_report("plank", hold_s=20.0))
     assert list((data / "sessions").iterdir()) == []
