@@ -61,7 +61,8 @@ def first_time_user(home: Path, model_path: Path, **extra: str) -> dict[str, str
     BACKFORM_OFFLINE (which would hide a download attempt instead of revealing it).
     """
     env = cli_env(HOME=str(home), **extra)
-    for name in ("BACKFORM_MODEL", "BACKFORM_OFFLINE", "XDG_CACHE_HOME", "XDG_DATA_HOME", "MPLCONFIGDIR"):
+    names = ("BACKFORM_MODEL", "BACKFORM_OFFLINE", "BACKFORM_DATA_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME")
+    for name in (*names, "MPLCONFIGDIR"):
         env.pop(name, None)
     cache = home / ".cache" / "backform" / "models"
     cache.mkdir(parents=True)
@@ -139,8 +140,16 @@ def test_live_session_keeps_numbers_not_pictures_and_sends_nothing(
     proc, lines = traced(cmd, tmp_path / "trace.txt", cwd=clip.parent, env=env)
     assert proc.returncode == 0, proc.stderr
     assert not (calls := internet_calls(lines)), "\n".join(calls)
-    [session] = (tmp_path / "home" / ".local" / "share" / "backform" / "sessions").iterdir()
-    assert sorted(p.name for p in session.iterdir()) == ["report.csv", "report.json", "report.png"]
+    data = tmp_path / "home" / ".local" / "share" / "backform"
+    [session] = (data / "sessions").iterdir()
+    # The numbers, the journal answers (session.json) and the history index, all in the user's data folder.
+    assert sorted(p.name for p in session.iterdir()) == [
+        "report.csv",
+        "report.json",
+        "report.png",
+        "session.json",
+    ]
+    assert (data / "history.db").is_file()
     # The only picture anywhere is the plot drawn from the numbers; the clip is the input.
     assert media_files(tmp_path) == {clip: "mp4/mov", session / "report.png": "png"}
     assert is_matplotlib_plot(session / "report.png")
