@@ -339,6 +339,8 @@ def test_history_filters(data, capsys):
     assert "(last 3 of 36)" in out
     code, out, err = run_main(["history", "--since", "last tuesday"], capsys)
     assert "--since takes a date" in one_line_error(code, err, 2)
+    code, out, err = run_main(["history", "--plot", "/dev/null"], capsys)
+    assert "not a regular file" in one_line_error(code, err, 1) and out == ""
     code, out, err = run_main(["history", "--exercise", "squat"], capsys)
     assert code == 0 and "No sessions recorded for squat" in out
 

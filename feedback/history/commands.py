@@ -137,11 +137,15 @@ def history(
         return
     cli = _cli()
     with cli.user_errors():
+        from feedback.atomic import check_writable
         from feedback.history.advice import advice
         from feedback.history.store import HistoryStore
         from feedback.history.views import only_exercise, parse_since, sessions_table
 
         start = parse_since(since) if since is not None else None
+        for path in (plot, export):  # a bad output name is found before anything is printed
+            if path is not None:
+                check_writable(path)
         with HistoryStore.open(write=False, warn=_warn_line) as store:
             everything = store.sessions()
             sessions = only_exercise(store.sessions(since=start, exercise=exercise), exercise)
@@ -161,7 +165,8 @@ def history(
         if journal:
             scored = [j for j in journal if j.pain is not None]
             pains = f", last pain score {scored[-1].pain} on {scored[-1].at:%d %b}" if scored else ""
-            cli.out.print(f"Journal: {len(journal)} entries{pains}.")
+            entries = f"{len(journal)} {'entry' if len(journal) == 1 else 'entries'}"
+            cli.out.print(f"Journal: {entries}{pains}.")
         for line in advice(everything, all_journal):
             cli.out.print(f"Note: {line}", soft_wrap=True)
         if plot is not None:
