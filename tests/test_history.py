@@ -208,9 +208,13 @@ def test_a_read_only_data_folder_reads_but_never_writes(data, read_only, capsys,
     code, out, err = run_main(["history", "--last", "100", "--export", tmp_path / "h.csv"], capsys)
     assert code == 0 and err == "", err
     assert "2026-11-10_09-00-00" in out  # the folder not yet indexed is read all the same
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"not looked at: the history is opened first")
     for args, expected_code in (
         (["journal", "add", "--pain", "3"], 1),
         (["history", "delete", "2026-11-10_09-00-00", "--yes"], 1),
+        (["live", "-e", "hip-hinge", "--pain-before", "2"], 1),  # before the camera opens
+        (["analyze", clip, "-e", "hip-hinge", "--save"], 1),  # before the analysis
     ):
         code, out, err = run_main(args, capsys)
         line = one_line_error(code, err, expected_code)
