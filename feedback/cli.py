@@ -335,6 +335,10 @@ def live(
         comfort = comfort_from_options(pain_before, pain_after, note, tasks, sleep)
         history = _open_history(warn) if sessions_dir is None else None
         index, file = _camera_choice(camera)
+        if history is not None:
+            from feedback.history.commands import ask_before_session
+
+            comfort = ask_before_session(comfort)  # in a terminal: pain before, keys 0-9/t
         options = LiveOptions(
             exercise=exercise,
             camera=index,
@@ -359,7 +363,7 @@ def live(
             from feedback.history.commands import record_and_advise
 
             with history:
-                record_and_advise(history, result, comfort, out, interactive=not result.interrupted)
+                record_and_advise(history, result, comfort, out, ask=not result.interrupted)
         if result.interrupted:
             signum = result.stop_signal or signal.SIGINT
             saved = "; the session so far is saved" if result.folder else ""

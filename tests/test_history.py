@@ -587,24 +587,85 @@ def test_live_records_the_session_with_its_answers_and_the_advice(data, capsys, 
     assert (data / "sessions" / entry.uid / "session.json").is_file()
 
 
-def test_the_terminal_asks_only_what_was_not_given():
-    from feedback.history.commands import ask_after_session
+def test_pain_keys_map_to_scores_or_a_skip():
+    from feedback.history.pain_window import answer_for_key
 
-    def asker(answers):
-        asked: list[str] = []
+    assert [answer_for_key(ord(str(n))) for n in range(10)] == [(True, n) for n in range(10)]
+    assert answer_for_key(ord("t")) == answer_for_key(ord("T")) == (True, 10)
+    for skip in (13, 10, 27, ord(" "), ord("q")):
+        assert answer_for_key(skip) == (True, None)
+    for nothing in (-1, ord("a"), ord("r")):
+        assert answer_for_key(nothing) == (False, None)
+    assert answer_for_key(0x100000 | ord("7")) == (True, 7)  # modifier bits above the key code
 
-        def ask(prompt: str) -> str:
-            asked.append(prompt)
-            return answers.pop(0)
 
-        return ask, asked
+def test_pain_is_answered_with_one_key_in_a_window(x_display):
+    """Real key presses (XTEST) into the question window under Xvfb."""
+    import cv2
 
-    ask, asked = asker(["11", "3", "  went   well "])
-    got = ask_after_session(Comfort(pain_before=5), ask)
-    assert (got.pain_before, got.pain_after, got.note) == (5, 3, "went well")
-    assert len(asked) == 3  # a pain score out of range is asked once more
-    ask, asked = asker(["", ""])
-    assert ask_after_session(Comfort(), ask) == Comfort()  # Enter skips both
-    ask, asked = asker([])
-    given = Comfort(pain_after=2, note="ok")
-    assert ask_after_session(given, ask) == given and asked == []
+    from feedback.history.pain_window import SIZE, ask_pain
+    from feedback.window import LiveWindow
+    from tests.test_window import _XTest
+
+    keys = _XTest(x_display)
+    try:
+        for typed, expected in (("7", 7), ("t", 10), ("Return", None)):
+            window = LiveWindow(f"backform-test-pain-{typed}")
+            pressed: list[str] = []
+
+            def read_key(ms: int, window=window, typed=typed, pressed=pressed) -> int:
+                if len(pressed) < 2 and tuple(window.image_rect()[2:]) == SIZE:
+                    x, y, w, h = window.image_rect()
+                    keys.point_at(x + w // 2, y + h // 2)
+                    name = "a" if not pressed else typed  # an unrelated key first: ignored
+                    keys.press(name)
+                    pressed.append(name)
+                return cv2.waitKey(ms)
+
+            # Bounded by polls (400 x 50 ms at most), not by how fast the machine is.
+            assert ask_pain("How is your pain?", window, read_key, poll_ms=50, max_polls=400) == expected
+            assert pressed == ["a", typed]
+    finally:
+        keys.close()
+
+
+def test_the_questions_are_asked_only_at_a_terminal_and_only_for_what_was_not_given(
+    data, monkeypatch, capsys
+):
+    from rich.console import Console
+
+    from feedback.history import commands
+    from feedback.history.paths import sessions_dir
+    from feedback.live import save_session
+
+    asked: list[str] = []
+
+    def ask_pain(question: str) -> int:
+        asked.append(question)
+        return 3
+
+    def ask_line(prompt: str) -> str:
+        asked.append(prompt)
+        return "  went   well "
+
+    def session(comfort: Comfort) -> SessionEntry:
+        folder, _ = save_session(make_report("hip-hinge", 4, 4), None, None, sessions_dir())
+        with HistoryStore.open() as s:
+            result = SimpleNamespace(folder=folder, report=None)
+            commands.record_and_advise(s, result, comfort, Console(), ask_pain=ask_pain, ask_line=ask_line)
+            return next(e for e in s.sessions() if e.uid == folder.name)
+
+    monkeypatch.setattr(commands, "interactive", lambda: False)  # a script: nothing is asked
+    assert commands.ask_before_session(Comfort(), ask_pain) == Comfort() and asked == []
+    assert session(Comfort()).comfort == Comfort() and asked == []
+
+    monkeypatch.setattr(commands, "interactive", lambda: True)
+    assert commands.ask_before_session(Comfort(), ask_pain).pain_before == 3
+    assert commands.ask_before_session(Comfort(pain_before=6), ask_pain).pain_before == 6
+    assert len(asked) == 1
+    asked.clear()
+    got = session(Comfort(pain_before=5)).comfort
+    assert (got.pain_before, got.pain_after, got.note) == (5, 3, "went well") and len(asked) == 2
+    asked.clear()
+    given = Comfort(pain_before=5, pain_after=2, note="ok")
+    assert session(given).comfort == given and asked == []

@@ -58,39 +58,51 @@ class ComfortOptions:
     ]
 
 
-def ask_after_session(comfort: Comfort, ask=input) -> Comfort:
-    """In a terminal, the answers not given on the command line: pain after and a note
-    (Enter skips each; a wrong pain score is asked once more, then skipped)."""
+def ask_note(comfort: Comfort, ask=input) -> Comfort:
+    """In a terminal, the one-line note if none was given (Enter skips)."""
     from dataclasses import replace
 
-    from feedback.history.records import check_pain
-
-    if comfort.pain_after is None:
-        for _ in range(2):
-            text = ask("Pain now, 0-10 (Enter to skip): ").strip()
-            if not text:
-                break
-            try:
-                comfort = replace(comfort, pain_after=check_pain(int(text)))
-                break
-            except ValueError:
-                continue
-    if comfort.note is None:
-        note = " ".join(ask("A note about the session (Enter to skip): ").split())
-        comfort = replace(comfort, note=note or None)
-    return comfort
+    if comfort.note is not None:
+        return comfort
+    note = " ".join(ask("A note about the session (Enter to skip): ").split())
+    return replace(comfort, note=note or None)
 
 
-def record_and_advise(store, result, comfort: Comfort, console, interactive: bool = True) -> None:
-    """After a live session: the answers (asked in a terminal), the history, the advice."""
+def interactive() -> bool:
+    """Someone at a terminal: the journal questions are asked (never in scripts or tests)."""
+    return sys.stdin.isatty()
+
+
+def ask_before_session(comfort: Comfort, ask_pain=None) -> Comfort:
+    """Pain before, in a window of its own (keys 0-9, t for 10), unless already given."""
+    from dataclasses import replace
+
+    if comfort.pain_before is not None or not interactive():
+        return comfort
+    if ask_pain is None:
+        from feedback.history.pain_window import ask_pain
+    return replace(comfort, pain_before=ask_pain("How is your pain right now?"))
+
+
+def record_and_advise(
+    store, result, comfort: Comfort, console, ask: bool = True, ask_pain=None, ask_line=input
+) -> None:
+    """After a live session: the answers not given yet (pain in a window, the note in the
+    terminal), then the history, then the advice."""
+    from dataclasses import replace
+
     from feedback.history.advice import advice
     from feedback.history.recording import record_live
     from feedback.history.records import SessionEntry
     from feedback.history.views import pain_text
 
-    if interactive and result.folder is not None and sys.stdin.isatty():
+    if ask and result.folder is not None and interactive():
+        if comfort.pain_after is None:
+            if ask_pain is None:
+                from feedback.history.pain_window import ask_pain
+            comfort = replace(comfort, pain_after=ask_pain("How is your pain now, after the session?"))
         with contextlib.suppress(EOFError):
-            comfort = ask_after_session(comfort)
+            comfort = ask_note(comfort, ask_line)
     entry = record_live(store, result, comfort)
     if isinstance(entry, SessionEntry):
         pain = pain_text(comfort.pain_before, comfort.pain_after)
