@@ -69,8 +69,9 @@ def ask_note(comfort: Comfort, ask=input) -> Comfort:
 
 
 def interactive() -> bool:
-    """Someone at a terminal: the journal questions are asked (never in scripts or tests)."""
-    return sys.stdin.isatty()
+    """Someone at a terminal: the journal questions are asked. Both ends must be a terminal,
+    so a script, a pipe or a test (output captured) is never held up by a question."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def ask_before_session(comfort: Comfort, ask_pain=None) -> Comfort:
@@ -208,7 +209,7 @@ def delete(
                 raise ConfigError(
                     f"No session called '{session}' in the history (`backform history` lists them)."
                 )
-        if not yes and sys.stdin.isatty() and not typer.confirm(f"Delete session {session} and its files?"):
+        if not yes and interactive() and not typer.confirm(f"Delete session {session} and its files?"):
             raise cli.fail("nothing deleted", 1)
         with HistoryStore.open(write=True, warn=_warn_line) as store:
             folder = store.delete_session(session)
