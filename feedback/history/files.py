@@ -23,7 +23,6 @@ from feedback.history.records import (
     KINDS,
     STAMP_FORMAT,
     Comfort,
-    ExerciseResult,
     JournalEntry,
     SessionEntry,
     check_feeling,
@@ -192,26 +191,3 @@ def write_journal_file(root: Path, entry: JournalEntry) -> JournalEntry:
             f.write("\n")
         return final
     raise OutputError(f"Too many journal entries named {stamp} in {folder}.")
-
-
-def session_entry(
-    folder: Path,
-    kind: str,
-    reports: list[Mapping[str, Any]],
-    comfort: Comfort,
-    source: str | None = None,
-    started_at: datetime | None = None,
-) -> SessionEntry:
-    """The history row of a session just written (same numbers an import would find)."""
-    results: tuple[ExerciseResult, ...] = tuple(result_from_report(r) for r in reports)
-    return SessionEntry(
-        uid=folder.name,
-        kind=kind,
-        started_at=started_at or stamp_time(folder.name) or datetime.now().replace(microsecond=0),
-        results=results,
-        comfort=comfort,
-        duration_s=round(sum(r.duration_s for r in results), 3),
-        folder=str(folder),
-        source=source,
-        partial=any(bool(r.get("partial")) for r in reports),
-    )
