@@ -165,8 +165,14 @@ def set_aside(path: Path, now: datetime | None = None) -> Path:
         journal = Path(f"{path}-journal")
         if journal.exists():
             os.replace(journal, f"{aside}-journal")
-        os.link(path, aside)  # link then unlink: fails rather than replace an existing name
-        os.unlink(path)
+        try:
+            os.link(path, aside)  # link then unlink: fails rather than replace an existing name
+        except FileExistsError:
+            continue
+        except OSError:  # a file system without hard links: the name was free a moment ago
+            os.rename(path, aside)
+        else:
+            os.unlink(path)
         return aside
     raise HistoryError(f"The history database {path} is damaged and no free name was found to keep it aside.")
 
@@ -213,7 +219,13 @@ class HistoryStore:
                 found = _check_intact(conn)
             except sqlite3.DatabaseError as err:
                 conn.close()
-                aside = set_aside(path)
+                try:
+                    aside = set_aside(path)
+                except OSError as move_err:
+                    raise HistoryError(
+                        f"The history database {path} is damaged ({err}) and could not be moved aside "
+                        f"({move_err.strerror or move_err}); it was left as it is."
+                    ) from move_err
                 warn(
                     f"the history database was damaged ({err}); it is kept as {aside} and a new one "
                     "was built from the session folders and journal files"
