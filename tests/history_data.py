@@ -127,7 +127,7 @@ def generate_weeks(
     for week in range(weeks):
         for k, weekday in enumerate(days):
             day = first_monday + timedelta(days=7 * week + weekday)
-            base = 6.0 - 0.7 * week if pain == "easing" else 5.0
+            base = 6.5 - 0.9 * week if pain == "easing" else 5.0
             before = int(np.clip(round(base + rng.integers(-1, 2) * 0.5), 0, 10))
             after = max(0, before - 1)
             at = datetime.combine(day, time(8, 15)) + timedelta(minutes=int(rng.integers(0, 30)))

@@ -669,3 +669,20 @@ def test_the_questions_are_asked_only_at_a_terminal_and_only_for_what_was_not_gi
     asked.clear()
     given = Comfort(pain_before=5, pain_after=2, note="ok")
     assert session(given).comfort == given and asked == []
+
+
+@pytest.mark.parametrize("pain", ["flat", "easing"])
+def test_history_says_when_to_see_a_clinician(data, capsys, pain):
+    # Five weeks of practice up to this week: any 7 days hold 4 practice days of the pattern,
+    # and the generated pain eases 0.9 a week, so the rule's answer does not depend on the
+    # weekday the test runs (checked for every weekday).
+    from feedback.history.plot import week_of
+
+    generate_weeks(data, week_of(date.today()) - timedelta(weeks=4), weeks=5, pain=pain)
+    code, out, err = run_main(["history"], capsys)
+    assert code == 0, err
+    said = [line for line in out.splitlines() if line.startswith("Note: ")]
+    if pain == "flat":
+        assert len(said) == 1 and "has not eased over two weeks of regular practice" in said[0]
+    else:
+        assert said == []
