@@ -686,3 +686,53 @@ def test_history_says_when_to_see_a_clinician(data, capsys, pain):
         assert len(said) == 1 and "has not eased over two weeks of regular practice" in said[0]
     else:
         assert said == []
+
+
+def test_live_at_a_terminal_asks_pain_in_windows_and_the_note_in_the_terminal(data, x_display, model_path):
+    """`backform live` at a pseudo-terminal under Xvfb, a sample clip as the camera, MediaPipe:
+    the pain windows before and after are answered with real keys, the note typed."""
+    import pty
+    import select
+    import sys
+    import time as clock
+
+    from tests.cli_helpers import SAMPLES, backform_command, cli_env
+    from tests.test_window import _XTest
+
+    env = cli_env(DISPLAY=x_display, BACKFORM_DATA_DIR=str(data))
+    cmd = backform_command("live", "-e", "hip-hinge", "--camera", SAMPLES / "hinge_good.mp4", "--no-voice")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: backform with the pty as its terminal
+        os.execvpe(sys.executable, cmd, env)
+    keys = _XTest(x_display)
+    out = b""
+    try:
+        # Without a window manager the window under the pointer has the keys; windows open at 0,0.
+        keys.point_at(60, 60)
+        for _ in range(3000):  # bounded by count; each round waits at most 0.1 s for output
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:  # the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+                if b"A note about the session" in chunk:
+                    os.write(fd, b"  felt   fine \n")
+            if b"A note about the session" not in out:
+                # "4" answers the question before the session (the live window ignores the
+                # ones that follow); once the summary is out, "t" (10) answers the one after.
+                keys.press("t" if b"report:" in out else "4")
+                clock.sleep(0.2)
+    finally:
+        keys.close()
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    text = out.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
+    with HistoryStore.open() as s:
+        [entry] = s.sessions()
+    assert (entry.comfort.pain_before, entry.comfort.pain_after, entry.comfort.note) == (4, 10, "felt fine")
+    assert f"history: session {entry.uid} recorded (pain 4 → 10)" in text
