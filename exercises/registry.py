@@ -41,6 +41,11 @@ def spec_for(name: str) -> ExerciseSpec:
     return SPECS[name]
 
 
+def find_spec(name: str) -> ExerciseSpec | None:
+    """The spec of exercise `name`, or None for a name no exercise has."""
+    return SPECS.get(name)
+
+
 def thresholds_for(name: str, thresholds_file: Path | None = None) -> object:
     """The threshold table for exercise `name`, with overrides from `thresholds_file`."""
     _check_name(name)

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from exercises.base import Assessment, Checker
+from exercises.registry import spec_for
+from exercises.spec import Counts
 from feedback.atomic import OutputSet, check_writable
 from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged, too_short
-from feedback.cues import CuePolicy, CuePolicyConfig
+from feedback.cues import CuePolicy, CuePolicyConfig, CueStage
 from feedback.explain import why_nothing_counted
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
@@ -117,7 +119,7 @@ def cue_config_for(display: ExerciseDisplay) -> CuePolicyConfig:
     """Cue timing defaults with the display's target as the set's end (reps or hold seconds)."""
     if display.target is None:
         return CuePolicyConfig()
-    if display.counts == "hold":
+    if display.counts == Counts.HOLD:
         return CuePolicyConfig(target_hold_s=float(display.target))
     return CuePolicyConfig(target_reps=int(display.target))
 
@@ -194,14 +196,11 @@ def analyze_video(
         with b.open_video(video, max_size=max_size) as source:
             info = source.info
             model_path = b.resolve_model(model)  # after the input checks: it may download
-            display = display_for(
-                checker.name, getattr(checker, "title", None), getattr(checker, "thresholds", None)
-            )
+            spec = spec_for(checker.name)
+            table = spec.table_of(checker)
+            display = display_for(spec, table)
             recorder = SessionRecorder(
-                checker.name,
-                str(video),
-                tuple(getattr(checker, "main_signals", ())),
-                title=getattr(checker, "title", None),
+                checker.name, str(video), spec.main_signals, title=spec.title, thresholds=table
             )
             coverage = CoverageSink()
             sinks: list[Sink] = [recorder, coverage]
@@ -218,7 +217,7 @@ def analyze_video(
                 if encoder_threads is None and workers > 1:
                     encoder_threads = 1
                 writer = VideoWriter(outputs.video, fps=info.fps, threads=encoder_threads)
-                policy = CuePolicy(cue_config_for(display))
+                cues = CueStage(CuePolicy(cue_config_for(display)))
 
                 def someone_judged() -> bool:
                     # A clip in which nobody could be judged, or read to its end and too short
@@ -228,7 +227,8 @@ def analyze_video(
                     return coverage.judged_frames > 0 and not too_brief
 
                 sinks += [
-                    OverlaySink(Overlay(display, policy)),
+                    cues,
+                    OverlaySink(Overlay(display), cues),
                     # Finished into its temporary file; named below with the other outputs.
                     VideoSink(writer, keep=someone_judged, in_set=True),
                 ]

@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from exercises.registry import spec_for
+from exercises.spec import Counts
 from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
 
@@ -208,7 +210,8 @@ def print_summary(result) -> None:
         "View",
         f"{view.side or '?'} side, {'ok' if view.ok else 'NOT OK'} ({view.ok_fraction:.0%} of frames judged)",
     )
-    if r.reps or r.partial_reps or r.exercise != "plank":
+    counts = spec_for(r.exercise).counts
+    if r.reps or r.partial_reps or counts == Counts.REPS:
         partial = f" (+{len(r.partial_reps)} partial)" if r.partial_reps else ""
         table.add_row("Reps", f"{r.rep_count}{partial}")
         flagged = [
@@ -218,7 +221,7 @@ def print_summary(result) -> None:
         ]
         if flagged:
             table.add_row("Reps with faults", "; ".join(flagged))
-    if r.hold_s or r.exercise == "plank":
+    if r.hold_s or counts == Counts.HOLD:
         table.add_row("Hold", f"{r.hold_s:.1f} s (best continuous {r.best_hold_s:.1f} s)")
     if r.no_person:
         table.add_row(

@@ -42,15 +42,10 @@ from typing import Any
 
 import numpy as np
 
+from exercises.registry import find_spec
+from exercises.spec import Counts
 from vision.errors import BackformError, ConfigError, ModelUnavailableError, ViewError
 
-# Truth series -> the checker measurement of the same quantity, per exercise (only what the
-# checker measures and the truth defines the same way).
-SIGNALS_BY_EXERCISE: dict[str, tuple[str, ...]] = {
-    "hip-hinge": ("trunk_inclination_deg", "hip_angle_deg", "head_line_deg", "back_bow"),
-    "plank": ("body_line_deg", "head_line_deg"),
-    "cat-cow": ("head_line_deg", "back_bow"),
-}
 SIGNAL_COLUMNS: tuple[tuple[str, str, int], ...] = (  # truth key, column title, decimals
     ("trunk_inclination_deg", "trunk°", 1),
     ("hip_angle_deg", "hip°", 1),
@@ -180,7 +175,7 @@ def _parse_sample(entry: dict) -> ClipLabels:
         hold_range = _hold_range(hold, "'expected'")
     elif hold is not None:
         value = _number(hold, "'hold_s'")
-        if exercise == "plank":
+        if _holds(exercise):
             hold_range = (max(0.0, value - SAMPLE_HOLD_TOLERANCE_S), value + SAMPLE_HOLD_TOLERANCE_S)
     truth = entry.get("truth")
     return ClipLabels(
@@ -468,7 +463,10 @@ def evaluate_clip(
     signals: dict[str, SignalError] = {}
     if report is not None and lab.view_ok and lab.truth and "series" in report:
         series, truth = report["series"], lab.truth
-        for key in SIGNALS_BY_EXERCISE.get(lab.exercise, ()):
+        spec = find_spec(lab.exercise)
+        # Truth series compared with the checker's measurement of the same quantity (the
+        # exercise spec lists what its checker measures the same way the truth defines it).
+        for key in spec.evaluate_signals if spec is not None else ():
             if key in truth and key in series and "t_s" in truth:
                 err = signal_errors(truth["t_s"], truth[key], series["t_s"], series[key])
                 if err is not None:
@@ -701,6 +699,12 @@ def _red(text: str, bad: bool) -> str:
     return f"[red]{text}[/red]" if bad else text
 
 
+def _holds(exercise: str) -> bool:
+    """Whether `exercise` is held (timed) rather than counted in reps."""
+    spec = find_spec(exercise)
+    return spec is not None and spec.counts == Counts.HOLD
+
+
 def _reps_cell(r: ClipResult) -> str:
     expected = str(r.expected_reps) if r.reps_scored else "-"
     found = "fail" if r.failed else str(r.found_reps)
@@ -712,7 +716,7 @@ def _reps_cell(r: ClipResult) -> str:
 
 def _hold_cell(r: ClipResult) -> str:
     if not r.hold_scored:
-        return "" if r.exercise != "plank" or r.failed else f"-→{r.found_hold_s:.1f}"
+        return "" if not _holds(r.exercise) or r.failed else f"-→{r.found_hold_s:.1f}"
     lo, hi = r.hold_range_s  # type: ignore[misc]
     found = "fail" if r.failed else f"{r.found_hold_s:.1f}"
     return _red(f"{lo:g}-{hi:g}→{found}", r.hold_scored and not r.hold_in_range)

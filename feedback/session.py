@@ -90,6 +90,8 @@ class Report:
     partial: bool = False  # analysis stopped before the end of the input
     in_position_s: float = 0.0  # time judged in the exercise's position
     extra: dict[str, Any] = field(default_factory=dict)
+    # The threshold table judged with (plots draw its lines); not part of the JSON report.
+    thresholds: Any = None
 
     def to_dict(self, include_series: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -168,8 +170,10 @@ class SessionRecorder:
         main_signals: tuple[str, ...] = (),
         title: str | None = None,
         merge_gap_ms: float = 300.0,
+        thresholds: Any = None,
     ) -> None:
         self.exercise = exercise
+        self.thresholds = thresholds
         self.video = video
         self.main_signals = tuple(main_signals)
         self.title = title
@@ -365,6 +369,7 @@ class SessionRecorder:
             series={k: list(v) for k, v in self._series.items()},
             title=self.title,
             partial=partial,
+            thresholds=self.thresholds,
         )
 
     def _gaps(self, period: float) -> list[Interval]:
