@@ -369,6 +369,7 @@ SPEC = ExerciseSpec(
         PlotSignal("head_line_deg", -60.0, 60.0),
         PlotSignal("elbow_angle_deg", 90.0, 190.0),
     ),
+    scales=(PlotSignal("elbow_bend_deg", -10.0, 60.0),),
     evaluate_signals=("head_line_deg", "back_bow"),
     truth_signals=(
         TruthSignal("spine_curvature", "spine_flexion_deg"),

@@ -472,6 +472,7 @@ SPEC = ExerciseSpec(
         PlotSignal("back_bow", -0.1, 0.15),
         PlotSignal("head_line_deg", -60.0, 60.0),
     ),
+    scales=(PlotSignal("back_rounding", -0.05, 0.15), PlotSignal("trunk_lean_deg", -10.0, 100.0)),
     evaluate_signals=("trunk_inclination_deg", "hip_angle_deg", "head_line_deg", "back_bow"),
     truth_signals=(
         TruthSignal("trunk_inclination_deg", "trunk_inclination_deg"),

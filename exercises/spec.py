@@ -142,6 +142,7 @@ class ExerciseSpec:
     plot_signals: tuple[PlotSignal, ...] = ()  # worth plotting, most important first
     evaluate_signals: tuple[str, ...] = ()  # compared with truth series by `backform evaluate`
     truth_signals: tuple[TruthSignal, ...] = ()  # compared with truth by the calibration bench
+    scales: tuple[PlotSignal, ...] = ()  # judged range of other plotted signals (the faults' own)
 
     def __post_init__(self) -> None:
         names = {f.name for f in fields(self.thresholds)}
@@ -156,8 +157,9 @@ class ExerciseSpec:
     def main_signals(self) -> tuple[str, ...]:
         return tuple(p.measurement for p in self.plot_signals)
 
-    def plot_signal(self, measurement: str) -> PlotSignal | None:
-        return next((p for p in self.plot_signals if p.measurement == measurement), None)
+    def scale_of(self, measurement: str) -> PlotSignal | None:
+        """The range `measurement` is judged in, if the spec declares one."""
+        return next((p for p in self.plot_signals + self.scales if p.measurement == measurement), None)
 
     def fault(self, code: str) -> FaultInfo | None:
         return next((f for f in self.faults if f.code == code), None)
