@@ -61,7 +61,7 @@ def load_poses(clip: Path, cache: Path, model: Path) -> list[Pose | None]:
                 image_size=(w, h),
                 mask=mask,
                 people=int(d["people"][i]),
-                extras={"track_id": int(d["track"][i])},
+                track_id=int(d["track"][i]),
             )
         )
     return poses
@@ -94,7 +94,7 @@ def _estimate_to_cache(clip: Path, out: Path, model: Path) -> None:
             rows["vis"].append(p.visibility)
             rows["pres"].append(p.presence)
             rows["people"].append(p.people)
-            rows["track"].append(int(p.extras.get("track_id", 0) or 0))
+            rows["track"].append(int(p.track_id or 0))
             m = None if p.mask is None else np.round(p.mask * 255).astype(np.uint8)
             mask_shape = mask_shape or (None if m is None else m.shape)
             rows["mask"].append(m)

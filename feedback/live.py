@@ -164,9 +164,7 @@ def run_live(
         stack.callback(voice.close, finish_s=3.0)  # let "Set complete" be heard
         window = _open_window(options, window, session.display.title, control, stack)
         if estimator_warmup:
-            # The first inference is slow (graph and buffers are set up); pay for it before the
-            # camera runs, or a clip played as a camera would lose its first second.
-            estimator.estimate(np.zeros((480, 640, 3), np.uint8), 0.0, 0)
+            _warm_up(estimator)
         frames = LiveFrames(
             source_factory or default_source_factory(options),
             control,
@@ -175,7 +173,7 @@ def run_live(
             screen=Screen(window, control, options.mirror) if window is not None else None,
             reconnect_timeout_s=options.reconnect_timeout_s,
             say=say,
-        )
+        )  # opened now: a missing camera fails before anything starts
         stack.callback(frames.close)
         smoother = b.make_smoother() if options.smoothing else None
         sinks = session.wire(frames, window, smoother)
@@ -193,6 +191,12 @@ def run_live(
         interrupted=control.interrupted or result.interrupted,
         stop_signal=control.stop_signal or result.stop_signal,
     )
+
+
+def _warm_up(estimator: Any) -> None:
+    """The first inference is slow (graph and buffers are set up); pay for it before the camera
+    runs, or a clip played as a camera would lose its first second."""
+    estimator.estimate(np.zeros((480, 640, 3), np.uint8), 0.0, 0)
 
 
 def _check_before_start(options: LiveOptions, sessions_root: Path, window: LiveWindow | None) -> None:
@@ -240,6 +244,16 @@ def _open_window(
     stack.callback(window.close)
     Screen(window, control, False).show_message(None, "Starting...")
     return window
+
+
+@dataclass
+class _Ran:
+    """What a finished session loop produced and where it was saved."""
+
+    pipeline: PipelineResult
+    report: Report | None
+    folder: Path | None
+    written: dict[str, Path]
 
 
 class _LiveSession:
@@ -326,7 +340,7 @@ class _LiveSession:
         smoother: Any,
         stack: contextlib.ExitStack,
         sessions_root: Path,
-    ) -> tuple[PipelineResult, Report | None, Path | None, dict[str, Path]]:
+    ) -> _Ran:
         """The frame loop, then the saved session. From the first frame to the last file saved, a
         stop signal ends the session and it is saved all the same; a second one stops at once."""
         started = time.monotonic()
@@ -345,7 +359,7 @@ class _LiveSession:
                 if self.writer is not None:
                     self.writer.abort()  # the recording's temporary file
                 raise
-        return result, report, folder, written
+        return _Ran(result, report, folder, written)
 
     def _report(self, result: PipelineResult, cut_short: bool, camera_lost: bool) -> Report | None:
         if result.frames_with_pose == 0:

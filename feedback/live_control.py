@@ -7,7 +7,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -64,6 +64,13 @@ class SessionClock:
         return (time.monotonic() - self._t0) * 1000.0
 
 
+class Notice(NamedTuple):
+    """A short message shown until `until_ms` (session clock)."""
+
+    text: str
+    until_ms: float
+
+
 class LiveControl:
     """The session's switches, flipped by keys and read by the source and the sinks."""
 
@@ -77,20 +84,20 @@ class LiveControl:
         self.reset_pending = False
         self.resets_ms: list[float] = []
         self.target_reached_ms: float | None = None
-        self._notice: tuple[str, float] | None = None
+        self._notice: Notice | None = None
         self._on_reset: list[Callable[[], None]] = []
 
     def on_reset(self, fn: Callable[[], None]) -> None:
         self._on_reset.append(fn)
 
     def notify(self, text: str, for_ms: float = 1500.0) -> None:
-        self._notice = (text, self.clock.now_ms() + for_ms)
+        self._notice = Notice(text, self.clock.now_ms() + for_ms)
 
     @property
     def notice(self) -> str | None:
-        if self._notice is None or self.clock.now_ms() > self._notice[1]:
+        if self._notice is None or self.clock.now_ms() > self._notice.until_ms:
             return None
-        return self._notice[0]
+        return self._notice.text
 
     def handle(self, command: Command) -> None:
         if command is Command.QUIT:

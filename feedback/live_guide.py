@@ -4,7 +4,7 @@ the one view problem only the frame can show ("It's too dark")."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from exercises.base import VIEW_MESSAGES, Assessment, Checker, ViewProblem
 
@@ -48,6 +48,11 @@ class GuidedChecker(Checker):
         return self.inner.finish(t_ms)
 
 
+class GuideWords(NamedTuple):
+    text: str | None  # to show, or None
+    say: list[str]  # phrases to say now
+
+
 class SetupGuide:
     """Words that get the person into the start position before anything is counted.
 
@@ -68,11 +73,11 @@ class SetupGuide:
         self._said_at: dict[str, float] = {}
         self.ready = False  # reached the start position since the session (or reset) began
 
-    def update(self, a: Assessment) -> tuple[str | None, list[str]]:
-        """(text to show or None, phrases to say) for this frame."""
+    def update(self, a: Assessment) -> GuideWords:
+        """What to show and say for this frame."""
         if a.pose is None or not a.view.ok:
             self._since.clear()
-            return None, []
+            return GuideWords(None, [])
         say: list[str] = []
         if a.in_position and not self.ready:
             self.ready = True
@@ -84,12 +89,12 @@ class SetupGuide:
             wanted = self.start_text
         self._since = {k: v for k, v in self._since.items() if k == wanted}
         if wanted is None:
-            return None, say
+            return GuideWords(None, say)
         since = self._since.setdefault(wanted, a.t_ms)
         if a.t_ms - since < self.after_ms:  # give the person a moment before nagging
-            return None, say
+            return GuideWords(None, say)
         last = self._said_at.get(wanted)
         if last is None or a.t_ms - last >= self.repeat_ms:
             self._said_at[wanted] = a.t_ms
             say.append(wanted)
-        return wanted, say
+        return GuideWords(wanted, say)

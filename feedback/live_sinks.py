@@ -75,7 +75,8 @@ class LiveOverlaySink:
             shown = assessment
         state = self.cues.state
         self.overlay.draw(image, shown, state)
-        text, self.say = self.guide.update(assessment)
+        words = self.guide.update(assessment)
+        text, self.say = words.text, words.say
         view_cue = state.view if state is not None else None
         if text and view_cue is None:
             self._box.annotate(image, Cue(CueKind.VIEW, "setup", text, assessment.t_ms))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -27,13 +27,19 @@ def range_reached(report: Report) -> str | None:
     return None
 
 
-def main_fault(report: Report) -> tuple[str, str, float] | None:
-    """(code, advice, seconds) of the fault present longest."""
+class MainFault(NamedTuple):
+    code: str
+    message: str  # the advice
+    seconds: float  # how long it was present in all
+
+
+def main_fault(report: Report) -> MainFault | None:
+    """The fault present longest."""
     if not report.fault_time_s:
         return None
     code, total = max(report.fault_time_s.items(), key=lambda kv: kv[1])
     message = next((f.message for f in report.faults if f.code == code), code)
-    return code, message, total
+    return MainFault(code, message, total)
 
 
 def print_live_summary(result: LiveResult, console) -> None:
@@ -55,7 +61,7 @@ def print_live_summary(result: LiveResult, console) -> None:
     if counts == Counts.HOLD or r.hold_s:
         table.add_row("Hold", f"{r.hold_s:.1f} s (best continuous {r.best_hold_s:.1f} s)")
     fault = main_fault(r)
-    table.add_row("Main fault", f"{fault[1]} ({fault[2]:.1f} s)" if fault else "none")
+    table.add_row("Main fault", f"{fault.message} ({fault.seconds:.1f} s)" if fault else "none")
     # The span of a repeated movement; a hold is kept still, so it has none.
     reached = range_reached(r) if counts == Counts.REPS else None
     if reached:

@@ -3,9 +3,9 @@
 Annotators follow `annotate(frame, ...) -> frame` and draw in place with cv2 (LINE_AA); sizes
 derive from the frame height through a cached `Style`, so text stays readable from 480p to
 1080p. Text-heavy widgets (banner, panel, labels) are rendered once into cached `Sprite`s and
-blended into each frame, a fraction of the cost of re-drawing anti-aliased text. Stateful
-decisions (which cue, which range was reached) live in `CuePolicy` and `RangeTracker`;
-annotators only draw what they are given.
+blended into each frame, a fraction of the cost of re-drawing anti-aliased text. The cue stage
+(`feedback.cues.CueStage`) picks the cue before drawing and `RangeTracker` keeps the range
+reached; annotators only draw what they are given.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -346,12 +347,29 @@ def degree_label(text: str, colour: BGR, style: Style) -> Sprite:
     )
 
 
-def _text_box(lines: list[str], scale: float, thick: int, style: Style) -> tuple[int, int, int, int, int]:
-    """Size of a padded box holding centred lines: (width, height, line height, gap, pad)."""
+class TextBox(NamedTuple):
+    """A padded box holding centred lines."""
+
+    width: int
+    height: int
+    line_height: int
+    gap: int
+    pad: int
+
+
+class Placed(NamedTuple):
+    """A sprite and where it goes in the frame."""
+
+    sprite: Sprite
+    x: int
+    y: int
+
+
+def _text_box(lines: list[str], scale: float, thick: int, style: Style) -> TextBox:
     _, lh, base = text_size("Ag", scale, thick)
     widest = max(text_size(line, scale, thick)[0] for line in lines)
     pad, gap = style.pad * 2, round(lh * 0.5)
-    return widest + 2 * pad, len(lines) * lh + (len(lines) - 1) * gap + 2 * pad + base, lh, gap, pad
+    return TextBox(widest + 2 * pad, len(lines) * lh + (len(lines) - 1) * gap + 2 * pad + base, lh, gap, pad)
 
 
 def _draw_lines(
@@ -366,7 +384,7 @@ def _draw_lines(
 
 
 @lru_cache(maxsize=32)
-def _banner(text: str, severity: int, width: int, height: int) -> tuple[Sprite, int, int]:
+def _banner(text: str, severity: int, width: int, height: int) -> Placed:
     style = Style.for_height(height)
     scale, thick = style.font_large * 1.15, style.text_thickness + 1
     lines = wrap_to_width(text, scale, thick, int(width * 0.86))
@@ -382,7 +400,7 @@ def _banner(text: str, severity: int, width: int, height: int) -> tuple[Sprite, 
         cv2.rectangle(c, (0, 0), (box_w - 1, box_h - 1), PALETTE.text, max(1, style.line - 1), LINE)
         _draw_lines(c, lines, scale, thick, ink, lh, gap, pad)
 
-    return Sprite.render(box_w, box_h, draw), (width - box_w) // 2, height - style.margin * 2 - box_h
+    return Placed(Sprite.render(box_w, box_h, draw), (width - box_w) // 2, height - style.margin * 2 - box_h)
 
 
 class CueBanner:
@@ -397,7 +415,7 @@ class CueBanner:
 
 
 @lru_cache(maxsize=16)
-def _view_box(text: str, width: int, height: int) -> tuple[Sprite, int, int]:
+def _view_box(text: str, width: int, height: int) -> Placed:
     style = Style.for_height(height)
     scale, thick = style.font_large, style.text_thickness + 1
     lines = wrap_to_width(text, scale, thick, int(width * 0.8))
@@ -408,7 +426,7 @@ def _view_box(text: str, width: int, height: int) -> tuple[Sprite, int, int]:
         cv2.rectangle(c, (0, 0), (box_w - 1, box_h - 1), PALETTE.view, max(2, style.line), LINE)
         _draw_lines(c, lines, scale, thick, PALETTE.view, lh, gap, pad)
 
-    return Sprite.render(box_w, box_h, draw), (width - box_w) // 2, (height - box_h) // 2
+    return Placed(Sprite.render(box_w, box_h, draw), (width - box_w) // 2, (height - box_h) // 2)
 
 
 class ViewMessage:
@@ -526,7 +544,7 @@ class RangeMeter:
         )
 
     def annotate(
-        self, frame: np.ndarray, value: float | None, reached: tuple[float, float] | None
+        self, frame: np.ndarray, value: float | None, reached: Reached | tuple[float, float] | None
     ) -> np.ndarray:
         layout = self._layout(frame.shape[1], frame.shape[0])
         layout.sprite.blit(frame, layout.x, layout.y)
@@ -534,9 +552,9 @@ class RangeMeter:
         if reached is not None:
             fill(
                 frame,
-                self._x(reached[0], x0, x1),
+                self._x(min(reached), x0, x1),
                 y0,
-                self._x(reached[1], x0, x1) + 1,
+                self._x(max(reached), x0, x1) + 1,
                 y1,
                 PALETTE.range_fill,
             )
@@ -550,6 +568,11 @@ class RangeMeter:
 
 
 # -- stateful helpers and the composer --------------------------------------------------------
+class Reached(NamedTuple):
+    low: float
+    high: float
+
+
 class RangeTracker:
     """Lowest and highest value of a signal in the current cycle (since the last rep boundary)."""
 
@@ -560,13 +583,13 @@ class RangeTracker:
     def reset(self) -> None:
         self.lo = self.hi = None
 
-    def update(self, value: float | None, new_cycle: bool = False) -> tuple[float, float] | None:
+    def update(self, value: float | None, new_cycle: bool = False) -> Reached | None:
         if new_cycle:
             self.reset()
         if value is not None and np.isfinite(value):
             self.lo = value if self.lo is None else min(self.lo, value)
             self.hi = value if self.hi is None else max(self.hi, value)
-        return None if self.lo is None else (self.lo, self.hi)
+        return None if self.lo is None else Reached(self.lo, self.hi)
 
 
 @dataclass(frozen=True, slots=True)

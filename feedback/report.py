@@ -152,11 +152,11 @@ def dump_plot(report: Report, out: IO[bytes], max_signals: int = 2) -> None:
     fig = Figure(figsize=(11, 1.2 + 1.9 * len(heights)), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(len(heights), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
+    _draw_reps(axes[0], report)  # first: the legend drawn with the panel lists them
     for ax, panel in zip(axes, panels, strict=False):
         _draw_panel(ax, report, panel)
     if not panels:
         axes[0].text(0.5, 0.5, "no signal measured", ha="center", va="center", transform=axes[0].transAxes)
-    _draw_reps(axes[0], report)
     for ax in axes:
         for gap in report.no_person:
             ax.axvspan(
@@ -234,6 +234,11 @@ def _draw_panel(ax, report: Report, panel: PlotPanel) -> None:
     t = np.asarray(report.t_s, dtype=float)
     values = np.asarray(report.series[panel.signal], dtype=float)
     ax.plot(t, values, color="#303030", linewidth=1.4, label=signal_label(panel.signal))
+    if panel.low is not None and panel.high is not None:
+        off = np.isfinite(values) & ((values < panel.low) | (values > panel.high))
+        if off.any():  # kneeling down, a lost landmark: noted, not plotted to scale
+            note = f"{off.mean():.0%} of frames off this scale"
+            ax.text(0.01, 0.03, note, transform=ax.transAxes, fontsize=8, color="#666666")
     ax.set_ylabel(signal_label(panel.signal))
     ax.set_ylim(*_y_range(values, panel))
     for i, (label, value) in enumerate(panel.lines):
@@ -271,9 +276,15 @@ def _y_range(values: np.ndarray, panel: PlotPanel) -> tuple[float, float]:
 
 
 def _draw_reps(ax, report: Report) -> None:
-    for rep in report.reps:
+    for i, rep in enumerate(report.reps):
         ax.axvspan(
-            rep.start_s, rep.end_s, facecolor="#2ca02c", alpha=0.10, edgecolor="#2ca02c", linewidth=0.8
+            rep.start_s,
+            rep.end_s,
+            facecolor="#2ca02c",
+            alpha=0.10,
+            edgecolor="#2ca02c",
+            linewidth=0.8,
+            label="rep" if i == 0 else None,
         )
         ax.annotate(
             str(rep.index),
@@ -284,10 +295,26 @@ def _draw_reps(ax, report: Report) -> None:
             fontsize=9,
             color="#1a6e1a",
         )
-    for rep in report.partial_reps:
-        ax.axvspan(rep.start_s, rep.end_s, facecolor="none", edgecolor="#999999", hatch="..", linewidth=0)
-    for hold in report.holds:
-        ax.axvspan(hold.start_s, hold.end_s, color="#1f77b4", alpha=0.08, linewidth=0)
+    for i, rep in enumerate(report.partial_reps):
+        label = "partial rep (not counted)" if i == 0 else None
+        ax.axvspan(
+            rep.start_s,
+            rep.end_s,
+            facecolor="none",
+            edgecolor="#999999",
+            hatch="..",
+            linewidth=0,
+            label=label,
+        )
+    for i, hold in enumerate(report.holds):
+        ax.axvspan(
+            hold.start_s,
+            hold.end_s,
+            color="#1f77b4",
+            alpha=0.08,
+            linewidth=0,
+            label="hold" if i == 0 else None,
+        )
 
 
 def _draw_fault_timeline(bars, report: Report, codes: list[str]) -> None:
