@@ -435,7 +435,7 @@ SPEC = ExerciseSpec(
             MESSAGES["locked_knees"],
             frozenset({Joint.KNEE}),
             "knee_flexion_deg",
-            (Line("locked_knee_deg", "knees locked below"),),
+            (Line("locked_knee_deg", "knees locked (below)"),),
         ),
         FaultInfo(
             "head_drop",
