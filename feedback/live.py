@@ -1,16 +1,15 @@
-"""Live guided practice at a camera: `backform live`.
+"""Live guided practice at a camera: `backform live` (the wiring).
 
 Live mode is the offline analysis loop (`feedback.pipeline.run_pipeline`) with a different
-source and different sinks; nothing here judges form. What live adds around that loop:
+source and different sinks; nothing here judges form. The parts, one job each:
 
-- `LiveFrames`, the source: a camera (or a clip played as one) re-stamped onto one session
-  clock, held back while paused, reconnected when the camera drops out;
-- `GuidedChecker`: the exercise checker plus the one view problem only the frame can show
-  ("It's too dark");
-- sinks: the overlay (mirrored for display if asked) with setup guidance, notices and the
-  debug corner; the optional recording; the voice; and the window, whose keys steer it all;
-- the end: the same JSON/CSV/PNG report as `backform analyze`, saved under the user data
-  folder, and a one-screen summary.
+- `live_control`: the session clock, timing figures, and the switches keys and stop signals flip;
+- `live_camera`: the source, camera frames on the session clock (paused, reconnected);
+- `live_guide`: the setup guide's words and "It's too dark" (`GuidedChecker`);
+- `live_sinks`: the overlay (mirrored if asked, with guidance, notices, debug corner), the
+  voice and the window; the cue stage (`feedback.cues.CueStage`) chooses what they show and say;
+- `live_files`, `live_summary`: the session folder (the same JSON/CSV/PNG report as
+  `backform analyze`) and the one-screen summary.
 """
 
 from __future__ import annotations
@@ -177,15 +176,14 @@ def run_live(
         stack.callback(frames.close)
         smoother = b.make_smoother() if options.smoothing else None
         sinks = session.wire(frames, window, smoother)
-        result, report, folder, written = session.run(
-            frames, estimator, sinks, smoother, stack, sessions_root
-        )
+        ran = session.run(frames, estimator, sinks, smoother, stack, sessions_root)
+    result = ran.pipeline
     return LiveResult(
-        report,
+        ran.report,
         result,
         session.stats,
-        folder,
-        written,
+        ran.folder,
+        ran.written,
         frames.camera_lost,
         problems[0] if problems else None,
         interrupted=control.interrupted or result.interrupted,
