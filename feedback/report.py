@@ -181,6 +181,7 @@ class PlotPanel:
     """One signal's panel: its fixed scale, threshold lines, and the faults judged on it."""
 
     signal: str
+    label: str  # axis label, with what the sign means where the spec says
     low: float | None  # fixed scale (None: from the data)
     high: float | None
     lines: tuple[tuple[str, float], ...] = ()  # (label, value)
@@ -196,7 +197,7 @@ def plot_panels(report: Report, spec: ExerciseSpec | None, max_signals: int = 2)
         if info is not None and info.signal not in wanted and _measured(report, info.signal):
             wanted.append(info.signal)
     if spec is None:
-        return [PlotPanel(name, None, None) for name in wanted]
+        return [PlotPanel(name, signal_label(name), None, None) for name in wanted]
     table = report.thresholds if report.thresholds is not None else spec.thresholds
     panels = []
     for name in wanted:
@@ -206,6 +207,7 @@ def plot_panels(report: Report, spec: ExerciseSpec | None, max_signals: int = 2)
         panels.append(
             PlotPanel(
                 name,
+                _axis_label(name, spec),
                 scale.low if scale else None,
                 scale.high if scale else None,
                 tuple(lines),
@@ -213,6 +215,13 @@ def plot_panels(report: Report, spec: ExerciseSpec | None, max_signals: int = 2)
             )
         )
     return panels
+
+
+def _axis_label(name: str, spec: ExerciseSpec) -> str:
+    meter = spec.meter
+    if meter is not None and meter.measurement == name:  # its ends say what the sign means
+        return f"{signal_label(name)}\n(- {meter.low_word.lower()}, + {meter.high_word.lower()})"
+    return signal_label(name)
 
 
 def _measured(report: Report, name: str | None) -> bool:
@@ -239,7 +248,7 @@ def _draw_panel(ax, report: Report, panel: PlotPanel) -> None:
         if off.any():  # kneeling down, a lost landmark: noted, not plotted to scale
             note = f"{off.mean():.0%} of frames off this scale"
             ax.text(0.01, 0.03, note, transform=ax.transAxes, fontsize=8, color="#666666")
-    ax.set_ylabel(signal_label(panel.signal))
+    ax.set_ylabel(panel.label)
     ax.set_ylim(*_y_range(values, panel))
     for i, (label, value) in enumerate(panel.lines):
         ax.axhline(

@@ -152,3 +152,31 @@ def test_plot_skips_signals_that_mirror_one_already_shown():
     report = rec.report()
     assert plot_signals(report) == ["trunk", "knee"]
     assert plot_signals(report, max_signals=3) == ["trunk", "knee", "bow"]
+
+
+def test_plot_panels_show_each_faults_own_signal_with_its_threshold():
+    from dataclasses import replace
+
+    from exercises.registry import spec_for
+    from feedback.report import counted_text, plot_panels
+
+    hinge = spec_for("hip-hinge")
+    rec = SessionRecorder(
+        "hip-hinge", None, hinge.main_signals, thresholds=replace(hinge.thresholds, squat_knee_deg=50.0)
+    )
+    for i in range(60):
+        t = i * 100.0
+        knee = -150.0 if i == 5 else 60.0 * (i >= 30)  # one wild frame: kneeling down
+        faults = (Fault("squatting", Severity.MODERATE, "Push your hips back", 3000.0),) if i >= 30 else ()
+        events = (Event(EventKind.REP_COMPLETED, t, 1, 0.0),) if i == 59 else ()
+        m = {"trunk_inclination_deg": 30.0, "knee_flexion_deg": knee}
+        rec.record(Assessment("hip-hinge", t, i, OK, "hinged", m, faults, events, rep_count=int(i == 59)))
+    report = rec.report()
+    main, knee = plot_panels(report, hinge)
+    assert main.signal == "trunk_inclination_deg"
+    # The table in use draws the line (a physio's 50, not the default 45), on the judged scale.
+    assert knee.signal == "knee_flexion_deg" and ("knees bent into a squat", 50.0) in knee.lines
+    assert knee.low > -20 and knee.faults == ("squatting", "locked_knees")
+    assert counted_text(report, hinge) == "1 rep"
+    assert counted_text(SessionRecorder("plank").report(), spec_for("plank")) == "hold 0.0 s"
+    assert counted_text(SessionRecorder("cat-cow").report(), spec_for("cat-cow")) == "0 reps"
