@@ -80,8 +80,8 @@ class _Memory:
 class CuePolicy:
     """Turns the stream of Assessments into at most one on-screen correction plus voice announcements.
 
-    `update()` is idempotent per frame, so the overlay and the voice may both call it with the
-    same Assessment in any order and get the same CueState.
+    `update()` is idempotent per frame (the same Assessment gives the same CueState). In the
+    frame loop it runs once, in `CueStage`, whose state the overlay, voice and window read.
     """
 
     def __init__(self, config: CuePolicyConfig | None = None) -> None:
