@@ -1,4 +1,4 @@
-"""Report files: JSON (the full report), CSV (one row per rep) and a PNG plot.
+"""Report files: JSON (the full report), CSV (one row per rep or hold) and a PNG plot.
 
 Each `write_*` is atomic on its own; `stage_report_files` writes any of them into an
 `OutputSet`, so they appear together with the rest of a run's outputs or not at all.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -20,7 +20,38 @@ from exercises.spec import Counts, ExerciseSpec
 from feedback.atomic import OutputSet, atomic_open
 from feedback.session import Report
 
-CSV_BASE_COLUMNS = ("index", "start_s", "end_s", "duration_s", "faults")
+CSV_BASE_COLUMNS = ("kind", "index", "start_s", "end_s", "duration_s", "faults")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One rep (complete or partial) or one hold, as the CSV and the HTML table list them."""
+
+    kind: str  # "rep", "partial rep" or "hold"
+    index: int | None  # 1-based among its kind; None for a partial rep (not counted)
+    start_s: float
+    end_s: float
+    faults: tuple[str, ...] = ()
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def session_rows(report: Report) -> list[SessionRow]:
+    """Reps, partial reps and holds in time order; metrics that repeat a base column are dropped."""
+    rows = [SessionRow("rep", r.index, r.start_s, r.end_s, r.faults, _own(r.metrics)) for r in report.reps]
+    rows += [
+        SessionRow("partial rep", None, r.start_s, r.end_s, r.faults, _own(r.metrics))
+        for r in report.partial_reps
+    ]
+    rows += [SessionRow("hold", i, h.start_s, h.end_s, h.faults) for i, h in enumerate(report.holds, 1)]
+    return sorted(rows, key=lambda r: (r.start_s, r.kind))
+
+
+def _own(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: v for k, v in metrics.items() if k not in CSV_BASE_COLUMNS}
 
 
 def stage_report_files(
@@ -59,7 +90,8 @@ def dump_json(report: Report, f: IO[str], include_series: bool = True) -> None:
 
 
 def write_csv(report: Report, path: Path) -> Path:
-    """One row per completed rep: timing, faults (`;`-separated) and every rep metric."""
+    """One row per rep (complete or partial) or hold: kind, timing, faults (`;`-separated) and
+    every rep metric."""
     with atomic_open(path, "w", encoding="utf-8", newline="") as f:
         dump_csv(report, f)
     return Path(path)
@@ -67,19 +99,20 @@ def write_csv(report: Report, path: Path) -> Path:
 
 def dump_csv(report: Report, f: IO[str]) -> None:
     """The CSV of `write_csv` into `f` (opened with newline="")."""
-    metric_names = sorted({name for rep in report.reps for name in rep.metrics})
+    rows = session_rows(report)
+    metric_names = sorted({name for row in rows for name in row.metrics})
     writer = csv.writer(f)
     writer.writerow([*CSV_BASE_COLUMNS, *metric_names])
-    for rep in report.reps:
-        metrics = [_cell(rep.metrics.get(name)) for name in metric_names]
+    for row in rows:
         writer.writerow(
             [
-                rep.index,
-                _cell(rep.start_s),
-                _cell(rep.end_s),
-                _cell(rep.duration_s),
-                ";".join(rep.faults),
-                *metrics,
+                row.kind,
+                "" if row.index is None else row.index,
+                _cell(row.start_s),
+                _cell(row.end_s),
+                _cell(row.duration_s),
+                ";".join(row.faults),
+                *(_cell(row.metrics.get(name)) for name in metric_names),
             ]
         )
 

@@ -72,7 +72,7 @@ def test_analyze_writes_all_outputs(fake, clip, tmp_path, capsys):
     assert report["view"] == {"side": "left", "ok": True, "ok_fraction": 1.0, "problems_s": {}}
     assert report["partial"] is False
     rows = list(csv.DictReader((out / "r.csv").open()))
-    assert len(rows) == report["rep_count"]
+    assert [(r["kind"], int(r["index"])) for r in rows] == [("rep", 1), ("rep", 2)]
     assert (out / "r.png").read_bytes()[:4] == b"\x89PNG"
     assert h264_frames(out / "a.mp4") == ("h264", N_FRAMES)
     assert "Reps" in stdout and "rounded back" in stdout and err == ""
@@ -222,7 +222,7 @@ def test_end_to_end_real_clip(tmp_path, model_path):
         assert set(rep) >= {"index", "start_s", "end_s", "faults", "metrics"}
     assert isinstance(report["faults"], list) and report["partial"] is False
     rows = list(csv.DictReader((tmp_path / "hinge.csv").open()))
-    assert [int(r["index"]) for r in rows] == [r["index"] for r in report["reps"]]
+    assert [int(r["index"]) for r in rows if r["kind"] == "rep"] == [r["index"] for r in report["reps"]]
     assert (tmp_path / "hinge.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert h264_frames(tmp_path / "hinge_annotated.mp4") == ("h264", labels["frames"])
     with av.open(str(tmp_path / "hinge_annotated.mp4")) as c:
