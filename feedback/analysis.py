@@ -26,6 +26,7 @@ from feedback.report import stage_report_files
 from feedback.session import Report, SessionRecorder
 from feedback.sinks import OverlaySink, VideoSink
 from feedback.stopping import Stopped, held, signum_of
+from feedback.targets import check_targets
 from feedback.video_out import VIDEO_SUFFIXES, VideoWriter
 from vision.errors import NoPersonError, OutputError, VideoError
 
@@ -168,6 +169,8 @@ def analyze_video(
     backends: Backends | None = None,
     workers: int | None = None,
     encoder_threads: int | None = None,
+    target_reps: int | None = None,
+    target_hold_s: float | None = None,
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
@@ -177,6 +180,8 @@ def analyze_video(
     for whoever accepts that; batches use one process per core instead).
     `encoder_threads`: x264 threads (default: 1 when the estimators fill the cores, else x264's
     choice); a batch running one video per core passes 1.
+    `target_reps` / `target_hold_s`: the set's target, if the user gave one: the overlay shows
+    progress toward it and the report records it; without one no target is shown.
     Raises a BackformError subclass (one-line message) for bad input. Ctrl+C (or SIGTERM,
     SIGHUP) during the run yields a valid report marked partial (and a playable video of the
     frames so far). The outputs are one set: all of them are written, or none (an OutputError,
@@ -186,6 +191,8 @@ def analyze_video(
     b = backends or default_backends()
     video = Path(video).expanduser()
     checker = b.create_checker(exercise, thresholds)
+    spec = spec_for(checker.name)
+    target = check_targets(checker.name, spec.counts, target_reps, target_hold_s)
     if not video.exists():
         raise VideoError(f"Video file not found: {video}")
     check_outputs(video, outputs, model=model, thresholds=thresholds)
@@ -196,9 +203,8 @@ def analyze_video(
         with b.open_video(video, max_size=max_size) as source:
             info = source.info
             model_path = b.resolve_model(model)  # after the input checks: it may download
-            spec = spec_for(checker.name)
             table = spec.table_of(checker)
-            display = display_for(spec, table)
+            display = display_for(spec, table, target=target)
             recorder = SessionRecorder(
                 checker.name, str(video), spec.main_signals, title=spec.title, thresholds=table
             )
@@ -259,6 +265,7 @@ def analyze_video(
                 info,
                 {**source_notes, "damaged_packets": damaged_packets, "missing_s": missing_s},
                 {"max_size": max_size, "smoothing": smoothing, "pose_workers": workers},
+                {"target_reps": target_reps, "target_hold_s": target_hold_s},
             )
             saved = True
     except KeyboardInterrupt as stop:
@@ -286,6 +293,7 @@ def _save_outputs(
     info: Any,
     source: dict[str, Any],
     processing: dict[str, Any],
+    targets: dict[str, Any],
 ) -> tuple[Report, list[str], dict[str, Path]]:
     """The report of a finished run, and every requested output written as one set."""
     if result.frames == 0:
@@ -330,6 +338,7 @@ def _save_outputs(
                 "wall_s": round(result.wall_s, 2),
                 **processing,
             },
+            **targets,
             "several_people_s": round(coverage.several_people_frames * report.duration_s / report.frames, 3),
             "warnings": warnings,
             # Not a warning about the video: why this session's count is zero.

@@ -103,6 +103,12 @@ def analyze(
         Path | None, typer.Option("--plot", help="PNG plot [default: next to the report].")
     ] = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Write the report only.")] = False,
+    target_reps: Annotated[
+        int | None, typer.Option("--target-reps", help="Reps in the set: shown as progress toward it.")
+    ] = None,
+    target_hold: Annotated[
+        float | None, typer.Option("--target-hold", help="Plank: seconds of good hold for the set.")
+    ] = None,
     model: Annotated[
         Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
     ] = None,
@@ -145,6 +151,8 @@ def analyze(
         if batch_options or len(videos) > 1 or (is_batch_request(videos) and not one_video_outputs):
             if one_video_outputs:
                 raise fail("a batch writes to --out-dir: -o/--report/--csv/--plot name one video's files", 2)
+            if target_reps is not None or target_hold is not None:
+                raise fail("--target-reps/--target-hold describe one video's set; analyse it on its own", 2)
             with ctrl_c_held():
                 from feedback.batch import JobOptions
                 from feedback.batch_run import BatchRequest, run_batch
@@ -187,6 +195,8 @@ def analyze(
             max_size=max_size,
             smoothing=smooth,
             progress=rich_progress(err_console),
+            target_reps=target_reps,
+            target_hold_s=target_hold,
         )
         print_summary(result)
         for line in result.warnings:
@@ -213,7 +223,8 @@ def print_summary(result) -> None:
     counts = spec_for(r.exercise).counts
     if r.reps or r.partial_reps or counts == Counts.REPS:
         partial = f" (+{len(r.partial_reps)} partial)" if r.partial_reps else ""
-        table.add_row("Reps", f"{r.rep_count}{partial}")
+        of = f" of {target}" if (target := r.extra.get("target_reps")) else ""
+        table.add_row("Reps", f"{r.rep_count}{of}{partial}")
         flagged = [
             f"#{rep.index} {', '.join(c.replace('_', ' ') for c in rep.faults)}"
             for rep in r.reps
@@ -222,7 +233,8 @@ def print_summary(result) -> None:
         if flagged:
             table.add_row("Reps with faults", "; ".join(flagged))
     if r.hold_s or counts == Counts.HOLD:
-        table.add_row("Hold", f"{r.hold_s:.1f} s (best continuous {r.best_hold_s:.1f} s)")
+        of = f" of {target:g} s" if (target := r.extra.get("target_hold_s")) else ""
+        table.add_row("Hold", f"{r.hold_s:.1f} s{of} (best continuous {r.best_hold_s:.1f} s)")
     if r.no_person:
         table.add_row(
             "No person seen", ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f} s" for g in r.no_person[:5])

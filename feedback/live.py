@@ -25,7 +25,7 @@ import numpy as np
 
 from exercises.base import Assessment, Checker
 from exercises.registry import spec_for
-from exercises.spec import Counts, ExerciseSpec
+from exercises.spec import ExerciseSpec
 from feedback.cues import CuePolicy, CuePolicyConfig, CueStage
 from feedback.live_camera import LiveFrames, Screen, mean_luma
 from feedback.live_control import LiveControl, LiveStats, SessionClock, ctrl_c_quits
@@ -37,9 +37,9 @@ from feedback.overlay import Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, StopPipeline, run_pipeline
 from feedback.session import Report, SessionRecorder
 from feedback.sinks import VideoSink
+from feedback.targets import check_targets
 from feedback.voice import SpeechEngine, Voice, find_engine
 from feedback.window import LiveWindow, check_display
-from vision.errors import ConfigError
 
 __all__ = [
     "DARK_LUMA",
@@ -105,18 +105,6 @@ class LiveResult:
     stop_signal: int | None = None  # which stop signal: SIGINT (Ctrl+C), SIGTERM or SIGHUP
 
 
-def check_targets(exercise: str, target_reps: int | None, target_hold_s: float | None) -> None:
-    counts = spec_for(exercise).counts
-    if target_reps is not None and counts != Counts.REPS:
-        raise ConfigError(f"{exercise} is timed, not counted: use --target-hold SECONDS.")
-    if target_hold_s is not None and counts != Counts.HOLD:
-        raise ConfigError(f"{exercise} counts reps: use --target-reps N.")
-    if target_reps is not None and target_reps < 1:
-        raise ConfigError("--target-reps must be at least 1.")
-    if target_hold_s is not None and target_hold_s <= 0:
-        raise ConfigError("--target-hold must be more than 0 seconds.")
-
-
 def default_source_factory(options: LiveOptions) -> Callable[[], Any]:
     from vision.sources import Camera, ClipAsCamera
 
@@ -146,7 +134,7 @@ def run_live(
 
     b = backends or default_backends()
     spec = spec_for(options.exercise)
-    check_targets(options.exercise, options.target_reps, options.target_hold_s)
+    check_targets(options.exercise, spec.counts, options.target_reps, options.target_hold_s)
     checker = b.create_checker(options.exercise, options.thresholds)
     sessions_root = options.sessions_dir or default_sessions_dir()
     _check_before_start(options, sessions_root, window)

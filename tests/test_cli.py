@@ -321,3 +321,41 @@ def test_end_to_end_ctrl_c_keeps_partial_report_and_max_size(tmp_path, model_pat
         assert (s.codec_context.width, s.codec_context.height) == (320, 240)
         assert sum(1 for _ in c.decode(s)) == report["frames"]
     assert not list(tmp_path.glob(".*.tmp*"))  # no temporary files left behind
+
+
+@pytest.mark.parametrize(
+    ("extra", "counters"),
+    [([], {"Reps 0", "Reps 2"}), (["--target-reps", "5"], {"Reps 0 / 5", "Reps 2 / 5"})],
+)
+def test_analyze_shows_a_target_only_when_one_was_given(
+    fake, clip, tmp_path, capsys, monkeypatch, extra, counters
+):
+    from feedback.overlay import StatusPanel
+
+    seen: set[str] = set()
+    draw = StatusPanel.annotate
+    monkeypatch.setattr(
+        StatusPanel, "annotate", lambda self, frame, info: seen.add(info.counter) or draw(self, frame, info)
+    )
+    code, stdout, err = run(
+        ["analyze", clip, "-e", "hip-hinge", "--report", tmp_path / "r.json", *extra], capsys
+    )
+    assert code == 0, err
+    assert counters <= seen and all(c.startswith(("Reps 0", "Reps 1", "Reps 2")) for c in seen)
+    assert ("/" in "".join(seen)) == bool(extra)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["target_reps"] == (5 if extra else None) and report["target_hold_s"] is None
+    assert ("2 of 5" in stdout) == bool(extra)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--target-hold", "30"], "hip-hinge counts reps: use --target-reps N."),
+        (["--target-reps", "0"], "--target-reps must be at least 1."),
+    ],
+)
+def test_analyze_rejects_a_target_that_does_not_fit(fake, clip, tmp_path, capsys, extra, message):
+    code, _, err = run(["analyze", clip, "-e", "hip-hinge", "--report", tmp_path / "r.json", *extra], capsys)
+    assert one_line_error(code, err, 2) == f"backform: {message}"
+    assert not (tmp_path / "r.json").exists()

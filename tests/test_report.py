@@ -107,7 +107,9 @@ def test_csv_one_row_per_rep(tmp_path):
 
 def test_csv_rep_metric_named_like_a_column_appears_once(tmp_path):
     rec = SessionRecorder("hip-hinge")
-    done = Event(EventKind.REP_COMPLETED, 2000.0, 1, 500.0, (), {"duration_s": 1.5, "max_trunk_lean_deg": 60.0})
+    done = Event(
+        EventKind.REP_COMPLETED, 2000.0, 1, 500.0, (), {"duration_s": 1.5, "max_trunk_lean_deg": 60.0}
+    )
     for i, t in enumerate((0.0, 1000.0, 2000.0)):
         rec.record(Assessment("hip-hinge", t, i, OK, "hinged", {}, (), (done,) * (t == 2000.0), rep_count=1))
     rows = list(csv.reader(write_csv(rec.report(), tmp_path / "r.csv").open()))
