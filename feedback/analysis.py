@@ -25,6 +25,7 @@ from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
 from feedback.report import stage_report_files
 from feedback.session import Report, SessionRecorder
 from feedback.sinks import OverlaySink, VideoSink
+from feedback.stills import FaultStill, FaultStillSink
 from feedback.stopping import Stopped, held, signum_of
 from feedback.targets import check_targets
 from feedback.video_out import VIDEO_SUFFIXES, VideoWriter
@@ -39,13 +40,15 @@ class AnalysisOutputs:
     video: Path | None = None
     csv: Path | None = None
     plot: Path | None = None
+    html: Path | None = None
 
     @staticmethod
     def defaults(video: Path, folder: Path | None = None) -> AnalysisOutputs:
-        """`<stem>_annotated.mp4` and `<stem>_report.{json,csv,png}` in `folder` (default: cwd)."""
+        """`<stem>_annotated.mp4` and `<stem>_report.{json,csv,png,html}` in `folder` (default: cwd)."""
         folder = Path.cwd() if folder is None else folder
         report = folder / f"{video.stem}_report.json"
-        return AnalysisOutputs(report, folder / f"{video.stem}_annotated.mp4", *beside_report(report))
+        csv, plot = beside_report(report)
+        return AnalysisOutputs(report, folder / f"{video.stem}_annotated.mp4", csv, plot, html_beside(report))
 
     def paths(self) -> dict[str, Path]:
         return {
@@ -55,6 +58,7 @@ class AnalysisOutputs:
                 ("report", self.report),
                 ("csv", self.csv),
                 ("plot", self.plot),
+                ("html", self.html),
             )
             if v is not None
         }
@@ -65,6 +69,12 @@ def beside_report(report: Path) -> tuple[Path, Path]:
     if report.name in ("", ".", ".."):  # `--report .`: there is no name to put a suffix on
         raise OutputError(f"Output {report} is a folder; give a file name.")
     return report.with_suffix(".csv"), report.with_suffix(".png")
+
+
+def html_beside(report: Path) -> Path:
+    """The default HTML page next to the report: hinge.json -> hinge.html."""
+    beside_report(report)  # the same check that there is a file name
+    return report.with_suffix(".html")
 
 
 @dataclass
@@ -210,6 +220,10 @@ def analyze_video(
             )
             coverage = CoverageSink()
             sinks: list[Sink] = [recorder, coverage]
+            # Before the overlay, which draws on the frame: the stills keep the plain picture.
+            stills = FaultStillSink(display.angles) if outputs.html is not None else None
+            if stills is not None:
+                sinks.append(stills)
             read_to_end: list[bool] = []
 
             def frames_to_the_end():
@@ -265,7 +279,8 @@ def analyze_video(
                 info,
                 {**source_notes, "damaged_packets": damaged_packets, "missing_s": missing_s},
                 {"max_size": max_size, "smoothing": smoothing, "pose_workers": workers},
-                {"target_reps": target_reps, "target_hold_s": target_hold_s},
+                {"counts": checker.counts, "target_reps": target_reps, "target_hold_s": target_hold_s},
+                stills.stills() if stills is not None else [],
             )
             saved = True
     except KeyboardInterrupt as stop:
@@ -294,6 +309,7 @@ def _save_outputs(
     source: dict[str, Any],
     processing: dict[str, Any],
     targets: dict[str, Any],
+    stills: list[FaultStill],
 ) -> tuple[Report, list[str], dict[str, Path]]:
     """The report of a finished run, and every requested output written as one set."""
     if result.frames == 0:
@@ -351,6 +367,10 @@ def _save_outputs(
         if video_temp is not None and writer.frames_written:
             files.adopt(video_temp, outputs.video)
             written["video"] = outputs.video
-        written.update(stage_report_files(report, files, outputs.report, outputs.csv, outputs.plot))
+        written.update(
+            stage_report_files(
+                report, files, outputs.report, outputs.csv, outputs.plot, outputs.html, stills=stills
+            )
+        )
         files.commit()
     return report, warnings, written

@@ -71,6 +71,8 @@ def plan_batch(request: BatchRequest, videos: list[Path]) -> BatchPlan:
         outputs = AnalysisOutputs.defaults(video, request.out_dir)
         if not request.options.video:
             outputs = replace(outputs, video=None)
+        if not request.options.html:
+            outputs = replace(outputs, html=None)
         job = BatchJob(index, video, exercise or "?", outputs, request.options)
         if exercise is None:
             plan.rows[index] = failed_row(job, "no --exercise given for this file (add PATTERN=EXERCISE)")

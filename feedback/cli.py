@@ -102,7 +102,12 @@ def analyze(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="PNG plot [default: next to the report].")
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="HTML page for review, self-contained [default: next to the report]."),
+    ] = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Write the report only.")] = False,
+    no_html: Annotated[bool, typer.Option("--no-html", help="No HTML page.")] = False,
     target_reps: Annotated[
         int | None, typer.Option("--target-reps", help="Reps in the set: shown as progress toward it.")
     ] = None,
@@ -136,7 +141,7 @@ def analyze(
         str | None, typer.Option("--cluster", help="Batch: run on a Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
 ) -> None:
-    """Analyse recorded videos: annotated video, JSON/CSV report and a plot for each.
+    """Analyse recorded videos: annotated video, JSON/CSV report, a plot and an HTML page for each.
 
     Several videos, a folder or a glob make a batch: outputs go to --out-dir with a
     summary.csv; videos whose outputs are up to date are skipped.
@@ -145,12 +150,14 @@ def analyze(
         with ctrl_c_held():
             from feedback.batch_inputs import ExerciseChoice, is_batch_request
         choice = ExerciseChoice.parse(exercise)
-        one_video_outputs = any(o is not None for o in (out_video, report, csv, plot))
+        one_video_outputs = any(o is not None for o in (out_video, report, csv, plot, html))
         batch_options = out_dir is not None or cluster is not None or jobs is not None
         # With one input and its outputs named, analyze is the single-video command it always was.
         if batch_options or len(videos) > 1 or (is_batch_request(videos) and not one_video_outputs):
             if one_video_outputs:
-                raise fail("a batch writes to --out-dir: -o/--report/--csv/--plot name one video's files", 2)
+                raise fail(
+                    "a batch writes to --out-dir: -o/--report/--csv/--plot/--html name one video's files", 2
+                )
             if target_reps is not None or target_hold is not None:
                 raise fail("--target-reps/--target-hold describe one video's set; analyse it on its own", 2)
             with ctrl_c_held():
@@ -160,7 +167,7 @@ def analyze(
                 inputs=videos,
                 exercises=choice,
                 out_dir=out_dir or Path.cwd(),
-                options=JobOptions(model, None, max_size, smooth, not no_video),
+                options=JobOptions(model, None, max_size, smooth, not no_video, html=not no_html),
                 thresholds=thresholds,
                 force=force,
                 processes=jobs,
@@ -171,7 +178,7 @@ def analyze(
                 raise typer.Exit(code)
             return
         with ctrl_c_held():
-            from feedback.analysis import AnalysisOutputs, analyze_video, beside_report
+            from feedback.analysis import AnalysisOutputs, analyze_video, beside_report, html_beside
             from feedback.progress import rich_progress
         video = videos[0]
         exercise_name = choice.for_video(video)
@@ -185,6 +192,7 @@ def analyze(
             video=None if no_video else (out_video or defaults.video),
             csv=csv or default_csv,
             plot=plot or default_plot,
+            html=None if no_html else (html or html_beside(report_path)),
         )
         result = analyze_video(
             video,

@@ -1,4 +1,5 @@
-"""Report files: JSON (the full report), CSV (one row per rep or hold) and a PNG plot.
+"""Report files: JSON (the full report), CSV (one row per rep or hold), a PNG plot and an HTML
+page (feedback.html_report) with all of it.
 
 Each `write_*` is atomic on its own; `stage_report_files` writes any of them into an
 `OutputSet`, so they appear together with the rest of a run's outputs or not at all.
@@ -7,11 +8,13 @@ Each `write_*` is atomic on its own; `stage_report_files` writes any of them int
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +22,9 @@ from exercises.registry import find_spec
 from exercises.spec import Counts, ExerciseSpec
 from feedback.atomic import OutputSet, atomic_open
 from feedback.session import Report
+
+if TYPE_CHECKING:
+    from feedback.stills import FaultStill
 
 CSV_BASE_COLUMNS = ("kind", "index", "start_s", "end_s", "duration_s", "faults")
 
@@ -60,16 +66,27 @@ def stage_report_files(
     json_path: Path | None = None,
     csv_path: Path | None = None,
     plot_path: Path | None = None,
+    html_path: Path | None = None,
+    stills: Sequence[FaultStill] = (),
 ) -> dict[str, Path]:
     """Write the requested files into `outputs` (temporary names until it commits).
 
-    Returns {"report"|"csv"|"plot": final path}. A failed write raises OutputError.
+    Returns {"report"|"csv"|"plot"|"html": final path}. A failed write raises OutputError.
+    The HTML page embeds the same plot as the PNG and the fault `stills`.
     """
+    from feedback.html_report import dump_html
+
+    plot_png = b""
+    if plot_path is not None or html_path is not None:
+        buffer = io.BytesIO()
+        dump_plot(report, buffer)
+        plot_png = buffer.getvalue()
     staged: dict[str, Path] = {}
     for kind, path, dump, mode, options in (
         ("report", json_path, dump_json, "w", {"encoding": "utf-8"}),
         ("csv", csv_path, dump_csv, "w", {"encoding": "utf-8", "newline": ""}),
-        ("plot", plot_path, dump_plot, "wb", {}),
+        ("plot", plot_path, lambda _, f: f.write(plot_png), "wb", {}),
+        ("html", html_path, lambda r, f: dump_html(r, f, plot_png, stills), "w", {"encoding": "utf-8"}),
     ):
         if path is not None:
             with outputs.open(path, mode, **options) as handle:
