@@ -121,6 +121,7 @@ def test_a_committed_set_is_up_to_date_until_the_input_changes(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "clip_annotated.mp4",
         "clip_report.csv",
+        "clip_report.html",
         "clip_report.json",
         "clip_report.png",
     ]
@@ -377,6 +378,7 @@ def test_a_stop_signal_ends_the_batch_leaving_only_complete_sets(
     assert sorted(p.name for p in out.iterdir()) == [
         "plank_a_annotated.mp4",
         "plank_a_report.csv",
+        "plank_a_report.html",
         "plank_a_report.json",
         "plank_a_report.png",
         "summary.csv",

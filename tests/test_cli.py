@@ -87,6 +87,7 @@ def test_default_output_names_in_working_directory(fake, clip, tmp_path, monkeyp
     assert sorted(p.name for p in work.iterdir()) == [
         "clip_annotated.mp4",
         "clip_report.csv",
+        "clip_report.html",
         "clip_report.json",
         "clip_report.png",
     ]
@@ -98,7 +99,12 @@ def test_csv_and_plot_default_next_to_report_and_no_video(fake, clip, tmp_path, 
         ["analyze", clip, "-e", "hip-hinge", "--report", tmp_path / "r" / "hinge.json", "--no-video"], capsys
     )
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["hinge.csv", "hinge.json", "hinge.png"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "hinge.csv",
+        "hinge.html",
+        "hinge.json",
+        "hinge.png",
+    ]
     assert not list(tmp_path.glob("**/*.mp4"))[1:]  # only the input clip
 
 
