@@ -25,7 +25,7 @@ from vision.errors import BackformError
 
 app = typer.Typer(
     name="backform",
-    help="Webcam coach for physiotherapy back exercises: hip hinge, plank, cat-cow.",
+    help="Webcam coach for physiotherapy back exercises.\n\nExercises (-e): {exercises}.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -35,9 +35,33 @@ out = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+# Filled in by main() from the exercise registry, so --help lists exactly what -e accepts.
+EXERCISES_PLACEHOLDER = "{exercises}"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("backform")
+        except metadata.PackageNotFoundError:
+            version = "(not installed: run `pip install -e .`)"
+        out.print(f"backform {version}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
-    """Webcam coach for physiotherapy back exercises: hip hinge, plank, cat-cow."""
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """Webcam coach for physiotherapy back exercises.
+
+    Exercises (-e): {exercises}.
+    """
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -71,12 +95,13 @@ def user_errors() -> Iterator[None]:
 ctrl_c_held = held
 
 
-@app.command()
+@app.command(short_help="Analyse recorded videos: annotated video, reports, plot, HTML page.")
 def analyze(
     # readable=False: an unreadable file is the analysis's one-line input error, not a usage error.
     videos: Annotated[
         list[Path],
         typer.Argument(
+            metavar="VIDEO",
             help="Recorded video(s) of the exercise (MP4, MOV, ...), folders or quoted globs.",
             readable=False,
         ),
@@ -86,7 +111,8 @@ def analyze(
         typer.Option(
             "--exercise",
             "-e",
-            help="hip-hinge, plank or cat-cow; for a batch also PATTERN=EXERCISE (e.g. 'plank_*=plank').",
+            metavar="EXERCISE",
+            help="One of {exercises}; for a batch also PATTERN=EXERCISE (e.g. 'plank_*=plank').",
         ),
     ],
     out_video: Annotated[
@@ -281,9 +307,11 @@ def _camera_choice(camera: str) -> tuple[int | str, Path | None]:
     raise ConfigError(f"No camera or video file called '{camera}': give a camera number (0, 1, ...).")
 
 
-@app.command()
+@app.command(short_help="Practise at the camera with an overlay and spoken cues.")
 def live(
-    exercise: Annotated[str, typer.Option("--exercise", "-e", help="hip-hinge, plank or cat-cow.")],
+    exercise: Annotated[
+        str, typer.Option("--exercise", "-e", metavar="EXERCISE", help="One of {exercises}.")
+    ],
     camera: Annotated[
         str, typer.Option("--camera", "-c", help="Camera number (0 = default webcam) or a video file.")
     ] = "0",
@@ -348,7 +376,7 @@ def live(
             raise fail("the camera was lost; the report covers the session so far")
 
 
-@app.command()
+@app.command(short_help="Compare the analysis of labelled clips with their labels.")
 def evaluate(
     folder: Annotated[
         Path,
@@ -409,7 +437,7 @@ def evaluate(
             )
         # Piped or saved, the table keeps its full width instead of folding to 80 characters.
         table_out = out if out.is_terminal else Console(highlight=False, width=TABLE_WIDTH)
-        table_out.print(results_table(results))
+        table_out.print(results_table(results, width=min(table_out.width, TABLE_WIDTH)))
         signals = signals_table(results)
         if signals is not None:
             table_out.print(signals)
@@ -425,7 +453,18 @@ def main(argv: list[str] | None = None) -> None:
     from feedback.matplotlib_dirs import use_writable_matplotlib_dirs
 
     use_writable_matplotlib_dirs()  # before MediaPipe, which loads matplotlib, is imported
-    app(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
+    command = typer.main.get_command(app)
+    with ctrl_c_held():
+        from exercises.registry import EXERCISES
+    names = ", ".join(EXERCISES)
+    for help_owner in (
+        command,
+        *command.commands.values(),
+        *(p for c in command.commands.values() for p in c.params),
+    ):
+        if help_owner.help and EXERCISES_PLACEHOLDER in help_owner.help:
+            help_owner.help = help_owner.help.replace(EXERCISES_PLACEHOLDER, names)
+    command(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
 
 
 if __name__ == "__main__":

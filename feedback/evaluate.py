@@ -719,7 +719,7 @@ def _hold_cell(r: ClipResult) -> str:
         return "" if not _holds(r.exercise) or r.failed else f"-→{r.found_hold_s:.1f}"
     lo, hi = r.hold_range_s  # type: ignore[misc]
     found = "fail" if r.failed else f"{r.found_hold_s:.1f}"
-    return _red(f"{lo:g}-{hi:g}→{found}", r.hold_scored and not r.hold_in_range)
+    return _red(f"{lo:.3g}-{hi:.3g}→{found}", r.hold_scored and not r.hold_in_range)
 
 
 def _view_cell(r: ClipResult) -> str:
@@ -745,10 +745,16 @@ def _short_name(clip: str) -> str:
     return clip.removesuffix(".mp4")
 
 
-def results_table(results: Sequence[ClipResult]):
-    """The one Rich table for both schemas: a row per clip, a totals row (fits 120 columns)."""
+def results_table(results: Sequence[ClipResult], width: int = TABLE_WIDTH):
+    """The one Rich table for both schemas: a row per clip, a totals row, within `width` columns.
+
+    Nothing is cut to "…": a long clip name or verdict folds onto a second line, and below 110
+    columns the exercise column goes (clip names say it; the JSON keeps it).
+    """
     from rich import box
     from rich.table import Table
+
+    with_exercise = width >= 110
 
     table = Table(
         title="backform evaluate: analysis vs labels",
@@ -758,18 +764,20 @@ def results_table(results: Sequence[ClipResult]):
         ),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=True,
     )
-    table.add_column("clip", no_wrap=True, max_width=28, overflow="ellipsis")
-    table.add_column("exercise", no_wrap=True)
+    table.add_column("clip", overflow="fold", ratio=3, min_width=14)
+    if with_exercise:
+        table.add_column("exercise", no_wrap=True)
     table.add_column("reps", justify="center", no_wrap=True)
     table.add_column("hold s", justify="center", no_wrap=True)
     table.add_column("faults", justify="right", no_wrap=True)
     table.add_column("view", no_wrap=True)
-    table.add_column("verdict", overflow="fold")
+    table.add_column("verdict", overflow="fold", ratio=2, min_width=12)
     for r in results:
         table.add_row(
             _short_name(r.clip),
-            r.exercise,
+            *([r.exercise] if with_exercise else []),
             _reps_cell(r),
             _hold_cell(r),
             _red(_faults_cell(r.faults), not r.faults_right),
@@ -780,7 +788,7 @@ def results_table(results: Sequence[ClipResult]):
     table.add_section()
     table.add_row(
         "[bold]total[/bold]",
-        "",
+        *([""] if with_exercise else []),
         f"[bold]{t.reps_exact}/{t.reps_scored}[/bold]",
         f"[bold]{t.holds_in_range}/{t.holds_scored}[/bold]",
         f"[bold]{_faults_cell(t.faults)}[/bold]",
@@ -791,13 +799,17 @@ def results_table(results: Sequence[ClipResult]):
 
 
 def signals_table(results: Sequence[ClipResult]):
-    """Per-signal errors against the truth (clips with truth signals only), or None."""
+    """Per-signal errors against the truth (clips with truth signals only), or None.
+
+    Only the signals some clip measured get a column, so a set of one exercise stays narrow.
+    """
     from rich import box
     from rich.table import Table
 
     rows = [r for r in results if r.signals]
     if not rows:
         return None
+    columns = [c for c in SIGNAL_COLUMNS if any(c[0] in r.signals for r in rows)]
     table = Table(
         title="signals vs truth",
         caption=(
@@ -807,18 +819,14 @@ def signals_table(results: Sequence[ClipResult]):
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("clip", no_wrap=True, max_width=28, overflow="ellipsis")
-    for _, title, _ in SIGNAL_COLUMNS:
+    table.add_column("clip", overflow="fold", min_width=14)
+    for _, title, _ in columns:
         table.add_column(title, justify="right", no_wrap=True)
     for r in rows:
-        table.add_row(
-            _short_name(r.clip), *(_signal_cell(r.signals.get(key), d) for key, _, d in SIGNAL_COLUMNS)
-        )
+        table.add_row(_short_name(r.clip), *(_signal_cell(r.signals.get(key), d) for key, _, d in columns))
     t = totals(results)
     table.add_section()
-    table.add_row(
-        "[bold]pooled[/bold]", *(_signal_cell(t.signals.get(key), d) for key, _, d in SIGNAL_COLUMNS)
-    )
+    table.add_row("[bold]pooled[/bold]", *(_signal_cell(t.signals.get(key), d) for key, _, d in columns))
     return table
 
 

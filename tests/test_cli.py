@@ -11,6 +11,7 @@ import json
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import av
 import pytest
@@ -195,6 +196,53 @@ def test_ctrl_c_keeps_a_valid_partial_report(fake, clip, tmp_path, capsys):
 def test_help_lists_analyze(capsys):
     code, stdout, _ = run(["--help"], capsys)
     assert code == 0 and "analyze" in stdout
+
+
+@pytest.mark.parametrize("command", [[], ["analyze"], ["live"]])
+def test_help_lists_the_exercises_the_registry_offers(command, capsys, monkeypatch):
+    from exercises.registry import EXERCISES
+
+    monkeypatch.setenv("COLUMNS", "80")
+    code, stdout, _ = run([*command, "--help"], capsys)
+    assert code == 0
+    assert ", ".join(EXERCISES) in " ".join(stdout.split())  # however the help wraps
+    descriptions = [line for line in stdout.splitlines() if not line.startswith("Usage:")]
+    assert not any(line.rstrip().endswith("...") for line in descriptions)  # none cut short
+    assert max(map(len, stdout.splitlines())) <= 80
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    code, stdout, err = run(["--version"], capsys)
+    assert code == 0 and err == ""
+    assert stdout.strip() == f"backform {version('backform')}"
+
+
+@pytest.mark.parametrize(
+    "name", ["clip.mp4", "a_very_long_video_name_straight_off_a_phone_20260101_123456.mp4"]
+)
+@pytest.mark.parametrize("width", [80, 120])
+def test_progress_line_fits_the_terminal(name, width):
+    import io
+    import re
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from feedback.progress import rich_progress
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=width, force_terminal=True, color_system=None)
+    sink = rich_progress(console)(SimpleNamespace(path=Path(name), frame_count=30))
+    for i in range(40):  # more frames than the container claimed
+        sink.consume(SimpleNamespace(t_ms=i * 33.3), None)
+    sink.close()
+    lines = [line for line in re.split(r"\r|\n|\x1b\[[0-9;?]*[A-Za-z]", screen.getvalue()) if line.strip()]
+    assert lines and max(map(len, lines)) < width, lines
+    assert all(line.startswith("Analysing ") and "ETA" in line for line in lines)
+    assert "40/40" in lines[-1]
+    assert (name in lines[-1]) == (width == 120 or len(name) < 30)  # else shortened, not wrapped
 
 
 # -- end to end: the real model on a real clip, in a subprocess as a user runs it -------------------
