@@ -40,8 +40,9 @@ table.summary th { background: none; width: 13em; }
 .ok { color: #1a7f37; }
 img.plot { max-width: 100%; height: auto; border: 1px solid #ddd; }
 .stills { display: flex; flex-wrap: wrap; gap: 1em; }
-figure { margin: 0; flex: 1 1 320px; max-width: 520px; }
-figure img { width: 100%; height: auto; border: 1px solid #ccc; display: block; }
+figure { margin: 0; flex: 0 1 auto; max-width: 520px; }
+figure img { max-width: 100%; max-height: 520px; width: auto; height: auto; border: 1px solid #ccc;
+             display: block; }
 figcaption { font-size: .92em; margin-top: .3em; }
 svg.timeline { width: 100%; height: auto; display: block; }
 footer { color: #888; font-size: .85em; margin-top: 2em; }
