@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -210,6 +211,18 @@ def test_a_job_commits_its_outputs_as_a_set_and_reports_its_row(tmp_path, monkey
     assert up_to_date(job)["rep_count"] == 2
 
 
+def test_a_job_without_html_writes_the_rest(tmp_path, monkeypatch):
+    job = _fake_job(tmp_path, monkeypatch)
+    job = BatchJob(0, job.video, job.exercise, replace(job.outputs, html=None), JobOptions(html=False))
+    assert run_job_in_place(job).status == "done"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "clip_annotated.mp4",
+        "clip_report.csv",
+        "clip_report.json",
+        "clip_report.png",
+    ]
+
+
 def test_a_job_stopped_in_its_worker_writes_nothing(tmp_path, monkeypatch):
     job = _fake_job(tmp_path, monkeypatch, interrupt_at=100)  # Ctrl+C reaching the worker
     row = run_job_in_place(job)
@@ -336,6 +349,7 @@ def test_batch_command_mistakes_are_one_line(recordings, tmp_path):
         (["analyze", recordings, "-e", "plank", "-o", tmp_path / "x.mp4"], 1, "is a folder"),  # as before
         (["analyze", str(tmp_path / "nothing*.mp4"), "-e", "plank"], 1, "No videos found"),
         (["analyze", recordings, "-e", "plank", "--out-dir", recordings / "notes.txt"], 1, "notes.txt"),
+        (["analyze", recordings, "-e", "plank", "--target-hold", "30"], 2, "analyse it on its own"),
     ]
     for args, code, expected in cases:
         proc = backform(*args, cwd=tmp_path, timeout=120)

@@ -109,6 +109,18 @@ def test_csv_and_plot_default_next_to_report_and_no_video(fake, clip, tmp_path, 
     assert not list(tmp_path.glob("**/*.mp4"))[1:]  # only the input clip
 
 
+def test_html_page_named_or_left_out(fake, clip, tmp_path, capsys):
+    args = ["analyze", clip, "-e", "hip-hinge", "--no-video", "--report", tmp_path / "a" / "r.json"]
+    code, stdout, err = run([*args, "--html", tmp_path / "b" / "page.html"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "b" / "page.html").read_text().startswith("<!DOCTYPE html>")
+    assert f"html: {tmp_path / 'b' / 'page.html'}" in stdout and not (tmp_path / "a" / "r.html").exists()
+    code, stdout, err = run([*args, "--no-html"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["r.csv", "r.json", "r.png"]
+    assert "html:" not in stdout
+
+
 def test_explicit_csv_and_plot_paths(fake, clip, tmp_path, capsys):
     args = ["analyze", clip, "-e", "hip-hinge", "--no-video", "--report", tmp_path / "r.json"]
     code, _, err = run([*args, "--csv", tmp_path / "x" / "reps.csv", "--plot", tmp_path / "y.png"], capsys)
