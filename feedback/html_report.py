@@ -108,11 +108,7 @@ def _summary(r: Report) -> str:
         target = r.extra.get("target_hold_s")
         text = f"<b>{r.hold_s:.1f} s</b>" + (f" of {target:g} s" if target else "")
         rows.append(("Time held", f"{text} (best continuous {r.best_hold_s:.1f} s, {len(r.holds)} holds)"))
-    if r.fault_time_s:
-        worst = sorted(r.fault_time_s.items(), key=lambda kv: -kv[1])
-        rows.append(("Faults", ", ".join(f"{_badge(code, r)} {t:.1f} s" for code, t in worst)))
-    else:
-        rows.append(("Faults", '<span class="ok">none found</span>'))
+    rows.append(("Faults", _fault_totals(r)))
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     notes = [str(w) for w in r.extra.get("warnings") or ()]
     if reason := r.extra.get("nothing_counted"):
@@ -121,6 +117,25 @@ def _summary(r: Report) -> str:
         notes.append("The analysis was stopped early; this report covers the frames analysed.")
     notes_html = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)
     return f'<h2>Summary</h2><table class="summary">{body}</table>{notes_html}'
+
+
+def _fault_totals(r: Report) -> str:
+    """Each fault with its time and the reps it marked; some (a small range, too fast) are
+    judged on a whole rep and have no time of their own."""
+    in_reps: dict[str, int] = {}
+    for rep in r.reps:
+        for code in rep.faults:
+            in_reps[code] = in_reps.get(code, 0) + 1
+    codes = sorted(set(r.fault_time_s) | set(in_reps), key=lambda c: (-r.fault_time_s.get(c, 0.0), c))
+    if not codes:
+        return '<span class="ok">none found</span>'
+    parts = []
+    for code in codes:
+        said = [f"{r.fault_time_s[code]:.1f} s"] if code in r.fault_time_s else []
+        if code in in_reps:
+            said.append(f"in {in_reps[code]} of {len(r.reps)} reps")
+        parts.append(f"{_badge(code, r)} {', '.join(said)}")
+    return "; ".join(parts)
 
 
 def _rows_section(r: Report) -> str:
@@ -146,19 +161,26 @@ def _rows_section(r: Report) -> str:
 
 
 def _faults_section(r: Report) -> str:
-    if not r.faults and not r.no_person:
-        return "<h2>Fault timeline</h2><p>No faults found.</p>" + _timeline(r)
-    lines = ["<tr><th>fault</th><th>correction</th><th>from (s)</th><th>to (s)</th><th>lasted (s)</th></tr>"]
-    for f in r.faults:
-        cells = [
-            _badge(f.code, r),
-            _e(f.message),
-            _num(f.start_s, 1),
-            _num(f.end_s, 1),
-            _num(f.duration_s, 1),
+    per_rep = sorted({c for rep in r.reps for c in rep.faults} - set(r.fault_time_s))
+    judged = f"{', '.join(map(_fault_name, per_rep)).lower()} judged on whole reps (see the table)"
+    if r.faults:
+        lines = [
+            "<tr><th>fault</th><th>correction</th><th>from (s)</th><th>to (s)</th><th>lasted (s)</th></tr>"
         ]
-        lines.append(_tr(cells, numeric=(2, 3, 4)))
-    table = f"<table>{''.join(lines)}</table>" if r.faults else "<p>No faults found.</p>"
+        for f in r.faults:
+            cells = [
+                _badge(f.code, r),
+                _e(f.message),
+                _num(f.start_s, 1),
+                _num(f.end_s, 1),
+                _num(f.duration_s, 1),
+            ]
+            lines.append(_tr(cells, numeric=(2, 3, 4)))
+        table = f"<table>{''.join(lines)}</table>"
+        if per_rep:
+            table += f"<p>Also {_e(judged)}.</p>"
+    else:
+        table = f"<p>{_e(f'No fault over time; {judged}.' if per_rep else 'No faults found.')}</p>"
     return f"<h2>Fault timeline</h2>{_timeline(r)}{table}"
 
 

@@ -213,3 +213,20 @@ def test_the_browser_check_sees_broken_images_console_errors_and_refused_urls(tm
     )
     page = load_page(foreign)
     assert any("Content Security Policy" in e for e in page.errors), page.errors
+
+
+def test_faults_judged_on_whole_reps_are_in_the_summary():
+    """A cat-cow's small range has no time span, only the reps it marked: never "none found"."""
+    rec = SessionRecorder("cat-cow", "c.mp4", title="Cat-cow")
+    for i, t in enumerate((0.0, 1000.0, 2000.0, 3000.0)):
+        events = ()
+        if t in (1000.0, 3000.0):
+            faults = ("small_range",) if t == 1000.0 else ()
+            events = (Event(EventKind.REP_COMPLETED, t, 1 + (t == 3000.0), t - 900, faults),)
+        rec.record(Assessment("cat-cow", t, i, OK, "cat", {}, (), events, rep_count=1 + (t >= 3000)))
+    out = io.StringIO()
+    dump_html(rec.report(), out)
+    page = out.getvalue()
+    assert "none found" not in page and "No faults found" not in page
+    assert "Small range</span> in 1 of 2 reps" in page
+    assert "small range judged on whole reps" in page
