@@ -18,14 +18,21 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import cv2
 import numpy as np
 
 from exercises.base import Assessment, Fault
 from feedback.cues import Cue, CueKind
-from feedback.overlay import AngleAnnotator, AngleSpec, CueBanner, SkeletonAnnotator
+from feedback.overlay import CueBanner
 from feedback.pipeline import FrameLike
+
+
+class Annotator(Protocol):
+    """Draws one assessment on a frame in place (the overlay's skeleton and angle annotators)."""
+
+    def annotate(self, frame: np.ndarray, assessment: Assessment) -> np.ndarray: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,16 +74,21 @@ class _Episode:
 
 
 class FaultStillSink:
-    """Keeps, per fault code, the frame from the middle of its longest episode (see module doc)."""
+    """Keeps, per fault code, the frame from the middle of its longest episode (see module doc).
+
+    `annotators` draw the pose on a still (the overlay's skeleton and angles, as configured for
+    the exercise); the still's assessment carries only its own fault, so only that fault's
+    joints turn red.
+    """
 
     def __init__(
         self,
-        angles: tuple[AngleSpec, ...] = (),
+        annotators: tuple[Annotator, ...] = (),
         max_side: int = 640,
         jpeg_quality: int = 82,
         margin: float = 0.3,
     ) -> None:
-        self.angles = angles
+        self.annotators = annotators
         self.max_side = max_side
         self.jpeg_quality = jpeg_quality
         self.margin = margin  # around the body, as a fraction of its longer side
@@ -148,8 +160,8 @@ class FaultStillSink:
         fault = capture.fault
         # Only this fault's joints turn red, and its correction is the one shown.
         one = dataclasses.replace(capture.assessment, faults=(fault,))
-        SkeletonAnnotator().annotate(image, one)
-        AngleAnnotator(self.angles).annotate(image, one)
+        for annotator in self.annotators:
+            annotator.annotate(image, one)
         t_ms = capture.assessment.t_ms
         cue = Cue(CueKind.CORRECTION, fault.code, fault.message, t_ms, fault.severity)
         image = np.vstack([image, _correction_strip(cue, image.shape[1], max(image.shape[0], 360))])

@@ -14,7 +14,7 @@ import pytest
 from exercises.base import Assessment, Event, EventKind, Fault, Severity, ViewVerdict
 from feedback.analysis import AnalysisOutputs, analyze_video
 from feedback.html_report import CSP, dump_html
-from feedback.overlay import PALETTE
+from feedback.overlay import PALETTE, SkeletonAnnotator
 from feedback.session import SessionRecorder
 from feedback.stills import FaultStillSink
 from tests.browser import load_page
@@ -47,7 +47,7 @@ def _run_sink(sink: FaultStillSink, episodes: dict[int, float]) -> None:
 
 
 def test_still_comes_from_the_middle_of_the_longest_episode_with_few_copies(monkeypatch):
-    sink = FaultStillSink()
+    sink = FaultStillSink((SkeletonAnnotator(),))
     copies: list[int] = []
     picture = sink._picture
     monkeypatch.setattr(sink, "_picture", lambda image, a: copies.append(a.frame_index) or picture(image, a))
@@ -64,7 +64,7 @@ def test_still_comes_from_the_middle_of_the_longest_episode_with_few_copies(monk
 
 
 def test_still_shows_the_fault_joints_in_red_and_the_correction_below_the_picture():
-    sink = FaultStillSink()
+    sink = FaultStillSink((SkeletonAnnotator(),))
     _run_sink(sink, {i: 0.0 for i in range(20, 40)})
     [still] = sink.stills()
     image = cv2.imdecode(np.frombuffer(still.jpeg, np.uint8), cv2.IMREAD_COLOR).astype(int)
@@ -86,10 +86,10 @@ def test_still_shows_the_fault_joints_in_red_and_the_correction_below_the_pictur
 
 
 def test_sink_keeps_one_still_per_fault_and_none_without_faults():
-    sink = FaultStillSink()
+    sink = FaultStillSink((SkeletonAnnotator(),))
     _run_sink(sink, {})
     assert sink.stills() == []
-    two = FaultStillSink()
+    two = FaultStillSink((SkeletonAnnotator(),))
     for frame, pose in _frames(30):
         faults = (ROUNDED, Fault("head_drop", Severity.MINOR, "Keep your head in line", 500.0))
         active = faults if frame.index >= 5 else faults[:1]
