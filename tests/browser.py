@@ -89,17 +89,6 @@ class _Pipe:
                 return message.get("result", {})
             self.events.append(message)
 
-    def wait_event(self, method: str, timeout: float = 60.0) -> dict:
-        deadline = time.monotonic() + timeout
-        for i, event in enumerate(self.events):
-            if event.get("method") == method:
-                return self.events.pop(i)
-        while True:
-            message = self._read(deadline)
-            if message.get("method") == method:
-                return message
-            self.events.append(message)
-
 
 def load_page(path: Path, width: int = 1100, timeout: float = 120.0) -> PageResult:
     """Open `path` (a local file) in headless Chromium; see the module doc."""
@@ -130,8 +119,14 @@ def load_page(path: Path, width: int = 1100, timeout: float = 120.0) -> PageResu
         session = pipe.call("Target.attachToTarget", {"targetId": page, "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             pipe.call(f"{domain}.enable", session=session)
-        pipe.call("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
-        pipe.wait_event("Page.loadEventFired", timeout=timeout)
+        url = path.resolve().as_uri()
+        pipe.call("Page.navigate", {"url": url}, session=session)
+        # Loaded when the document at `url` says so (a load event could still be about:blank's).
+        deadline = time.monotonic() + timeout
+        while _page_state(pipe, session) != f"complete {url}":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not finish loading")
+            time.sleep(0.05)
         evaluated = pipe.call(
             "Runtime.evaluate", {"expression": IMAGES_JS, "returnByValue": True}, session=session
         )
@@ -171,6 +166,15 @@ def load_page(path: Path, width: int = 1100, timeout: float = 120.0) -> PageResu
         os.close(to_w)
         os.close(from_r)
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _page_state(pipe: _Pipe, session: str) -> str:
+    """`readyState URL` of the page; empty while a navigation swaps the document."""
+    expression = {"expression": "document.readyState + ' ' + location.href", "returnByValue": True}
+    try:
+        return pipe.call("Runtime.evaluate", expression, session=session)["result"]["value"]
+    except RuntimeError:  # "execution context was destroyed": the new document is on its way
+        return ""
 
 
 def _errors(events: list[dict]) -> list[str]:
