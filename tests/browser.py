@@ -174,6 +174,8 @@ def _page_state(pipe: _Pipe, session: str) -> str:
     try:
         return pipe.call("Runtime.evaluate", expression, session=session)["result"]["value"]
     except RuntimeError:  # "execution context was destroyed": the new document is on its way
+        if pipe.proc.poll() is not None:
+            raise
         return ""
 
 
