@@ -221,11 +221,10 @@ def analyze_video(
             coverage = CoverageSink()
             sinks: list[Sink] = [recorder, coverage]
             # Before the overlay, which draws on the frame: the stills keep the plain picture.
-            stills = None
+            stills: FaultStillSink | None = None
             if outputs.html is not None:
                 drawn = Overlay(display)  # its skeleton and angles, as the exercise draws them
                 stills = FaultStillSink((drawn.skeleton, drawn.angles))
-            if stills is not None:
                 sinks.append(stills)
             read_to_end: list[bool] = []
 
