@@ -58,10 +58,7 @@ def _root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = False,
 ) -> None:
-    """Webcam coach for physiotherapy back exercises.
-
-    Exercises (-e): {exercises}.
-    """
+    """The options before a command (the help text is the app's, above)."""
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
