@@ -281,7 +281,7 @@ def analyze_video(
                 info,
                 {**source_notes, "damaged_packets": damaged_packets, "missing_s": missing_s},
                 {"max_size": max_size, "smoothing": smoothing, "pose_workers": workers},
-                {"counts": checker.counts, "target_reps": target_reps, "target_hold_s": target_hold_s},
+                {"counts": spec.counts.value, "target_reps": target_reps, "target_hold_s": target_hold_s},
                 stills.stills() if stills is not None else [],
             )
             saved = True

@@ -135,7 +135,7 @@ def analyze(
         int | None, typer.Option("--target-reps", help="Reps in the set: shown as progress toward it.")
     ] = None,
     target_hold: Annotated[
-        float | None, typer.Option("--target-hold", help="Plank: seconds of good hold for the set.")
+        float | None, typer.Option("--target-hold", help="Held exercises: seconds of good hold for the set.")
     ] = None,
     model: Annotated[
         Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
@@ -316,7 +316,7 @@ def live(
         int | None, typer.Option("--target-reps", help="Reps in the set: 'Set complete' and finish there.")
     ] = None,
     target_hold: Annotated[
-        float | None, typer.Option("--target-hold", help="Plank: seconds of good hold for the set.")
+        float | None, typer.Option("--target-hold", help="Held exercises: seconds of good hold for the set.")
     ] = None,
     voice: Annotated[bool, typer.Option("--voice/--no-voice", help="Spoken cues (offline speech).")] = True,
     record: Annotated[

@@ -16,6 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO
 
+from exercises.registry import find_spec
+from exercises.spec import Counts
 from feedback.report import SEVERITY_COLOURS, SessionRow, session_rows, signal_label
 from feedback.session import Report
 from feedback.stills import FaultStill
@@ -85,8 +87,16 @@ def dump_html(
 
 
 # -- sections ---------------------------------------------------------------------------------
+def _counts(r: Report) -> str:
+    """What the exercise counts: its spec's word, else the report's (an exercise not registered)."""
+    spec = find_spec(r.exercise)
+    if spec is not None:
+        return spec.counts.value
+    return r.extra.get("counts") or ("hold" if r.holds or r.hold_s > 0 else "reps")
+
+
 def _summary(r: Report) -> str:
-    counts = r.extra.get("counts") or ("hold" if r.holds or r.hold_s > 0 else "reps")
+    counts = _counts(r)
     rows: list[tuple[str, str]] = [("Exercise", _e(r.title or r.exercise))]
     if r.video:
         rows.append(("Video", _e(Path(r.video).name)))
@@ -95,7 +105,7 @@ def _summary(r: Report) -> str:
     view = r.view
     verdict = "good" if view.ok else "<b>not good enough</b> for most frames"
     rows.append(("Camera view", f"{_e(view.side or '?')} side, {verdict} ({view.ok_fraction:.0%} judged)"))
-    if counts == "reps":
+    if counts == Counts.REPS:
         target = r.extra.get("target_reps")
         text = f"<b>{r.rep_count}</b>" + (f" of {int(target)}" if target else "")
         if r.partial_reps:
@@ -298,7 +308,10 @@ def _fault_name(code: str) -> str:
 
 
 def _badge(code: str, r: Report) -> str:
-    severity = next((f.severity for f in r.faults if f.code == code), "moderate")
+    severity = next((f.severity for f in r.faults if f.code == code), None)
+    if severity is None:  # judged on whole reps, never timed: the spec says how much it matters
+        info = spec.fault(code) if (spec := find_spec(r.exercise)) is not None else None
+        severity = info.severity.name.lower() if info is not None else "moderate"
     colour = SEVERITY_COLOURS.get(severity, "#d62728")
     name = _e(_fault_name(code))
     return f'<span class="fault" style="background:{colour}" title="{_e(severity)}">{name}</span>'

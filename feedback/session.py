@@ -45,7 +45,7 @@ class RepRecord:
 
 @dataclass(frozen=True, slots=True)
 class HoldRecord:
-    """One continuous hold (plank): when, and the faults seen while it lasted."""
+    """One continuous hold (a held exercise): when, and the faults seen while it lasted."""
 
     start_s: float
     end_s: float

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from exercises.base import Assessment, Event, EventKind, Fault, Severity, ViewVerdict
+from exercises.registry import spec_for
 from feedback.analysis import AnalysisOutputs, analyze_video
 from feedback.html_report import CSP, dump_html
-from feedback.overlay import PALETTE, SkeletonAnnotator
+from feedback.overlay import PALETTE, SkeletonAnnotator, display_for
 from feedback.session import SessionRecorder
 from feedback.stills import FaultStillSink
 from tests.browser import load_page
@@ -23,6 +24,11 @@ from tests.feedback_fakes import FakeFrame, fake_backends, hinge_schedule, stick
 
 OK = ViewVerdict(True, "left", None, 1)
 ROUNDED = Fault("rounded_back", Severity.MAJOR, "Keep your back flat", 0.0)
+
+
+def _skeleton() -> SkeletonAnnotator:
+    """The hip hinge's skeleton, as its overlay draws it: its faults' joints turn red."""
+    return SkeletonAnnotator(display_for(spec_for("hip-hinge")).fault_joints)
 
 
 def _frames(n: int, size=(960, 540)):
@@ -47,7 +53,7 @@ def _run_sink(sink: FaultStillSink, episodes: dict[int, float]) -> None:
 
 
 def test_still_comes_from_the_middle_of_the_longest_episode_with_few_copies(monkeypatch):
-    sink = FaultStillSink((SkeletonAnnotator(),))
+    sink = FaultStillSink((_skeleton(),))
     copies: list[int] = []
     picture = sink._picture
     monkeypatch.setattr(sink, "_picture", lambda image, a: copies.append(a.frame_index) or picture(image, a))
@@ -64,7 +70,7 @@ def test_still_comes_from_the_middle_of_the_longest_episode_with_few_copies(monk
 
 
 def test_still_shows_the_fault_joints_in_red_and_the_correction_below_the_picture():
-    sink = FaultStillSink((SkeletonAnnotator(),))
+    sink = FaultStillSink((_skeleton(),))
     _run_sink(sink, {i: 0.0 for i in range(20, 40)})
     [still] = sink.stills()
     image = cv2.imdecode(np.frombuffer(still.jpeg, np.uint8), cv2.IMREAD_COLOR).astype(int)
@@ -86,10 +92,10 @@ def test_still_shows_the_fault_joints_in_red_and_the_correction_below_the_pictur
 
 
 def test_sink_keeps_one_still_per_fault_and_none_without_faults():
-    sink = FaultStillSink((SkeletonAnnotator(),))
+    sink = FaultStillSink((_skeleton(),))
     _run_sink(sink, {})
     assert sink.stills() == []
-    two = FaultStillSink((SkeletonAnnotator(),))
+    two = FaultStillSink((_skeleton(),))
     for frame, pose in _frames(30):
         faults = (ROUNDED, Fault("head_drop", Severity.MINOR, "Keep your head in line", 500.0))
         active = faults if frame.index >= 5 else faults[:1]
