@@ -117,7 +117,8 @@ def _summary(r: Report) -> str:
     else:
         target = r.extra.get("target_hold_s")
         text = f"<b>{r.hold_s:.1f} s</b>" + (f" of {target:g} s" if target else "")
-        rows.append(("Time held", f"{text} (best continuous {r.best_hold_s:.1f} s, {len(r.holds)} holds)"))
+        holds = _plural(len(r.holds), "hold")
+        rows.append(("Time held", f"{text} (best continuous {r.best_hold_s:.1f} s, {holds})"))
     rows.append(("Faults", _fault_totals(r)))
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     notes = [str(w) for w in r.extra.get("warnings") or ()]
@@ -340,6 +341,10 @@ def _tr(cells: Iterable[str], numeric: Iterable[int] = ()) -> str:
         + "".join(f'<td class="num">{c}</td>' if i in right else f"<td>{c}</td>" for i, c in enumerate(cells))
         + "</tr>"
     )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _duration(seconds: float) -> str:
