@@ -18,6 +18,8 @@ import cv2
 import numpy as np
 
 from exercises.base import Assessment, Fault, Severity, ViewVerdict
+from exercises.registry import spec_for
+from feedback.cues import CueStage
 from feedback.overlay import Overlay, display_for
 from feedback.video_out import VideoWriter
 from tests.feedback_fakes import stick_pose
@@ -90,10 +92,11 @@ def main() -> None:
     print(f"{n} frames {w}x{h} ({source})")
 
     work = [f.copy() for f in frames]
-    overlay = Overlay(display_for("hip-hinge"))
+    overlay, cues = Overlay(display_for(spec_for("hip-hinge"))), CueStage()
     start = time.perf_counter()
     for img, a in zip(work, marks, strict=True):
-        overlay.draw(img, a)
+        cues.consume(img, a)
+        overlay.draw(img, a, cues.state)
     draw_ms = (time.perf_counter() - start) * 1000 / n
 
     with tempfile.TemporaryDirectory() as tmp:

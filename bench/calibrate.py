@@ -24,28 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from exercises.base import EventKind
-from exercises.registry import create_checker
+from exercises.registry import create_checker, spec_for
+from exercises.spec import Counts
 from vision.pose import Pose
-
-# Checker measurement -> (truth series it should track up to MediaPipe's offset, transform).
-SIGNAL_TRUTH = {
-    "hip-hinge": {
-        "trunk_inclination_deg": ("trunk_inclination_deg", None),
-        "hip_angle_deg": ("hip_angle_deg", None),
-        "knee_flexion_deg": ("knee_angle_deg", lambda a: 180.0 - a),
-        "head_line_deg": ("head_line_deg", None),
-        "head_rise_deg": ("head_line_deg", None),
-        "back_bow": ("back_bow", None),
-        "back_rounding": ("spine_flexion_deg", None),
-    },
-    "plank": {"body_line_deg": ("body_line_deg", None), "head_line_deg": ("head_line_deg", None)},
-    "cat-cow": {
-        "spine_curvature": ("spine_flexion_deg", None),
-        "back_bow": ("back_bow", None),
-        "head_line_deg": ("head_line_deg", None),
-    },
-}
-
 
 # ------------------------------------------------------------------------ pose cache
 
@@ -80,7 +61,7 @@ def load_poses(clip: Path, cache: Path, model: Path) -> list[Pose | None]:
                 image_size=(w, h),
                 mask=mask,
                 people=int(d["people"][i]),
-                extras={"track_id": int(d["track"][i])},
+                track_id=int(d["track"][i]),
             )
         )
     return poses
@@ -113,7 +94,7 @@ def _estimate_to_cache(clip: Path, out: Path, model: Path) -> None:
             rows["vis"].append(p.visibility)
             rows["pres"].append(p.presence)
             rows["people"].append(p.people)
-            rows["track"].append(int(p.extras.get("track_id", 0) or 0))
+            rows["track"].append(int(p.track_id or 0))
             m = None if p.mask is None else np.round(p.mask * 255).astype(np.uint8)
             mask_shape = mask_shape or (None if m is None else m.shape)
             rows["mask"].append(m)
@@ -232,13 +213,15 @@ def run_clip(
 
 def print_signals(res: ClipResult, labels: dict) -> None:
     truth = labels["truth"]
-    for name, (tkey, transform) in SIGNAL_TRUTH[res.exercise].items():
+    # Each measurement against the truth series it should track up to MediaPipe's offset.
+    for signal in spec_for(res.exercise).truth_signals:
+        name, tkey = signal.measurement, signal.truth
         got = res.signals.get(name)
         if got is None or tkey not in truth:
             continue
         tr = np.array(truth[tkey], float)[: len(got)]
-        if transform is not None:
-            tr = transform(tr)
+        if signal.from_joint_angle:
+            tr = 180.0 - tr
         got = got[: len(tr)]
         ok = np.isfinite(got) & np.isfinite(tr)
         if not ok.any():
@@ -296,7 +279,11 @@ def main(argv: list[str] | None = None) -> int:
         if extra:
             print(f"    EXTRA  {extra}")
         want_rep_faults = [tuple(r["faults"]) for r in labels["reps"] if not r["partial"]]
-        if res.rep_faults != want_rep_faults and labels["exercise"] != "plank" and e["view_ok"]:
+        if (
+            res.rep_faults != want_rep_faults
+            and spec_for(labels["exercise"]).counts == Counts.REPS
+            and e["view_ok"]
+        ):
             print(f"    rep faults {res.rep_faults} expected {want_rep_faults}")
         if args.signals:
             print_signals(res, labels)

@@ -109,6 +109,7 @@ class Checker(ABC):
     main_signals: tuple[str, ...]  # measurement names worth plotting, most important first
     counts: str = "reps"  # what the exercise counts: "reps" or "hold" (seconds held)
     start_position: str = "in the start position"  # in words, after "never ..."
+    thresholds: object | None = None  # the threshold table judged with, when the checker has one
 
     @abstractmethod
     def update(self, pose: Pose | None, t_ms: float, frame_index: int) -> Assessment:

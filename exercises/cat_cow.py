@@ -29,6 +29,15 @@ from exercises.signals import (
     thigh_from_vertical,
     trunk_from_horizontal,
 )
+from exercises.spec import (
+    Counts,
+    ExerciseSpec,
+    FaultInfo,
+    Line,
+    MeterSpec,
+    PlotSignal,
+    TruthSignal,
+)
 from exercises.thresholds import limit
 from exercises.view import ViewRule, landmark_in_view
 from vision.landmarks import Joint
@@ -317,3 +326,54 @@ class CatCowChecker(SideViewChecker):
             False,
             pose,
         )
+
+
+SPEC = ExerciseSpec(
+    name=CatCowChecker.name,
+    title=CatCowChecker.title,
+    checker=CatCowChecker,
+    thresholds=CatCowThresholds(),
+    counts=Counts.REPS,
+    start_cue="Come onto your hands and knees, side-on to the camera",
+    faults=(
+        FaultInfo(
+            "moving_from_arms",
+            Severity.MODERATE,
+            MESSAGES["moving_from_arms"],
+            frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
+            "elbow_bend_deg",
+            (Line("max_elbow_bend_deg", "elbows bent"),),
+        ),
+        FaultInfo(
+            "small_range",
+            Severity.MODERATE,
+            MESSAGES["small_range_both"],
+            frozenset({Joint.SHOULDER, Joint.HIP}),
+            "spine_curvature",
+            (Line("cat_target_bow", "cat target"), Line("cow_target_bow", "cow target", sign=-1.0)),
+        ),
+        FaultInfo("too_fast", Severity.MINOR, MESSAGES["too_fast"]),
+    ),
+    # Spine curvature: back bow relative to neutral, fraction of torso length (+ cat, - cow).
+    meter=MeterSpec(
+        "spine_curvature",
+        "COW",
+        "CAT",
+        Line("cow_target_bow", "cow target", sign=-1.0),
+        Line("cat_target_bow", "cat target"),
+        headroom=1.6,
+        min_end=0.1,
+    ),
+    plot_signals=(
+        PlotSignal("spine_curvature", -0.12, 0.12),
+        PlotSignal("head_line_deg", -60.0, 60.0),
+        PlotSignal("elbow_angle_deg", 90.0, 190.0),
+    ),
+    scales=(PlotSignal("elbow_bend_deg", -10.0, 60.0),),
+    evaluate_signals=("head_line_deg", "back_bow"),
+    truth_signals=(
+        TruthSignal("spine_curvature", "spine_flexion_deg"),
+        TruthSignal("back_bow", "back_bow"),
+        TruthSignal("head_line_deg", "head_line_deg"),
+    ),
+)

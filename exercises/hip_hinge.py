@@ -26,6 +26,15 @@ from exercises.signals import (
     spine_bow,
     trunk_inclination,
 )
+from exercises.spec import (
+    AngleLabel,
+    Counts,
+    ExerciseSpec,
+    FaultInfo,
+    Line,
+    PlotSignal,
+    TruthSignal,
+)
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
 from vision.landmarks import Joint
@@ -386,3 +395,92 @@ class HipHingeChecker(SideViewChecker):
             False,
             pose,
         )
+
+
+SPEC = ExerciseSpec(
+    name=HipHingeChecker.name,
+    title=HipHingeChecker.title,
+    checker=HipHingeChecker,
+    thresholds=HipHingeThresholds(),
+    counts=Counts.REPS,
+    start_cue="Stand tall, side-on to the camera",
+    faults=(
+        FaultInfo(
+            "rounded_back",
+            Severity.MAJOR,
+            MESSAGES["rounded_back"],
+            frozenset({Joint.SHOULDER, Joint.HIP}),
+            "back_rounding",
+            (Line("rounded_bow", "back rounded"),),
+        ),
+        FaultInfo(
+            "squatting",
+            Severity.MODERATE,
+            MESSAGES["squatting"],
+            frozenset({Joint.KNEE}),
+            "knee_flexion_deg",
+            (Line("squat_knee_deg", "knees bent into a squat"),),
+        ),
+        FaultInfo(
+            "shallow_hinge",
+            Severity.MODERATE,
+            MESSAGES["shallow_hinge"],
+            frozenset({Joint.HIP}),
+            "trunk_lean_deg",
+            (Line("target_deg", "target depth"),),
+        ),
+        FaultInfo(
+            "locked_knees",
+            Severity.MINOR,
+            MESSAGES["locked_knees"],
+            frozenset({Joint.KNEE}),
+            "knee_flexion_deg",
+            (Line("locked_knee_deg", "knees locked (below)"),),
+        ),
+        FaultInfo(
+            "head_drop",
+            Severity.MINOR,
+            MESSAGES["head_drop"],
+            frozenset({Joint.EAR, Joint.SHOULDER}),
+            "head_line_deg",
+            (Line("head_drop_deg", "head dropped"),),
+        ),
+    ),
+    angles=(
+        AngleLabel(
+            "hip_angle_deg",
+            Joint.HIP,
+            "hip",
+            Joint.SHOULDER,
+            Joint.KNEE,
+            frozenset({"rounded_back", "shallow_hinge"}),
+        ),
+        AngleLabel(
+            "knee_flexion_deg",
+            Joint.KNEE,
+            "knee",
+            Joint.HIP,
+            Joint.ANKLE,
+            frozenset({"squatting", "locked_knees"}),
+            flexion=True,
+        ),
+    ),
+    plot_signals=(
+        PlotSignal("trunk_inclination_deg", -10.0, 110.0),
+        PlotSignal("hip_angle_deg", 50.0, 200.0),
+        PlotSignal("knee_flexion_deg", -10.0, 100.0),
+        PlotSignal("back_bow", -0.1, 0.15),
+        PlotSignal("head_line_deg", -60.0, 60.0),
+    ),
+    scales=(PlotSignal("back_rounding", -0.05, 0.15), PlotSignal("trunk_lean_deg", -10.0, 100.0)),
+    evaluate_signals=("trunk_inclination_deg", "hip_angle_deg", "head_line_deg", "back_bow"),
+    truth_signals=(
+        TruthSignal("trunk_inclination_deg", "trunk_inclination_deg"),
+        TruthSignal("hip_angle_deg", "hip_angle_deg"),
+        TruthSignal("knee_flexion_deg", "knee_angle_deg", from_joint_angle=True),
+        TruthSignal("head_line_deg", "head_line_deg"),
+        TruthSignal("head_rise_deg", "head_line_deg"),
+        TruthSignal("back_bow", "back_bow"),
+        TruthSignal("back_rounding", "spine_flexion_deg"),
+    ),
+)

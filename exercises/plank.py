@@ -23,6 +23,15 @@ from exercises.signals import (
     knee_line,
     lean_from_vertical,
 )
+from exercises.spec import (
+    AngleLabel,
+    Counts,
+    ExerciseSpec,
+    FaultInfo,
+    Line,
+    PlotSignal,
+    TruthSignal,
+)
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
 from vision.landmarks import Joint
@@ -250,3 +259,79 @@ class PlankChecker(SideViewChecker):
         return {"total_hold_s": self.timer.total_s, "best_hold_s": self.timer.best_s} | {
             f"{k}_s": v for k, v in self.timer.fault_s().items()
         }
+
+
+SPEC = ExerciseSpec(
+    name=PlankChecker.name,
+    title=PlankChecker.title,
+    checker=PlankChecker,
+    thresholds=PlankThresholds(),
+    counts=Counts.HOLD,
+    start_cue="Get into your plank, side-on to the camera",
+    faults=(
+        FaultInfo(
+            "hip_sag",
+            Severity.MAJOR,
+            MESSAGES["hip_sag"],
+            frozenset({Joint.HIP}),
+            "body_line_deg",
+            (Line("max_sag_deg", "hips sag"),),
+        ),
+        FaultInfo(
+            "hip_pike",
+            Severity.MODERATE,
+            MESSAGES["hip_pike"],
+            frozenset({Joint.HIP}),
+            "body_line_deg",
+            (Line("max_pike_deg", "hips pike", sign=-1.0),),
+        ),
+        FaultInfo(
+            "shoulders_not_stacked",
+            Severity.MINOR,
+            MESSAGES["shoulders_not_stacked"],
+            frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
+            "shoulder_stack_deg",
+            (
+                Line("max_stack_deg", "support ahead of the shoulders"),
+                Line("max_stack_forward_deg", "shoulders ahead of the support", sign=-1.0),
+            ),
+        ),
+        FaultInfo(
+            "head_drop",
+            Severity.MINOR,
+            MESSAGES["head_drop"],
+            frozenset({Joint.EAR, Joint.SHOULDER}),
+            "head_line_deg",
+            (Line("head_drop_deg", "head dropped"),),
+        ),
+    ),
+    angles=(
+        AngleLabel(
+            "body_line_deg",
+            Joint.HIP,
+            "hips",
+            faults=frozenset({"hip_sag", "hip_pike"}),
+            positive="low",
+            negative="high",
+        ),
+        AngleLabel(
+            "head_line_deg",
+            Joint.EAR,
+            "head",
+            faults=frozenset({"head_drop"}),
+            positive="down",
+            negative="up",
+        ),
+    ),
+    plot_signals=(
+        PlotSignal("body_line_deg", -40.0, 40.0),
+        PlotSignal("head_line_deg", -60.0, 60.0),
+        PlotSignal("shoulder_stack_deg", -60.0, 60.0),
+        PlotSignal("body_incline_deg", -10.0, 90.0),
+    ),
+    evaluate_signals=("body_line_deg", "head_line_deg"),
+    truth_signals=(
+        TruthSignal("body_line_deg", "body_line_deg"),
+        TruthSignal("head_line_deg", "head_line_deg"),
+    ),
+)

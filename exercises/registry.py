@@ -1,28 +1,49 @@
-"""The exercises the CLI offers, by name, and how to build a checker with its thresholds."""
+"""The exercises the CLI offers: one `ExerciseSpec` each, by name, and how to build a checker
+with its thresholds."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from exercises import cat_cow, hip_hinge, plank
 from exercises.base import Checker
-from exercises.cat_cow import CatCowChecker, CatCowThresholds
-from exercises.hip_hinge import HipHingeChecker, HipHingeThresholds
-from exercises.plank import PlankChecker, PlankThresholds
+from exercises.spec import ExerciseSpec
 from exercises.thresholds import load_section
 from vision.errors import ConfigError
 
-EXERCISES: dict[str, type[Checker]] = {
-    "hip-hinge": HipHingeChecker,
-    "plank": PlankChecker,
-    "cat-cow": CatCowChecker,
-}
+SPECS: dict[str, ExerciseSpec] = {}
+# By the same names (= the TOML section names): the checker class and default threshold table.
+EXERCISES: dict[str, Any] = {}
+THRESHOLDS: dict[str, object] = {}
 
-# Default threshold table of each exercise, by the same names (= the TOML section names).
-THRESHOLDS: dict[str, object] = {
-    "hip-hinge": HipHingeThresholds(),
-    "plank": PlankThresholds(),
-    "cat-cow": CatCowThresholds(),
-}
+
+def register(spec: ExerciseSpec) -> ExerciseSpec:
+    """Offer `spec`'s exercise everywhere (CLI, overlay, reports) under `spec.name`."""
+    SPECS[spec.name] = spec
+    EXERCISES[spec.name] = spec.checker
+    THRESHOLDS[spec.name] = spec.thresholds
+    return spec
+
+
+def unregister(name: str) -> None:
+    for table in (SPECS, EXERCISES, THRESHOLDS):
+        table.pop(name, None)
+
+
+for _spec in (hip_hinge.SPEC, plank.SPEC, cat_cow.SPEC):
+    register(_spec)
+
+
+def spec_for(name: str) -> ExerciseSpec:
+    """The spec of exercise `name` (ConfigError for an unknown name)."""
+    _check_name(name)
+    return SPECS[name]
+
+
+def find_spec(name: str) -> ExerciseSpec | None:
+    """The spec of exercise `name`, or None for a name no exercise has."""
+    return SPECS.get(name)
 
 
 def thresholds_for(name: str, thresholds_file: Path | None = None) -> object:
@@ -36,9 +57,9 @@ def thresholds_for(name: str, thresholds_file: Path | None = None) -> object:
 def create_checker(name: str, thresholds_file: Path | None = None) -> Checker:
     """A fresh checker for exercise `name` (ConfigError for an unknown name or a bad file)."""
     table = thresholds_for(name, thresholds_file)
-    return EXERCISES[name](table)  # type: ignore[call-arg]
+    return SPECS[name].checker(table)
 
 
 def _check_name(name: str) -> None:
-    if name not in EXERCISES:
-        raise ConfigError(f"Unknown exercise '{name}'. Choose one of: {', '.join(EXERCISES)}")
+    if name not in SPECS:
+        raise ConfigError(f"Unknown exercise '{name}'. Choose one of: {', '.join(SPECS)}")

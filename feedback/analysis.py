@@ -14,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from exercises.base import Assessment, Checker
+from exercises.registry import spec_for
+from exercises.spec import Counts
 from feedback.atomic import OutputSet, check_writable
 from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged, too_short
-from feedback.cues import CuePolicy, CuePolicyConfig
+from feedback.cues import CuePolicy, CuePolicyConfig, CueStage
 from feedback.explain import why_nothing_counted
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
 from feedback.report import stage_report_files
 from feedback.session import Report, SessionRecorder
 from feedback.sinks import OverlaySink, VideoSink
+from feedback.stills import FaultStill, FaultStillSink
 from feedback.stopping import Stopped, held, signum_of
+from feedback.targets import check_targets
 from feedback.video_out import VIDEO_SUFFIXES, VideoWriter
 from vision.errors import NoPersonError, OutputError, VideoError
 
@@ -36,13 +40,15 @@ class AnalysisOutputs:
     video: Path | None = None
     csv: Path | None = None
     plot: Path | None = None
+    html: Path | None = None
 
     @staticmethod
     def defaults(video: Path, folder: Path | None = None) -> AnalysisOutputs:
-        """`<stem>_annotated.mp4` and `<stem>_report.{json,csv,png}` in `folder` (default: cwd)."""
+        """`<stem>_annotated.mp4` and `<stem>_report.{json,csv,png,html}` in `folder` (default: cwd)."""
         folder = Path.cwd() if folder is None else folder
         report = folder / f"{video.stem}_report.json"
-        return AnalysisOutputs(report, folder / f"{video.stem}_annotated.mp4", *beside_report(report))
+        csv, plot = beside_report(report)
+        return AnalysisOutputs(report, folder / f"{video.stem}_annotated.mp4", csv, plot, html_beside(report))
 
     def paths(self) -> dict[str, Path]:
         return {
@@ -52,6 +58,7 @@ class AnalysisOutputs:
                 ("report", self.report),
                 ("csv", self.csv),
                 ("plot", self.plot),
+                ("html", self.html),
             )
             if v is not None
         }
@@ -62,6 +69,12 @@ def beside_report(report: Path) -> tuple[Path, Path]:
     if report.name in ("", ".", ".."):  # `--report .`: there is no name to put a suffix on
         raise OutputError(f"Output {report} is a folder; give a file name.")
     return report.with_suffix(".csv"), report.with_suffix(".png")
+
+
+def html_beside(report: Path) -> Path:
+    """The default HTML page next to the report: hinge.json -> hinge.html."""
+    beside_report(report)  # the same check that there is a file name
+    return report.with_suffix(".html")
 
 
 @dataclass
@@ -117,7 +130,7 @@ def cue_config_for(display: ExerciseDisplay) -> CuePolicyConfig:
     """Cue timing defaults with the display's target as the set's end (reps or hold seconds)."""
     if display.target is None:
         return CuePolicyConfig()
-    if display.counts == "hold":
+    if display.counts == Counts.HOLD:
         return CuePolicyConfig(target_hold_s=float(display.target))
     return CuePolicyConfig(target_reps=int(display.target))
 
@@ -166,6 +179,8 @@ def analyze_video(
     backends: Backends | None = None,
     workers: int | None = None,
     encoder_threads: int | None = None,
+    target_reps: int | None = None,
+    target_hold_s: float | None = None,
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
@@ -175,6 +190,8 @@ def analyze_video(
     for whoever accepts that; batches use one process per core instead).
     `encoder_threads`: x264 threads (default: 1 when the estimators fill the cores, else x264's
     choice); a batch running one video per core passes 1.
+    `target_reps` / `target_hold_s`: the set's target, if the user gave one: the overlay shows
+    progress toward it and the report records it; without one no target is shown.
     Raises a BackformError subclass (one-line message) for bad input. Ctrl+C (or SIGTERM,
     SIGHUP) during the run yields a valid report marked partial (and a playable video of the
     frames so far). The outputs are one set: all of them are written, or none (an OutputError,
@@ -184,6 +201,8 @@ def analyze_video(
     b = backends or default_backends()
     video = Path(video).expanduser()
     checker = b.create_checker(exercise, thresholds)
+    spec = spec_for(checker.name)
+    target = check_targets(checker.name, spec.counts, target_reps, target_hold_s)
     if not video.exists():
         raise VideoError(f"Video file not found: {video}")
     check_outputs(video, outputs, model=model, thresholds=thresholds)
@@ -194,17 +213,19 @@ def analyze_video(
         with b.open_video(video, max_size=max_size) as source:
             info = source.info
             model_path = b.resolve_model(model)  # after the input checks: it may download
-            display = display_for(
-                checker.name, getattr(checker, "title", None), getattr(checker, "thresholds", None)
-            )
+            table = spec.table_of(checker)
+            display = display_for(spec, table, target=target)
             recorder = SessionRecorder(
-                checker.name,
-                str(video),
-                tuple(getattr(checker, "main_signals", ())),
-                title=getattr(checker, "title", None),
+                checker.name, str(video), spec.main_signals, title=spec.title, thresholds=table
             )
             coverage = CoverageSink()
             sinks: list[Sink] = [recorder, coverage]
+            # Before the overlay, which draws on the frame: the stills keep the plain picture.
+            stills: FaultStillSink | None = None
+            if outputs.html is not None:
+                drawn = Overlay(display)  # its skeleton and angles, as the exercise draws them
+                stills = FaultStillSink((drawn.skeleton, drawn.angles))
+                sinks.append(stills)
             read_to_end: list[bool] = []
 
             def frames_to_the_end():
@@ -218,7 +239,7 @@ def analyze_video(
                 if encoder_threads is None and workers > 1:
                     encoder_threads = 1
                 writer = VideoWriter(outputs.video, fps=info.fps, threads=encoder_threads)
-                policy = CuePolicy(cue_config_for(display))
+                cues = CueStage(CuePolicy(cue_config_for(display)))
 
                 def someone_judged() -> bool:
                     # A clip in which nobody could be judged, or read to its end and too short
@@ -228,7 +249,8 @@ def analyze_video(
                     return coverage.judged_frames > 0 and not too_brief
 
                 sinks += [
-                    OverlaySink(Overlay(display, policy)),
+                    cues,
+                    OverlaySink(Overlay(display), cues),
                     # Finished into its temporary file; named below with the other outputs.
                     VideoSink(writer, keep=someone_judged, in_set=True),
                 ]
@@ -259,6 +281,8 @@ def analyze_video(
                 info,
                 {**source_notes, "damaged_packets": damaged_packets, "missing_s": missing_s},
                 {"max_size": max_size, "smoothing": smoothing, "pose_workers": workers},
+                {"counts": spec.counts.value, "target_reps": target_reps, "target_hold_s": target_hold_s},
+                stills.stills() if stills is not None else [],
             )
             saved = True
     except KeyboardInterrupt as stop:
@@ -286,6 +310,8 @@ def _save_outputs(
     info: Any,
     source: dict[str, Any],
     processing: dict[str, Any],
+    targets: dict[str, Any],
+    stills: list[FaultStill],
 ) -> tuple[Report, list[str], dict[str, Path]]:
     """The report of a finished run, and every requested output written as one set."""
     if result.frames == 0:
@@ -330,6 +356,7 @@ def _save_outputs(
                 "wall_s": round(result.wall_s, 2),
                 **processing,
             },
+            **targets,
             "several_people_s": round(coverage.several_people_frames * report.duration_s / report.frames, 3),
             "warnings": warnings,
             # Not a warning about the video: why this session's count is zero.
@@ -342,6 +369,10 @@ def _save_outputs(
         if video_temp is not None and writer.frames_written:
             files.adopt(video_temp, outputs.video)
             written["video"] = outputs.video
-        written.update(stage_report_files(report, files, outputs.report, outputs.csv, outputs.plot))
+        written.update(
+            stage_report_files(
+                report, files, outputs.report, outputs.csv, outputs.plot, outputs.html, stills=stills
+            )
+        )
         files.commit()
     return report, warnings, written

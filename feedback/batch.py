@@ -26,7 +26,7 @@ from vision.errors import BackformError, OutputError
 
 STAGING_PREFIX = ".backform-staging-"
 # Renamed in this order: the report last, so its presence and age vouch for the rest.
-COMMIT_ORDER = ("video", "csv", "plot", "report")
+COMMIT_ORDER = ("video", "csv", "plot", "html", "report")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class JobOptions:
     max_size: int | None = None
     smoothing: bool = False
     video: bool = True
+    html: bool = True
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,11 @@ def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = Non
     from feedback.sinks import ProgressSink
 
     staged = AnalysisOutputs.defaults(job.video, folder)
-    outputs = replace(staged, video=staged.video if job.options.video else None)
+    outputs = replace(
+        staged,
+        video=staged.video if job.options.video else None,
+        html=staged.html if job.options.html else None,
+    )
     progress = None
     if on_frames is not None:
         progress = lambda info: ProgressSink(lambda done, t_ms: on_frames(done))  # noqa: E731

@@ -21,7 +21,6 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     TextColumn,
-    TimeElapsedColumn,
     TimeRemainingColumn,
 )
 
@@ -71,6 +70,8 @@ def plan_batch(request: BatchRequest, videos: list[Path]) -> BatchPlan:
         outputs = AnalysisOutputs.defaults(video, request.out_dir)
         if not request.options.video:
             outputs = replace(outputs, video=None)
+        if not request.options.html:
+            outputs = replace(outputs, html=None)
         job = BatchJob(index, video, exercise or "?", outputs, request.options)
         if exercise is None:
             plan.rows[index] = failed_row(job, "no --exercise given for this file (add PATTERN=EXERCISE)")
@@ -184,12 +185,14 @@ def _run_jobs(runner: Runner, jobs: list[BatchJob], err: Console) -> tuple[dict[
     average = sum(known) // len(known) if known else 300
     totals = {i: n or average for i, n in totals.items()}
     done_frames: dict[int, int] = {}
+    # One line within the terminal: "Analysing", M/N frames, "k/n videos", ETA; the bar gets the rest.
+    digits, count = len(str(sum(totals.values()))) + 1, len(str(len(jobs)))
+    fixed = 9 + (1 + 2 * digits + 1) + (1 + 7) + (1 + 2 * count + 1 + 7) + (1 + 3) + (1 + 7) + 2
     progress = Progress(
         TextColumn("[bold]Analysing"),
-        BarColumn(),
+        BarColumn(bar_width=max(10, min(40, err.width - fixed))),
         MofNCompleteColumn(),
         TextColumn("frames, {task.fields[videos]} videos"),
-        TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=err,

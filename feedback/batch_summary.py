@@ -8,6 +8,8 @@ from pathlib import Path
 
 from rich.table import Table
 
+from exercises.registry import spec_for
+from exercises.spec import Counts
 from feedback.atomic import atomic_open
 from feedback.batch import BatchRow
 
@@ -53,10 +55,11 @@ def summary_table(rows: Sequence[BatchRow]) -> Table:
     ):
         table.add_column(name, justify=justify)
     for r in rows:
-        hold = f"{r.hold_s:.1f} s" if r.hold_s is not None and (r.hold_s or r.exercise == "plank") else ""
+        holds = spec_for(r.exercise).counts == Counts.HOLD
+        hold = f"{r.hold_s:.1f} s" if r.hold_s is not None and (r.hold_s or holds) else ""
         status = r.status if not r.note or not r.failed else f"failed: {r.note}"
-        # A plank counts no reps: its cells stay empty rather than show a misleading 0.
-        no_reps = r.reps is None or (r.exercise == "plank" and not r.reps)
+        # A held exercise counts no reps: its cells stay empty rather than show a misleading 0.
+        no_reps = r.reps is None or (holds and not r.reps)
         table.add_row(
             r.file,
             r.exercise,

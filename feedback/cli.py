@@ -18,13 +18,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from exercises.registry import spec_for
+from exercises.spec import Counts
 from feedback.history.commands import ComfortOptions, history_app, journal_app
 from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
 
 app = typer.Typer(
     name="backform",
-    help="Webcam coach for physiotherapy back exercises: hip hinge, plank, cat-cow.",
+    help="Webcam coach for physiotherapy back exercises.\n\nExercises (-e): {exercises}.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -34,9 +36,30 @@ out = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+# Filled in by main() from the exercise registry, so --help lists exactly what -e accepts.
+EXERCISES_PLACEHOLDER = "{exercises}"
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("backform")
+        except metadata.PackageNotFoundError:
+            version = "(not installed: run `pip install -e .`)"
+        out.print(f"backform {version}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
-    """Webcam coach for physiotherapy back exercises: hip hinge, plank, cat-cow."""
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
+    """The options before a command (the help text is the app's, above)."""
 
 
 # history seam (issue 14): `backform history ...` and `backform journal add` live in feedback/history.
@@ -75,12 +98,13 @@ def user_errors() -> Iterator[None]:
 ctrl_c_held = held
 
 
-@app.command()
+@app.command(short_help="Analyse recorded videos: annotated video, reports, plot, HTML page.")
 def analyze(
     # readable=False: an unreadable file is the analysis's one-line input error, not a usage error.
     videos: Annotated[
         list[Path],
         typer.Argument(
+            metavar="VIDEO",
             help="Recorded video(s) of the exercise (MP4, MOV, ...), folders or quoted globs.",
             readable=False,
         ),
@@ -90,7 +114,8 @@ def analyze(
         typer.Option(
             "--exercise",
             "-e",
-            help="hip-hinge, plank or cat-cow; for a batch also PATTERN=EXERCISE (e.g. 'plank_*=plank').",
+            metavar="EXERCISE",
+            help="One of {exercises}; for a batch also PATTERN=EXERCISE (e.g. 'plank_*=plank').",
         ),
     ],
     out_video: Annotated[
@@ -106,7 +131,18 @@ def analyze(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="PNG plot [default: next to the report].")
     ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="HTML page for review, self-contained [default: next to the report]."),
+    ] = None,
     no_video: Annotated[bool, typer.Option("--no-video", help="Write the report only.")] = False,
+    no_html: Annotated[bool, typer.Option("--no-html", help="No HTML page.")] = False,
+    target_reps: Annotated[
+        int | None, typer.Option("--target-reps", help="Reps in the set: shown as progress toward it.")
+    ] = None,
+    target_hold: Annotated[
+        float | None, typer.Option("--target-hold", help="Held exercises: seconds of good hold for the set.")
+    ] = None,
     model: Annotated[
         Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
     ] = None,
@@ -137,7 +173,7 @@ def analyze(
         str | None, typer.Option("--cluster", help="Batch: run on a Dask scheduler, e.g. tcp://host:8786.")
     ] = None,
 ) -> None:
-    """Analyse recorded videos: annotated video, JSON/CSV report and a plot for each.
+    """Analyse recorded videos: annotated video, JSON/CSV report, a plot and an HTML page for each.
 
     Several videos, a folder or a glob make a batch: outputs go to --out-dir with a
     summary.csv; videos whose outputs are up to date are skipped.
@@ -148,12 +184,16 @@ def analyze(
         if save and (len(videos) > 1 or out_dir or cluster or jobs or is_batch_request(videos)):
             raise fail("--save keeps one video's session in the history; give one video", 2)  # history seam
         choice = ExerciseChoice.parse(exercise)
-        one_video_outputs = any(o is not None for o in (out_video, report, csv, plot))
+        one_video_outputs = any(o is not None for o in (out_video, report, csv, plot, html))
         batch_options = out_dir is not None or cluster is not None or jobs is not None
         # With one input and its outputs named, analyze is the single-video command it always was.
         if batch_options or len(videos) > 1 or (is_batch_request(videos) and not one_video_outputs):
             if one_video_outputs:
-                raise fail("a batch writes to --out-dir: -o/--report/--csv/--plot name one video's files", 2)
+                raise fail(
+                    "a batch writes to --out-dir: -o/--report/--csv/--plot/--html name one video's files", 2
+                )
+            if target_reps is not None or target_hold is not None:
+                raise fail("--target-reps/--target-hold describe one video's set; analyse it on its own", 2)
             with ctrl_c_held():
                 from feedback.batch import JobOptions
                 from feedback.batch_run import BatchRequest, run_batch
@@ -161,7 +201,7 @@ def analyze(
                 inputs=videos,
                 exercises=choice,
                 out_dir=out_dir or Path.cwd(),
-                options=JobOptions(model, None, max_size, smooth, not no_video),
+                options=JobOptions(model, None, max_size, smooth, not no_video, html=not no_html),
                 thresholds=thresholds,
                 force=force,
                 processes=jobs,
@@ -172,7 +212,7 @@ def analyze(
                 raise typer.Exit(code)
             return
         with ctrl_c_held():
-            from feedback.analysis import AnalysisOutputs, analyze_video, beside_report
+            from feedback.analysis import AnalysisOutputs, analyze_video, beside_report, html_beside
             from feedback.progress import rich_progress
         video = videos[0]
         exercise_name = choice.for_video(video)
@@ -187,6 +227,7 @@ def analyze(
             video=None if no_video else (out_video or defaults.video),
             csv=csv or default_csv,
             plot=plot or default_plot,
+            html=None if no_html else (html or html_beside(report_path)),
         )
         result = analyze_video(
             video,
@@ -197,6 +238,8 @@ def analyze(
             max_size=max_size,
             smoothing=smooth,
             progress=rich_progress(err_console),
+            target_reps=target_reps,
+            target_hold_s=target_hold,
         )
         print_summary(result)
         if history is not None and not result.partial:  # history seam (issue 14)
@@ -226,9 +269,11 @@ def print_summary(result) -> None:
         "View",
         f"{view.side or '?'} side, {'ok' if view.ok else 'NOT OK'} ({view.ok_fraction:.0%} of frames judged)",
     )
-    if r.reps or r.partial_reps or r.exercise != "plank":
+    counts = spec_for(r.exercise).counts
+    if r.reps or r.partial_reps or counts == Counts.REPS:
         partial = f" (+{len(r.partial_reps)} partial)" if r.partial_reps else ""
-        table.add_row("Reps", f"{r.rep_count}{partial}")
+        of = f" of {target}" if (target := r.extra.get("target_reps")) else ""
+        table.add_row("Reps", f"{r.rep_count}{of}{partial}")
         flagged = [
             f"#{rep.index} {', '.join(c.replace('_', ' ') for c in rep.faults)}"
             for rep in r.reps
@@ -236,8 +281,9 @@ def print_summary(result) -> None:
         ]
         if flagged:
             table.add_row("Reps with faults", "; ".join(flagged))
-    if r.hold_s or r.exercise == "plank":
-        table.add_row("Hold", f"{r.hold_s:.1f} s (best continuous {r.best_hold_s:.1f} s)")
+    if r.hold_s or counts == Counts.HOLD:
+        of = f" of {target:g} s" if (target := r.extra.get("target_hold_s")) else ""
+        table.add_row("Hold", f"{r.hold_s:.1f} s{of} (best continuous {r.best_hold_s:.1f} s)")
     if r.no_person:
         table.add_row(
             "No person seen", ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f} s" for g in r.no_person[:5])
@@ -283,9 +329,11 @@ def _camera_choice(camera: str) -> tuple[int | str, Path | None]:
     raise ConfigError(f"No camera or video file called '{camera}': give a camera number (0, 1, ...).")
 
 
-@app.command()
+@app.command(short_help="Practise at the camera with an overlay and spoken cues.")
 def live(
-    exercise: Annotated[str, typer.Option("--exercise", "-e", help="hip-hinge, plank or cat-cow.")],
+    exercise: Annotated[
+        str, typer.Option("--exercise", "-e", metavar="EXERCISE", help="One of {exercises}.")
+    ],
     camera: Annotated[
         str, typer.Option("--camera", "-c", help="Camera number (0 = default webcam) or a video file.")
     ] = "0",
@@ -293,7 +341,7 @@ def live(
         int | None, typer.Option("--target-reps", help="Reps in the set: 'Set complete' and finish there.")
     ] = None,
     target_hold: Annotated[
-        float | None, typer.Option("--target-hold", help="Plank: seconds of good hold for the set.")
+        float | None, typer.Option("--target-hold", help="Held exercises: seconds of good hold for the set.")
     ] = None,
     voice: Annotated[bool, typer.Option("--voice/--no-voice", help="Spoken cues (offline speech).")] = True,
     record: Annotated[
@@ -372,7 +420,7 @@ def live(
             raise fail("the camera was lost; the report covers the session so far")
 
 
-@app.command()
+@app.command(short_help="Compare the analysis of labelled clips with their labels.")
 def evaluate(
     folder: Annotated[
         Path,
@@ -433,7 +481,7 @@ def evaluate(
             )
         # Piped or saved, the table keeps its full width instead of folding to 80 characters.
         table_out = out if out.is_terminal else Console(highlight=False, width=TABLE_WIDTH)
-        table_out.print(results_table(results))
+        table_out.print(results_table(results, width=min(table_out.width, TABLE_WIDTH)))
         signals = signals_table(results)
         if signals is not None:
             table_out.print(signals)
@@ -449,7 +497,18 @@ def main(argv: list[str] | None = None) -> None:
     from feedback.matplotlib_dirs import use_writable_matplotlib_dirs
 
     use_writable_matplotlib_dirs()  # before MediaPipe, which loads matplotlib, is imported
-    app(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
+    command = typer.main.get_command(app)
+    with ctrl_c_held():
+        from exercises.registry import EXERCISES
+    names = ", ".join(EXERCISES)
+    for help_owner in (
+        command,
+        *command.commands.values(),
+        *(p for c in command.commands.values() for p in c.params),
+    ):
+        if help_owner.help and EXERCISES_PLACEHOLDER in help_owner.help:
+            help_owner.help = help_owner.help.replace(EXERCISES_PLACEHOLDER, names)
+    command(args=argv if argv is not None else sys.argv[1:], prog_name="backform")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ class CoverageSink:
         pose = assessment.pose
         if pose is None:
             return
-        track = pose.extras.get("track_id")
+        track = pose.track_id
         if pose.people > 1:
             self.several_people_frames += 1
             self.most_people = max(self.most_people, pose.people)

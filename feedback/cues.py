@@ -80,8 +80,8 @@ class _Memory:
 class CuePolicy:
     """Turns the stream of Assessments into at most one on-screen correction plus voice announcements.
 
-    `update()` is idempotent per frame, so the overlay and the voice may both call it with the
-    same Assessment in any order and get the same CueState.
+    `update()` is idempotent per frame (the same Assessment gives the same CueState). In the
+    frame loop it runs once, in `CueStage`, whose state the overlay, voice and window read.
     """
 
     def __init__(self, config: CuePolicyConfig | None = None) -> None:
@@ -197,3 +197,22 @@ class CuePolicy:
         if done and not m.set_complete:
             said.append(Announcement(CueKind.SET_COMPLETE, "Set complete", t))
         m.set_complete = done
+
+
+class CueStage:
+    """The cue choice as its own step of the frame loop: it runs before the annotators, the
+    voice and the window, which only read `state` (the choice made for this frame)."""
+
+    def __init__(self, policy: CuePolicy | None = None) -> None:
+        self.policy = policy or CuePolicy()
+        self.state: CueState | None = None
+
+    def reset(self) -> None:
+        self.policy.reset()
+        self.state = None
+
+    def consume(self, frame: object, assessment: Assessment) -> None:
+        self.state = self.policy.update(assessment)
+
+    def close(self) -> None:
+        pass

@@ -42,15 +42,10 @@ from typing import Any
 
 import numpy as np
 
+from exercises.registry import find_spec
+from exercises.spec import Counts
 from vision.errors import BackformError, ConfigError, ModelUnavailableError, ViewError
 
-# Truth series -> the checker measurement of the same quantity, per exercise (only what the
-# checker measures and the truth defines the same way).
-SIGNALS_BY_EXERCISE: dict[str, tuple[str, ...]] = {
-    "hip-hinge": ("trunk_inclination_deg", "hip_angle_deg", "head_line_deg", "back_bow"),
-    "plank": ("body_line_deg", "head_line_deg"),
-    "cat-cow": ("head_line_deg", "back_bow"),
-}
 SIGNAL_COLUMNS: tuple[tuple[str, str, int], ...] = (  # truth key, column title, decimals
     ("trunk_inclination_deg", "trunk°", 1),
     ("hip_angle_deg", "hip°", 1),
@@ -180,7 +175,7 @@ def _parse_sample(entry: dict) -> ClipLabels:
         hold_range = _hold_range(hold, "'expected'")
     elif hold is not None:
         value = _number(hold, "'hold_s'")
-        if exercise == "plank":
+        if _holds(exercise):
             hold_range = (max(0.0, value - SAMPLE_HOLD_TOLERANCE_S), value + SAMPLE_HOLD_TOLERANCE_S)
     truth = entry.get("truth")
     return ClipLabels(
@@ -468,7 +463,10 @@ def evaluate_clip(
     signals: dict[str, SignalError] = {}
     if report is not None and lab.view_ok and lab.truth and "series" in report:
         series, truth = report["series"], lab.truth
-        for key in SIGNALS_BY_EXERCISE.get(lab.exercise, ()):
+        spec = find_spec(lab.exercise)
+        # Truth series compared with the checker's measurement of the same quantity (the
+        # exercise spec lists what its checker measures the same way the truth defines it).
+        for key in spec.evaluate_signals if spec is not None else ():
             if key in truth and key in series and "t_s" in truth:
                 err = signal_errors(truth["t_s"], truth[key], series["t_s"], series[key])
                 if err is not None:
@@ -701,6 +699,12 @@ def _red(text: str, bad: bool) -> str:
     return f"[red]{text}[/red]" if bad else text
 
 
+def _holds(exercise: str) -> bool:
+    """Whether `exercise` is held (timed) rather than counted in reps."""
+    spec = find_spec(exercise)
+    return spec is not None and spec.counts == Counts.HOLD
+
+
 def _reps_cell(r: ClipResult) -> str:
     expected = str(r.expected_reps) if r.reps_scored else "-"
     found = "fail" if r.failed else str(r.found_reps)
@@ -712,10 +716,10 @@ def _reps_cell(r: ClipResult) -> str:
 
 def _hold_cell(r: ClipResult) -> str:
     if not r.hold_scored:
-        return "" if r.exercise != "plank" or r.failed else f"-→{r.found_hold_s:.1f}"
+        return "" if not _holds(r.exercise) or r.failed else f"-→{r.found_hold_s:.1f}"
     lo, hi = r.hold_range_s  # type: ignore[misc]
     found = "fail" if r.failed else f"{r.found_hold_s:.1f}"
-    return _red(f"{lo:g}-{hi:g}→{found}", r.hold_scored and not r.hold_in_range)
+    return _red(f"{lo:.3g}-{hi:.3g}→{found}", r.hold_scored and not r.hold_in_range)
 
 
 def _view_cell(r: ClipResult) -> str:
@@ -741,10 +745,16 @@ def _short_name(clip: str) -> str:
     return clip.removesuffix(".mp4")
 
 
-def results_table(results: Sequence[ClipResult]):
-    """The one Rich table for both schemas: a row per clip, a totals row (fits 120 columns)."""
+def results_table(results: Sequence[ClipResult], width: int = TABLE_WIDTH):
+    """The one Rich table for both schemas: a row per clip, a totals row, within `width` columns.
+
+    Nothing is cut to "…": a long clip name or verdict folds onto a second line, and below 110
+    columns the exercise column goes (clip names say it; the JSON keeps it).
+    """
     from rich import box
     from rich.table import Table
+
+    with_exercise = width >= 110
 
     table = Table(
         title="backform evaluate: analysis vs labels",
@@ -754,18 +764,20 @@ def results_table(results: Sequence[ClipResult]):
         ),
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=True,
     )
-    table.add_column("clip", no_wrap=True, max_width=28, overflow="ellipsis")
-    table.add_column("exercise", no_wrap=True)
+    table.add_column("clip", overflow="fold", ratio=3, min_width=14)
+    if with_exercise:
+        table.add_column("exercise", no_wrap=True)
     table.add_column("reps", justify="center", no_wrap=True)
     table.add_column("hold s", justify="center", no_wrap=True)
     table.add_column("faults", justify="right", no_wrap=True)
     table.add_column("view", no_wrap=True)
-    table.add_column("verdict", overflow="fold")
+    table.add_column("verdict", overflow="fold", ratio=2, min_width=12)
     for r in results:
         table.add_row(
             _short_name(r.clip),
-            r.exercise,
+            *([r.exercise] if with_exercise else []),
             _reps_cell(r),
             _hold_cell(r),
             _red(_faults_cell(r.faults), not r.faults_right),
@@ -776,7 +788,7 @@ def results_table(results: Sequence[ClipResult]):
     table.add_section()
     table.add_row(
         "[bold]total[/bold]",
-        "",
+        *([""] if with_exercise else []),
         f"[bold]{t.reps_exact}/{t.reps_scored}[/bold]",
         f"[bold]{t.holds_in_range}/{t.holds_scored}[/bold]",
         f"[bold]{_faults_cell(t.faults)}[/bold]",
@@ -787,13 +799,17 @@ def results_table(results: Sequence[ClipResult]):
 
 
 def signals_table(results: Sequence[ClipResult]):
-    """Per-signal errors against the truth (clips with truth signals only), or None."""
+    """Per-signal errors against the truth (clips with truth signals only), or None.
+
+    Only the signals some clip measured get a column, so a set of one exercise stays narrow.
+    """
     from rich import box
     from rich.table import Table
 
     rows = [r for r in results if r.signals]
     if not rows:
         return None
+    columns = [c for c in SIGNAL_COLUMNS if any(c[0] in r.signals for r in rows)]
     table = Table(
         title="signals vs truth",
         caption=(
@@ -803,18 +819,14 @@ def signals_table(results: Sequence[ClipResult]):
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("clip", no_wrap=True, max_width=28, overflow="ellipsis")
-    for _, title, _ in SIGNAL_COLUMNS:
+    table.add_column("clip", overflow="fold", min_width=14)
+    for _, title, _ in columns:
         table.add_column(title, justify="right", no_wrap=True)
     for r in rows:
-        table.add_row(
-            _short_name(r.clip), *(_signal_cell(r.signals.get(key), d) for key, _, d in SIGNAL_COLUMNS)
-        )
+        table.add_row(_short_name(r.clip), *(_signal_cell(r.signals.get(key), d) for key, _, d in columns))
     t = totals(results)
     table.add_section()
-    table.add_row(
-        "[bold]pooled[/bold]", *(_signal_cell(t.signals.get(key), d) for key, _, d in SIGNAL_COLUMNS)
-    )
+    table.add_row("[bold]pooled[/bold]", *(_signal_cell(t.signals.get(key), d) for key, _, d in columns))
     return table
 
 

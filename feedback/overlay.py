@@ -3,22 +3,24 @@
 Annotators follow `annotate(frame, ...) -> frame` and draw in place with cv2 (LINE_AA); sizes
 derive from the frame height through a cached `Style`, so text stays readable from 480p to
 1080p. Text-heavy widgets (banner, panel, labels) are rendered once into cached `Sprite`s and
-blended into each frame, a fraction of the cost of re-drawing anti-aliased text. Stateful
-decisions (which cue, which range was reached) live in `CuePolicy` and `RangeTracker`;
-annotators only draw what they are given.
+blended into each frame, a fraction of the cost of re-drawing anti-aliased text. The cue stage
+(`feedback.cues.CueStage`) picks the cue before drawing and `RangeTracker` keeps the range
+reached; annotators only draw what they are given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
 from exercises.base import Assessment, EventKind, Severity
-from feedback.cues import Cue, CuePolicy, CueState
+from exercises.spec import AngleLabel, Counts, ExerciseSpec, Meter
+from feedback.cues import Cue, CueState
 from vision.landmarks import SIDE_BONES, Joint, Side
 from vision.pose import Pose
 
@@ -76,21 +78,6 @@ class Style:
         )
 
 
-# Which joints each fault is about, so the skeleton can show *where* the problem is.
-FAULT_JOINTS: Mapping[str, frozenset[Joint]] = {
-    "rounded_back": frozenset({Joint.SHOULDER, Joint.HIP}),
-    "squatting": frozenset({Joint.KNEE}),
-    "locked_knees": frozenset({Joint.KNEE}),
-    "shallow_hinge": frozenset({Joint.HIP}),
-    "head_drop": frozenset({Joint.EAR, Joint.SHOULDER}),
-    "hip_sag": frozenset({Joint.HIP}),
-    "hip_pike": frozenset({Joint.HIP}),
-    "shoulders_not_stacked": frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
-    "small_range": frozenset({Joint.SHOULDER, Joint.HIP}),
-    "moving_from_arms": frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
-}
-
-
 # -- text and panel primitives ---------------------------------------------------------------
 def text_size(text: str, scale: float, thickness: int) -> tuple[int, int, int]:
     (w, h), base = cv2.getTextSize(text, FONT, scale, thickness)
@@ -114,13 +101,33 @@ def put_text(
 
 
 def put_degrees(img: np.ndarray, text: str, org: tuple[int, int], style: Style, color: BGR) -> None:
-    """'123°' - Hershey fonts have no degree sign, so the ring is drawn."""
-    w, h, _ = text_size(text, style.font_medium, style.text_thickness)
-    put_text(img, text, org, style.font_medium, color, style.text_thickness)
+    """'hips 24° low' - Hershey fonts have no degree sign, so the ring is drawn where '°' is
+    (after the text when it has none)."""
+    before, _, after = text.partition("°")
+    w, h, _ = text_size(before, style.font_medium, style.text_thickness)
+    put_text(img, before, org, style.font_medium, color, style.text_thickness)
     r = max(2, round(h * 0.18))
     centre = (int(org[0] + w + r + 2), int(org[1] - h + r))
     cv2.circle(img, centre, r + 1, PALETTE.outline, max(2, style.text_thickness + 1), LINE)
     cv2.circle(img, centre, r, color, max(1, style.text_thickness), LINE)
+    if after:
+        put_text(
+            img,
+            after,
+            (int(org[0] + w + 2 * r + 4), int(org[1])),
+            style.font_medium,
+            color,
+            style.text_thickness,
+        )
+
+
+def degree_text_width(text: str, style: Style) -> int:
+    """Width of `text` as `put_degrees` draws it."""
+    before, _, after = text.partition("°")
+    h = text_size(before or "0", style.font_medium, style.text_thickness)[1]
+    ring = 2 * max(2, round(h * 0.18)) + 4
+    rest = text_size(after, style.font_medium, style.text_thickness)[0] if after else 0
+    return text_size(before, style.font_medium, style.text_thickness)[0] + ring + rest
 
 
 def clip_box(img: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
@@ -239,10 +246,11 @@ def visible_side(assessment: Assessment) -> Side | None:
     return "left" if score["left"] >= score["right"] else "right"
 
 
-def faulty_joints(assessment: Assessment) -> frozenset[Joint]:
+def faulty_joints(assessment: Assessment, fault_joints: Mapping[str, frozenset[Joint]]) -> frozenset[Joint]:
+    """The joints the active faults are about (`fault_joints`: the exercise's, by fault code)."""
     out: set[Joint] = set()
     for fault in assessment.faults:
-        out |= FAULT_JOINTS.get(fault.code, frozenset())
+        out |= fault_joints.get(fault.code, frozenset())
     return frozenset(out)
 
 
@@ -250,7 +258,10 @@ def faulty_joints(assessment: Assessment) -> frozenset[Joint]:
 class SkeletonAnnotator:
     """Bones and joints of the side facing the camera; joints tied to an active fault turn red."""
 
-    def __init__(self, min_seen: float = 0.5) -> None:
+    def __init__(
+        self, fault_joints: Mapping[str, frozenset[Joint]] | None = None, min_seen: float = 0.5
+    ) -> None:
+        self.fault_joints = dict(fault_joints or {})
         self.min_seen = min_seen
 
     def annotate(self, frame: np.ndarray, assessment: Assessment) -> np.ndarray:
@@ -259,7 +270,7 @@ class SkeletonAnnotator:
             return frame
         style = Style.for_height(frame.shape[0])
         xy = pose_points(pose, frame.shape)
-        bad = faulty_joints(assessment)
+        bad = faulty_joints(assessment, self.fault_joints)
         seen = {j: pose.seen(j.on(side)) >= self.min_seen for j in Joint}
         pts = {j: (round(float(xy[j.on(side)][0])), round(float(xy[j.on(side)][1]))) for j in Joint}
         for a, b in SIDE_BONES:
@@ -275,27 +286,10 @@ class SkeletonAnnotator:
         return frame
 
 
-@dataclass(frozen=True, slots=True)
-class AngleSpec:
-    """Show `measurement` at `vertex`; with both arms given, also an arc between the two bones.
-
-    `flexion`: the measurement is a bend from straight (0 = straight) and is shown as the joint
-    angle (180 - bend) so the number matches the arc. `signed`: show the sign (+ sag / - pike).
-    """
-
-    measurement: str
-    vertex: Joint
-    arm_a: Joint | None = None
-    arm_c: Joint | None = None
-    faults: frozenset[str] = frozenset()  # codes that turn this label red
-    flexion: bool = False
-    signed: bool = False
-
-
 class AngleAnnotator:
-    """The key angles as numbers at their joints (e.g. the hip angle at the hip)."""
+    """The key angles at their joints, labelled in words ("hip 120°", "hips 24° low")."""
 
-    def __init__(self, specs: Iterable[AngleSpec], min_seen: float = 0.5) -> None:
+    def __init__(self, specs: Iterable[AngleLabel], min_seen: float = 0.5) -> None:
         self.specs = tuple(specs)
         self.min_seen = min_seen
 
@@ -322,8 +316,7 @@ class AngleAnnotator:
                     bisector = a / np.linalg.norm(a) + c / np.linalg.norm(c)
                     if np.linalg.norm(bisector) > 1e-3:
                         away = -bisector / np.linalg.norm(bisector)
-            shown = 180.0 - float(value) if spec.flexion else float(value)
-            label = degree_label(f"{shown:+.0f}" if spec.signed else f"{shown:.0f}", colour, style)
+            label = degree_label(spec.text(float(value)), colour, style)
             centre = v + away * (radius + 0.5 * label.width)
             label.blit(frame, round(centre[0] - label.width / 2), round(centre[1] - label.height / 2))
         return frame
@@ -344,21 +337,39 @@ class AngleAnnotator:
 
 @lru_cache(maxsize=512)
 def degree_label(text: str, colour: BGR, style: Style) -> Sprite:
-    """An outlined angle label such as '123°', rendered once per text, colour and size."""
-    w, h, base = text_size(text, style.font_medium, style.text_thickness)
-    r = max(2, round(h * 0.18))
+    """An outlined angle label such as 'hip 123°', rendered once per text, colour and size."""
+    _, h, base = text_size(text.partition("°")[0] or "0", style.font_medium, style.text_thickness)
     o = style.text_thickness + 2  # room for the outline
     return Sprite.render(
-        w + 2 * r + 4 + 2 * o, h + base + 2 * o, lambda c: put_degrees(c, text, (o, o + h), style, colour)
+        degree_text_width(text, style) + 2 * o,
+        h + base + 2 * o,
+        lambda c: put_degrees(c, text, (o, o + h), style, colour),
     )
 
 
-def _text_box(lines: list[str], scale: float, thick: int, style: Style) -> tuple[int, int, int, int, int]:
-    """Size of a padded box holding centred lines: (width, height, line height, gap, pad)."""
+class TextBox(NamedTuple):
+    """A padded box holding centred lines."""
+
+    width: int
+    height: int
+    line_height: int
+    gap: int
+    pad: int
+
+
+class Placed(NamedTuple):
+    """A sprite and where it goes in the frame."""
+
+    sprite: Sprite
+    x: int
+    y: int
+
+
+def _text_box(lines: list[str], scale: float, thick: int, style: Style) -> TextBox:
     _, lh, base = text_size("Ag", scale, thick)
     widest = max(text_size(line, scale, thick)[0] for line in lines)
     pad, gap = style.pad * 2, round(lh * 0.5)
-    return widest + 2 * pad, len(lines) * lh + (len(lines) - 1) * gap + 2 * pad + base, lh, gap, pad
+    return TextBox(widest + 2 * pad, len(lines) * lh + (len(lines) - 1) * gap + 2 * pad + base, lh, gap, pad)
 
 
 def _draw_lines(
@@ -373,7 +384,7 @@ def _draw_lines(
 
 
 @lru_cache(maxsize=32)
-def _banner(text: str, severity: int, width: int, height: int) -> tuple[Sprite, int, int]:
+def _banner(text: str, severity: int, width: int, height: int) -> Placed:
     style = Style.for_height(height)
     scale, thick = style.font_large * 1.15, style.text_thickness + 1
     lines = wrap_to_width(text, scale, thick, int(width * 0.86))
@@ -389,7 +400,7 @@ def _banner(text: str, severity: int, width: int, height: int) -> tuple[Sprite, 
         cv2.rectangle(c, (0, 0), (box_w - 1, box_h - 1), PALETTE.text, max(1, style.line - 1), LINE)
         _draw_lines(c, lines, scale, thick, ink, lh, gap, pad)
 
-    return Sprite.render(box_w, box_h, draw), (width - box_w) // 2, height - style.margin * 2 - box_h
+    return Placed(Sprite.render(box_w, box_h, draw), (width - box_w) // 2, height - style.margin * 2 - box_h)
 
 
 class CueBanner:
@@ -404,7 +415,7 @@ class CueBanner:
 
 
 @lru_cache(maxsize=16)
-def _view_box(text: str, width: int, height: int) -> tuple[Sprite, int, int]:
+def _view_box(text: str, width: int, height: int) -> Placed:
     style = Style.for_height(height)
     scale, thick = style.font_large, style.text_thickness + 1
     lines = wrap_to_width(text, scale, thick, int(width * 0.8))
@@ -415,7 +426,7 @@ def _view_box(text: str, width: int, height: int) -> tuple[Sprite, int, int]:
         cv2.rectangle(c, (0, 0), (box_w - 1, box_h - 1), PALETTE.view, max(2, style.line), LINE)
         _draw_lines(c, lines, scale, thick, PALETTE.view, lh, gap, pad)
 
-    return Sprite.render(box_w, box_h, draw), (width - box_w) // 2, (height - box_h) // 2
+    return Placed(Sprite.render(box_w, box_h, draw), (width - box_w) // 2, (height - box_h) // 2)
 
 
 class ViewMessage:
@@ -479,17 +490,6 @@ class StatusPanel:
 
 
 @dataclass(frozen=True, slots=True)
-class RangeSpec:
-    """The curvature signal for cat-cow and the ends of its meter (cow = low end, cat = high end)."""
-
-    measurement: str
-    cow_end: float
-    cat_end: float
-    cow_target: float | None = None
-    cat_target: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _MeterLayout:
     sprite: Sprite
     x: int  # sprite position in the frame
@@ -499,13 +499,14 @@ class _MeterLayout:
 
 
 class RangeMeter:
-    """Top-right bar from COW to CAT: the current curvature as a marker and the range reached as a band."""
+    """Top-right bar between the meter's two words (e.g. COW and CAT): the current value as a
+    marker, the targets as ticks and the range reached this cycle as a band."""
 
-    def __init__(self, spec: RangeSpec) -> None:
+    def __init__(self, spec: Meter) -> None:
         self.spec = spec
 
     def _x(self, value: float, x0: int, x1: int) -> int:
-        lo, hi = self.spec.cow_end, self.spec.cat_end
+        lo, hi = self.spec.low_end, self.spec.high_end
         f = min(max((value - lo) / (hi - lo), 0.0), 1.0) if hi != lo else 0.5
         return round(x0 + f * (x1 - x0))
 
@@ -514,7 +515,8 @@ class RangeMeter:
         style = Style.for_height(h)
         m, pad, th = style.margin, style.pad, style.text_thickness
         width = round(min(w * 0.4, 230 * style.unit))
-        _, lh, base = text_size("COW", style.font_small, th)
+        low_word, high_word = ascii_text(self.spec.low_word), ascii_text(self.spec.high_word)
+        _, lh, base = text_size(low_word + high_word, style.font_small, th)
         bar_h = round(12 * style.unit)
         height = pad * 3 + lh + base + bar_h
         x0, x1 = pad, width - pad
@@ -523,11 +525,11 @@ class RangeMeter:
 
         def draw(c: np.ndarray) -> None:
             shade(c, 0, 0, width, height, alpha=0.6)
-            put_text(c, "COW", (x0, pad + lh), style.font_small, PALETTE.text, th, outline=False)
-            cw = text_size("CAT", style.font_small, th)[0]
-            put_text(c, "CAT", (x1 - cw, pad + lh), style.font_small, PALETTE.text, th, outline=False)
+            put_text(c, low_word, (x0, pad + lh), style.font_small, PALETTE.text, th, outline=False)
+            cw = text_size(high_word, style.font_small, th)[0]
+            put_text(c, high_word, (x1 - cw, pad + lh), style.font_small, PALETTE.text, th, outline=False)
             fill(c, x0, y0, x1, y1, (70, 70, 70))
-            for target in (self.spec.cow_target, self.spec.cat_target):
+            for target in (self.spec.low_target, self.spec.high_target):
                 if target is not None:
                     tx = self._x(target, x0, x1)
                     cv2.line(c, (tx, y0 - pad // 2), (tx, y1 + pad // 2), PALETTE.joint_ok, max(1, th), LINE)
@@ -542,7 +544,7 @@ class RangeMeter:
         )
 
     def annotate(
-        self, frame: np.ndarray, value: float | None, reached: tuple[float, float] | None
+        self, frame: np.ndarray, value: float | None, reached: Reached | tuple[float, float] | None
     ) -> np.ndarray:
         layout = self._layout(frame.shape[1], frame.shape[0])
         layout.sprite.blit(frame, layout.x, layout.y)
@@ -550,9 +552,9 @@ class RangeMeter:
         if reached is not None:
             fill(
                 frame,
-                self._x(reached[0], x0, x1),
+                self._x(min(reached), x0, x1),
                 y0,
-                self._x(reached[1], x0, x1) + 1,
+                self._x(max(reached), x0, x1) + 1,
                 y1,
                 PALETTE.range_fill,
             )
@@ -566,6 +568,11 @@ class RangeMeter:
 
 
 # -- stateful helpers and the composer --------------------------------------------------------
+class Reached(NamedTuple):
+    low: float
+    high: float
+
+
 class RangeTracker:
     """Lowest and highest value of a signal in the current cycle (since the last rep boundary)."""
 
@@ -576,102 +583,62 @@ class RangeTracker:
     def reset(self) -> None:
         self.lo = self.hi = None
 
-    def update(self, value: float | None, new_cycle: bool = False) -> tuple[float, float] | None:
+    def update(self, value: float | None, new_cycle: bool = False) -> Reached | None:
         if new_cycle:
             self.reset()
         if value is not None and np.isfinite(value):
             self.lo = value if self.lo is None else min(self.lo, value)
             self.hi = value if self.hi is None else max(self.hi, value)
-        return None if self.lo is None else (self.lo, self.hi)
+        return None if self.lo is None else Reached(self.lo, self.hi)
 
 
 @dataclass(frozen=True, slots=True)
 class ExerciseDisplay:
-    """What the overlay shows for one exercise."""
+    """What the overlay shows for one exercise, from its spec and the threshold table in use."""
 
     title: str
-    counts: str = "reps"  # "reps" or "hold"
+    counts: Counts = Counts.REPS
     target: float | None = None  # reps, or seconds of hold
-    angles: tuple[AngleSpec, ...] = ()
-    range: RangeSpec | None = None
+    angles: tuple[AngleLabel, ...] = ()
+    meter: Meter | None = None
+    fault_joints: Mapping[str, frozenset[Joint]] = field(default_factory=dict)
 
 
-EXERCISE_DISPLAYS: Mapping[str, ExerciseDisplay] = {
-    "hip-hinge": ExerciseDisplay(
-        "Hip hinge",
-        "reps",
-        10,
-        (
-            AngleSpec(
-                "hip_angle_deg",
-                Joint.HIP,
-                Joint.SHOULDER,
-                Joint.KNEE,
-                frozenset({"rounded_back", "shallow_hinge"}),
-            ),
-            AngleSpec(
-                "knee_flexion_deg",
-                Joint.KNEE,
-                Joint.HIP,
-                Joint.ANKLE,
-                frozenset({"squatting", "locked_knees"}),
-                flexion=True,
-            ),
-        ),
-    ),
-    "plank": ExerciseDisplay(
-        "Plank",
-        "hold",
-        30.0,
-        (
-            AngleSpec("body_line_deg", Joint.HIP, faults=frozenset({"hip_sag", "hip_pike"}), signed=True),
-            AngleSpec("head_line_deg", Joint.EAR, faults=frozenset({"head_drop"}), signed=True),
-        ),
-    ),
-    # Spine curvature = back bow relative to neutral, fraction of torso length (+ cat, - cow).
-    "cat-cow": ExerciseDisplay(
-        "Cat-cow", "reps", 10, (), RangeSpec("spine_curvature", -0.1, 0.1, -0.04, 0.05)
-    ),
-}
-
-
-def display_for(exercise: str, title: str | None = None, thresholds: object | None = None) -> ExerciseDisplay:
-    """The display of `exercise`; the cat-cow targets follow the checker's thresholds when given."""
-    display = EXERCISE_DISPLAYS.get(exercise) or ExerciseDisplay(title or exercise)
-    if title and title != display.title:
-        display = replace(display, title=title)
-    cat = getattr(thresholds, "cat_target_bow", None)
-    cow = getattr(thresholds, "cow_target_bow", None)
-    if display.range is not None and cat is not None and cow is not None:
-        reach = max(0.1, 1.6 * max(cat, cow))
-        display = replace(
-            display,
-            range=replace(display.range, cow_end=-reach, cat_end=reach, cow_target=-cow, cat_target=cat),
-        )
-    return display
+def display_for(
+    spec: ExerciseSpec, thresholds: object | None = None, target: float | None = None
+) -> ExerciseDisplay:
+    """The display of `spec`'s exercise; the meter follows `thresholds` (default: the spec's)."""
+    table = spec.thresholds if thresholds is None else thresholds
+    return ExerciseDisplay(
+        title=spec.title,
+        counts=spec.counts,
+        target=target,
+        angles=spec.angles,
+        meter=spec.meter.build(table) if spec.meter is not None else None,
+        fault_joints={f.code: f.joints for f in spec.faults},
+    )
 
 
 class Overlay:
-    """Draws everything for one frame, in place. Holds the only state the drawing needs."""
+    """Draws everything for one frame, in place. Holds the only state the drawing needs (the
+    range reached this cycle); which cue shows is decided before, by the cue stage."""
 
-    def __init__(self, display: ExerciseDisplay, cues: CuePolicy | None = None) -> None:
+    def __init__(self, display: ExerciseDisplay) -> None:
         self.display = display
-        self.cues = cues or CuePolicy()
-        self.skeleton = SkeletonAnnotator()
+        self.skeleton = SkeletonAnnotator(display.fault_joints)
         self.angles = AngleAnnotator(display.angles)
         self.banner = CueBanner()
         self.view_message = ViewMessage()
         self.status = StatusPanel()
-        self.meter = RangeMeter(display.range) if display.range else None
+        self.meter = RangeMeter(display.meter) if display.meter else None
         self.range = RangeTracker()
 
     def reset(self) -> None:
-        self.cues.reset()
         self.range.reset()
 
     def status_info(self, a: Assessment) -> StatusInfo:
         d = self.display
-        if d.counts == "hold":
+        if d.counts == Counts.HOLD:
             counter = f"Hold {a.hold_s:.1f} s" + (f" / {d.target:.0f} s" if d.target else "")
             progress = a.hold_s / d.target if d.target else None
         else:
@@ -679,8 +646,8 @@ class Overlay:
             progress = a.rep_count / d.target if d.target else None
         return StatusInfo(ascii_text(d.title), counter, a.phase.replace("_", " "), progress)
 
-    def draw(self, frame: np.ndarray, assessment: Assessment) -> np.ndarray:
-        state: CueState = self.cues.update(assessment)
+    def draw(self, frame: np.ndarray, assessment: Assessment, cues: CueState | None = None) -> np.ndarray:
+        """Draw `assessment` and the cues chosen for it (`cues`: the cue stage's state)."""
         self.skeleton.annotate(frame, assessment)
         self.angles.annotate(frame, assessment)
         self.status.annotate(frame, self.status_info(assessment))
@@ -690,6 +657,7 @@ class Overlay:
             )
             value = assessment.measurements.get(self.meter.spec.measurement)
             self.meter.annotate(frame, value, self.range.update(value, new_cycle))
-        self.banner.annotate(frame, state.correction)
-        self.view_message.annotate(frame, state.view)
+        if cues is not None:
+            self.banner.annotate(frame, cues.correction)
+            self.view_message.annotate(frame, cues.view)
         return frame

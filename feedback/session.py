@@ -44,6 +44,20 @@ class RepRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class HoldRecord:
+    """One continuous hold (a held exercise): when, and the faults seen while it lasted."""
+
+    start_s: float
+    end_s: float
+    faults: tuple[str, ...] = ()
+    ended: bool = True  # False: still held when the input ended
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass(frozen=True, slots=True)
 class FaultInterval:
     code: str
     start_s: float
@@ -80,7 +94,7 @@ class Report:
     partial_reps: list[RepRecord]
     faults: list[FaultInterval]
     fault_time_s: dict[str, float]
-    holds: list[Interval]
+    holds: list[HoldRecord]
     no_person: list[Interval]
     view: ViewSummary
     main_signals: tuple[str, ...]
@@ -90,6 +104,8 @@ class Report:
     partial: bool = False  # analysis stopped before the end of the input
     in_position_s: float = 0.0  # time judged in the exercise's position
     extra: dict[str, Any] = field(default_factory=dict)
+    # The threshold table judged with (plots draw its lines); not part of the JSON report.
+    thresholds: Any = None
 
     def to_dict(self, include_series: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -118,7 +134,16 @@ class Report:
                 for f in self.faults
             ],
             "fault_time_s": {k: _r(v) for k, v in self.fault_time_s.items()},
-            "holds": [{"start_s": _r(i.start_s), "end_s": _r(i.end_s)} for i in self.holds],
+            "holds": [
+                {
+                    "start_s": _r(h.start_s),
+                    "end_s": _r(h.end_s),
+                    "duration_s": _r(h.duration_s),
+                    "faults": list(h.faults),
+                    "ended": h.ended,
+                }
+                for h in self.holds
+            ],
             "no_person": [{"start_s": _r(i.start_s), "end_s": _r(i.end_s)} for i in self.no_person],
             "view": {**asdict(self.view), "problems_s": {k: _r(v) for k, v in self.view.problems_s.items()}},
             "main_signals": list(self.main_signals),
@@ -150,6 +175,11 @@ def _rep_dict(rep: RepRecord) -> dict[str, Any]:
     }
 
 
+def _codes_within(faults: list[FaultInterval], start_s: float, end_s: float) -> tuple[str, ...]:
+    """Fault codes active at some time in [start_s, end_s) (for a hold without its own list)."""
+    return tuple(sorted({f.code for f in faults if f.start_s < end_s and f.end_s > start_s}))
+
+
 @dataclass
 class _OpenFault:
     start_ms: float
@@ -168,8 +198,10 @@ class SessionRecorder:
         main_signals: tuple[str, ...] = (),
         title: str | None = None,
         merge_gap_ms: float = 300.0,
+        thresholds: Any = None,
     ) -> None:
         self.exercise = exercise
+        self.thresholds = thresholds
         self.video = video
         self.main_signals = tuple(main_signals)
         self.title = title
@@ -186,7 +218,7 @@ class SessionRecorder:
         self._view_problem: Counter[str] = Counter()
         self._reps: list[RepRecord] = []
         self._partials: list[RepRecord] = []
-        self._holds: list[tuple[float, float]] = []
+        self._holds: list[tuple[float, float, tuple[str, ...]]] = []
         self._hold_open_ms: float | None = None
         self._hold_running: list[float] = []  # per-frame hold_s, to find holds without events
         self._count_banked = 0  # reps/hold from before a checker reset
@@ -291,7 +323,7 @@ class SessionRecorder:
             elif e.kind is EventKind.HOLD_STOPPED:
                 begin = e.start_ms if e.start_ms is not None else self._hold_open_ms
                 if begin is not None:
-                    self._holds.append((begin, e.t_ms))
+                    self._holds.append((begin, e.t_ms, tuple(e.faults)))
                 self._hold_open_ms = None
 
     # -- report ---------------------------------------------------------------------------
@@ -325,11 +357,15 @@ class SessionRecorder:
         for f in faults:
             fault_time[f.code] = fault_time.get(f.code, 0.0) + f.duration_s
 
-        holds = [Interval(s / 1000, e / 1000) for s, e in self._holds]
+        holds = [HoldRecord(s / 1000, e / 1000, codes) for s, e, codes in self._holds]
         if self._hold_open_ms is not None:
-            holds.append(Interval(self._hold_open_ms / 1000, (last + period) / 1000))
+            start_s, end_s = self._hold_open_ms / 1000, (last + period) / 1000
+            holds.append(HoldRecord(start_s, end_s, _codes_within(faults, start_s, end_s), ended=False))
         if not holds:
-            holds = self._holds_from_timer(period)
+            holds = [
+                HoldRecord(i.start_s, i.end_s, _codes_within(faults, i.start_s, i.end_s))
+                for i in self._holds_from_timer(period)
+            ]
         last_a = self._last
         hold_s = self._hold_banked + (last_a.hold_s if last_a else 0.0)
         rep_count = max(len(self._reps), self._count_banked + (last_a.rep_count if last_a else 0))
@@ -365,6 +401,7 @@ class SessionRecorder:
             series={k: list(v) for k, v in self._series.items()},
             title=self.title,
             partial=partial,
+            thresholds=self.thresholds,
         )
 
     def _gaps(self, period: float) -> list[Interval]:

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from exercises.base import Assessment
+from feedback.cues import CueStage
 from feedback.overlay import Overlay
 from feedback.pipeline import FrameLike
 from feedback.video_out import VideoWriter
 
 
 class OverlaySink:
-    """Draws the overlay on `frame.image` in place; sinks after it see the annotated frame."""
+    """Draws the overlay on `frame.image` in place; sinks after it see the annotated frame.
+    With `cues` (a stage placed before this sink) the chosen correction is drawn too."""
 
-    def __init__(self, overlay: Overlay) -> None:
+    def __init__(self, overlay: Overlay, cues: CueStage | None = None) -> None:
         self.overlay = overlay
+        self.cues = cues
 
     def consume(self, frame: FrameLike, assessment: Assessment) -> None:
-        self.overlay.draw(frame.image, assessment)
+        self.overlay.draw(frame.image, assessment, self.cues.state if self.cues is not None else None)
 
     def close(self) -> None:
         pass

@@ -50,7 +50,7 @@ from tests.odd_clips import (
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SMALL = (320, 240)
-OUTPUT_NAMES = ["a.mp4", "r.csv", "r.json", "r.png"]
+OUTPUT_NAMES = ["a.mp4", "r.csv", "r.html", "r.json", "r.png"]
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def folders(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def analyze(video: Path, out: Path, *extra, exercise: str = "hip-hinge", outputs: bool = True):
-    """Run `backform analyze` with all four outputs in `out` (as a.mp4 and r.json/.csv/.png)."""
+    """Run `backform analyze` with all five outputs in `out` (as a.mp4 and r.json/.csv/.html/.png)."""
     args = ["analyze", video, "--exercise", exercise]
     if outputs:
         args += ["--out", out / "a.mp4", "--report", out / "r.json"]
@@ -84,7 +84,7 @@ def warnings_of(stderr: str) -> list[str]:
 
 
 def succeeded(proc: subprocess.CompletedProcess, out: Path) -> dict:
-    """Exit 0, exactly the four outputs (no temporary files), and the report."""
+    """Exit 0, exactly the five outputs (no temporary files), and the report."""
     assert proc.returncode == EXIT_OK, proc.stderr
     assert listing(out) == OUTPUT_NAMES
     return json.loads((out / "r.json").read_text())
@@ -421,13 +421,19 @@ def test_ctrl_c_midway_keeps_a_valid_partial_report_and_no_temporary_files(folde
     stdout, stderr = proc.communicate(timeout=240)
     line = one_line_error(proc.returncode, stderr, EXIT_INTERRUPTED)
     assert line == "backform: stopped early; the report covers the frames analysed so far"
-    assert listing(out) == ["long_annotated.mp4", "long_report.csv", "long_report.json", "long_report.png"]
+    assert listing(out) == [
+        "long_annotated.mp4",
+        "long_report.csv",
+        "long_report.html",
+        "long_report.json",
+        "long_report.png",
+    ]
     report = json.loads((out / "long_report.json").read_text())
     assert report["partial"] is True and 0 < report["frames"] < len(frames)
     assert report["duration_s"] == pytest.approx(report["frames"] / 30, abs=0.01)
     assert h264_frames(out / "long_annotated.mp4") == ("h264", report["frames"])
     with (out / "long_report.csv").open() as f:
-        assert next(csv.reader(f))[0] == "index"
+        assert next(csv.reader(f))[:2] == ["kind", "index"]
     assert (out / "long_report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "Frames with a person" in stdout
 

@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -121,6 +122,7 @@ def test_a_committed_set_is_up_to_date_until_the_input_changes(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "clip_annotated.mp4",
         "clip_report.csv",
+        "clip_report.html",
         "clip_report.json",
         "clip_report.png",
     ]
@@ -207,6 +209,18 @@ def test_a_job_commits_its_outputs_as_a_set_and_reports_its_row(tmp_path, monkey
         p.name for p in job.outputs.paths().values()
     )  # no staging folder left
     assert up_to_date(job)["rep_count"] == 2
+
+
+def test_a_job_without_html_writes_the_rest(tmp_path, monkeypatch):
+    job = _fake_job(tmp_path, monkeypatch)
+    job = BatchJob(0, job.video, job.exercise, replace(job.outputs, html=None), JobOptions(html=False))
+    assert run_job_in_place(job).status == "done"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "clip_annotated.mp4",
+        "clip_report.csv",
+        "clip_report.json",
+        "clip_report.png",
+    ]
 
 
 def test_a_job_stopped_in_its_worker_writes_nothing(tmp_path, monkeypatch):
@@ -335,6 +349,7 @@ def test_batch_command_mistakes_are_one_line(recordings, tmp_path):
         (["analyze", recordings, "-e", "plank", "-o", tmp_path / "x.mp4"], 1, "is a folder"),  # as before
         (["analyze", str(tmp_path / "nothing*.mp4"), "-e", "plank"], 1, "No videos found"),
         (["analyze", recordings, "-e", "plank", "--out-dir", recordings / "notes.txt"], 1, "notes.txt"),
+        (["analyze", recordings, "-e", "plank", "--target-hold", "30"], 2, "analyse it on its own"),
     ]
     for args, code, expected in cases:
         proc = backform(*args, cwd=tmp_path, timeout=120)
@@ -377,6 +392,7 @@ def test_a_stop_signal_ends_the_batch_leaving_only_complete_sets(
     assert sorted(p.name for p in out.iterdir()) == [
         "plank_a_annotated.mp4",
         "plank_a_report.csv",
+        "plank_a_report.html",
         "plank_a_report.json",
         "plank_a_report.png",
         "summary.csv",

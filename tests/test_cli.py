@@ -11,6 +11,7 @@ import json
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import av
 import pytest
@@ -72,7 +73,7 @@ def test_analyze_writes_all_outputs(fake, clip, tmp_path, capsys):
     assert report["view"] == {"side": "left", "ok": True, "ok_fraction": 1.0, "problems_s": {}}
     assert report["partial"] is False
     rows = list(csv.DictReader((out / "r.csv").open()))
-    assert len(rows) == report["rep_count"]
+    assert [(r["kind"], int(r["index"])) for r in rows] == [("rep", 1), ("rep", 2)]
     assert (out / "r.png").read_bytes()[:4] == b"\x89PNG"
     assert h264_frames(out / "a.mp4") == ("h264", N_FRAMES)
     assert "Reps" in stdout and "rounded back" in stdout and err == ""
@@ -87,6 +88,7 @@ def test_default_output_names_in_working_directory(fake, clip, tmp_path, monkeyp
     assert sorted(p.name for p in work.iterdir()) == [
         "clip_annotated.mp4",
         "clip_report.csv",
+        "clip_report.html",
         "clip_report.json",
         "clip_report.png",
     ]
@@ -98,8 +100,28 @@ def test_csv_and_plot_default_next_to_report_and_no_video(fake, clip, tmp_path, 
         ["analyze", clip, "-e", "hip-hinge", "--report", tmp_path / "r" / "hinge.json", "--no-video"], capsys
     )
     assert code == 0, err
-    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["hinge.csv", "hinge.json", "hinge.png"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "hinge.csv",
+        "hinge.html",
+        "hinge.json",
+        "hinge.png",
+    ]
     assert not list(tmp_path.glob("**/*.mp4"))[1:]  # only the input clip
+
+
+def test_html_page_named_or_left_out(fake, clip, tmp_path, capsys):
+    args = ["analyze", clip, "-e", "hip-hinge", "--no-video", "--report", tmp_path / "a" / "r.json"]
+    code, stdout, err = run([*args, "--html", tmp_path / "b" / "page.html"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "b" / "page.html").read_text().startswith("<!DOCTYPE html>")
+    assert (
+        f"html: {tmp_path / 'b' / 'page.html'}" in " ".join(stdout.split())
+        and not (tmp_path / "a" / "r.html").exists()
+    )
+    code, stdout, err = run([*args, "--no-html"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["r.csv", "r.json", "r.png"]
+    assert "html:" not in stdout
 
 
 def test_explicit_csv_and_plot_paths(fake, clip, tmp_path, capsys):
@@ -191,6 +213,53 @@ def test_help_lists_analyze(capsys):
     assert code == 0 and "analyze" in stdout
 
 
+@pytest.mark.parametrize("command", [[], ["analyze"], ["live"]])
+def test_help_lists_the_exercises_the_registry_offers(command, capsys, monkeypatch):
+    from exercises.registry import EXERCISES
+
+    monkeypatch.setenv("COLUMNS", "80")
+    code, stdout, _ = run([*command, "--help"], capsys)
+    assert code == 0
+    assert ", ".join(EXERCISES) in " ".join(stdout.split())  # however the help wraps
+    descriptions = [line for line in stdout.splitlines() if not line.startswith("Usage:")]
+    assert not any(line.rstrip().endswith("...") for line in descriptions)  # none cut short
+    assert max(map(len, stdout.splitlines())) <= 80
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    code, stdout, err = run(["--version"], capsys)
+    assert code == 0 and err == ""
+    assert stdout.strip() == f"backform {version('backform')}"
+
+
+@pytest.mark.parametrize(
+    "name", ["clip.mp4", "a_very_long_video_name_straight_off_a_phone_20260101_123456.mp4"]
+)
+@pytest.mark.parametrize("width", [80, 120])
+def test_progress_line_fits_the_terminal(name, width):
+    import io
+    import re
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from feedback.progress import rich_progress
+
+    screen = io.StringIO()
+    console = Console(file=screen, width=width, force_terminal=True, color_system=None)
+    sink = rich_progress(console)(SimpleNamespace(path=Path(name), frame_count=30))
+    for i in range(40):  # more frames than the container claimed
+        sink.consume(SimpleNamespace(t_ms=i * 33.3), None)
+    sink.close()
+    lines = [line for line in re.split(r"\r|\n|\x1b\[[0-9;?]*[A-Za-z]", screen.getvalue()) if line.strip()]
+    assert lines and max(map(len, lines)) < width, lines
+    assert all(line.startswith("Analysing ") and "ETA" in line for line in lines)
+    assert "40/40" in lines[-1]
+    assert (name in lines[-1]) == (width == 120 or len(name) < 30)  # else shortened, not wrapped
+
+
 # -- end to end: the real model on a real clip, in a subprocess as a user runs it -------------------
 HINGE_CLIP = SAMPLES / "hinge_good.mp4"
 
@@ -222,7 +291,7 @@ def test_end_to_end_real_clip(tmp_path, model_path):
         assert set(rep) >= {"index", "start_s", "end_s", "faults", "metrics"}
     assert isinstance(report["faults"], list) and report["partial"] is False
     rows = list(csv.DictReader((tmp_path / "hinge.csv").open()))
-    assert [int(r["index"]) for r in rows] == [r["index"] for r in report["reps"]]
+    assert [int(r["index"]) for r in rows if r["kind"] == "rep"] == [r["index"] for r in report["reps"]]
     assert (tmp_path / "hinge.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert h264_frames(tmp_path / "hinge_annotated.mp4") == ("h264", labels["frames"])
     with av.open(str(tmp_path / "hinge_annotated.mp4")) as c:
@@ -321,3 +390,41 @@ def test_end_to_end_ctrl_c_keeps_partial_report_and_max_size(tmp_path, model_pat
         assert (s.codec_context.width, s.codec_context.height) == (320, 240)
         assert sum(1 for _ in c.decode(s)) == report["frames"]
     assert not list(tmp_path.glob(".*.tmp*"))  # no temporary files left behind
+
+
+@pytest.mark.parametrize(
+    ("extra", "counters"),
+    [([], {"Reps 0", "Reps 2"}), (["--target-reps", "5"], {"Reps 0 / 5", "Reps 2 / 5"})],
+)
+def test_analyze_shows_a_target_only_when_one_was_given(
+    fake, clip, tmp_path, capsys, monkeypatch, extra, counters
+):
+    from feedback.overlay import StatusPanel
+
+    seen: set[str] = set()
+    draw = StatusPanel.annotate
+    monkeypatch.setattr(
+        StatusPanel, "annotate", lambda self, frame, info: seen.add(info.counter) or draw(self, frame, info)
+    )
+    code, stdout, err = run(
+        ["analyze", clip, "-e", "hip-hinge", "--report", tmp_path / "r.json", *extra], capsys
+    )
+    assert code == 0, err
+    assert counters <= seen and all(c.startswith(("Reps 0", "Reps 1", "Reps 2")) for c in seen)
+    assert ("/" in "".join(seen)) == bool(extra)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["target_reps"] == (5 if extra else None) and report["target_hold_s"] is None
+    assert ("2 of 5" in stdout) == bool(extra)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--target-hold", "30"], "hip-hinge counts reps: use --target-reps N."),
+        (["--target-reps", "0"], "--target-reps must be at least 1."),
+    ],
+)
+def test_analyze_rejects_a_target_that_does_not_fit(fake, clip, tmp_path, capsys, extra, message):
+    code, _, err = run(["analyze", clip, "-e", "hip-hinge", "--report", tmp_path / "r.json", *extra], capsys)
+    assert one_line_error(code, err, 2) == f"backform: {message}"
+    assert not (tmp_path / "r.json").exists()

@@ -15,7 +15,7 @@ def session(frames: list[tuple[bool, ViewProblem | None, int, int]]):
     """Record frames (person seen, view problem, people in view, track id) at 30 fps."""
     recorder, coverage = SessionRecorder("plank"), CoverageSink()
     for i, ((seen, problem, people, track), t) in enumerate(zip(frames, times(len(frames)), strict=True)):
-        pose = stick_pose(0.0, t, i).replace(people=people, extras={"track_id": track}) if seen else None
+        pose = stick_pose(0.0, t, i).replace(people=people, track_id=track) if seen else None
         ok = seen and problem in (None, ViewProblem.SEVERAL_PEOPLE)
         view = ViewVerdict(ok, "left" if seen else None, problem if seen else ViewProblem.NO_PERSON, 1)
         a = Assessment("plank", t, i, view, "holding", {}, pose=pose)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from exercises.base import Assessment, Event, EventKind, Fault, Severity, ViewProblem, ViewVerdict
-from feedback.cues import CueKind, CuePolicy, CuePolicyConfig
+from feedback.cues import CueKind, CuePolicy, CuePolicyConfig, CueStage
 
 OK = ViewVerdict(True, "left", None, 1)
 FPS_MS = 1000 / 30
@@ -192,3 +194,25 @@ def test_changed_advice_for_the_same_fault_updates_the_cue_and_is_said():
     assert s1.correction.text == s2.correction.text == "Round up more through your upper back"
     assert s3.correction.text == "Let your belly drop more" and s3.correction.shown_ms == 0
     assert [a.text for s in (s1, s2, s3) for a in s.announcements] == [cat[2], cow[2]]
+
+
+def test_cue_stage_chooses_once_per_frame_and_readers_only_read():
+    """The stage runs before the overlay, voice and window; drawing never advances the policy."""
+    import numpy as np
+
+    from exercises.registry import spec_for
+    from feedback.overlay import PALETTE, Overlay, display_for
+    from tests.feedback_fakes import stick_pose
+
+    stage = CueStage(CuePolicy(CuePolicyConfig(min_fault_ms=0)))
+    overlay = Overlay(display_for(spec_for("hip-hinge")))
+    a = replace(frame(0, [(BACK, 0.0)]), pose=stick_pose(60.0))
+    img = np.full((480, 640, 3), 96, np.uint8)
+    overlay.draw(img, a, stage.state)  # before the stage ran: nothing chosen, no banner
+    assert stage.state is None and not np.all(img == PALETTE.severity[2], axis=2).any()
+    stage.consume(None, a)
+    assert stage.state.correction.key == "rounded_back" and len(stage.state.announcements) == 1
+    overlay.draw(img, a, stage.state)
+    assert np.all(img == PALETTE.severity[2], axis=2).sum() > 1000
+    stage.reset()
+    assert stage.state is None

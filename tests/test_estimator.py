@@ -60,7 +60,7 @@ def test_person_is_tracked_through_the_clip(clip_frames, clip_poses):
         for scores in (pose.visibility, pose.presence):
             assert scores.shape == (33,) and np.all((scores >= 0) & (scores <= 1))
     assert np.all(np.diff([p.t_ms for p in found]) > 0)
-    assert len({p.extras["track_id"] for p in found}) == 1
+    assert len({p.track_id for p in found}) == 1
 
 
 def test_mask_covers_the_person(clip_poses):
@@ -124,7 +124,7 @@ def test_keeps_following_the_first_person_when_another_appears(clip_frames, mode
     assert all(p is not None for p in poses)
     assert [p.people for p in poses] == [1, 1, 1] + [2] * 5
     assert all(p.xy[Landmark.LEFT_HIP, 0] > w for p in poses)  # always the right-hand person
-    assert len({p.extras["track_id"] for p in poses}) == 1
+    assert len({p.track_id for p in poses}) == 1
 
 
 def _two_people(img):
@@ -140,7 +140,7 @@ def test_people_are_counted_once_per_interval_and_carried_between(clip_frames, m
     with PoseEstimator(PoseEstimatorOptions(model_path, max_inference_side=None)) as estimator:
         poses = [estimator.estimate(img, t, i) for img, t, i in frames]
     # Only the first frame is counted (default: once a second); the count holds after it.
-    assert ["people_counted" in p.extras for p in poses] == [True, False, False, False]
+    assert [p.people_counted is not None for p in poses] == [True, False, False, False]
     assert [p.people for p in poses] == [2, 2, 2, 2]
 
 
@@ -150,7 +150,7 @@ def test_background_count_arrives_without_holding_up_frames(clip_frames, model_p
     with PoseEstimator(options) as estimator:
         poses = [estimator.estimate(img, t, i) for img, t, i in frames]
     assert poses[0].people == 1  # the count is still running when the first frame is returned
-    arrived = next(i for i, p in enumerate(poses) if "people_counted" in p.extras)
+    arrived = next(i for i, p in enumerate(poses) if p.people_counted is not None)
     assert 0 < arrived < 10
     assert all(p.people == 2 for p in poses[arrived:])
 

@@ -442,3 +442,49 @@ def test_evaluate_command_prints_the_table_and_totals(tmp_path, model_path):
     # The hinge's trunk angle was compared with the truth over most of the clip's 297 frames.
     assert hinge["signals"]["trunk_inclination_deg"]["frames"] > 200
     assert saved["summary"] == last
+
+
+def _many_rows() -> list:
+    """A stress-set-like evaluation: long clip names, every exercise, misses of every kind."""
+    rows = []
+    kinds = ("hinge_rounded_back", "plank_shoulders_not_stacked", "catcow_moving_from_arms")
+    for i in range(12):
+        kind = kinds[i % 3]
+        name = f"stress_{i:03d}_{kind}.mp4"
+        if kind.startswith("plank"):
+            entry = real(hold=[1.867, 3.867], present=["shoulders_not_stacked"], view_ok=i != 4)
+            found = {**report(reps=0, faults=[fault("hip_sag", 1, 2)]), "hold_s": 1.0 + i}
+            rows.append(evaluate_clip(parse_labels(entry, name), found))
+        else:
+            exercise = "hip-hinge" if kind.startswith("hinge") else "cat-cow"
+            code = kind.split("_", 1)[1]
+            expected = labels(exercise, reps=3, faults=[fault(code, 1, 2)], clip=name)
+            rows.append(evaluate_clip(expected, report(reps=3 + i % 2, faults=[fault("head_drop", 5, 6)])))
+    return rows
+
+
+@pytest.mark.parametrize("width", [TABLE_WIDTH, 100, 80])
+def test_results_table_fits_the_width_without_cutting_names(width):
+    """Within `width` columns every clip name is whole and every verdict readable: a narrow
+    terminal loses the exercise column (the names say it) before anything is cut short."""
+    from rich.console import Console
+
+    rows = _many_rows()
+    console = Console(width=width, record=True)
+    console.print(results_table(rows, width=width))
+    text = console.export_text()
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert "…" not in text
+    header = next(line for line in lines if line.lstrip().startswith("clip"))
+    assert ("exercise" in header) == (width >= 110)
+    # The clip column read top to bottom, and the verdict column: folded, but whole.
+    second, verdict = header.index("exercise" if width >= 110 else "reps"), header.index("verdict")
+    clips = "".join(line[:second].strip() for line in lines)
+    verdicts = "".join(line[verdict:].strip() for line in lines).replace(" ", "")
+    for r in rows:
+        assert r.clip.removesuffix(".mp4") in clips
+        assert r.right or f"wrong:{','.join(r.wrong)}" in verdicts
+    if width == TABLE_WIDTH:  # wide enough: one line per clip
+        body = [line for line in lines if line.lstrip().startswith("stress_")]
+        assert len(body) == len(rows)

@@ -21,10 +21,10 @@ from feedback_fakes import FakeInfo, fake_backends, hinge_schedule, stick_pose
 from typer.testing import CliRunner
 
 from exercises.base import Assessment, ViewProblem, ViewVerdict
+from exercises.registry import spec_for
 from feedback.cli import app
 from feedback.live import (
     READY,
-    START_POSITION,
     LiveOptions,
     SetupGuide,
     mirror_assessment,
@@ -281,7 +281,7 @@ def test_failing_speech_engine_is_reported_once_and_the_session_goes_on(tmp_path
 
 
 def test_setup_guide_asks_for_the_start_position_then_says_ready():
-    guide = SetupGuide("cat-cow", after_ms=500, repeat_ms=10_000)
+    guide = SetupGuide(spec_for("cat-cow").start_cue, after_ms=500, repeat_ms=10_000)
     pose = stick_pose(0.0)
     ok = ViewVerdict(True, "left", None, 1)
 
@@ -291,7 +291,7 @@ def test_setup_guide_asks_for_the_start_position_then_says_ready():
 
     assert frame(0, False) == (None, [])  # not yet: give the person a moment
     text, say = frame(600, False)
-    assert text == START_POSITION["cat-cow"] and say == [text]
+    assert text == "Come onto your hands and knees, side-on to the camera" and say == [text]
     assert frame(700, False) == (text, [])  # shown, not repeated aloud
     bad_view = ViewVerdict(False, None, ViewProblem.NOT_SIDE_ON)
     assert frame(800, False, bad_view) == (None, [])  # the view problem is the cue policy's

@@ -37,7 +37,7 @@ from tests.feedback_fakes import fake_backends, hinge_schedule, write_fake_video
 from tests.odd_clips import sample_frames, write_clip
 from vision.errors import ConfigError, OutputError
 
-OUTPUTS = {"video": "a.mp4", "report": "r.json", "csv": "r.csv", "plot": "r.png"}
+OUTPUTS = {"video": "a.mp4", "report": "r.json", "csv": "r.csv", "plot": "r.png", "html": "r.html"}
 
 
 run = run_main
@@ -79,7 +79,7 @@ def _node(path: Path, kind: str) -> None:
 
 # -- 1. outputs are regular files or new names; inputs are never outputs ---------------------------
 @pytest.mark.parametrize("kind", ["fifo", "chardev"])
-@pytest.mark.parametrize("option", ["--report", "--out", "--csv", "--plot"])
+@pytest.mark.parametrize("option", ["--report", "--out", "--csv", "--plot", "--html"])
 def test_output_that_is_a_device_or_fifo_is_refused_and_left_untouched(
     option, kind, fake, clip, tmp_path, capsys
 ):
@@ -144,7 +144,7 @@ def test_longest_legal_names_are_written(fake, clip, tmp_path, capsys):
     assert json.loads((tmp_path / report).read_text())["frames"] == N_FRAMES
     assert h264_frames(tmp_path / video) == ("h264", N_FRAMES)
     stem = report.removesuffix(".json")
-    assert listing(tmp_path) == sorted(["in", report, video, f"{stem}.csv", f"{stem}.png"])
+    assert listing(tmp_path) == sorted(["in", report, video, f"{stem}.csv", f"{stem}.png", f"{stem}.html"])
 
 
 @pytest.mark.parametrize("name", [".", "..", "/"])
@@ -187,7 +187,7 @@ def _sizes(folder: Path) -> dict[str, int]:
 
 @pytest.fixture
 def output_sizes(fake, clip, tmp_path, capsys) -> dict[str, int]:
-    """Sizes of the four outputs of a normal run of the clip."""
+    """Sizes of the five outputs of a normal run of the clip."""
     import matplotlib.font_manager  # noqa: F401  (its cache is written before any limit is set)
 
     done = tmp_path / "done"
@@ -201,7 +201,7 @@ def output_sizes(fake, clip, tmp_path, capsys) -> dict[str, int]:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE and EFBIG as on Linux")
 @pytest.mark.parametrize(
     ("video", "failing"),
-    [(True, kind) for kind in OUTPUTS] + [(False, kind) for kind in ("report", "csv", "plot")],
+    [(True, kind) for kind in OUTPUTS] + [(False, kind) for kind in ("report", "csv", "plot", "html")],
     ids=lambda v: {True: "with-video", False: "no-video"}.get(v, v) if isinstance(v, bool) else v,
 )
 def test_a_write_failing_midway_leaves_the_previous_outputs(

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 
 from exercises.base import Assessment, Fault, Severity, ViewProblem, ViewVerdict
-from feedback.cues import Cue, CueKind
+from exercises.registry import spec_for
+from exercises.spec import AngleLabel, Meter
+from feedback.cues import Cue, CueKind, CueStage
 from feedback.overlay import (
     PALETTE,
     AngleAnnotator,
-    AngleSpec,
     CueBanner,
     Overlay,
     RangeMeter,
-    RangeSpec,
     RangeTracker,
     SkeletonAnnotator,
     StatusInfo,
@@ -30,6 +30,7 @@ from tests.feedback_fakes import stick_pose
 from vision.landmarks import Joint
 
 GREY = 96
+HINGE_JOINTS = display_for(spec_for("hip-hinge")).fault_joints
 OK = ViewVerdict(True, "left", None, 1)
 
 
@@ -65,7 +66,7 @@ def px(img, xy):
 def test_skeleton_marks_fault_joints_red_others_green():
     pose = stick_pose(40.0)
     img = blank()
-    out = SkeletonAnnotator().annotate(img, assessment(pose, faults=("rounded_back",)))
+    out = SkeletonAnnotator(HINGE_JOINTS).annotate(img, assessment(pose, faults=("rounded_back",)))
     assert out is img  # drawn in place
     assert px(img, pose.joint(Joint.HIP, "left")) == PALETTE.fault
     assert px(img, pose.joint(Joint.SHOULDER, "left")) == PALETTE.fault
@@ -100,7 +101,9 @@ def test_pose_from_downscaled_analysis_maps_onto_full_frame():
 
 def test_angle_label_near_its_joint_and_only_when_measured():
     pose = stick_pose(60.0)
-    spec = AngleSpec("hip_angle_deg", Joint.HIP, Joint.SHOULDER, Joint.KNEE, frozenset({"rounded_back"}))
+    spec = AngleLabel(
+        "hip_angle_deg", Joint.HIP, "hip", Joint.SHOULDER, Joint.KNEE, frozenset({"rounded_back"})
+    )
     img = blank()
     AngleAnnotator([spec]).annotate(img, assessment(pose, measurements={"knee_angle_deg": 170.0}))
     assert changed_box(img) is None
@@ -108,7 +111,7 @@ def test_angle_label_near_its_joint_and_only_when_measured():
     x0, y0, x1, y1 = changed_box(img)
     hx, hy = pose.joint(Joint.HIP, "left")
     assert x0 - 5 < hx < x1 + 5 and y0 - 5 < hy < y1 + 5
-    assert x1 - x0 < 160 and y1 - y0 < 120  # a label and an arc, not a banner
+    assert x1 - x0 < 200 and y1 - y0 < 120  # a label and an arc, not a banner
     # Label turns red with its fault.
     img2 = blank()
     AngleAnnotator([spec]).annotate(img2, assessment(pose, ("rounded_back",), {"hip_angle_deg": 120.0}))
@@ -163,7 +166,7 @@ def test_status_panel_progress_bar_fills_proportionally():
 
 
 def test_range_meter_marker_follows_value_and_band_shows_reached_range():
-    meter = RangeMeter(RangeSpec("back_bow", -0.1, 0.1))
+    meter = RangeMeter(Meter("back_bow", "COW", "CAT", -0.1, 0.1))
 
     def marker_x(value):
         img = blank()
@@ -197,7 +200,7 @@ def test_view_message_centred():
 
 def test_overlay_draws_everything_in_place():
     pose = stick_pose(70.0)
-    overlay = Overlay(display_for("hip-hinge"))
+    overlay, cues = Overlay(display_for(spec_for("hip-hinge"))), CueStage()
     img = blank()
     a = Assessment(
         "hip-hinge",
@@ -210,7 +213,8 @@ def test_overlay_draws_everything_in_place():
         rep_count=3,
         pose=pose,
     )
-    assert overlay.draw(img, a) is img
+    cues.consume(None, a)
+    assert overlay.draw(img, a, cues.state) is img
     assert np.all(img[:60, :100] != GREY, axis=2).any()  # status panel
     assert np.all(img == PALETTE.severity[2], axis=2).sum() > 2000  # the cue banner
     assert px(img, pose.joint(Joint.HIP, "left")) == PALETTE.fault
@@ -218,13 +222,15 @@ def test_overlay_draws_everything_in_place():
     img = blank()
     bad = ViewVerdict(False, None, ViewProblem.NOT_SIDE_ON)
     for t in (6000.0, 7000.0):
-        overlay.draw(img, Assessment("hip-hinge", t, int(t // 33), bad, "setup", {}, pose=pose))
+        a = Assessment("hip-hinge", t, int(t // 33), bad, "setup", {}, pose=pose)
+        cues.consume(None, a)
+        overlay.draw(img, a, cues.state)
     assert np.all(img == PALETTE.view, axis=2).sum() > 100
     assert np.all(img == PALETTE.severity[2], axis=2).sum() == 0
 
 
 def test_cat_cow_overlay_has_range_meter():
-    overlay = Overlay(display_for("cat-cow"))
+    overlay = Overlay(display_for(spec_for("cat-cow")))
     img = blank()
     for i, bow in enumerate((0.05, -0.05)):
         img = blank()
@@ -242,22 +248,29 @@ def test_cue_text_is_ascii_and_splits_at_dash():
 
 
 def test_knee_flexion_shown_as_joint_angle():
-    spec = AngleSpec("knee_flexion_deg", Joint.KNEE, Joint.HIP, Joint.ANKLE, flexion=True)
+    spec = AngleLabel("knee_flexion_deg", Joint.KNEE, "knee", Joint.HIP, Joint.ANKLE, flexion=True)
     pose = stick_pose(30.0)
     drawn = blank()
     AngleAnnotator([spec]).annotate(drawn, assessment(pose, measurements={"knee_flexion_deg": 10.0}))
     expected = blank()
-    AngleAnnotator([AngleSpec("knee_angle", Joint.KNEE, Joint.HIP, Joint.ANKLE)]).annotate(
+    AngleAnnotator([AngleLabel("knee_angle", Joint.KNEE, "knee", Joint.HIP, Joint.ANKLE)]).annotate(
         expected, assessment(pose, measurements={"knee_angle": 170.0})
     )
     assert np.array_equal(drawn, expected)
 
 
 def test_cat_cow_meter_targets_follow_thresholds():
-    class Th:
-        cat_target_bow, cow_target_bow = 0.08, 0.05
+    from dataclasses import replace
 
-    spec = display_for("cat-cow", "Cat-cow", Th()).range
-    assert (spec.cow_target, spec.cat_target) == (-0.05, 0.08)
-    assert spec.cow_end < -0.08 and spec.cat_end > 0.08
-    assert display_for("hip-hinge", None, Th()).range is None
+    cat_cow = spec_for("cat-cow")
+    table = replace(cat_cow.thresholds, cat_target_bow=0.08, cow_target_bow=0.05)
+    meter = display_for(cat_cow, table).meter
+    assert (meter.low_target, meter.high_target) == (-0.05, 0.08)
+    assert meter.low_end < -0.08 and meter.high_end > 0.08
+    # Without a table of its own the meter marks the default thresholds, not an old constant.
+    default = display_for(cat_cow).meter
+    assert (default.low_target, default.high_target) == (
+        -cat_cow.thresholds.cow_target_bow,
+        cat_cow.thresholds.cat_target_bow,
+    )
+    assert display_for(spec_for("hip-hinge")).meter is None

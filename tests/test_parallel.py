@@ -52,10 +52,10 @@ class RecordingEstimator:
         time.sleep(self.delay_s * (1 + frame_index % 3))  # uneven: later frames may finish first
         self.seen.append((frame_index, count_people))
         self.threads.add(threading.current_thread().name)
-        extras = {"people_counted": 2 if frame_index >= 40 else 1} if count_people else {}
+        counted = (2 if frame_index >= 40 else 1) if count_people else None
         z = np.zeros
         xy, world = z((33, 2), np.float32), z((33, 3), np.float32)
-        return Pose(xy, world, z(33), z(33), t_ms, frame_index, (4, 4), extras=extras)
+        return Pose(xy, world, z(33), z(33), t_ms, frame_index, (4, 4), people_counted=counted)
 
     def estimate(self, image, t_ms, frame_index):
         return self.estimate_raw(image, t_ms, frame_index)

@@ -10,6 +10,7 @@ import av
 import numpy as np
 import pytest
 
+from exercises.registry import spec_for
 from feedback.overlay import Overlay, display_for
 from feedback.pipeline import StopPipeline, run_pipeline
 from feedback.session import SessionRecorder
@@ -56,7 +57,7 @@ def test_full_run_counts_reps_and_writes_annotated_video(tmp_path):
     video = tmp_path / "out.mp4"
     sinks = [
         recorder,
-        OverlaySink(Overlay(display_for("hip-hinge"))),
+        OverlaySink(Overlay(display_for(spec_for("hip-hinge")))),
         after_overlay,
         VideoSink(VideoWriter(video)),
     ]

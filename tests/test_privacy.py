@@ -124,6 +124,7 @@ def test_analyze_makes_no_network_connection(tmp_path: Path, clip: Path, model_p
         "hinge.mp4",
         "hinge_annotated.mp4",
         "hinge_report.csv",
+        "hinge_report.html",
         "hinge_report.json",
         "hinge_report.png",
     ]

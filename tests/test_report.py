@@ -94,17 +94,56 @@ def test_json_has_the_agreed_fields(tmp_path):
 
 def test_csv_one_row_per_rep(tmp_path):
     path = write_csv(session_report(), tmp_path / "r.csv")
+    with path.open() as f:
+        header = next(csv.reader(f))
+    assert len(header) == len(set(header)), header  # no column twice (was: duration_s)
     rows = list(csv.DictReader(path.open()))
-    assert [r["index"] for r in rows] == ["1", "2"]
+    assert [(r["kind"], r["index"]) for r in rows] == [("rep", "1"), ("rep", "2")]
     assert rows[0]["faults"] == "rounded_back" and rows[1]["faults"] == ""
     assert float(rows[0]["start_s"]) == 1.0 and float(rows[0]["end_s"]) == 3.0
+    assert float(rows[0]["duration_s"]) == 2.0
     assert float(rows[1]["depth"]) == 82.0
+
+
+def test_csv_rep_metric_named_like_a_column_appears_once(tmp_path):
+    rec = SessionRecorder("hip-hinge")
+    done = Event(
+        EventKind.REP_COMPLETED, 2000.0, 1, 500.0, (), {"duration_s": 1.5, "max_trunk_lean_deg": 60.0}
+    )
+    for i, t in enumerate((0.0, 1000.0, 2000.0)):
+        rec.record(Assessment("hip-hinge", t, i, OK, "hinged", {}, (), (done,) * (t == 2000.0), rep_count=1))
+    rows = list(csv.reader(write_csv(rec.report(), tmp_path / "r.csv").open()))
+    assert rows[0] == ["kind", "index", "start_s", "end_s", "duration_s", "faults", "max_trunk_lean_deg"]
+    assert rows[1] == ["rep", "1", "0.5", "2", "1.5", "", "60"]
+
+
+def test_csv_lists_plank_holds_with_their_faults(tmp_path):
+    """A hold exercise has no reps: its rows are the holds, each with the faults seen in it."""
+    rec = SessionRecorder("plank")
+    sag = Fault("hip_sag", Severity.MAJOR, "Lift your hips", 3000.0)
+    for i in range(80):
+        t = i * 100.0
+        events = []
+        if i == 10:
+            events.append(Event(EventKind.HOLD_STARTED, t, start_ms=t))
+        if i == 40:
+            events.append(Event(EventKind.HOLD_STOPPED, t, None, 1000.0, ("hip_sag",)))
+        if i == 50:
+            events.append(Event(EventKind.HOLD_STARTED, t, start_ms=t))
+        faults = (sag,) if 30 <= i < 40 or 60 <= i < 65 else ()
+        rec.record(Assessment("plank", t, i, OK, "holding", {}, faults, tuple(events), hold_s=0.0))
+    rows = list(csv.DictReader(write_csv(rec.report(), tmp_path / "r.csv").open()))
+    assert [(r["kind"], r["index"], r["start_s"], r["end_s"], r["faults"]) for r in rows] == [
+        ("hold", "1", "1", "4", "hip_sag"),
+        ("hold", "2", "5", "8", "hip_sag"),  # still held at the end: faults from the intervals
+    ]
+    assert float(rows[0]["duration_s"]) == 3.0
 
 
 def test_csv_without_reps_has_header_only(tmp_path):
     rep = SessionRecorder("plank").report()
     path = write_csv(rep, tmp_path / "r.csv")
-    assert path.read_text().strip() == "index,start_s,end_s,duration_s,faults"
+    assert path.read_text().strip() == "kind,index,start_s,end_s,duration_s,faults"
 
 
 def test_plot_is_a_png(tmp_path):
@@ -152,3 +191,31 @@ def test_plot_skips_signals_that_mirror_one_already_shown():
     report = rec.report()
     assert plot_signals(report) == ["trunk", "knee"]
     assert plot_signals(report, max_signals=3) == ["trunk", "knee", "bow"]
+
+
+def test_plot_panels_show_each_faults_own_signal_with_its_threshold():
+    from dataclasses import replace
+
+    from exercises.registry import spec_for
+    from feedback.report import counted_text, plot_panels
+
+    hinge = spec_for("hip-hinge")
+    rec = SessionRecorder(
+        "hip-hinge", None, hinge.main_signals, thresholds=replace(hinge.thresholds, squat_knee_deg=50.0)
+    )
+    for i in range(60):
+        t = i * 100.0
+        knee = -150.0 if i == 5 else 60.0 * (i >= 30)  # one wild frame: kneeling down
+        faults = (Fault("squatting", Severity.MODERATE, "Push your hips back", 3000.0),) if i >= 30 else ()
+        events = (Event(EventKind.REP_COMPLETED, t, 1, 0.0),) if i == 59 else ()
+        m = {"trunk_inclination_deg": 30.0, "knee_flexion_deg": knee}
+        rec.record(Assessment("hip-hinge", t, i, OK, "hinged", m, faults, events, rep_count=int(i == 59)))
+    report = rec.report()
+    main, knee = plot_panels(report, hinge)
+    assert main.signal == "trunk_inclination_deg"
+    # The table in use draws the line (a physio's 50, not the default 45), on the judged scale.
+    assert knee.signal == "knee_flexion_deg" and ("knees bent into a squat", 50.0) in knee.lines
+    assert knee.low > -20 and knee.faults == ("squatting", "locked_knees")
+    assert counted_text(report, hinge) == "1 rep"
+    assert counted_text(SessionRecorder("plank").report(), spec_for("plank")) == "hold 0.0 s"
+    assert counted_text(SessionRecorder("cat-cow").report(), spec_for("cat-cow")) == "0 reps"

@@ -24,7 +24,7 @@ def make_pose(t_ms, xy, visibility=1.0, track_id=1, size=(640, H)) -> Pose:
         t_ms=float(t_ms),
         frame_index=0,
         image_size=size,
-        extras={"track_id": track_id},
+        track_id=track_id,
     )
 
 

@@ -82,7 +82,13 @@ def test_analyze_stopped_by_a_signal_keeps_a_partial_report_and_a_playable_video
     line = one_line_error(proc.returncode, stderr, 128 + signum)
     name = signal.Signals(signum).name
     assert line == f"backform: stopped early by {name}; the report covers the frames analysed so far"
-    names = ["long_annotated.mp4", "long_report.csv", "long_report.json", "long_report.png"]
+    names = [
+        "long_annotated.mp4",
+        "long_report.csv",
+        "long_report.html",
+        "long_report.json",
+        "long_report.png",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == names  # no temporary file
     report = json.loads((tmp_path / "long_report.json").read_text())
     assert report["partial"] is True and 0 < report["frames"] < 360
@@ -175,7 +181,7 @@ def test_ctrl_c_while_analyze_writes_its_outputs_finishes_them_then_stops(
     assert ctrl_c_while_plotting
     line = one_line_error(code, err, 130)
     assert line == "backform: interrupted; the outputs were written in full first"
-    assert sorted(p.name for p in out.iterdir()) == ["a.mp4", "r.csv", "r.json", "r.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.mp4", "r.csv", "r.html", "r.json", "r.png"]
     report = json.loads((out / "r.json").read_text())
     assert report["partial"] is False and report["frames"] == N_FRAMES  # true: all was analysed
     assert (out / "r.png").read_bytes()[:4] == b"\x89PNG"

@@ -101,7 +101,7 @@ class PeopleCount:
         """Record a fresh count carried by `pose`, and stamp the latest count on it."""
         if pose is None:
             return None
-        checked = pose.extras.get("people_counted")
+        checked = pose.people_counted
         if checked is not None:
             self.current = max(1, int(checked))
         people = max(pose.people, self.current)
@@ -185,7 +185,8 @@ class PoseEstimator:
         self, image_bgr: np.ndarray, t_ms: float, frame_index: int, count_people: bool = False
     ) -> Pose | None:
         """estimate() without carrying people counts between frames; with count_people the
-        pose's extras hold "people_counted" (for callers that spread frames over estimators)."""
+        pose's `people_counted` holds a fresh count when one finished (for callers that spread
+        frames over estimators)."""
         if self._landmarker is None:
             raise RuntimeError("PoseEstimator is closed")
         image_bgr = _as_bgr(image_bgr)
@@ -208,9 +209,7 @@ class PoseEstimator:
         people = len(result.pose_landmarks)
         if people == 0:
             return None
-        extras: dict = {}
-        if self._counter is not None:
-            extras.update(self._count_people(mp_image, count_people))
+        counted = self._count_people(mp_image, count_people) if self._counter is not None else None
         # One list comprehension per person into numpy; None scores (unsupported) read as NaN.
         norm = np.array(
             [[(p.x, p.y, p.visibility, p.presence) for p in person] for person in result.pose_landmarks],
@@ -237,19 +236,22 @@ class PoseEstimator:
             image_size=(w, h),
             mask=mask,
             people=people,
-            extras={"track_id": track_id, "inference_size": (rgb.shape[1], rgb.shape[0]), **extras},
+            track_id=track_id,
+            people_counted=counted,
+            inference_size=(rgb.shape[1], rgb.shape[0]),
         )
 
-    def _count_people(self, mp_image, due: bool) -> dict:
-        """{"people_counted": n} when a count is due (or, in the background, has just finished)."""
+    def _count_people(self, mp_image, due: bool) -> int | None:
+        """How many people are in view, when a count is due (or, in the background, has just
+        finished); None otherwise."""
         if not self.options.people_check_background:
             if not due:
-                return {}
+                return None
             with _quiet_stderr() if self._quiet_frames else nullcontext():
-                return {"people_counted": max(1, len(self._counter.detect(mp_image).pose_landmarks))}
-        done = {}
+                return max(1, len(self._counter.detect(mp_image).pose_landmarks))
+        done = None
         if self._count_future is not None and self._count_future.done():
-            done = {"people_counted": self._count_future.result()}
+            done = self._count_future.result()
             self._count_future = None
         if due and self._count_future is None:
             if self._count_thread is None:

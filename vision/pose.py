@@ -22,6 +22,11 @@ class Pose:
     frame_index: index of the frame in its source.
     image_size: (width, height) of the frame the pixel coordinates refer to.
     people:     how many people the estimator saw in the frame (this pose is the tracked one).
+    track_id:   the tracker's id of the person followed (a new id = a different person), if known.
+    people_counted: a fresh count of the people in view from the periodic people check, if one
+                finished for this frame.
+    inference_size: (width, height) of the image the model saw, if the frame was resized for it.
+    extras:     free-form notes for tests and tools; nothing in the package reads them.
     """
 
     xy: np.ndarray
@@ -33,6 +38,9 @@ class Pose:
     image_size: tuple[int, int]
     mask: np.ndarray | None = None
     people: int = 1
+    track_id: int | None = None
+    people_counted: int | None = None
+    inference_size: tuple[int, int] | None = None
     extras: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

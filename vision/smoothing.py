@@ -73,7 +73,7 @@ class PoseSmoother:
     the same at any resolution; world coordinates are in metres. Landmarks MediaPipe is
     unsure about (low visibility/presence) move the estimate less, so an occluded limb
     does not drag it around. The filter restarts after a gap longer than `max_gap_ms`,
-    when the tracked person changes (`extras["track_id"]`), or when the frame size changes.
+    when the tracked person changes (`pose.track_id`), or when the frame size changes.
     Visibility, presence and the mask pass through unfiltered.
     """
 
@@ -101,7 +101,7 @@ class PoseSmoother:
     def __call__(self, pose: Pose | None) -> Pose | None:
         if pose is None:
             return None
-        track = pose.extras.get("track_id")
+        track = pose.track_id
         if self._last is not None:
             last_t, last_track, last_size = self._last
             gap = pose.t_ms - last_t

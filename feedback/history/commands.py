@@ -19,12 +19,14 @@ from feedback.history.records import Comfort
 
 history_app = typer.Typer(
     help="Past sessions and journal entries: a table, trends over weeks, a CSV for a clinician.",
+    short_help="Past sessions and journal entries: table, trends, CSV.",
     add_completion=False,
     rich_markup_mode=None,
 )
 TABLE_WIDTH = 160
 journal_app = typer.Typer(
     help="The comfort journal: pain, a note, daily tasks and sleep, on days with or without exercise.",
+    short_help="Record pain, a note, tasks and sleep, with or without exercise.",
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -128,7 +130,8 @@ def _warn_line(message: str) -> None:
 def history(
     ctx: typer.Context,
     exercise: Annotated[
-        str | None, typer.Option("--exercise", "-e", help="Only this exercise (hip-hinge, plank, cat-cow).")
+        str | None,
+        typer.Option("--exercise", "-e", metavar="EXERCISE", help="Only this exercise: one of {exercises}."),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="From this date (2026-11-01) or span back (10d, 3w).")
