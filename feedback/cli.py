@@ -87,6 +87,9 @@ def user_errors() -> Iterator[None]:
         raise fail(f"{said}; {note}" if note else said, exit_code(signum)) from None
 
 
+# feedback.video_out.DEFAULT_VIDEO_HEIGHT, not imported here: that loads PyAV and OpenCV.
+DEFAULT_VIDEO_HEIGHT = 720
+
 # Held over the library imports: a KeyboardInterrupt inside NumPy's C import makes OpenCV fail
 # with an ImportError and a traceback, instead of a clean stop.
 ctrl_c_held = held
@@ -150,6 +153,14 @@ def analyze(
     smooth: Annotated[
         bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
     ] = False,
+    video_height: Annotated[
+        int,
+        typer.Option(
+            "--video-height",
+            min=0,
+            help="Annotated video at most this tall, in pixels; 0 keeps the source size.",
+        ),
+    ] = DEFAULT_VIDEO_HEIGHT,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out-dir", help="Batch: folder for every video's outputs [default: here]."),
@@ -190,7 +201,15 @@ def analyze(
                 inputs=videos,
                 exercises=choice,
                 out_dir=out_dir or Path.cwd(),
-                options=JobOptions(model, None, max_size, smooth, not no_video, html=not no_html),
+                options=JobOptions(
+                    model,
+                    None,
+                    max_size,
+                    smooth,
+                    not no_video,
+                    html=not no_html,
+                    video_height=video_height or None,
+                ),
                 thresholds=thresholds,
                 force=force,
                 processes=jobs,
@@ -228,6 +247,7 @@ def analyze(
             progress=rich_progress(err_console),
             target_reps=target_reps,
             target_hold_s=target_hold,
+            video_height=video_height or None,
         )
         print_summary(result)
         for line in result.warnings:
