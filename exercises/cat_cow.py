@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-import numpy as np
-
 from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
 from exercises.faults import FaultSpec
@@ -38,6 +36,7 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
+from exercises.stats import SortedWindow, median
 from exercises.thresholds import limit
 from exercises.view import ViewRule, landmark_in_view
 from vision.landmarks import Joint
@@ -128,7 +127,7 @@ class CatCowChecker(SideViewChecker):
         # low frame rate (a GIF at 3 fps) keeps every frame's own value.
         self._recent: deque[tuple[float, float]] = deque()
         self._bow_minus_head: deque[float] = deque(maxlen=30)  # fills frames the outline missed
-        self._elbows: deque[float] = deque(maxlen=600)  # elbow angles in position (~20 s)
+        self._elbows = SortedWindow(600)  # elbow angles in position (~20 s)
         self._last_in_position = float("-inf")
         self._reset_cycle_state()
 
@@ -159,7 +158,7 @@ class CatCowChecker(SideViewChecker):
         if bow is not None:
             self._bow_minus_head.append(bow - head_part)
         elif self._bow_minus_head:
-            bow = head_part + float(np.median(self._bow_minus_head))
+            bow = head_part + median(self._bow_minus_head)
         else:
             return head_part
         return 0.5 * bow + 0.5 * head_part
@@ -253,13 +252,13 @@ class CatCowChecker(SideViewChecker):
             self._recent.append((t_ms, self.spine_raw(bow, head)))
             while t_ms - self._recent[0][0] > 150.0:
                 self._recent.popleft()
-            raw = float(np.median([v for _, v in self._recent]))
+            raw = median(v for _, v in self._recent)
             if wrist_seen:
                 self._elbows.append(elbow)
         elif t_ms - self._last_in_position > self.counter.rule.max_gap_ms:
             self._forget_position()
         events = self._cycle_events(self.counter.update(t_ms, raw))
-        straight = float(np.percentile(self._elbows, 90)) if len(self._elbows) >= 5 else None
+        straight = self._elbows.percentile(90) if len(self._elbows) >= 5 else None
         elbow_bend = None if straight is None or not in_position or not wrist_seen else straight - elbow
         m = {
             "spine_curvature": self.spine_curvature(raw),

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-import numpy as np
-
 from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
 from exercises.faults import FaultSpec
@@ -35,6 +33,7 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
+from exercises.stats import SortedWindow, median
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
 from vision.landmarks import Joint
@@ -125,7 +124,7 @@ class StandingReference:
         self.max_standing_deg = max_standing_deg
         self.near_deg = near_deg
         self.min_frames = min_frames
-        self._trunks: deque[float] = deque(maxlen=frames)
+        self._trunks = SortedWindow(frames)
         self._bow: deque[float] = deque(maxlen=60)
         self._head: deque[float] = deque(maxlen=60)
         self._trunk: float | None = None
@@ -134,14 +133,14 @@ class StandingReference:
         self._trunks.append(trunk)
         # The 10th percentile, and never above what standing can be: someone seen only bent
         # over is measured from upright-ish rather than from their bent posture.
-        self._trunk = min(float(np.percentile(self._trunks, 10)), self.max_standing_deg)
+        self._trunk = min(self._trunks.percentile(10), self.max_standing_deg)
         if trunk - self._trunk <= self.near_deg:
             self._head.append(head)
             if bow is not None:
                 self._bow.append(bow)
 
     def _median(self, values: deque[float]) -> float | None:
-        return float(np.median(values)) if len(values) >= self.min_frames else None
+        return median(values) if len(values) >= self.min_frames else None
 
     @property
     def trunk(self) -> float:
@@ -156,8 +155,8 @@ class StandingReference:
         """How much the standing outline varies by itself (robust SD): its noise floor."""
         if len(self._bow) < self.min_frames:
             return None
-        b = np.asarray(self._bow)
-        return float(1.4826 * np.median(np.abs(b - np.median(b))))
+        mid = median(self._bow)
+        return float(1.4826 * median(abs(b - mid) for b in self._bow))
 
     @property
     def head(self) -> float | None:
@@ -236,7 +235,7 @@ class HipHingeChecker(SideViewChecker):
         (MediaPipe jitters +-3 deg on small, dark pictures) is not a locked knee."""
         if lean >= self.thresholds.hinged_deg:
             self._hinged_knees.append(knee)
-        return float(np.median(self._hinged_knees)) if self._hinged_knees else knee
+        return median(self._hinged_knees) if self._hinged_knees else knee
 
     def _phase(self, lean: float) -> str:
         c = self.counter
@@ -270,11 +269,11 @@ class HipHingeChecker(SideViewChecker):
             # A median over 5 frames: single-frame outline glitches are not rounding.
             self._recent_rounding.append(bow - ref.bow)
             self._rounding_t = t_ms
-            rounding = float(np.median(self._recent_rounding))
+            rounding = median(self._recent_rounding)
         elif self._recent_rounding and t_ms - self._rounding_t <= 300.0:
             # A frame whose outline could not be traced (an arm or a weight across it) says
             # nothing new: the last 0.3 s still stands, rather than ending a rounding episode.
-            rounding = float(np.median(self._recent_rounding))
+            rounding = median(self._recent_rounding)
         head_rise = None if ref.head is None else head - ref.head
         m: dict[str, float | None] = {
             "trunk_inclination_deg": trunk,

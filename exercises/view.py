@@ -182,6 +182,8 @@ class ViewGate:
         self.rule = rule
         self._side = _Leaky(rule.side_tau_ms, switch_at=3.0)
         self._facing = _Leaky(rule.facing_tau_ms, switch_at=8.0)
+        # The key joints' landmark indices per side, so a frame's checks are array operations.
+        self._keys = {s: np.array([j.on(s) for j in rule.key_joints], np.intp) for s in _SIDES}
         self.reset()
 
     def reset(self) -> None:
@@ -217,16 +219,15 @@ class ViewGate:
     def _in_frame(self, pose: Pose, side: Side) -> bool:
         w, h = pose.image_size
         mx, my = self.rule.edge_margin * w, self.rule.edge_margin * h
-        for j in self.rule.key_joints:
-            x, y = pose.xy[j.on(side)]
-            if not (-mx <= x <= w + mx and -my <= y <= h + my):
-                return False
-        return True
+        xy = pose.xy[self._keys[side]]
+        x, y = xy[:, 0], xy[:, 1]
+        return bool(np.all((-mx <= x) & (x <= w + mx) & (-my <= y) & (y <= h + my)))
 
     def _seen(self, pose: Pose, side: Side) -> bool:
-        other: Side = "right" if side == "left" else "left"
-        limit = self.rule.min_seen
-        return all(max(pose.seen(j.on(side)), pose.seen(j.on(other))) >= limit for j in self.rule.key_joints)
+        """Each key joint seen on at least one side (seen = min(visibility, presence))."""
+        both = np.stack([self._keys["left"], self._keys["right"]])
+        seen = np.minimum(pose.visibility[both], pose.presence[both]).astype(np.float64)
+        return bool(np.all(seen.max(axis=0) >= self.rule.min_seen))
 
     def update(self, pose: Pose | None, t_ms: float) -> ViewVerdict:
         """The verdict for this frame. `frame_problem` holds this frame's own (undebounced)

@@ -24,11 +24,17 @@ from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
 from feedback.report import stage_report_files
 from feedback.session import Report, SessionRecorder
-from feedback.sinks import OverlaySink, VideoSink
+from feedback.sinks import AnnotatedVideoSink
 from feedback.stills import FaultStill, FaultStillSink
 from feedback.stopping import Stopped, held, signum_of
 from feedback.targets import check_targets
-from feedback.video_out import VIDEO_SUFFIXES, VideoWriter
+from feedback.video_out import (
+    ANNOTATED_CRF,
+    ANNOTATED_PRESET,
+    DEFAULT_VIDEO_HEIGHT,
+    VIDEO_SUFFIXES,
+    VideoWriter,
+)
 from vision.errors import NoPersonError, OutputError, VideoError
 
 
@@ -181,6 +187,7 @@ def analyze_video(
     encoder_threads: int | None = None,
     target_reps: int | None = None,
     target_hold_s: float | None = None,
+    video_height: int | None = DEFAULT_VIDEO_HEIGHT,
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
@@ -192,6 +199,8 @@ def analyze_video(
     choice); a batch running one video per core passes 1.
     `target_reps` / `target_hold_s`: the set's target, if the user gave one: the overlay shows
     progress toward it and the report records it; without one no target is shown.
+    `video_height`: the annotated video is scaled down to at most this tall (None: source size);
+    the overlay is drawn at that size.
     Raises a BackformError subclass (one-line message) for bad input. Ctrl+C (or SIGTERM,
     SIGHUP) during the run yields a valid report marked partial (and a playable video of the
     frames so far). The outputs are one set: all of them are written, or none (an OutputError,
@@ -238,7 +247,13 @@ def analyze_video(
                 # With pose estimators on every core, x264's own threads would only contend.
                 if encoder_threads is None and workers > 1:
                     encoder_threads = 1
-                writer = VideoWriter(outputs.video, fps=info.fps, threads=encoder_threads)
+                writer = VideoWriter(
+                    outputs.video,
+                    fps=info.fps,
+                    crf=ANNOTATED_CRF,
+                    preset=ANNOTATED_PRESET,
+                    threads=encoder_threads,
+                )
                 cues = CueStage(CuePolicy(cue_config_for(display)))
 
                 def someone_judged() -> bool:
@@ -250,9 +265,11 @@ def analyze_video(
 
                 sinks += [
                     cues,
-                    OverlaySink(Overlay(display), cues),
-                    # Finished into its temporary file; named below with the other outputs.
-                    VideoSink(writer, keep=someone_judged, in_set=True),
+                    # Scaled, drawn and encoded; finished into its temporary file and named below
+                    # with the other outputs.
+                    AnnotatedVideoSink(
+                        writer, Overlay(display), video_height, keep=someone_judged, in_set=True, cues=cues
+                    ),
                 ]
             smoother = b.make_smoother() if smoothing else None
             with b.make_estimator(model_path, workers=workers, **(estimator_options or {})) as estimator:
@@ -280,7 +297,12 @@ def analyze_video(
                 coverage,
                 info,
                 {**source_notes, "damaged_packets": damaged_packets, "missing_s": missing_s},
-                {"max_size": max_size, "smoothing": smoothing, "pose_workers": workers},
+                {
+                    "max_size": max_size,
+                    "smoothing": smoothing,
+                    "pose_workers": workers,
+                    "video_height": video_height if outputs.video is not None else None,
+                },
                 {"counts": spec.counts.value, "target_reps": target_reps, "target_hold_s": target_hold_s},
                 stills.stills() if stills is not None else [],
             )

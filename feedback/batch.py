@@ -22,6 +22,7 @@ from typing import Any
 
 from feedback.analysis import AnalysisOutputs
 from feedback.atomic import discard
+from feedback.video_out import DEFAULT_VIDEO_HEIGHT
 from vision.errors import BackformError, OutputError
 
 STAGING_PREFIX = ".backform-staging-"
@@ -39,6 +40,7 @@ class JobOptions:
     smoothing: bool = False
     video: bool = True
     html: bool = True
+    video_height: int | None = DEFAULT_VIDEO_HEIGHT  # the annotated video's; None: source size
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def up_to_date(job: BatchJob) -> dict[str, Any] | None:
         and report.get("partial") is False
         and processing.get("max_size") == job.options.max_size
         and processing.get("smoothing") == job.options.smoothing
+        and (not job.options.video or processing.get("video_height") == job.options.video_height)
     )
     return report if same else None
 
@@ -225,6 +228,7 @@ def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = Non
                 progress=progress,
                 workers=1,
                 encoder_threads=1,
+                video_height=job.options.video_height,
             )
     except BackformError as err:
         return failed_row(job, _one_line(str(err)) or type(err).__name__), {}

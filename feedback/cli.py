@@ -93,6 +93,9 @@ def user_errors() -> Iterator[None]:
         raise fail(f"{said}; {note}" if note else said, exit_code(signum)) from None
 
 
+# feedback.video_out.DEFAULT_VIDEO_HEIGHT, not imported here: that loads PyAV and OpenCV.
+DEFAULT_VIDEO_HEIGHT = 720
+
 # Held over the library imports: a KeyboardInterrupt inside NumPy's C import makes OpenCV fail
 # with an ImportError and a traceback, instead of a clean stop.
 ctrl_c_held = held
@@ -159,6 +162,14 @@ def analyze(
     save: Annotated[
         bool, typer.Option("--save", help="Also keep this session in your history (`backform history`).")
     ] = False,
+    video_height: Annotated[
+        int,
+        typer.Option(
+            "--video-height",
+            min=0,
+            help="Annotated video at most this tall, in pixels; 0 keeps the source size.",
+        ),
+    ] = DEFAULT_VIDEO_HEIGHT,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out-dir", help="Batch: folder for every video's outputs [default: here]."),
@@ -201,7 +212,15 @@ def analyze(
                 inputs=videos,
                 exercises=choice,
                 out_dir=out_dir or Path.cwd(),
-                options=JobOptions(model, None, max_size, smooth, not no_video, html=not no_html),
+                options=JobOptions(
+                    model,
+                    None,
+                    max_size,
+                    smooth,
+                    not no_video,
+                    html=not no_html,
+                    video_height=video_height or None,
+                ),
                 thresholds=thresholds,
                 force=force,
                 processes=jobs,
@@ -240,6 +259,7 @@ def analyze(
             progress=rich_progress(err_console),
             target_reps=target_reps,
             target_hold_s=target_hold,
+            video_height=video_height or None,
         )
         print_summary(result)
         if history is not None and not result.partial:  # history seam (issue 14)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
+
 from exercises.base import Assessment
 from feedback.cues import CueStage
 from feedback.overlay import Overlay
 from feedback.pipeline import FrameLike
-from feedback.video_out import VideoWriter
+from feedback.video_out import VideoWriter, scaled_size
 
 
 class OverlaySink:
@@ -55,6 +57,39 @@ class VideoSink:
 
     def abort(self) -> None:
         self.writer.abort()
+
+
+class AnnotatedVideoSink(VideoSink):
+    """Scales the frame to at most `max_height` (a copy; the frame itself is left alone), draws
+    the overlay on it and encodes it: drawing and encoding cost by the output's pixels, not the
+    source's. Without scaling it draws on `frame.image` in place, like OverlaySink (and, like
+    it, draws the correction chosen by `cues`, a stage placed before this sink)."""
+
+    def __init__(
+        self,
+        writer: VideoWriter,
+        overlay: Overlay,
+        max_height: int | None = None,
+        keep: Callable[[], bool] | None = None,
+        in_set: bool = False,
+        cues: CueStage | None = None,
+    ) -> None:
+        super().__init__(writer, keep, in_set)
+        self.overlay = overlay
+        self.max_height = max_height
+        self.cues = cues
+
+    def consume(self, frame: FrameLike, assessment: Assessment) -> None:
+        image = frame.image
+        h, w = image.shape[:2]
+        size = scaled_size(w, h, self.max_height)
+        if size[1] < h - h % 2:
+            # Bilinear is alias-free enough down to half size and ~4x cheaper than INTER_AREA.
+            small = size[1] * 2 >= h
+            image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR if small else cv2.INTER_AREA)
+        # Landmarks are mapped onto the picture's size.
+        self.overlay.draw(image, assessment, self.cues.state if self.cues is not None else None)
+        self.writer.write(image, frame.t_ms)
 
 
 class ProgressSink:

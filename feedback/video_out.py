@@ -24,6 +24,24 @@ _TICKS_PER_MS = 90
 _CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 VIDEO_SUFFIXES = tuple(_CONTAINERS)
 
+# The annotated video of `analyze`: at most this tall unless asked (the overlay reads well at
+# 720 p and a review video gains nothing from more), encoded with the settings that cost least
+# CPU for the picture (bench/bench_encode.py on a 2-core EPYC, hinge_good with the overlay, CPU
+# per frame all threads: 640x480 veryfast crf 23 4.2 ms, 1.0 Mbit/s, 36.1 dB PSNR; ultrafast crf
+# 26 2.0 ms, 1.8 Mbit/s, 36.9 dB; 1280x720 veryfast 8.5 ms, ultrafast crf 26 3.6 ms, 38.3 dB).
+# Ultrafast pays with a bigger file (about 1.8x), not with a worse picture.
+DEFAULT_VIDEO_HEIGHT = 720
+ANNOTATED_PRESET = "ultrafast"
+ANNOTATED_CRF = 26
+
+
+def scaled_size(width: int, height: int, max_height: int | None) -> tuple[int, int]:
+    """(w, h) at most `max_height` tall with the aspect kept, both even; never scaled up."""
+    if max_height is None or height <= max_height:
+        return width - width % 2, height - height % 2
+    w = max(2, round(width * max_height / height / 2) * 2)
+    return w, max_height - max_height % 2
+
 
 class VideoWriter:
     """Encode BGR frames with their timestamps into an H.264 file, atomically.

@@ -99,7 +99,7 @@ def _stage_set(job: BatchJob, folder: Path, exercise: str = "plank", tag: str = 
         "exercise": exercise,
         "video": str(job.video),
         "partial": False,
-        "processing": {"max_size": None, "smoothing": False},
+        "processing": {"max_size": None, "smoothing": False, "video_height": 720},
         "tag": tag,
     }
     staged = {}
@@ -129,6 +129,7 @@ def test_a_committed_set_is_up_to_date_until_the_input_changes(tmp_path):
     assert up_to_date(job)["tag"] == "new"
     assert up_to_date(BatchJob(0, job.video, "cat-cow", job.outputs, job.options)) is None  # other exercise
     assert up_to_date(BatchJob(0, job.video, "plank", job.outputs, JobOptions(max_size=640))) is None
+    assert up_to_date(BatchJob(0, job.video, "plank", job.outputs, JobOptions(video_height=480))) is None
     os.utime(job.video)  # the recording was replaced
     assert up_to_date(job) is None
 

@@ -79,6 +79,34 @@ def test_analyze_writes_all_outputs(fake, clip, tmp_path, capsys):
     assert "Reps" in stdout and "rounded back" in stdout and err == ""
 
 
+def video_size(path):
+    with av.open(str(path)) as c:
+        ctx = c.streams.video[0].codec_context
+        return ctx.width, ctx.height
+
+
+@pytest.mark.parametrize(
+    ("source", "args", "expected"),
+    [
+        ((1920, 1080), [], (1280, 720)),  # at most 720 px tall by default
+        ((640, 480), [], (640, 480)),  # never scaled up
+        ((1280, 720), ["--video-height", "360"], (640, 360)),
+        ((1920, 1080), ["--video-height", "0"], (1920, 1080)),  # 0: the source's size
+    ],
+)
+def test_annotated_video_height(fake, clip, tmp_path, capsys, source, args, expected):
+    fake["source_kw"] = {"size": source}
+    out = tmp_path / "out"
+    cmd = ["analyze", clip, "-e", "hip-hinge", "--out", out / "a.mp4", "--report", out / "r.json", *args]
+    code, _, err = run(cmd, capsys)
+    assert code == 0, err
+    assert video_size(out / "a.mp4") == expected
+    assert h264_frames(out / "a.mp4") == ("h264", N_FRAMES)
+    report = json.loads((out / "r.json").read_text())
+    asked = int(args[-1]) if args else 720
+    assert report["processing"]["video_height"] == (asked or None)
+
+
 def test_default_output_names_in_working_directory(fake, clip, tmp_path, monkeypatch, capsys):
     work = tmp_path / "work"
     work.mkdir()

@@ -117,8 +117,10 @@ def test_keeps_following_the_first_person_when_another_appears(clip_frames, mode
         return canvas
 
     w = clip_frames[0][0].shape[1]
-    # people_check_ms=0: count on every frame, so the count follows the scene exactly.
-    options = PoseEstimatorOptions(model_path, max_inference_side=None, people_check_ms=0.0)
+    # Count on every frame (no longer interval while alone), so the count follows the scene exactly.
+    options = PoseEstimatorOptions(
+        model_path, max_inference_side=None, people_check_ms=0.0, people_idle_check_ms=None
+    )
     with PoseEstimator(options) as estimator:
         poses = [estimator.estimate(scene(img, i >= 3), t, i) for img, t, i in clip_frames[:8]]
     assert all(p is not None for p in poses)
@@ -142,6 +144,19 @@ def test_people_are_counted_once_per_interval_and_carried_between(clip_frames, m
     # Only the first frame is counted (default: once a second); the count holds after it.
     assert [p.people_counted is not None for p in poses] == [True, False, False, False]
     assert [p.people for p in poses] == [2, 2, 2, 2]
+
+
+def test_people_are_counted_when_the_person_is_found_again_and_otherwise_seldom(clip_frames, model_path):
+    blank = np.full_like(clip_frames[0][0], 128)
+    frames = [(img, t, i) for img, t, i in clip_frames[:4]]
+    frames[2] = (blank, frames[2][1], 2)  # nobody for a frame: the next pose is a new finding
+    with PoseEstimator(PoseEstimatorOptions(model_path, max_inference_side=None)) as estimator:
+        poses = [estimator.estimate(img, t, i) for img, t, i in frames]
+        assert poses[2] is None
+        # One person, track holding: the next count waits for the idle interval (5 s).
+        later = [estimator.estimate(img, t, i) for img, t, i in clip_frames[4:40]]
+    assert [p.people_counted is not None for p in (poses[0], poses[1], poses[3])] == [True, False, True]
+    assert all(p.people_counted is None for p in later)
 
 
 def test_background_count_arrives_without_holding_up_frames(clip_frames, model_path):

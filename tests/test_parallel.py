@@ -153,6 +153,15 @@ def test_people_count_schedule():
     assert not PeopleCount(None).due(0.0)
 
 
+def test_people_count_waits_longer_while_alone_and_always_counts_a_finding():
+    count = PeopleCount(1000.0, idle_ms=5000.0)
+    assert [count.due(t) for t in (0, 1000, 4900)] == [True, False, False]
+    assert count.due(5000)  # alone: every 5 s
+    assert count.due(5100, found=True)  # the tracked person was (re)found: count now
+    count.current = 2  # others in view: every second, to see them leave
+    assert [count.due(t) for t in (5600, 6100, 6200)] == [False, True, False]
+
+
 # ------------------------------------------------------------------ with the real model
 
 

@@ -47,9 +47,15 @@ class PoseEstimatorOptions:
         are in view MediaPipe runs its person detector on every frame (measured at 640x480
         on one core: ~34 ms/frame with 2, ~21 ms with 1). Extra people are counted by the
         periodic check below instead.
-    people_check_ms: with num_poses=1, how often (stream time) a separate two-person pass
-        in IMAGE mode counts who is in view, so the view gate can say "several people"
-        (~40 ms once a second instead of ~13 ms on every frame). None = never.
+    people_check_ms: with num_poses=1, a separate two-person pass in IMAGE mode (~40 ms)
+        counts who is in view, so the view gate can say "several people": whenever the
+        tracked person is found (first pose, after frames with nobody, a jump to someone
+        else), and then every people_check_ms (stream time) while others were counted, to
+        see them leave. None = never.
+    people_idle_check_ms: while only the tracked person was counted and the track holds,
+        count again only this often: someone stepping in beside a steady person breaks no
+        track. None = every people_check_ms. (Once a second cost ~1.3 ms a frame at 30 fps,
+        a tenth of the pose model; every 5 s costs 0.3.)
     people_check_background: run that pass on a second thread (MediaPipe releases the GIL),
         so live frames never wait for it; counts then arrive a frame or two late.
     min_detection_confidence / min_presence / min_tracking: MediaPipe's three thresholds
@@ -67,6 +73,7 @@ class PoseEstimatorOptions:
     segmentation: bool = True
     max_inference_side: int | None = 960
     people_check_ms: float | None = 1000.0
+    people_idle_check_ms: float | None = 5000.0
     people_check_background: bool = False
 
 
@@ -77,22 +84,28 @@ class PeopleCount:
     the work is spread over threads.
     """
 
-    def __init__(self, every_ms: float | None) -> None:
+    def __init__(self, every_ms: float | None, idle_ms: float | None = None) -> None:
         self.every_ms = every_ms
+        self.idle_ms = idle_ms  # the interval while one person was counted (None: every_ms)
         self._last_check_ms: float | None = None
         self.current = 1
 
     @classmethod
-    def for_options(cls, options: PoseEstimatorOptions) -> PeopleCount:
-        """Counting is only needed while MediaPipe tracks a single person."""
-        return cls(options.people_check_ms if options.num_poses == 1 else None)
+    def for_options(cls, options: PoseEstimatorOptions, idle: bool = True) -> PeopleCount:
+        """Counting is only needed while MediaPipe tracks a single person. idle=False: the
+        same interval whoever was counted (for callers that cannot see the track)."""
+        every = options.people_check_ms if options.num_poses == 1 else None
+        return cls(every, options.people_idle_check_ms if idle else None)
 
-    def due(self, t_ms: float) -> bool:
-        """Whether the frame at t_ms gets a count (call once per frame, in stream order)."""
+    def due(self, t_ms: float, found: bool = False) -> bool:
+        """Whether the frame at t_ms gets a count (call in stream order). found: the tracked
+        person was just (re)found, which always gets one."""
         if self.every_ms is None:
             return False
         last = self._last_check_ms
-        if last is None or not 0 <= t_ms - last < self.every_ms:
+        alone = self.current <= 1 and self.idle_ms is not None
+        interval = self.idle_ms if alone else self.every_ms
+        if found or last is None or not 0 <= t_ms - last < interval:
             self._last_check_ms = t_ms
             return True
         return False
@@ -127,6 +140,7 @@ class PoseEstimator:
         self._tracker = PersonTracker()
         self._people = PeopleCount.for_options(options)
         self._last_ts: int | None = None
+        self._last_track: int | None = None  # None after a frame with nobody
         self._quiet_frames = 0
         self._open()
 
@@ -157,6 +171,7 @@ class PoseEstimator:
         self._tracker = PersonTracker()
         self._people = PeopleCount.for_options(self.options)
         self._last_ts = None
+        self._last_track = None
         self._open()
 
     def close(self) -> None:
@@ -179,14 +194,15 @@ class PoseEstimator:
 
     def estimate(self, image_bgr: np.ndarray, t_ms: float, frame_index: int) -> Pose | None:
         """The tracked person's pose in this frame, or None if nobody is detected."""
-        return self._people.apply(self.estimate_raw(image_bgr, t_ms, frame_index, self._people.due(t_ms)))
+        return self._people.apply(self.estimate_raw(image_bgr, t_ms, frame_index, None))
 
     def estimate_raw(
-        self, image_bgr: np.ndarray, t_ms: float, frame_index: int, count_people: bool = False
+        self, image_bgr: np.ndarray, t_ms: float, frame_index: int, count_people: bool | None = False
     ) -> Pose | None:
         """estimate() without carrying people counts between frames; with count_people the
         pose's `people_counted` holds a fresh count when one finished (for callers that spread
-        frames over estimators)."""
+        frames over estimators). count_people=None: count when this estimator's own schedule
+        says so (estimate())."""
         if self._landmarker is None:
             raise RuntimeError("PoseEstimator is closed")
         image_bgr = _as_bgr(image_bgr)
@@ -208,8 +224,8 @@ class PoseEstimator:
 
         people = len(result.pose_landmarks)
         if people == 0:
+            self._last_track = None
             return None
-        counted = self._count_people(mp_image, count_people) if self._counter is not None else None
         # One list comprehension per person into numpy; None scores (unsupported) read as NaN.
         norm = np.array(
             [[(p.x, p.y, p.visibility, p.presence) for p in person] for person in result.pose_landmarks],
@@ -217,6 +233,10 @@ class PoseEstimator:
         )
         xy_all = norm[:, :, :2] * (w, h)
         chosen, track_id = self._tracker.choose(xy_all, t_ms, (w, h))
+        found, self._last_track = track_id != self._last_track, track_id
+        if count_people is None:
+            count_people = self._people.due(t_ms, found)
+        counted = self._count_people(mp_image, count_people) if self._counter is not None else None
 
         scores = np.nan_to_num(np.clip(norm[chosen, :, 2:4], 0.0, 1.0), nan=1.0).astype(np.float32)
         world = np.array(

@@ -61,7 +61,13 @@ class Joint(IntEnum):
     FOOT_INDEX = 8
 
     def on(self, side: Side) -> Landmark:
-        return Landmark[f"{side.upper()}_{self.name}"]
+        # A table lookup: checkers and the overlay ask dozens of times per frame.
+        return _SIDED[side][self]
+
+
+_SIDED: dict[str, dict[Joint, Landmark]] = {
+    side: {j: Landmark[f"{side.upper()}_{j.name}"] for j in Joint} for side in ("left", "right")
+}
 
 
 # Bones drawn for one side of the body (the side that faces the camera).

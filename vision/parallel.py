@@ -72,7 +72,8 @@ class EstimatorPool:
         if failed is not None:
             self.close()
             raise failed
-        self._people = PeopleCount.for_options(options)
+        # Counts are decided as frames are dealt, before any pose is known: on a fixed interval.
+        self._people = PeopleCount.for_options(options, idle=False)
 
     @property
     def estimators(self) -> tuple[Any, ...]:
