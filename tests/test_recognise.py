@@ -88,3 +88,88 @@ def test_live_recogniser_switches_only_after_the_new_exercise_holds():
     # The window must fill with plank for the majority, then the new label must hold 1.5 s.
     assert 1.5 * FPS <= first_plank <= 3.5 * FPS
     assert all(x == "plank" for x in labels[first_plank:])  # half a second kneeling is no switch
+
+
+# -- analyze without --exercise: segments judged as if cut out --------------------------------
+
+
+def _routine_backends(postures, start: int = 0):
+    """Backends whose 'video' is len(postures) grey frames and whose estimator renders the
+    synthetic posture of each frame (from frame `start` of the routine on); real checkers."""
+    import contextlib
+
+    from exercises.registry import create_checker
+    from feedback.analysis import Backends
+    from tests.feedback_fakes import FakeSource, times
+    from tests.synthetic import render
+
+    class Estimator:
+        def estimate(self, image, t_ms, frame_index):
+            return render(postures[start + frame_index], t_ms=t_ms, index=frame_index)
+
+    return Backends(
+        open_video=lambda path, max_size=None: FakeSource(times(len(postures) - start)),
+        create_checker=create_checker,
+        resolve_model=lambda explicit=None: "fake.task",
+        make_estimator=lambda model_path, **kw: contextlib.nullcontext(Estimator()),
+        make_smoother=lambda: lambda pose: pose,
+    )
+
+
+def test_analyze_without_exercise_judges_each_segment_as_its_own_clip(tmp_path):
+    import json
+
+    from feedback.analysis import AnalysisOutputs, analyze_video
+    from feedback.segmented import analyze_segments
+
+    routine = (
+        hold(STANDING, 4.0)
+        + hinge_reps(3)
+        + move(STANDING, kneeling_upright(), 1.0)
+        + hold(kneeling_upright(), 4.0)
+        + move(kneeling_upright(), plank(), 1.0)
+        + hold(plank(), 8.0)
+    )
+    video = tmp_path / "routine.mp4"
+    video.write_bytes(b"not read: the fake source makes the frames")
+    outputs = AnalysisOutputs(report=tmp_path / "routine_report.json")
+    result = analyze_segments(video, outputs, backends=_routine_backends(routine))
+    doc = json.loads((tmp_path / "routine_report.json").read_text())
+    assert [s["exercise"] for s in doc["segments"]] == [OTHER, "hip-hinge", OTHER, "plank"]
+    assert [s["judged"] for s in doc["segments"]] == [False, True, False, True]
+    hinge_seg = result.segments[1]
+    assert doc["segments"][1]["reps"] == 3
+    assert (tmp_path / "routine_report_01_hip-hinge.json").exists()
+    assert (tmp_path / "routine_report_02_plank.json").exists()
+
+    # The same stretch cut out and analysed with --exercise gives the same report.
+    a, b = hinge_seg.segment.start, hinge_seg.segment.end
+    alone = analyze_video(
+        video,
+        "hip-hinge",
+        AnalysisOutputs(report=tmp_path / "alone.json"),
+        backends=_routine_backends(routine[:b], start=a),
+    )
+    seg_report = json.loads((tmp_path / "routine_report_01_hip-hinge.json").read_text())
+    alone_report = json.loads((tmp_path / "alone.json").read_text())
+    for key in ("rep_count", "hold_s", "faults", "reps", "partial_reps"):
+        assert seg_report[key] == alone_report[key], key
+    assert alone.report.rep_count == 3
+
+
+def test_only_one_exercise_skips_the_others(tmp_path):
+    import json
+
+    from feedback.analysis import AnalysisOutputs
+    from feedback.segmented import analyze_segments
+
+    routine = hinge_reps(3) + move(STANDING, plank(), 1.0) + hold(plank(), 8.0)
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x")
+    analyze_segments(
+        video, AnalysisOutputs(report=tmp_path / "r.json"), only="plank", backends=_routine_backends(routine)
+    )
+    doc = json.loads((tmp_path / "r.json").read_text())
+    by = {s["exercise"]: s for s in doc["segments"]}
+    assert by["hip-hinge"]["judged"] is False and by["hip-hinge"]["note"].startswith("skipped")
+    assert by["plank"]["judged"] is True and by["plank"]["hold_s"] > 5.0

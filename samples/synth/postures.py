@@ -480,8 +480,8 @@ def pose_lying(sk: Skeleton, p: LyingPosture) -> Posed:
     if p.face_up and p.knee_flexion_deg:
         # Feet flat on the floor: the shin slopes down to them, the thigh up to the knee;
         # in a bridge the thighs flatten and the shins stand up to keep the feet down.
-        shin = -0.5 * p.knee_flexion_deg + 1.3 * p.hip_lift_deg
-        thigh = -0.5 * p.knee_flexion_deg - p.knee_flexion_deg + 0.6 * p.hip_lift_deg
+        shin = -90.0 + 0.5 * p.knee_flexion_deg + 1.3 * p.hip_lift_deg
+        thigh = -90.0 - 0.5 * p.knee_flexion_deg + 0.6 * p.hip_lift_deg
         world = leg_rotations(sk, thigh_deg=thigh, shin_deg=min(shin, 0.0), foot_deg=0.0)
     else:
         world = leg_rotations(
