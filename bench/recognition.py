@@ -56,19 +56,25 @@ class Clip:
     labels: dict  # the clip's labels file
 
 
-def light_poses(video: Path, cache: Path, model: Path, max_fps: float = 15.0, max_size: int = 640) -> list:
-    """Poses for recognition only (no masks): frames downscaled to max_size and thinned to
-    max_fps, which the recogniser's windows do not notice; cached as npz like bench.calibrate."""
+def light_poses(
+    video: Path, cache: Path, model: Path, max_fps: float = 15.0, max_size: int = 640, masks: bool = False
+) -> tuple[list[Pose | None], np.ndarray]:
+    """Poses of frames downscaled to max_size and thinned to max_fps (the recogniser's
+    windows do not notice; the checkers judge the 15 fps stress clips as well as the 30 fps
+    samples), with segmentation masks if asked; cached as npz like bench.calibrate.
+    Pose estimation is the cost of this evaluation on a shared 2-core machine."""
     import hashlib
 
     cache.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha1(video.read_bytes()).hexdigest()[:12]
-    f = cache / f"{video.stem}-{digest}-light{max_fps:g}-{max_size}.npz"
+    f = cache / f"{video.stem}-{digest}-light{max_fps:g}-{max_size}{'-mask' if masks else ''}.npz"
     if not f.exists():
         from vision.estimator import PoseEstimator, PoseEstimatorOptions
         from vision.sources import open_video
 
-        rows: dict[str, list] = {k: [] for k in ("xy", "world", "vis", "pres", "t_ms", "found", "size")}
+        rows: dict[str, list] = {
+            k: [] for k in ("xy", "world", "vis", "pres", "t_ms", "found", "size", "mask")
+        }
         next_t = -1e9
         with (
             open_video(video, max_size=max_size) as src,
@@ -86,6 +92,9 @@ def light_poses(video: Path, cache: Path, model: Path, max_fps: float = 15.0, ma
                     rows[k].append(np.zeros(shape, np.float32) if p is None else getattr(p, a))
                 rows["vis"].append(np.zeros(33, np.float32) if p is None else p.visibility)
                 rows["pres"].append(np.zeros(33, np.float32) if p is None else p.presence)
+                shape = frame.image.shape[:2]
+                m = p.mask if (masks and p is not None and p.mask is not None) else np.zeros(shape)
+                rows["mask"].append(np.round(m * 255).astype(np.uint8) if masks else np.zeros(1, np.uint8))
         tmp = f.with_suffix(".tmp.npz")
         np.savez_compressed(tmp, **{k: np.array(v) for k, v in rows.items()})
         os.replace(tmp, f)
@@ -99,6 +108,7 @@ def light_poses(video: Path, cache: Path, model: Path, max_fps: float = 15.0, ma
             t_ms=float(d["t_ms"][i]),
             frame_index=i,
             image_size=tuple(int(v) for v in d["size"][i]),
+            mask=d["mask"][i].astype(np.float32) / 255.0 if masks else None,
         )
         if d["found"][i]
         else None
@@ -107,10 +117,12 @@ def light_poses(video: Path, cache: Path, model: Path, max_fps: float = 15.0, ma
 
 
 def load_clip(labels_file: Path, cache: Path, model: Path, light: bool = False) -> Clip:
+    """A clip's poses: every frame with masks (bench.calibrate's cache) for clips of 15 fps
+    or less; thinned to 15 fps for faster ones; without masks for 'other' (light)."""
     labels = json.loads(labels_file.read_text())
     video = labels_file.with_name(labels["clip"])
-    if light:  # recognition only: nothing judges these poses
-        poses, t = light_poses(video, cache, model)
+    if light or float(labels.get("fps", 30.0)) > 15.5:
+        poses, t = light_poses(video, cache, model, masks=not light)
         return Clip(video.stem, labels["exercise"], poses, t, labels)
     poses = load_poses(video, cache, model)
     fps = float(labels.get("fps", 30.0))
@@ -160,9 +172,10 @@ def mixes(exercise: list[Clip], other: list[Clip], n: int, seed: int) -> list[li
     return out
 
 
-def judged(labels: dict, poses: list[Pose | None]) -> tuple:
+def judged(labels: dict, poses: list[Pose | None], t_ms: np.ndarray) -> tuple:
     """What `--exercise` reports for these poses: reps, partials, hold (0.1 s), fault codes."""
-    r = run_clip(labels, poses, None)
+    step = float(np.median(np.diff(t_ms))) if len(t_ms) > 1 else 1000.0 / 15
+    r = run_clip({**labels, "fps": 1000.0 / step}, poses, None)
     return r.rep_count, r.partials, round(r.hold_s, 1), tuple(sorted(r.spans))
 
 
@@ -196,8 +209,10 @@ def evaluate_stream(s: Stream, out: dict) -> None:
         out["boundary_s"] += [abs(ds), abs(de)]
         if max(abs(ds), abs(de)) > 1.0:
             out["late"].append(f"{c.name} start {ds:+.1f} s end {de:+.1f} s")
-        alone = judged(c.labels, c.poses)
-        in_stream = judged(c.labels, rebased(s.poses[match.start : match.end]))
+        alone = judged(c.labels, c.poses, c.t_ms)
+        in_stream = judged(
+            c.labels, rebased(s.poses[match.start : match.end]), s.t_ms[match.start : match.end]
+        )
         if alone == in_stream:
             out["same_judgement"] += 1
         else:

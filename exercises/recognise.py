@@ -85,8 +85,11 @@ class Rules:
     hinge_range_min: float = 28.0
     hinge_trunk_max_min: float = 38.0
     squat_knee_min: float = 97.0  # knees bent this far (p90 of the window): a squat, not a hinge
-    # segments: runs shorter than this are absorbed by their neighbours
+    # segments: runs shorter than this are absorbed by their neighbours...
     min_run_s: float = 1.2
+    # ...and an exercise seen for less than this is a pause on the way (a still moment on
+    # hands and knees before a bird-dog), not a set: "other"
+    min_exercise_s: float = 2.0
 
 
 RULES = Rules()
@@ -257,19 +260,26 @@ def segments(guesses: Sequence[Guess], t_ms: Sequence[float], r: Rules = RULES) 
         into = left if right is None or (left is not None and dur(left) >= dur(right)) else right
         into[1], into[2] = min(into[1], runs[k][1]), max(into[2], runs[k][2])
         del runs[k]
-        # neighbours that now carry the same label become one run
-        merged: list[list] = []
-        for run in runs:
-            if merged and merged[-1][0] == run[0]:
-                merged[-1][2] = run[2]
-            else:
-                merged.append(run)
-        runs = merged
+        runs = _joined(runs)
         changed = True
+    for run in runs:
+        if run[0] != OTHER and dur(run) < 1000.0 * r.min_exercise_s:
+            run[0] = OTHER
     out = []
-    for label, a, b in runs:
+    for label, a, b in _joined(runs):
         agree = [g.confidence if g.label == label else 0.0 for g in guesses[a:b]]
         out.append(Segment(label, a, b, t[a], t[b - 1], round(float(np.mean(agree)), 3)))
+    return out
+
+
+def _joined(runs: list[list]) -> list[list]:
+    """Neighbouring runs [label, start, end] of the same label as one."""
+    out: list[list] = []
+    for run in runs:
+        if out and out[-1][0] == run[0]:
+            out[-1][2] = run[2]
+        else:
+            out.append(run)
     return out
 
 
