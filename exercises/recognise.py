@@ -81,10 +81,14 @@ class Rules:
     fours_hip_min: float = 0.45  # hips above the knees (not sitting back on the heels)
     fours_lifted_h: float = 0.55  # a wrist or ankle this high is off the floor (bird-dog)
     fours_lifted_share: float = 0.15
-    # hinge: the trunk tips forwards this far within the window, knees short of a squat
-    hinge_range_min: float = 28.0
-    hinge_trunk_max_min: float = 38.0
-    squat_knee_min: float = 97.0  # knees bent this far (p90 of the window): a squat, not a hinge
+    # hinge: the trunk tips forwards this far within the window (MediaPipe reads a 35 deg
+    # hinge as ~32 from a standing ~10), knees short of a squat
+    hinge_range_min: float = 18.0
+    hinge_trunk_max_min: float = 28.0
+    # a smaller dip (a partial rep) continues a hinge set next to it; alone it is "other"
+    weak_hinge_range_min: float = 6.0
+    weak_hinge_trunk_max_min: float = 16.0
+    squat_knee_min: float = 95.0  # knees bent this far (p90 of the window): a squat, not a hinge
     # segments: runs shorter than this are absorbed by their neighbours...
     min_run_s: float = 1.2
     # ...and an exercise seen for less than this is a pause on the way (a still moment on
@@ -179,6 +183,7 @@ def posture_of(f: np.ndarray, r: Rules = RULES) -> Posture:
 class Guess:
     label: str  # an exercise name or OTHER
     confidence: float  # 0..1: how clearly the window fits the label
+    weak: bool = False  # evidence enough to continue a set of this exercise, not to start one
 
 
 def classify(window: np.ndarray, postures: Sequence[Posture] | None = None, r: Rules = RULES) -> Guess:
@@ -206,12 +211,14 @@ def classify(window: np.ndarray, postures: Sequence[Posture] | None = None, r: R
         return Guess("cat-cow", share[best])
     trunk = rows[:, _I["trunk_deg"]]
     lo, hi = float(np.nanpercentile(trunk, 5)), float(np.nanpercentile(trunk, 95))
-    if hi - lo < r.hinge_range_min or hi < r.hinge_trunk_max_min:
-        return Guess(OTHER, share[best])
     knee = float(np.nanpercentile(rows[:, _I["knee_flex_deg"]], 90))
     if knee >= r.squat_knee_min:
         return Guess(OTHER, share[best])
-    return Guess("hip-hinge", share[best])
+    if hi - lo >= r.hinge_range_min and hi >= r.hinge_trunk_max_min:
+        return Guess("hip-hinge", share[best])
+    if hi - lo >= r.weak_hinge_range_min and hi >= r.weak_hinge_trunk_max_min:
+        return Guess("hip-hinge", share[best], weak=True)
+    return Guess(OTHER, share[best])
 
 
 def label_frames(features: np.ndarray, t_ms: Sequence[float], r: Rules = RULES) -> list[Guess]:
@@ -239,12 +246,21 @@ def segments(guesses: Sequence[Guess], t_ms: Sequence[float], r: Rules = RULES) 
     if not guesses:
         return []
     t = [float(x) for x in t_ms]
+    weak = "weak"
     runs: list[list] = []  # [label, start, end]
     for i, g in enumerate(guesses):
-        if runs and runs[-1][0] == g.label:
+        label = weak if g.weak else g.label
+        if runs and runs[-1][0] == label:
             runs[-1][2] = i + 1
         else:
-            runs.append([g.label, i, i + 1])
+            runs.append([label, i, i + 1])
+    # Weak evidence continues the exercise of a neighbouring run; alone it is "other".
+    for k, run in enumerate(runs):
+        if run[0] == weak:
+            beside = {runs[j][0] for j in (k - 1, k + 1) if 0 <= j < len(runs)}
+            strong = guesses[run[1]].label
+            run[0] = strong if strong in beside else OTHER
+    runs = _joined(runs)
 
     def dur(run: list) -> float:
         return t[run[2] - 1] - t[run[1]] + (t[1] - t[0] if len(t) > 1 else 0.0)
@@ -300,6 +316,8 @@ class Recogniser:
             self._window.popleft()
         rows = np.array([f for _, f, _ in self._window])
         guess = classify(rows, [p for _, _, p in self._window], self.rules)
+        if guess.weak:  # continues the exercise under way, never starts one
+            guess = guess if self.current.label == guess.label else Guess(OTHER, guess.confidence)
         if guess.label == self.current.label:
             self._candidate = None
             self.current = guess
