@@ -39,8 +39,7 @@ from exercises.recognise import (
     Recogniser,
     Segment,
     frame_features,
-    label_frames,
-    segments,
+    recognise,
 )
 from vision.pose import Pose
 
@@ -187,7 +186,7 @@ def rebased(poses: list[Pose | None]) -> list[Pose | None]:
 
 def evaluate_stream(s: Stream, out: dict) -> None:
     feats = np.array([frame_features(p) for p in s.poses])
-    segs = segments(label_frames(feats, s.t_ms), s.t_ms)
+    segs = recognise(feats, s.t_ms)
     truth = np.empty(len(s.poses), dtype=object)
     for c, a, b in s.parts:
         truth[a:b] = c.label
@@ -233,8 +232,9 @@ def best_overlap(segs: list[Segment], label: str, a: int, b: int) -> Segment | N
 
 def clip_label(poses: list[Pose | None], t_ms: np.ndarray) -> tuple[str, dict[str, float]]:
     feats = np.array([frame_features(p) for p in poses])
-    guesses = label_frames(feats, t_ms)
-    counts = {k: sum(g.label == k for g in guesses) / len(guesses) for k in (*EXERCISE_LABELS, OTHER)}
+    counts = dict.fromkeys((*EXERCISE_LABELS, OTHER), 0.0)
+    for g in recognise(feats, t_ms):
+        counts[g.label] += (g.end - g.start) / len(poses)
     best = max(EXERCISE_LABELS, key=lambda k: counts[k])
     return (best if counts[best] >= 0.25 else OTHER), counts
 
@@ -323,11 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             video = args.real / name
             if not video.exists():
                 continue
-            poses = load_poses(video, args.cache, model_path)
-            t = np.array([p.t_ms if p is not None else np.nan for p in poses])
-            t = np.where(
-                np.isnan(t), np.interp(np.arange(len(t)), np.flatnonzero(~np.isnan(t)), t[~np.isnan(t)]), t
-            )
+            poses, t = light_poses(video, args.cache, model_path, max_fps=10.0)
             got, counts = clip_label(poses, t)
             matrix[lab["exercise"]][got] += 1
             right += got == lab["exercise"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import numpy as np
@@ -94,6 +94,8 @@ class Rules:
     # ...and an exercise seen for less than this is a pause on the way (a still moment on
     # hands and knees before a bird-dog), not a set: "other"
     min_exercise_s: float = 2.0
+    # a held exercise's segment reaches out over its postures this far (see EXTEND_OVER)
+    extend_max_s: float = 0.5
 
 
 RULES = Rules()
@@ -221,14 +223,66 @@ def classify(window: np.ndarray, postures: Sequence[Posture] | None = None, r: R
     return Guess(OTHER, share[best])
 
 
-def label_frames(features: np.ndarray, t_ms: Sequence[float], r: Rules = RULES) -> list[Guess]:
+def label_frames(
+    features: np.ndarray, t_ms: Sequence[float], r: Rules = RULES, postures: Sequence[Posture] | None = None
+) -> list[Guess]:
     """Offline: each frame labelled from the window centred on it."""
     t = np.asarray(t_ms, float)
     half = 500.0 * r.window_s
     lo = np.searchsorted(t, t - half, side="left")
     hi = np.searchsorted(t, t + half, side="right")
-    postures = [posture_of(f, r) for f in features]
+    if postures is None:
+        postures = [posture_of(f, r) for f in features]
     return [classify(features[a:b], postures[a:b], r) for a, b in zip(lo, hi, strict=True)]
+
+
+# The postures of a held exercise and of getting into it (a plank often starts on hands and
+# knees): its segment's ends move out over them (at most extend_max_s), because a centred
+# window's majority flips a fraction of a window inside them. The hinge is defined by
+# movement, and its standing start looks like any standing about: no move.
+EXTEND_OVER = {
+    "plank": (Posture.PLANK, Posture.ALL_FOURS),
+    "cat-cow": (Posture.ALL_FOURS,),
+}
+_GAP_FRAMES = 2  # a frame or two of another posture (a blip of the estimator) does not stop it
+
+
+def _reach(
+    postures: Sequence[Posture], t: Sequence[float], frm: int, stop: int, step: int, want, limit_ms: float
+) -> int:
+    """The farthest frame from `frm` (exclusive of `stop`) over `want` postures, gaps allowed."""
+    best, gap, i = frm, 0, frm + step
+    while i != stop and abs(t[i] - t[frm]) <= limit_ms:
+        if postures[i] in want:
+            best, gap = i, 0
+        else:
+            gap += 1
+            if gap > _GAP_FRAMES:
+                break
+        i += step
+    return best
+
+
+def recognise(features: np.ndarray, t_ms: Sequence[float], r: Rules = RULES) -> list[Segment]:
+    """Offline: the segments of a whole recording (frame features and times)."""
+    postures = [posture_of(f, r) for f in features]
+    segs = segments(label_frames(features, t_ms, r, postures), t_ms, r)
+    t = [float(x) for x in t_ms]
+    limit = 1000.0 * r.extend_max_s
+    for k, seg in enumerate(segs):
+        want = EXTEND_OVER.get(seg.label)
+        if want is None:
+            continue
+        lo = segs[k - 1].start if k > 0 else -1  # keep a frame of each neighbour
+        hi = segs[k + 1].end - 1 if k + 1 < len(segs) else len(postures)
+        start = _reach(postures, t, seg.start, lo, -1, want, limit)
+        end = _reach(postures, t, seg.end - 1, hi, 1, want, limit) + 1
+        if k > 0 and start < seg.start:
+            segs[k - 1] = replace(segs[k - 1], end=start, end_ms=t[start - 1])
+        if k + 1 < len(segs) and end > seg.end:
+            segs[k + 1] = replace(segs[k + 1], start=end, start_ms=t[end])
+        segs[k] = replace(seg, start=start, end=end, start_ms=t[start], end_ms=t[end - 1])
+    return segs
 
 
 @dataclass(frozen=True)

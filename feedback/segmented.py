@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from exercises.recognise import OTHER, Segment, frame_features, label_frames, segments
+from exercises.recognise import OTHER, Segment, frame_features, recognise
 from feedback.analysis import AnalysisOutputs, Backends, check_outputs, default_backends
 from feedback.analysis import analyze_video as analyze_one
 from feedback.atomic import OutputSet
@@ -154,7 +154,7 @@ def analyze_segments(
         raise NoPersonError(
             f"No person was found in {video.name}; film the whole body side-on in good light."
         )
-    found = segments(label_frames(np.array([frame_features(p) for p in poses]), t_ms), t_ms)
+    found = recognise(np.array([frame_features(p) for p in poses]), t_ms)
     results: list[SegmentResult] = []
     number = 0
     for seg in found:

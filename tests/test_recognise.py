@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from exercises.recognise import OTHER, Recogniser, frame_features, label_frames, segments
+from exercises.recognise import OTHER, Recogniser, frame_features, recognise
 from tests.synthetic import (
     FPS,
     STANDING,
@@ -25,7 +25,7 @@ def _labels(postures):
     frames = track(postures)
     t = np.array([t for _, t, _ in frames])
     feats = np.array([frame_features(p) for p, _, _ in frames])
-    return segments(label_frames(feats, t), t), t
+    return recognise(feats, t), t
 
 
 def _only(postures) -> str:
