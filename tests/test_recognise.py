@@ -173,3 +173,21 @@ def test_only_one_exercise_skips_the_others(tmp_path):
     by = {s["exercise"]: s for s in doc["segments"]}
     assert by["hip-hinge"]["judged"] is False and by["hip-hinge"]["note"].startswith("skipped")
     assert by["plank"]["judged"] is True and by["plank"]["hold_s"] > 5.0
+
+
+def test_cli_analyze_without_exercise_prints_the_segments(tmp_path, monkeypatch, capsys):
+    import json
+
+    from tests.cli_helpers import run_main
+
+    routine = hinge_reps(3) + move(STANDING, kneeling_upright(), 1.0) + hold(kneeling_upright(), 4.0)
+    monkeypatch.setattr("feedback.analysis.default_backends", lambda: _routine_backends(routine))
+    video = tmp_path / "routine.mp4"
+    video.write_bytes(b"x")
+    code, stdout, err = run_main(["analyze", video, "--no-video", "--report", tmp_path / "r.json"], capsys)
+    assert code == 0, err
+    assert "Exercises found" in stdout and "hip-hinge" in stdout
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert [s["exercise"] for s in doc["segments"]] == ["hip-hinge", OTHER]
+    assert doc["segments"][0]["reps"] == 3
+    assert (tmp_path / "r_01_hip-hinge.json").exists()
