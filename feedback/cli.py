@@ -118,9 +118,10 @@ def analyze(
             "--exercise",
             "-e",
             metavar="EXERCISE",
-            help="One of {exercises}; for a batch also PATTERN=EXERCISE (e.g. 'plank_*=plank').",
+            help="One of {exercises}; for a batch also PATTERN=EXERCISE (e.g. 'plank_*=plank'). "
+            "Omitted (or 'auto'): recognise the exercises and judge each segment on its own.",
         ),
-    ],
+    ] = [],  # noqa: B006 (typer reads the default; never mutated)
     out_video: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Annotated H.264 video [default: <video>_annotated.mp4 here]."),
@@ -235,7 +236,7 @@ def analyze(
             from feedback.progress import rich_progress
         video = videos[0]
         exercise_name = choice.for_video(video)
-        if exercise_name is None:
+        if exercise_name is None and choice.patterns:
             raise fail(f"no --exercise given for {video.name}", 2)
         defaults = AnalysisOutputs.defaults(video)
         history = _open_history(warn) if save else None  # history seam: fails before the analysis
@@ -248,6 +249,11 @@ def analyze(
             plot=plot or default_plot,
             html=None if no_html else (html or html_beside(report_path)),
         )
+        if exercise_name in (None, "auto"):
+            from feedback.segmented import analyze_segments
+
+            print_segments(analyze_segments(video, outputs, None, model, thresholds, max_size, smooth))
+            return
         result = analyze_video(
             video,
             exercise_name,
@@ -276,6 +282,31 @@ def analyze(
             signum = result.pipeline.stop_signal or signal.SIGINT
             by = "" if signum == signal.SIGINT else f" by {signal_name(signum)}"
             raise fail(f"stopped early{by}; the report covers the frames analysed so far", exit_code(signum))
+
+
+def print_segments(result) -> None:
+    """The recognised segments of `analyze` without --exercise, one row each."""
+    table = Table(title=f"Exercises found - {result.video.name}")
+    for name in ("exercise", "from (s)", "to (s)", "confidence", "reps", "hold (s)", "faults"):
+        table.add_column(name)
+    for r in result.segments:
+        s = r.summary
+        faults = ", ".join(dict.fromkeys(f["code"].replace("_", " ") for f in s.get("faults", [])))
+        table.add_row(
+            r.segment.label,
+            f"{r.start_s:.1f}",
+            f"{r.end_s:.1f}",
+            f"{r.segment.confidence:.2f}",
+            str(s["reps"]) if r.judged else "",
+            f"{s['hold_s']:.1f}" if r.judged else "",
+            faults if r.judged else r.note,
+        )
+    out.print(table)
+    for r in result.segments:
+        for kind, path in r.written.items():
+            out.print(f"{kind:>6}: {path}")
+    if result.summary_path is not None:
+        out.print(f"summary: {result.summary_path}")
 
 
 def print_summary(result) -> None:

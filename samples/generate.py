@@ -3,6 +3,7 @@
 PYOPENGL_PLATFORM=osmesa python -m samples.generate --all
 python -m samples.generate hinge_good plank_sag --out /tmp/clips --png-every 30
 python -m samples.generate --stress 66 --seed 12   # random scenarios into samples/stress/
+python -m samples.generate --other 18 --seed 5     # "other" footage into samples/other/
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from vision.errors import BackformError
 
 SAMPLES_DIR = Path(__file__).resolve().parent
 STRESS_DIR = SAMPLES_DIR / "stress"
+OTHER_DIR = SAMPLES_DIR / "other"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +30,16 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=None, help="output folder (default: samples/, or samples/stress/)"
     )
     parser.add_argument("--stress", type=int, default=0, metavar="N", help="render N random scenarios")
-    parser.add_argument("--seed", type=int, default=None, help="seed of the random scenarios (--stress)")
+    parser.add_argument(
+        "--other",
+        type=int,
+        default=0,
+        metavar="N",
+        help="render N clips of 'other' footage (standing, lying, squats, push-ups...)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed of the random scenarios (--stress, --other)"
+    )
     parser.add_argument("--fps", type=float, default=15.0, help="frame rate of the random scenarios")
     parser.add_argument(
         "--only",
@@ -50,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print the expected labels, render nothing")
     parser.add_argument("--png-dir", type=Path, default=None, help="folder for PNGs (default: --out)")
     args = parser.parse_args(argv)
+    if args.other:
+        return _render_other(args)
     if args.stress < 0 or (args.stress and args.seed is None) or (args.seed is not None and not args.stress):
         parser.error("--stress N (N >= 1) and --seed S go together")
     if args.stress and (args.names or args.all):
@@ -100,6 +113,27 @@ def main(argv: list[str] | None = None) -> int:
     except BackformError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
+    return 0
+
+
+def _render_other(args: argparse.Namespace) -> int:
+    """`--other N --seed S`: footage that is none of the three exercises, for the recogniser."""
+    from samples.synth.other import other_clips, render_other
+
+    if args.other < 0 or args.seed is None or args.stress or args.names or args.all:
+        print("error: --other N needs --seed S and no clip names, --all or --stress", file=sys.stderr)
+        return 2
+    scenarios = load_scenarios(args.scenarios)
+    subjects = list({s.subject.name: s.subject for s in scenarios.values()}.values())
+    clips = other_clips(args.other, args.seed, subjects, fps=args.fps)
+    if args.list:
+        for c in clips:
+            print(f"{c.name:30s} {c.activity:10s} {c.duration_s:.1f} s")
+        return 0
+    if args.only is not None:
+        clips = [c for i, c in enumerate(clips) if i in set(args.only)]
+    for clip in clips:
+        render_other(clip, args.out or OTHER_DIR, supersample=args.supersample or 1, crf=args.crf)
     return 0
 
 

@@ -330,3 +330,45 @@ def test_committed_labels_follow_the_schema(path: Path) -> None:
         stream = container.streams.video[0]
         assert (stream.codec_context.width, stream.codec_context.height) == (640, 480)
         assert stream.frames in (0, n)  # 0 = container does not say
+
+
+def test_other_footage_postures_touch_the_floor_where_they_should(skeleton: Skeleton, body: Body) -> None:
+    from samples.synth.postures import KneelPosture, LyingPosture, pose_kneel, pose_lying
+
+    def z(posed, bone: str) -> float:
+        return float(joint_positions(body, posed.transforms)[body.bones.index(bone)][2])
+
+    lying = pose_lying(skeleton, LyingPosture(face_up=True, knee_flexion_deg=0.0))
+    assert all(z(lying, b) < 0.25 for b in ("upperleg01.L", "lowerleg01.L", "foot.L", "upperarm01.L"))
+    bridge = pose_lying(skeleton, LyingPosture(face_up=True, knee_flexion_deg=90.0, hip_lift_deg=35.0))
+    assert z(bridge, "upperleg01.L") > z(bridge, "upperarm01.L") + 0.15  # hips up, shoulders down
+    kneel = pose_kneel(skeleton, KneelPosture())
+    assert z(kneel, "lowerleg01.L") < 0.15 and z(kneel, "upperarm01.L") > 0.8
+    bird = pose_quadruped(skeleton, QuadrupedPosture(reach=1.0))
+    assert z(bird, "wrist.L") > 0.45 and z(bird, "foot.R") > 0.4  # opposite arm and leg lifted
+    assert z(bird, "wrist.R") < 0.1
+    push = pose_plank(skeleton, PlankPosture(elbow_flexion_deg=90.0))
+    top = pose_plank(skeleton, PlankPosture())
+    assert z(push, "upperarm01.L") < z(top, "upperarm01.L") - 0.15  # the chest goes down
+    march = pose_hinge(skeleton, HingePosture(march_deg=50.0))
+    assert z(march, "foot.L") > z(march, "foot.R") + 0.05
+
+
+def test_other_activities_give_one_posture_per_frame() -> None:
+    from samples.synth.other import ACTIVITIES, other_clips, other_postures
+
+    t = np.arange(30) / 15.0
+    for activity in ACTIVITIES:
+        assert len(other_postures(activity, t, np.random.default_rng(0))) == len(t)
+    subjects = [s.subject for s in load_scenarios().values()]
+    clips = other_clips(18, 5, subjects)
+    assert {c.activity for c in clips} == set(ACTIVITIES)
+    assert [c.name for c in clips] == [c.name for c in other_clips(18, 5, subjects)]  # seeded
+
+
+def test_committed_other_clips_are_labelled_other() -> None:
+    files = sorted((SAMPLES / "other").glob("*.labels.json"))
+    assert len(files) >= 9
+    for f in files:
+        doc = json.loads(f.read_text())
+        assert doc["exercise"] == "other" and (f.parent / doc["clip"]).exists()

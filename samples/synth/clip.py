@@ -20,10 +20,14 @@ from samples.synth.labels import FrameTruth, build_labels
 from samples.synth.motions import Posture, Timeline, build_timeline
 from samples.synth.postures import (
     HingePosture,
+    KneelPosture,
+    LyingPosture,
     PlankPosture,
     Skeleton,
     build_skeleton,
     pose_hinge,
+    pose_kneel,
+    pose_lying,
     pose_plank,
     pose_quadruped,
 )
@@ -44,11 +48,15 @@ class ClipResult:
     labels: Path
 
 
-def pose_posture(sk: Skeleton, posture: Posture) -> Posed:
+def pose_posture(sk: Skeleton, posture: Posture | KneelPosture | LyingPosture) -> Posed:
     if isinstance(posture, HingePosture):
         return pose_hinge(sk, posture)
     if isinstance(posture, PlankPosture):
         return pose_plank(sk, posture)
+    if isinstance(posture, KneelPosture):
+        return pose_kneel(sk, posture)
+    if isinstance(posture, LyingPosture):
+        return pose_lying(sk, posture)
     return pose_quadruped(sk, posture)
 
 

@@ -227,6 +227,9 @@ class HingePosture:
     shin_share: float = 0.4  # of the knee flexion taken by the shin tilting forwards
     arm_swing_deg: float = 0.0
     spine_shares: tuple[float, ...] = (0.25, 0.25, 0.2, 0.15, 0.15)
+    # Marching on the spot ("other" footage): + lifts the left knee this far (hip flexion
+    # with the shin hanging back), - the right one.
+    march_deg: float = 0.0
 
 
 def _hinge_rotations(
@@ -236,6 +239,11 @@ def _hinge_rotations(
     shin = p.shin_share * p.knee_flexion_deg - lean_deg
     thigh = shin - p.knee_flexion_deg
     world = leg_rotations(sk, thigh_deg=thigh, shin_deg=shin, foot_deg=0.0)
+    if p.march_deg:
+        lifted = "L" if p.march_deg > 0 else "R"
+        lift = abs(p.march_deg)
+        raised = leg_rotations(sk, thigh_deg=thigh - lift, shin_deg=shin - 0.2 * lift, foot_deg=0.0)
+        world.update({k: v for k, v in raised.items() if k.endswith("." + lifted)})
     for s in SIDES:
         world.update(arm_rotations(sk, s, swing_deg=p.arm_swing_deg, abduction_deg=6.0, elbow_deg=8.0))
     local = spine_rotations(p.spine_flexion_deg, p.spine_shares) | neck_rotations(p.neck_flexion_deg)
@@ -297,6 +305,7 @@ class PlankPosture:
     arm_swing_deg: float = 0.0
     hip_flexion_deg: float = 0.0
     knee_flexion_deg: float = 0.0
+    elbow_flexion_deg: float = 2.0  # high plank; bent (elbows back) = the low point of a push-up
 
 
 _NEUTRAL_PLANK_NECK = -18.0  # the rest head hangs forward; this lines it up with the trunk
@@ -314,7 +323,10 @@ def _plank_rotations(
     world = leg_rotations(sk, thigh_deg=thigh, shin_deg=shin, foot_deg=shin - 8.0, adduction_deg=2.0)
     for s in SIDES:
         if p.style == "high":
-            world.update(arm_rotations(sk, s, swing_deg=p.arm_swing_deg, abduction_deg=4.0, elbow_deg=2.0))
+            # A push-up bends the elbows backwards with the forearms staying near vertical.
+            bend = p.elbow_flexion_deg
+            swing = p.arm_swing_deg + 0.8 * (bend - 2.0)
+            world.update(arm_rotations(sk, s, swing_deg=swing, abduction_deg=4.0, elbow_deg=bend))
         else:
             arm = arm_rotations(sk, s, swing_deg=p.arm_swing_deg, abduction_deg=4.0, elbow_deg=0.0)
             forearm = rot_x(-90.0) @ arm[f"lowerarm01.{s}"]  # forearm forwards along the floor
@@ -388,6 +400,9 @@ class QuadrupedPosture:
     spine_flexion_deg: float = 0.0
     neck_flexion_deg: float = 0.0
     elbow_flexion_deg: float = 2.0
+    # Bird-dog ("other" footage): 0 = hands and knees, 1 = left arm forwards and right leg
+    # backwards, both level with the trunk.
+    reach: float = 0.0
 
 
 KNEES_Y = 0.45  # knees stay put on the mat
@@ -408,13 +423,74 @@ def _quadruped_rotations(
             )
         )
         flat_hand(sk, s, world)
+    if p.reach:
+        r = p.reach
+        world.update(arm_rotations(sk, "L", swing_deg=-95.0 * r, abduction_deg=5.0, elbow_deg=3.0))
+        leg = leg_rotations(sk, thigh_deg=95.0 * r, shin_deg=90.0 + 5.0 * r, foot_deg=165.0 - 60.0 * r)
+        world.update({k: v for k, v in leg.items() if k.endswith(".R")})
     return local, world
 
 
 def pose_quadruped(sk: Skeleton, p: QuadrupedPosture) -> Posed:
     local, world = _quadruped_rotations(sk, p)
-    front = np.concatenate([sk.hands[s] for s in SIDES])
-    back = np.concatenate([sk.knees[s] for s in SIDES])
+    # Bird-dog: the lifted hand and knee no longer carry the body.
+    front = np.concatenate([sk.hands[s] for s in (("R",) if p.reach else SIDES)])
+    back = np.concatenate([sk.knees[s] for s in (("L",) if p.reach else SIDES)])
     pitch = _contact_pitch(sk, lambda x: (local, world), front, back, 20.0, 150.0)
     posed = pose(sk.body, local, world, rot_x(pitch), sk.hip_centre)
     return on_floor(posed, sk.body, anchor=posed.vertices[back].mean(0), anchor_y=KNEES_Y)
+
+
+# ---------------------------------------------------------------- "other" footage
+@dataclass(frozen=True)
+class KneelPosture:
+    """Kneeling upright (thighs vertical, shins on the floor); trunk_deg leans the pelvis
+    forwards, arm_swing_deg as for the hinge."""
+
+    trunk_deg: float = 0.0
+    neck_flexion_deg: float = 0.0
+    arm_swing_deg: float = 0.0
+
+
+def pose_kneel(sk: Skeleton, p: KneelPosture) -> Posed:
+    local = spine_rotations(0.0, (0.2, 0.2, 0.2, 0.2, 0.2)) | neck_rotations(p.neck_flexion_deg)
+    world = leg_rotations(sk, thigh_deg=0.0, shin_deg=90.0, foot_deg=165.0, adduction_deg=2.0)
+    for s in SIDES:
+        world.update(arm_rotations(sk, s, swing_deg=p.arm_swing_deg, abduction_deg=8.0, elbow_deg=10.0))
+    posed = pose(sk.body, local, world, rot_x(p.trunk_deg), sk.hip_centre)
+    knees = np.concatenate([sk.knees[s] for s in SIDES])
+    return on_floor(posed, sk.body, anchor=posed.vertices[knees].mean(0), anchor_y=0.2)
+
+
+@dataclass(frozen=True)
+class LyingPosture:
+    """Lying on the floor: face up (supine) or down (prone). knee_flexion_deg bends the
+    knees up with the feet flat (supine); hip_lift_deg raises the pelvis into a bridge."""
+
+    face_up: bool = True
+    knee_flexion_deg: float = 0.0
+    hip_lift_deg: float = 0.0
+    arm_swing_deg: float = 0.0  # relative to the trunk: 0 = along the sides
+
+
+def pose_lying(sk: Skeleton, p: LyingPosture) -> Posed:
+    # + pitch tips the body face down; a bridge tips the trunk head-down, hips up.
+    pitch = 90.0 if not p.face_up else -90.0 - p.hip_lift_deg
+    local = spine_rotations(0.0, (0.2, 0.2, 0.2, 0.2, 0.2)) | neck_rotations(0.0)
+    if p.face_up and p.knee_flexion_deg:
+        # Feet flat on the floor: the shin slopes down to them, the thigh up to the knee;
+        # in a bridge the thighs flatten and the shins stand up to keep the feet down.
+        shin = -90.0 + 0.5 * p.knee_flexion_deg + 1.3 * p.hip_lift_deg
+        thigh = -90.0 - 0.5 * p.knee_flexion_deg + 0.6 * p.hip_lift_deg
+        world = leg_rotations(sk, thigh_deg=thigh, shin_deg=min(shin, 0.0), foot_deg=0.0)
+    else:
+        world = leg_rotations(
+            sk, thigh_deg=pitch, shin_deg=pitch, foot_deg=pitch + (-20.0 if p.face_up else 40.0)
+        )
+    flat = 90.0 if not p.face_up else -90.0  # arms along the floor, whatever the trunk does
+    for s in SIDES:
+        world.update(
+            arm_rotations(sk, s, swing_deg=flat + p.arm_swing_deg, abduction_deg=12.0, elbow_deg=5.0)
+        )
+    posed = pose(sk.body, local, world, rot_x(pitch), sk.hip_centre)
+    return on_floor(posed, sk.body, anchor=posed.transforms[0, :3, 3], anchor_y=0.0)

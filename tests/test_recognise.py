@@ -1,0 +1,193 @@
+"""The exercise recogniser on synthetic pose tracks (tests/synthetic.py): each exercise, its
+look-alikes, segmentation of a routine and the live recogniser's switching delay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from exercises.recognise import OTHER, Recogniser, frame_features, recognise
+from tests.synthetic import (
+    FPS,
+    STANDING,
+    cycle,
+    hinge,
+    hold,
+    kneeling_upright,
+    move,
+    plank,
+    quadruped,
+    squat,
+    track,
+)
+
+
+def _labels(postures):
+    frames = track(postures)
+    t = np.array([t for _, t, _ in frames])
+    feats = np.array([frame_features(p) for p, _, _ in frames])
+    return recognise(feats, t), t
+
+
+def _only(postures) -> str:
+    segs, _ = _labels(postures)
+    return max(segs, key=lambda s: s.end - s.start).label
+
+
+def hinge_reps(n: int = 3, knee: float = 20.0, trunk: float = 75.0):
+    return (
+        hold(STANDING, 1.0) + (cycle(STANDING, hinge(trunk, knee), 1.3, 1.3, 0.3) + hold(STANDING, 0.5)) * n
+    )
+
+
+def test_hinge_reps_are_a_hinge():
+    assert _only(hinge_reps()) == "hip-hinge"
+
+
+def test_squats_and_standing_still_are_other():
+    assert _only(hold(STANDING, 1.0) + cycle(STANDING, squat(1.25), 1.0, 1.0, 0.2) * 4) == OTHER
+    assert _only(hold(STANDING, 6.0)) == OTHER
+
+
+def test_plank_hold_is_a_plank_on_hands_or_forearms():
+    assert _only(hold(plank(), 6.0)) == "plank"
+    assert _only(hold(plank(forearm=True), 6.0)) == "plank"
+
+
+def test_cat_cow_and_kneeling_upright():
+    cats = (
+        cycle(quadruped(), quadruped(spine=0.08), 1.0, 1.0)
+        + cycle(quadruped(), quadruped(spine=-0.06), 1.0, 1.0)
+    ) * 2
+    assert _only(hold(quadruped(), 1.0) + cats) == "cat-cow"
+    assert _only(hold(kneeling_upright(), 6.0)) == OTHER
+
+
+def test_a_routine_splits_at_the_changes_within_a_second():
+    routine = (
+        hold(STANDING, 4.0)
+        + hinge_reps(3)
+        + move(STANDING, kneeling_upright(), 1.0)
+        + hold(kneeling_upright(), 4.0)
+        + move(kneeling_upright(), plank(), 1.0)
+        + hold(plank(), 8.0)
+    )
+    segs, t = _labels(routine)
+    assert [s.label for s in segs] == [OTHER, "hip-hinge", OTHER, "plank"]
+    hinge_start = 4.0 + 1.0  # the first rep begins after a second of standing
+    assert abs(segs[1].start_ms / 1000.0 - hinge_start) <= 1.0
+    plank_start = t[-1] / 1000.0 - 8.0
+    assert abs(segs[3].start_ms / 1000.0 - plank_start) <= 1.0
+    assert all(0.0 <= s.confidence <= 1.0 for s in segs)
+
+
+def test_live_recogniser_switches_only_after_the_new_exercise_holds():
+    rec = Recogniser(switch_s=1.5)
+    frames = track(hold(plank(), 5.0) + hold(kneeling_upright(), 0.5) + hold(plank(), 2.0))
+    labels = [rec.update(p, t).label for p, t, _ in frames]
+    first_plank = labels.index("plank")
+    # The window must fill with plank for the majority, then the new label must hold 1.5 s.
+    assert 1.5 * FPS <= first_plank <= 3.5 * FPS
+    assert all(x == "plank" for x in labels[first_plank:])  # half a second kneeling is no switch
+
+
+# -- analyze without --exercise: segments judged as if cut out --------------------------------
+
+
+def _routine_backends(postures, start: int = 0):
+    """Backends whose 'video' is len(postures) grey frames and whose estimator renders the
+    synthetic posture of each frame (from frame `start` of the routine on); real checkers."""
+    import contextlib
+
+    from exercises.registry import create_checker
+    from feedback.analysis import Backends
+    from tests.feedback_fakes import FakeSource, times
+    from tests.synthetic import render
+
+    class Estimator:
+        def estimate(self, image, t_ms, frame_index):
+            return render(postures[start + frame_index], t_ms=t_ms, index=frame_index)
+
+    return Backends(
+        open_video=lambda path, max_size=None: FakeSource(times(len(postures) - start)),
+        create_checker=create_checker,
+        resolve_model=lambda explicit=None: "fake.task",
+        make_estimator=lambda model_path, **kw: contextlib.nullcontext(Estimator()),
+        make_smoother=lambda: lambda pose: pose,
+    )
+
+
+def test_analyze_without_exercise_judges_each_segment_as_its_own_clip(tmp_path):
+    import json
+
+    from feedback.analysis import AnalysisOutputs, analyze_video
+    from feedback.segmented import analyze_segments
+
+    routine = (
+        hold(STANDING, 4.0)
+        + hinge_reps(3)
+        + move(STANDING, kneeling_upright(), 1.0)
+        + hold(kneeling_upright(), 4.0)
+        + move(kneeling_upright(), plank(), 1.0)
+        + hold(plank(), 8.0)
+    )
+    video = tmp_path / "routine.mp4"
+    video.write_bytes(b"not read: the fake source makes the frames")
+    outputs = AnalysisOutputs(report=tmp_path / "routine_report.json")
+    result = analyze_segments(video, outputs, backends=_routine_backends(routine))
+    doc = json.loads((tmp_path / "routine_report.json").read_text())
+    assert [s["exercise"] for s in doc["segments"]] == [OTHER, "hip-hinge", OTHER, "plank"]
+    assert [s["judged"] for s in doc["segments"]] == [False, True, False, True]
+    hinge_seg = result.segments[1]
+    assert doc["segments"][1]["reps"] == 3
+    assert (tmp_path / "routine_report_01_hip-hinge.json").exists()
+    assert (tmp_path / "routine_report_02_plank.json").exists()
+
+    # The same stretch cut out and analysed with --exercise gives the same report.
+    a, b = hinge_seg.segment.start, hinge_seg.segment.end
+    alone = analyze_video(
+        video,
+        "hip-hinge",
+        AnalysisOutputs(report=tmp_path / "alone.json"),
+        backends=_routine_backends(routine[:b], start=a),
+    )
+    seg_report = json.loads((tmp_path / "routine_report_01_hip-hinge.json").read_text())
+    alone_report = json.loads((tmp_path / "alone.json").read_text())
+    for key in ("rep_count", "hold_s", "faults", "reps", "partial_reps"):
+        assert seg_report[key] == alone_report[key], key
+    assert alone.report.rep_count == 3
+
+
+def test_only_one_exercise_skips_the_others(tmp_path):
+    import json
+
+    from feedback.analysis import AnalysisOutputs
+    from feedback.segmented import analyze_segments
+
+    routine = hinge_reps(3) + move(STANDING, plank(), 1.0) + hold(plank(), 8.0)
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x")
+    analyze_segments(
+        video, AnalysisOutputs(report=tmp_path / "r.json"), only="plank", backends=_routine_backends(routine)
+    )
+    doc = json.loads((tmp_path / "r.json").read_text())
+    by = {s["exercise"]: s for s in doc["segments"]}
+    assert by["hip-hinge"]["judged"] is False and by["hip-hinge"]["note"].startswith("skipped")
+    assert by["plank"]["judged"] is True and by["plank"]["hold_s"] > 5.0
+
+
+def test_cli_analyze_without_exercise_prints_the_segments(tmp_path, monkeypatch, capsys):
+    import json
+
+    from tests.cli_helpers import run_main
+
+    routine = hinge_reps(3) + move(STANDING, kneeling_upright(), 1.0) + hold(kneeling_upright(), 4.0)
+    monkeypatch.setattr("feedback.analysis.default_backends", lambda: _routine_backends(routine))
+    video = tmp_path / "routine.mp4"
+    video.write_bytes(b"x")
+    code, stdout, err = run_main(["analyze", video, "--no-video", "--report", tmp_path / "r.json"], capsys)
+    assert code == 0, err
+    assert "Exercises found" in stdout and "hip-hinge" in stdout
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert [s["exercise"] for s in doc["segments"]] == ["hip-hinge", OTHER]
+    assert doc["segments"][0]["reps"] == 3
+    assert (tmp_path / "r_01_hip-hinge.json").exists()
