@@ -484,6 +484,14 @@ class CycleCounter:
             self._last_leg = abs(start - lo[0])
             turns.append((-1, lo[0], self._plateau_centre(-1, lo, self._last_leg)))
             self._trend, hi, self._leg_from, self._last_turn_t = 1, (v, t), lo[0], lo[1]
+        elif self._trend > 0 and v < start - swing:
+            # Fell back past where this rise began before the rise could be a turning point
+            # (too soon after the last one): the rise was a wobble and the last minimum not
+            # the bottom. Track the fall; the deeper minimum is confirmed as one more (the
+            # judging merges two minima with no real maximum between into one extreme).
+            self._trend, lo, hi = -1, (v, t), (v, t)
+        elif self._trend < 0 and v > start + swing:
+            self._trend, hi, lo = 1, (v, t), (v, t)
         self._hi, self._lo = hi, lo
         return turns
 

@@ -302,3 +302,16 @@ def test_a_rep_cut_as_the_person_straightens_up_counts_at_the_end():
     c = RepCounter(MID)
     _, t = feed(c, rep() + ramp(3.0, 80.0, 1.0) + ramp(80.0, 50.0, 0.5))
     assert c.finish(t, 50.0) == [] and c.count == 1  # still well down: not a rep
+
+
+def test_a_wobble_too_soon_after_a_turn_does_not_hide_the_next_extreme():
+    # A twitch at the start (up by more than `swing`, within the minimum leg time of the first
+    # turning point) used to leave the counter waiting for that twitch to be a maximum, so the
+    # whole first cow went unseen: two cycles counted as one.
+    c = CycleCounter(CYCLE)
+    twitch = [0.0, 0.0, 0.025, 0.025, 0.0, 0.0]
+    values = twitch + flat(0.0, 0.6) + ramp(0.0, -0.07, 1.0) + flat(-0.07, 0.6) + ramp(-0.07, 0.08, 1.5)
+    values += ramp(0.08, -0.07, 1.5) + ramp(-0.07, 0.08, 1.5) + ramp(0.08, 0.0, 1.0) + flat(0.0, 0.5)
+    _, t = feed(c, values)
+    c.finish(t)
+    assert c.count == 2 and c.partials == 0
