@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from feedback.history.files import new_session_folder  # the history owns the folder naming
 from feedback.report import stage_report_files
 from feedback.session import Report
 from feedback.stopping import held
@@ -19,21 +19,6 @@ def default_sessions_dir() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("backform", appauthor=False) / "sessions"
-
-
-def new_session_folder(root: Path, now: datetime | None = None) -> Path:
-    """<root>/<YYYY-MM-DD_HH-MM-SS>[-N]: one folder per session, never reused."""
-    stamp = (now or datetime.now()).strftime("%Y-%m-%d_%H-%M-%S")
-    for n in range(1000):
-        folder = root / (stamp if n == 0 else f"{stamp}-{n}")
-        try:
-            folder.mkdir(parents=True, exist_ok=False)
-            return folder
-        except FileExistsError:
-            continue
-        except OSError as err:
-            raise OutputError(f"Cannot create the session folder {folder}: {err.strerror or err}.") from err
-    raise OutputError(f"Too many sessions named {stamp} in {root}.")
 
 
 def check_folder_creatable(folder: Path, what: str) -> None:
