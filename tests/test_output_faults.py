@@ -48,6 +48,9 @@ def fake(monkeypatch):
     # Small frames: the video is then smaller than the plot, so a write can fail after the video.
     backends = fake_backends(hinge_schedule(2), size=(64, 48))
     monkeypatch.setattr("feedback.analysis.default_backends", lambda: backends)
+    # x264's fastest preset (the default for speed) spends ~6x more bytes on such tiny frames
+    # than on real ones; a slower preset keeps this video small as the tests need.
+    monkeypatch.setattr("feedback.analysis.ANNOTATED_PRESET", "veryfast")
 
 
 @pytest.fixture
