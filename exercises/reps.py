@@ -18,6 +18,8 @@ from enum import Enum
 
 import numpy as np
 
+from exercises.stats import jitter
+
 
 class RepPhase(Enum):
     SETUP = "setup"  # not yet settled in the start position
@@ -442,13 +444,8 @@ class CycleCounter:
         return 0.5 * (lo + hi)
 
     def _jitter(self) -> float:
-        """Frame-to-frame noise of the signal (robust SD from second differences, which a
-        smooth movement leaves near zero)."""
-        v = np.asarray(self._recent_values)
-        if len(v) < 8:
-            return 0.0
-        d2 = v[2:] - 2.0 * v[1:-1] + v[:-2]
-        return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / np.sqrt(6.0))
+        """Frame-to-frame noise of the signal (see `stats.jitter`); 0 until it is known."""
+        return jitter(self._recent_values) or 0.0
 
     def _zigzag(self, v: float, t: float) -> list[tuple[int, float, float]]:
         """Confirmed turning points (+1 max / -1 min, value, time) on this frame."""

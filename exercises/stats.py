@@ -71,3 +71,14 @@ class SortedWindow:
 
     def percentile(self, q: float) -> float:
         return percentile_of_sorted(self._sorted, q)
+
+
+def jitter(values: Sequence[float]) -> float | None:
+    """Frame-to-frame noise of a signal: a robust SD from its second differences, which a
+    smooth movement leaves near zero (white noise of SD s gives s). None below 8 values."""
+    if len(values) < 8:
+        return None
+    v = [float(x) for x in values]
+    d2 = [v[i + 2] - 2.0 * v[i + 1] + v[i] for i in range(len(v) - 2)]
+    m = median(d2)
+    return 1.4826 * median(abs(d - m) for d in d2) / math.sqrt(6.0)
