@@ -254,9 +254,9 @@ def test_committed_stress_labels_follow_the_schema(path: Path) -> None:
 # 0.9, views 95%, no fault on good form; `backform evaluate samples/stress/` prints where the
 # checkers stand (docs/EVALUATION.md). This gate holds what they reach today, with a margin for
 # MediaPipe's run-to-run jitter, so a change that loses accuracy on unseen renders fails here.
-# Measured (Dec 2 2026): reps exact 31/36 side-on hinge and cat-cow clips, precision 0.75 (36/48),
+# Measured (Dec 2 2026): reps exact 31/36 side-on hinge and cat-cow clips, precision 0.82 (36/44),
 # recall 0.82 (36/44),
-# views 65/66, 5 of 24 good-form clips with a false positive.
+# views 65/66, 4 of 24 good-form clips with a false positive.
 REPS_EXACT_MIN = 0.75  # of the clips with reps (side-on hinge and cat-cow)
 FAULT_PRECISION_MIN = 0.55
 FAULT_RECALL_MIN = 0.75
