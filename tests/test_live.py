@@ -432,6 +432,10 @@ def _screen_grab(display: str, rect: tuple[int, int, int, int]) -> np.ndarray:
     return cv2.cvtColor(np.asarray(shot.convert("RGB")), cv2.COLOR_RGB2BGR)
 
 
+def _looks_like(screen: np.ndarray, shown: np.ndarray) -> bool:
+    return screen.shape == shown.shape and float(np.abs(screen.astype(int) - shown.astype(int)).mean()) < 10
+
+
 def _sample(name: str) -> Path:
     from conftest import SAMPLES
 
@@ -464,9 +468,15 @@ def test_clip_as_camera_matches_offline_analysis_speaks_and_draws(
             if wrapped and wrapped[0].last is not None:
                 self.frames_shown += 1
                 if self.frames_shown == 60:
-                    self.poll(50)  # let the window paint
                     shots.update(shown=image.copy(), raw=wrapped[0].last)
-                    shots["screen"] = _screen_grab(x_display, self.image_rect())
+                    # Let the window paint: on a busy machine the X server can take far longer
+                    # than one short wait (a black grab failed CI once), so wait for the drawn
+                    # frame to appear, up to a generous deadline, and keep the last grab.
+                    for _ in range(200):
+                        self.poll(50)
+                        shots["screen"] = _screen_grab(x_display, self.image_rect())
+                        if _looks_like(shots["screen"], image):
+                            break
             return commands
 
     def source():
