@@ -281,8 +281,6 @@ class HipHingeChecker(SideViewChecker):
             ref.add(trunk, bow, head)
             self._head_history.append(head)
             self._knee_history.append(knee)
-        head_steady = self._steady(self._head_history)
-        knees_steady = self._steady(self._knee_history)
         lean = trunk - ref.trunk
         rounding = None
         if bow is not None and ref.bow is not None:
@@ -333,14 +331,17 @@ class HipHingeChecker(SideViewChecker):
         rounding_back = rounding is not None and rounding >= 0.8 * th.rounded_bow
         head_dropped = (
             bent
-            and head_steady
             and head >= th.head_drop_deg
             and head_rise is not None
             and head_rise >= th.head_drop_rise_deg
             and not rounding_back
+            and self._steady(self._head_history)  # last: only worked out when it matters
         )
         squatting = (
-            in_position and knees_steady and knee >= th.squat_knee_deg and knee >= th.squat_ratio * hip_flex
+            in_position
+            and knee >= th.squat_knee_deg
+            and knee >= th.squat_ratio * hip_flex
+            and self._steady(self._knee_history)
         )
         if squatting and self.counter.in_rep:
             self._squatted = True
@@ -358,9 +359,9 @@ class HipHingeChecker(SideViewChecker):
             "rounded_back": rounded,
             "squatting": squatting,
             "locked_knees": self.counter.in_rep
-            and knees_steady
             and lean >= th.hinged_deg
-            and sagittal_bend(self._bottom_knee(knee, lean), self.gate.yaw_deg) < th.locked_knee_deg,
+            and sagittal_bend(self._bottom_knee(knee, lean), self.gate.yaw_deg) < th.locked_knee_deg
+            and self._steady(self._knee_history),
             "shallow_hinge": shallow,
             "head_drop": head_dropped,
         }
