@@ -20,6 +20,7 @@ from rich.table import Table
 
 from exercises.registry import spec_for
 from exercises.spec import Counts
+from feedback import routine_cli
 from feedback.history.commands import ComfortOptions, history_app, journal_app
 from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
@@ -65,6 +66,8 @@ def _root(
 # history seam (issue 14): `backform history ...` and `backform journal add` live in feedback/history.
 app.add_typer(history_app, name="history")
 app.add_typer(journal_app, name="journal")
+# routine seam (issue 14): `backform routine` lives in feedback/routine_cli.py.
+app.command("routine", short_help=routine_cli.SHORT_HELP)(routine_cli.routine)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -1,0 +1,405 @@
+"""`backform routine`: the routine model and its TOML file, the runner, the saved session.
+
+Fast tests drive `run_routine` with scripted poses (tests/feedback_fakes.py: a hip-hinge
+stand-in) and a fake live source, so the spoken sequence, keys and files are exact. The
+end-to-end test at the bottom plays three sample clips one after another as one camera
+through MediaPipe in a real window under Xvfb, and compares with `backform analyze`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import backform_command, cli_env, one_line_error
+from feedback_fakes import fake_backends, hinge_schedule
+from test_live import FPS, FakeLiveSource, ScriptedWindow, _sample
+
+from exercises.registry import spec_for
+from feedback.history.records import Comfort
+from feedback.live import READY
+from feedback.routine_camera import ClipsAsCamera, split_cameras
+from feedback.routine_keys import RoutineCommand
+from feedback.routine_plan import (
+    DEFAULT_ROUTINE,
+    PAIN_ADVICE,
+    PAIN_STOP,
+    ROUTINE_COMPLETE,
+    Routine,
+    Step,
+    exercise_announcement,
+    parse_routine,
+    rest_calls,
+)
+from feedback.routine_run import RoutineOptions, run_routine
+from feedback.voice import FakeEngine
+from feedback.window import Command
+from vision.errors import ConfigError
+
+HINGE_START = spec_for("hip-hinge").start_cue
+
+
+# -- the plan -------------------------------------------------------------------------------------
+def test_default_routine_is_the_gentle_back_routine():
+    steps = DEFAULT_ROUTINE.steps
+    assert [(s.exercise, s.sets, s.reps, s.hold_s) for s in steps] == [
+        ("cat-cow", 1, 8, None),
+        ("hip-hinge", 1, 8, None),
+        ("plank", 3, None, 20.0),
+    ]
+    # 30 s between the plank's holds, none after the routine's last one.
+    assert [DEFAULT_ROUTINE.rest_after(2, n) for n in (1, 2, 3)] == [30.0, 30.0, 0.0]
+    assert DEFAULT_ROUTINE.rest_after(0, 1) == 0.0
+    assert exercise_announcement(steps[1], first=False) == f"Next: hip hinge, 8 reps. {HINGE_START}"
+    assert exercise_announcement(steps[2], first=False).startswith("Next: plank, 3 holds of 20 seconds. ")
+    assert exercise_announcement(steps[0], first=True).startswith("First: cat-cow, 8 reps. ")
+
+
+def test_rest_is_counted_down_every_ten_seconds_and_the_last_three():
+    assert [(c.at_s, c.text) for c in rest_calls(30)] == [
+        (0.0, "Rest 30 seconds"),
+        (10.0, "20"),
+        (20.0, "10"),
+        (27.0, "3"),
+        (28.0, "2"),
+        (29.0, "1"),
+    ]
+    assert [c.text for c in rest_calls(2)] == ["Rest 2 seconds", "1"]
+
+
+GOOD_TOML = """
+name = "Monday"
+
+[[exercise]]
+exercise = "plank"
+hold_s = 15
+sets = 2
+rest_s = 20
+
+[[exercise]]
+exercise = "hip-hinge"
+reps = 10
+"""
+
+
+def test_a_physio_file_sets_any_sequence():
+    routine = parse_routine(GOOD_TOML, "monday.toml")
+    assert routine == Routine(
+        "Monday", (Step("plank", 2, None, 15.0, 20.0), Step("hip-hinge", 1, 10, None, 0.0))
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[[exercise]]\nexercise = "hip-hinge"\nrepz = 8', "'repz'"),
+        ('[[exercise]]\nexercise = "plank"\nreps = 8', "'reps' does not apply"),
+        ('[[exercise]]\nexercise = "plank"', "'hold_s' is missing"),
+        ('[[exercise]]\nexercise = "squat"\nreps = 8', "'exercise' must be one of"),
+        ('[[exercise]]\nexercise = "hip-hinge"\nreps = 8\nsets = 0', "'sets'"),
+        ('[[exercise]]\nexercise = "hip-hinge"\nreps = "eight"', "'reps'"),
+        ('[[exercise]]\nexercise = "plank"\nhold_s = 20\nrest_s = -5', "'rest_s'"),
+        ('name = "x"', "no exercises"),
+        ('colour = "red"\n[[exercise]]\nexercise = "plank"\nhold_s = 5', "'colour'"),
+        ("[[exercise]\n", "not valid TOML"),
+    ],
+)
+def test_a_mistake_in_the_file_names_the_key(text: str, named: str):
+    with pytest.raises(ConfigError, match=r"^r\.toml: ") as err:
+        parse_routine(text, "r.toml")
+    assert named in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_cli_a_wrong_routine_file_is_one_line_and_records_nothing(tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[exercise]]\nexercise = "plank"\nhold_s = 20\nsetz = 3\n')
+    data = tmp_path / "data"
+    run = subprocess.run(
+        backform_command("routine", bad, "--pain-before", "3"),
+        env=cli_env(BACKFORM_DATA_DIR=str(data)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    line = one_line_error(run.returncode, run.stderr, expected_code=2)
+    assert "bad.toml: [[exercise]] 1 (plank): unknown key 'setz'" in line
+    assert not data.exists() or not any(data.rglob("*.json"))
+
+
+def test_several_cameras_are_clips_one_after_another():
+    assert split_cameras(["a.mp4,b.mp4", "c.mp4"]) == ["a.mp4", "b.mp4", "c.mp4"]
+    assert split_cameras(["0"]) == ["0"]
+
+
+class _ListSource:
+    """A live source of `n` frames stamped on its own clock, one value per frame in the image."""
+
+    def __init__(self, first: int, n: int) -> None:
+        from test_live import FakeInfo
+
+        self.first, self.n, self.info = first, n, FakeInfo(live=True)
+        self.dropped, self.closed = 0, False
+
+    def clock_ms(self) -> float:
+        return 0.0
+
+    def __iter__(self):
+        from vision.sources import Frame
+
+        for i in range(self.n):
+            yield Frame(np.full((4, 4, 3), self.first + i, np.uint8), i * 33.0, i, i)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_clips_as_one_camera_play_in_order_and_carry_on_after_a_stop():
+    opened: list[_ListSource] = []
+
+    def open_clip(path: Path) -> _ListSource:
+        opened.append(_ListSource(int(path.stem), 5))
+        return opened[-1]
+
+    camera = ClipsAsCamera([Path("10.mp4"), Path("100.mp4")], open_clip=open_clip)
+    seen = []
+    for frame in camera:  # a set that ends after 3 frames
+        seen.append(int(frame.image[0, 0, 0]))
+        if len(seen) == 3:
+            break
+    seen += [int(f.image[0, 0, 0]) for f in camera]  # the next pass carries on
+    assert seen == [10, 11, 12, 13, 14, 100, 101, 102, 103, 104]
+    assert len(opened) == 2 and all(s.closed for s in opened)
+    assert list(camera) == []  # played out: the camera has ended
+
+
+# -- the runner, with scripted poses ------------------------------------------------------------
+TWO_HINGE_STEPS = Routine("test", (Step("hip-hinge", sets=2, reps=2, rest_s=2.0), Step("hip-hinge", reps=1)))
+
+
+def _run(tmp_path: Path, routine: Routine = TWO_HINGE_STEPS, window=None, frames: int = int(20 * FPS)):
+    engine = FakeEngine()
+    source = FakeLiveSource(frames)
+    lines: list[str] = []
+    result = run_routine(
+        RoutineOptions(routine, show_window=window is not None, sessions_dir=tmp_path / "sessions"),
+        backends=fake_backends(hinge_schedule(10)),
+        speech=engine,
+        source_factory=lambda: source,
+        window=window,
+        say=lines.append,
+        estimator_warmup=False,
+    )
+    return result, engine
+
+
+def test_sets_rests_and_next_exercise_are_said_in_order(tmp_path: Path):
+    result, engine = _run(tmp_path)
+    first = f"First: hip hinge, 2 sets of 2 reps. {HINGE_START}"
+    assert engine.spoken == [
+        first, READY, "1", "2", "Set complete",
+        "Rest 2 seconds", "1",
+        "Set 2 of 2", READY, "1", "2", "Set complete",
+        "Rest 2 seconds", "1",
+        f"Next: hip hinge, 1 rep. {HINGE_START}", READY, "1", "Set complete",
+        ROUTINE_COMPLETE,
+    ]  # fmt: skip
+    assert result.complete and result.pain is None
+    assert [(o.sets_done, o.report.rep_count) for o in result.outcomes] == [(2, 4), (1, 1)]
+    # The rests are on the timeline: 2 s between the sets, not judged.
+    t = np.asarray(result.outcomes[0].report.t_s)
+    assert 1.9 < np.max(np.diff(t)) < 2.5
+
+
+def test_the_session_folder_has_a_report_per_exercise_and_the_totals(tmp_path: Path):
+    result, _ = _run(tmp_path)
+    folder = result.folder
+    assert sorted(p.name for p in folder.iterdir()) == ["01_hip-hinge", "02_hip-hinge", "routine.json"]
+    for sub in ("01_hip-hinge", "02_hip-hinge"):
+        assert {p.name for p in (folder / sub).iterdir()} == {"report.json", "report.csv", "report.png"}
+    first = json.loads((folder / "01_hip-hinge" / "report.json").read_text())
+    assert first["rep_count"] == 4 and first["routine"]["sets_done"] == 2
+    totals = json.loads((folder / "routine.json").read_text())
+    assert totals["complete"] and totals["stopped_for_pain"] is None
+    assert totals["totals"]["reps"] == 5 and totals["totals"]["sets_done"] == 3
+    assert [e["good_reps"] for e in totals["exercises"]] == [4, 1]
+    assert not [p for p in folder.rglob("*") if p.name.startswith(".")]  # no temporary files left
+
+
+def test_stop_for_pain_ends_at_once_and_logs_the_moment(tmp_path: Path):
+    from rich.console import Console
+
+    from feedback.routine_summary import print_routine_summary
+
+    window = ScriptedWindow({100: [RoutineCommand.PAIN]})  # ~3.3 s in: during the first set
+    result, engine = _run(tmp_path, window=window)
+    assert result.pain is not None and not result.complete
+    assert (result.pain.exercise, result.pain.set_no) == ("hip-hinge", 1)
+    assert 3.0 < result.pain.session_s < 60
+    assert engine.spoken[-1] == PAIN_STOP
+    assert ROUTINE_COMPLETE not in engine.spoken
+    assert result.outcomes[0].report.frames == 100  # nothing judged after the key
+    assert len(result.outcomes) == 1
+    saved = json.loads((result.folder / "routine.json").read_text())
+    assert saved["stopped_for_pain"]["exercise"] == "hip-hinge" and saved["stopped_for_pain"]["set"] == 1
+    console = Console(record=True, width=120)
+    print_routine_summary(result, console)
+    text = console.export_text()
+    assert "Stopped for pain during hip-hinge, set 1" in text
+    assert PAIN_ADVICE.split(".")[0] in text
+
+
+def test_skip_moves_to_the_next_exercise_and_r_repeats_the_set(tmp_path: Path):
+    # n at 2 s (before rep 1 of set 1 is done): on to exercise 2.
+    result, engine = _run(tmp_path, window=ScriptedWindow({60: [RoutineCommand.SKIP]}))
+    assert result.outcomes[0].skipped and result.outcomes[0].sets_done == 0
+    assert result.outcomes[1].sets_done == 1 and result.complete
+    assert engine.spoken[0].startswith("First: ") and engine.spoken[2].startswith("Next: hip hinge, 1 rep")
+
+    # r at 4 s (after rep 1): the set starts again, so it needs two more reps.
+    result, engine = _run(tmp_path, window=ScriptedWindow({120: [Command.RESET]}))
+    assert engine.spoken[:3] == [engine.spoken[0], READY, "1"]
+    assert engine.spoken[3:7] == [READY, "1", "2", "Set complete"]
+    assert result.outcomes[0].report.rep_count == 5  # every rep done is kept
+    assert result.complete
+
+
+def test_ctrl_c_saves_the_session_so_far(tmp_path: Path):
+    from test_live import CtrlCWindow
+
+    result, _ = _run(tmp_path, window=CtrlCWindow({}, ctrl_c_at={90}))
+    assert result.interrupted and result.stop_signal == signal.SIGINT and not result.complete
+    assert result.outcomes[0].report.partial
+    assert (result.folder / "routine.json").is_file()
+
+
+def test_the_camera_ending_early_ends_the_routine(tmp_path: Path):
+    result, engine = _run(tmp_path, frames=int(7 * FPS))
+    assert result.camera_ended and not result.complete
+    assert ROUTINE_COMPLETE not in engine.spoken
+    assert result.folder is not None
+
+
+def test_the_session_goes_into_the_history_with_pain_and_the_pain_stop(tmp_path: Path, monkeypatch):
+    from feedback.history.paths import sessions_dir
+    from feedback.history.store import HistoryStore
+    from feedback.routine_cli import record_routine
+
+    monkeypatch.setenv("BACKFORM_DATA_DIR", str(tmp_path / "data"))
+    engine = FakeEngine()
+    result = run_routine(
+        RoutineOptions(TWO_HINGE_STEPS, show_window=True, sessions_dir=sessions_dir()),
+        backends=fake_backends(hinge_schedule(10)),
+        speech=engine,
+        source_factory=lambda: FakeLiveSource(int(20 * FPS)),
+        window=ScriptedWindow({250: [RoutineCommand.PAIN]}),
+        estimator_warmup=False,
+    )
+    assert result.pain is not None and result.pain.set_no == 2
+    with HistoryStore.open(write=True) as store:
+        entry = record_routine(store, result, Comfort(pain_before=4, pain_after=6))
+    with HistoryStore.open(write=False) as store:
+        (stored,) = store.sessions()
+    assert stored.uid == entry.uid == result.folder.name and stored.kind == "routine"
+    assert (stored.comfort.pain_before, stored.comfort.pain_after) == (4, 6)
+    assert stored.comfort.stopped_for_pain
+    assert [r.exercise for r in stored.results] == ["hip-hinge"]
+
+
+# -- end to end: three sample clips as one camera, MediaPipe, a real window under Xvfb -----------
+E2E_CLIPS = (("catcow_good.mp4", "cat-cow"), ("hinge_good.mp4", "hip-hinge"), ("plank_good.mp4", "plank"))
+PLANK_HOLD_S, PLANK_SETS = 1.0, 2
+
+
+def _structure(spoken: list[str]) -> list[str]:
+    """The routine's own words: announcements, counts, rests, set and routine complete."""
+    keep = ("First: ", "Next: ", "Set ", "Rest ", ROUTINE_COMPLETE, READY)
+    return [p for p in spoken if p.isdigit() or p.startswith(keep)]
+
+
+def test_routine_from_clips_as_one_camera_matches_analyze(
+    x_display: str, model_path: Path, tmp_path: Path, monkeypatch
+):
+    from test_live import PacedClip
+
+    from feedback.analysis import AnalysisOutputs, analyze_video
+    from feedback.history.paths import sessions_dir
+    from feedback.history.store import HistoryStore
+    from feedback.routine_cli import record_routine
+    from feedback.routine_keys import RoutineWindow
+
+    clips = [_sample(name) for name, _ in E2E_CLIPS]
+    offline = {
+        ex: analyze_video(clip, ex, AnalysisOutputs(report=None), model=model_path).report
+        for clip, (_, ex) in zip(clips, E2E_CLIPS, strict=True)
+    }
+    cat_reps, hinge_reps = offline["cat-cow"].rep_count, offline["hip-hinge"].rep_count
+    assert cat_reps >= 2 and hinge_reps >= 2 and offline["plank"].hold_s >= PLANK_SETS * PLANK_HOLD_S + 1
+    routine = parse_routine(
+        f"""
+        name = "Clips"
+        [[exercise]]
+        exercise = "cat-cow"
+        reps = {cat_reps}
+        rest_s = 2
+        [[exercise]]
+        exercise = "hip-hinge"
+        reps = {hinge_reps}
+        [[exercise]]
+        exercise = "plank"
+        hold_s = {PLANK_HOLD_S}
+        sets = {PLANK_SETS}
+        rest_s = 1
+        """
+    )
+    monkeypatch.setenv("BACKFORM_DATA_DIR", str(tmp_path / "data"))
+    engine = FakeEngine()
+    # Every other frame, by count (see test_live.PacedClip): the same frames on any machine.
+    camera = lambda: ClipsAsCamera(clips, open_clip=lambda p: PacedClip(p, keep=2))  # noqa: E731
+    options = RoutineOptions(routine, clips=tuple(clips), model=model_path, sessions_dir=sessions_dir())
+    result = run_routine(
+        options, speech=engine, source_factory=camera, window=RoutineWindow("backform-routine-e2e")
+    )
+
+    assert result.complete, (engine.spoken, result)
+    cat_words = exercise_announcement(routine.steps[0], first=True)
+    hinge_words = exercise_announcement(routine.steps[1], first=False)
+    plank_words = exercise_announcement(routine.steps[2], first=False)
+    assert _structure(engine.spoken) == [
+        cat_words, READY, *map(str, range(1, cat_reps + 1)), "Set complete",
+        "Rest 2 seconds", "1",
+        hinge_words, READY, *map(str, range(1, hinge_reps + 1)), "Set complete",
+        plank_words, READY, "Set complete",
+        "Rest 1 second",
+        "Set 2 of 2", READY, "Set complete",
+        ROUTINE_COMPLETE,
+    ], engine.spoken  # fmt: skip
+
+    cat, hinge, plank = (o.report for o in result.outcomes)
+    # Reps as `analyze` finds them on the same clips; faults only those it finds.
+    assert cat.rep_count == cat_reps and hinge.rep_count == hinge_reps
+    for live, ex in ((cat, "cat-cow"), (hinge, "hip-hinge")):
+        assert set(live.fault_time_s) <= set(offline[ex].fault_time_s), ex
+    # The plank: both holds reached, and no more held than `analyze` finds in the whole clip.
+    assert [o.sets_done for o in result.outcomes] == [1, 1, PLANK_SETS]
+    assert PLANK_SETS * PLANK_HOLD_S <= plank.hold_s <= offline["plank"].hold_s + 0.2
+
+    saved = json.loads((result.folder / "routine.json").read_text())
+    assert [e["reps"] for e in saved["exercises"]] == [cat_reps, hinge_reps, 0]
+    assert saved["totals"]["reps"] == cat_reps + hinge_reps and saved["complete"]
+    with HistoryStore.open(write=True) as store:
+        record_routine(store, result, Comfort(pain_before=3, pain_after=2))
+        (stored,) = store.sessions()
+    assert stored.kind == "routine" and [r.exercise for r in stored.results] == [
+        "cat-cow",
+        "hip-hinge",
+        "plank",
+    ]
+    assert [r.reps for r in stored.results] == [cat_reps, hinge_reps, 0]
+    assert (stored.comfort.pain_before, stored.comfort.pain_after) == (3, 2)
+    assert os.environ["DISPLAY"] == x_display
