@@ -269,13 +269,48 @@ def test_skip_moves_to_the_next_exercise_and_r_repeats_the_set(tmp_path: Path):
     assert result.complete
 
 
-def test_ctrl_c_saves_the_session_so_far(tmp_path: Path):
-    from test_live import CtrlCWindow
+class SignalWindow(ScriptedWindow):
+    """Sends this process `signum` on the given show() call (Ctrl+C, or a service manager's SIGTERM)."""
 
-    result, _ = _run(tmp_path, window=CtrlCWindow({}, ctrl_c_at={90}))
-    assert result.interrupted and result.stop_signal == signal.SIGINT and not result.complete
-    assert result.outcomes[0].report.partial
+    def __init__(self, signum: int, at: int) -> None:
+        super().__init__({})
+        self.signum, self.at = signum, at
+
+    def show(self, image: np.ndarray, wait_ms: int = 1) -> list[Command]:
+        commands = super().show(image, wait_ms)
+        if self.calls - 1 == self.at:
+            os.kill(os.getpid(), self.signum)
+        return commands
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_signal_saves_the_session_so_far(tmp_path: Path, signum: int):
+    from feedback.stopping import stop_signals_raise
+
+    with stop_signals_raise():  # as the CLI runs it: SIGTERM is a stop request, not a kill
+        result, _ = _run(tmp_path, window=SignalWindow(signum, at=90))
+    assert result.interrupted and result.stop_signal == signum and not result.complete
+    assert result.outcomes[0].report.partial and result.outcomes[0].report.frames == 90
     assert (result.folder / "routine.json").is_file()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+
+
+def test_cli_a_missing_routine_file_or_mixed_cameras_is_one_line(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from feedback.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["routine", str(tmp_path / "nope.toml"), "--sessions-dir", str(tmp_path)])
+    assert res.exit_code == 2
+    assert (
+        res.output.startswith("backform: Cannot read the routine file") and len(res.output.splitlines()) == 1
+    )
+    clip = str(_sample("plank_good.mp4"))
+    res = runner.invoke(app, ["routine", "--camera", f"{clip},1", "--sessions-dir", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "several values must all be video files" in res.output and len(res.output.splitlines()) == 1
+    assert not any(tmp_path.iterdir())
 
 
 def test_the_camera_ending_early_ends_the_routine(tmp_path: Path):
@@ -403,3 +438,51 @@ def test_routine_from_clips_as_one_camera_matches_analyze(
     assert [r.reps for r in stored.results] == [cat_reps, hinge_reps, 0]
     assert (stored.comfort.pain_before, stored.comfort.pain_after) == (3, 2)
     assert os.environ["DISPLAY"] == x_display
+
+
+def test_the_readme_example_file_is_a_valid_routine():
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## A routine", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    routine = parse_routine(example, "monday.toml")
+    assert [s.exercise for s in routine.steps] == ["cat-cow", "plank", "hip-hinge"]
+    error = section.split("e.g. `backform: ", 1)[1].split("`", 1)[0].replace("\n", " ")
+    with pytest.raises(ConfigError) as err:
+        parse_routine(example.replace("hold_s = 15", "reps = 15"), "monday.toml")
+    assert str(err.value) == error
+
+
+def test_cli_plays_clips_as_one_camera_and_records_the_session(x_display: str, tmp_path: Path):
+    """`backform routine` as a user runs it: two clips (a comma list and a repeated --camera),
+    real-time, a window under Xvfb; the session is saved and in the history."""
+    from feedback.history.store import HistoryStore
+
+    plan = tmp_path / "short.toml"
+    plan.write_text(
+        'name = "Short"\n[[exercise]]\nexercise = "hip-hinge"\nreps = 1\n'
+        '[[exercise]]\nexercise = "plank"\nhold_s = 1\n'
+    )
+    data = tmp_path / "data"
+    hinge, plank = _sample("hinge_good.mp4"), _sample("plank_good.mp4")
+    run = subprocess.run(
+        backform_command(
+            "routine", plan, "--camera", f"{hinge},{plank}", "--camera", plank,
+            "--no-voice", "--pain-before", "3", "--pain-after", "2",
+        ),
+        env=cli_env(BACKFORM_DATA_DIR=str(data), DISPLAY=x_display),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "Short - " in run.stdout and "Totals: " in run.stdout
+    assert "recorded (pain 3 → 2)" in run.stdout
+    (folder,) = (data / "sessions").iterdir()
+    saved = json.loads((folder / "routine.json").read_text())
+    assert saved["routine"] == "Short" and [e["exercise"] for e in saved["exercises"]][:1] == ["hip-hinge"]
+    with HistoryStore.open(root=data, write=False) as store:
+        (stored,) = store.sessions()
+    assert stored.kind == "routine" and stored.uid == folder.name
+    assert stored.source is not None and stored.source.count(".mp4") == 3
