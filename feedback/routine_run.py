@@ -249,7 +249,7 @@ class _Player:
         session.source_name = self.source_name()
         session.recorder.video = session.source_name
         sinks = session.wire(self.frames, self.window, self.smoother)
-        banner = RoutineBanner()
+        banner = RoutineBanner(ready=lambda: session.guide.ready)
         sinks.insert(len(sinks) - 1 if self.window is not None else len(sinks), banner)
         self.voice.say(exercise_announcement(step, first=i == 0))
         try:
@@ -261,6 +261,8 @@ class _Player:
                 banner.show(
                     f"Exercise {i + 1} of {len(self.routine.steps)}: {step.spec.title}",
                     f"Set {set_no} of {step.sets}: {one_set}",
+                    coming=f"{'Next' if set_no == 1 else f'Set {set_no} of {step.sets}'}: {one_set}"
+                    " - get into position",
                 )
                 over = self._set(outcome, set_no, session, sinks)
                 if over is not None:

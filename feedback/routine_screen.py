@@ -3,6 +3,8 @@ its keys, and the rest screen (the camera picture, dimmed, with the countdown an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -34,22 +36,28 @@ def draw_box(
 
 
 class RoutineBanner:
-    """Pipeline sink drawn after live's overlay: which exercise and set this is, and the keys."""
+    """Pipeline sink drawn after live's overlay: which exercise and set this is, and the keys.
 
-    def __init__(self) -> None:
+    Until the setup guide has said "Ready" it shows what comes next instead of the set.
+    """
+
+    def __init__(self, ready: Callable[[], bool] = lambda: True) -> None:
+        self.ready = ready
         self.heading = ""
         self.detail = ""
+        self.coming = ""
 
-    def show(self, heading: str, detail: str) -> None:
-        self.heading, self.detail = heading, detail
+    def show(self, heading: str, detail: str, coming: str = "") -> None:
+        self.heading, self.detail, self.coming = heading, detail, coming
 
     def consume(self, frame: FrameLike, assessment: Assessment) -> None:
         style = Style.for_height(frame.image.shape[0])
+        detail = self.detail if self.ready() or not self.coming else self.coming
         draw_box(
             frame.image,
             [
                 (self.heading, style.font_small, PALETTE.accent),
-                (self.detail, style.font_small, PALETTE.text),
+                (detail, style.font_small, PALETTE.text),
                 (BANNER_KEYS, style.font_small * 0.85, PALETTE.text),
             ],
         )

@@ -486,3 +486,22 @@ def test_cli_plays_clips_as_one_camera_and_records_the_session(x_display: str, t
         (stored,) = store.sessions()
     assert stored.kind == "routine" and stored.uid == folder.name
     assert stored.source is not None and stored.source.count(".mp4") == 3
+
+
+def test_the_banner_shows_what_comes_next_until_ready(monkeypatch):
+    import feedback.routine_screen as screen
+
+    drawn: list[list[str]] = []
+    monkeypatch.setattr(screen, "draw_box", lambda image, lines: drawn.append([t for t, _, _ in lines]))
+    ready = False
+    banner = screen.RoutineBanner(ready=lambda: ready)
+    banner.show("Exercise 2 of 3: Hip hinge", "Set 1 of 1: 8 reps", "Next: 8 reps - get into position")
+    frame = type("F", (), {"image": np.zeros((480, 640, 3), np.uint8)})()
+    banner.consume(frame, None)
+    ready = True
+    banner.consume(frame, None)
+    assert [lines[:2] for lines in drawn] == [
+        ["Exercise 2 of 3: Hip hinge", "Next: 8 reps - get into position"],
+        ["Exercise 2 of 3: Hip hinge", "Set 1 of 1: 8 reps"],
+    ]
+    assert all(lines[2].startswith("p: stop for pain") for lines in drawn)
