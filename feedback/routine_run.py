@@ -251,6 +251,7 @@ class _Player:
         sinks = session.wire(self.frames, self.window, self.smoother)
         banner = RoutineBanner(ready=lambda: session.guide.ready)
         sinks.insert(len(sinks) - 1 if self.window is not None else len(sinks), banner)
+        sinks.insert(0, _FrameTime(self))  # before the window sink, which may end the set
         self.voice.say(exercise_announcement(step, first=i == 0))
         try:
             for set_no in range(1, step.sets + 1):
@@ -281,7 +282,6 @@ class _Player:
 
         def watch(frame, a) -> None:
             nonlocal done
-            self.last_t_ms = frame.t_ms
             if control.skip or control.quit:
                 raise StopPipeline
             if step.reached(a.rep_count, a.hold_s):
@@ -379,3 +379,16 @@ class _Player:
         }
         report.extra["live"] = {"source": session.source_name, "mirror": self.options.mirror}
         return report
+
+
+class _FrameTime:
+    """First sink of a set: notes each frame's time, so the moment a key ends the set is known."""
+
+    def __init__(self, player: _Player) -> None:
+        self.player = player
+
+    def consume(self, frame, assessment) -> None:
+        self.player.last_t_ms = frame.t_ms
+
+    def close(self) -> None:
+        pass
