@@ -45,7 +45,7 @@ from feedback.session import Report
 from feedback.voice import SpeechEngine, Voice, find_engine
 from feedback.window import LiveWindow, check_display
 
-MAX_REST_GAP_MS = 500.0  # a longer gap between rest frames is a pause: not counted as rest
+MAX_REST_GAP_MS = 500.0  # a longer gap between rest frames is a pause (or a stall): not rest
 
 
 @dataclass(frozen=True)
@@ -331,8 +331,8 @@ class _Player:
         calls = rest_calls(seconds)
         elapsed_s, last_ms = 0.0, None
         for frame in self.frames:
-            if last_ms is not None:
-                elapsed_s += min(frame.t_ms - last_ms, MAX_REST_GAP_MS) / 1000.0
+            if last_ms is not None and frame.t_ms - last_ms <= MAX_REST_GAP_MS:
+                elapsed_s += (frame.t_ms - last_ms) / 1000.0
             last_ms = self.last_t_ms = frame.t_ms
             while calls and calls[0].at_s <= elapsed_s:
                 self.voice.say(calls.pop(0).text)

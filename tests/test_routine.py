@@ -537,3 +537,13 @@ def test_pain_key_at_the_camera_ends_the_session_at_once(x_display: str, model_p
     saved = json.loads((result.folder / "routine.json").read_text())
     assert saved["stopped_for_pain"]["exercise"] == "cat-cow" and not saved["complete"]
     assert saved["stopped_for_pain"]["advice"] == PAIN_ADVICE
+
+
+def test_pause_holds_the_rest_countdown(tmp_path: Path):
+    # Set 1 ends at ~5 s (frame ~150); its 2 s rest is paused for 1 s of frames from frame 170.
+    window = ScriptedWindow({170: [Command.PAUSE], 200: [Command.PAUSE]})
+    result, engine = _run(tmp_path, window=window)
+    assert result.complete
+    t = np.asarray(result.outcomes[0].report.t_s)
+    assert 2.9 < np.max(np.diff(t)) < 3.4  # 2 s of rest + 1 s paused between the two sets
+    assert engine.spoken.count("Rest 2 seconds") == 2
