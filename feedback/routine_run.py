@@ -44,6 +44,7 @@ from feedback.routine_screen import RoutineBanner, rest_image
 from feedback.session import Report
 from feedback.voice import SpeechEngine, Voice, find_engine
 from feedback.window import LiveWindow, check_display
+from vision.errors import CameraError
 
 MAX_REST_GAP_MS = 500.0  # a longer gap between rest frames is a pause (or a stall): not rest
 
@@ -225,11 +226,19 @@ class _Player:
         return self.control.voice
 
     def play(self, checkers: list) -> None:
-        for i, (step, checker) in enumerate(zip(self.routine.steps, checkers, strict=True)):
-            outcome = ExerciseOutcome(step, i + 1)
-            self.result.outcomes.append(outcome)
-            if self._exercise(i, outcome, checker):
-                return
+        try:
+            for i, (step, checker) in enumerate(zip(self.routine.steps, checkers, strict=True)):
+                outcome = ExerciseOutcome(step, i + 1)
+                self.result.outcomes.append(outcome)
+                if self._exercise(i, outcome, checker):
+                    return
+        except CameraError:
+            # Live reconnects a camera that drops out mid-pass; one that fails right as a set
+            # or rest begins is reported here. Once anything was seen, keep it: save it.
+            if self.last_t_ms is None:
+                raise
+            self.result.camera_ended = True
+            return
         self.result.complete = True
         self.voice.say(ROUTINE_COMPLETE)
 

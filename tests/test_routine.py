@@ -547,3 +547,17 @@ def test_pause_holds_the_rest_countdown(tmp_path: Path):
     t = np.asarray(result.outcomes[0].report.t_s)
     assert 2.9 < np.max(np.diff(t)) < 3.4  # 2 s of rest + 1 s paused between the two sets
     assert engine.spoken.count("Rest 2 seconds") == 2
+
+
+def test_a_camera_failing_as_a_rest_begins_keeps_what_was_done(tmp_path: Path, monkeypatch):
+    from feedback import routine_run
+    from vision.errors import CameraError
+
+    def camera_gone(self, seconds, next_text):
+        raise CameraError("Camera 0 stopped delivering frames for 2 s (unplugged?).")
+
+    monkeypatch.setattr(routine_run._Player, "_rest", camera_gone)
+    result, _ = _run(tmp_path)
+    assert result.camera_ended and not result.complete
+    assert result.outcomes[0].sets_done == 1 and result.outcomes[0].report.rep_count == 2
+    assert (result.folder / "01_hip-hinge" / "report.json").is_file()
