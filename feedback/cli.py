@@ -66,8 +66,6 @@ def _root(
 # history seam (issue 14): `backform history ...` and `backform journal add` live in feedback/history.
 app.add_typer(history_app, name="history")
 app.add_typer(journal_app, name="journal")
-# routine seam (issue 14): `backform routine` lives in feedback/routine_cli.py.
-app.command("routine", short_help=routine_cli.SHORT_HELP)(routine_cli.routine)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -544,6 +542,10 @@ def evaluate(
         if json_out is not None:
             out.print(f"  json: {write_results_json(results, json_out)}")
         out.print(summary_line(totals(results)), soft_wrap=True)
+
+
+# routine seam (issue 14): `backform routine` lives in feedback/routine_cli.py.
+app.command("routine", short_help=routine_cli.SHORT_HELP)(routine_cli.routine)
 
 
 def main(argv: list[str] | None = None) -> None:
