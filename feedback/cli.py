@@ -20,6 +20,7 @@ from rich.table import Table
 
 from exercises.registry import spec_for
 from exercises.spec import Counts
+from feedback import routine_cli
 from feedback.history.commands import ComfortOptions, history_app, journal_app
 from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
@@ -541,6 +542,10 @@ def evaluate(
         if json_out is not None:
             out.print(f"  json: {write_results_json(results, json_out)}")
         out.print(summary_line(totals(results)), soft_wrap=True)
+
+
+# routine seam (issue 14): `backform routine` lives in feedback/routine_cli.py.
+app.command("routine", short_help=routine_cli.SHORT_HELP)(routine_cli.routine)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -142,13 +142,17 @@ class LiveWindow:
         for _ in range(16):  # drain a few queued presses; bounded against key auto-repeat
             if code == -1:
                 break
-            cmd = command_for_key(code)
+            cmd = self.command_for(code)
             if cmd is not None:
                 commands.append(cmd)
             code = cv2.waitKey(1)
         if self._shown and self.closed_by_user():
             commands.append(Command.QUIT)
         return commands
+
+    def command_for(self, code: int) -> Command | None:
+        """The command for a key code; a window with more keys (the routine's) extends this."""
+        return command_for_key(code)
 
     def closed_by_user(self) -> bool:
         """The user clicked the window's close button."""

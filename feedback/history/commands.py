@@ -88,10 +88,11 @@ def ask_before_session(comfort: Comfort, ask_pain=None) -> Comfort:
 
 
 def record_and_advise(
-    store, result, comfort: Comfort, console, ask: bool = True, ask_pain=None, ask_line=input
+    store, result, comfort: Comfort, console, ask: bool = True, ask_pain=None, ask_line=input, record=None
 ) -> None:
     """After a live session: the answers not given yet (pain in a window, the note in the
-    terminal), then the history, then the advice."""
+    terminal), then the history, then the advice. `record` puts the session into the store
+    (default: `record_live`; a routine passes its own)."""
     from dataclasses import replace
 
     from feedback.history.advice import advice
@@ -106,7 +107,7 @@ def record_and_advise(
             comfort = replace(comfort, pain_after=ask_pain("How is your pain now, after the session?"))
         with contextlib.suppress(EOFError):
             comfort = ask_note(comfort, ask_line)
-    entry = record_live(store, result, comfort)
+    entry = (record or record_live)(store, result, comfort)
     if isinstance(entry, SessionEntry):
         pain = pain_text(comfort.pain_before, comfort.pain_after)
         console.print(f"history: session {entry.uid} recorded" + (f" (pain {pain})" if pain != "-" else ""))

@@ -1,0 +1,150 @@
+"""`backform routine [ROUTINE.toml]`: the command-line side of the routine.
+
+Registered on the main app in feedback/cli.py; runs inside the CLI's `user_errors()`, so a
+fault is one `backform:` line and its exit code. Heavy modules are imported inside.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from feedback.history.commands import ComfortOptions
+
+SHORT_HELP = "A whole routine at the camera: exercise after exercise, sets, rests."
+
+
+def _cli():
+    from feedback import cli
+
+    return cli
+
+
+def camera_sources(values: list[str]) -> tuple[int | str, tuple[Path, ...]]:
+    """`--camera` values: (camera index or URL, ()) or (0, clips played one after another)."""
+    from feedback.routine_camera import split_cameras
+    from vision.errors import ConfigError
+
+    chosen = [_cli()._camera_choice(v) for v in split_cameras(values)]
+    if not chosen:
+        raise ConfigError("--camera: give a camera number or video file(s).")
+    if len(chosen) == 1:
+        index, clip = chosen[0]
+        return index, (clip,) if clip is not None else ()
+    clips = tuple(clip for _, clip in chosen if clip is not None)
+    if len(clips) != len(chosen):
+        raise ConfigError("--camera: several values must all be video files (played one after another).")
+    return 0, clips
+
+
+def record_routine(store, result, comfort) -> Any:
+    """The routine's session folder into the history, with "stopped for pain" if it was."""
+    from dataclasses import replace
+
+    from feedback.history.recording import record_live, record_session
+
+    comfort = replace(comfort, stopped_for_pain=result.stopped_for_pain)
+    if result.folder is None:
+        return record_live(store, result, comfort)  # nobody seen: the answers go into the journal
+    return record_session(store, Path(result.folder), "routine", comfort, result.source)
+
+
+def routine(
+    routine_file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[ROUTINE.toml]",
+            help="A routine from your physio (TOML) [default: cat-cow 8, hip hinge 8, plank 3 x 20 s].",
+            readable=False,
+        ),
+    ] = None,
+    camera: Annotated[
+        list[str],
+        typer.Option(
+            "--camera",
+            "-c",
+            help="Camera number (0 = default webcam), or video files played one after another as the "
+            "camera: repeat --camera or give a comma list.",
+        ),
+    ] = ["0"],  # noqa: B006 (typer reads the default; never mutated)
+    voice: Annotated[bool, typer.Option("--voice/--no-voice", help="Spoken cues (offline speech).")] = True,
+    mirror: Annotated[bool, typer.Option("--mirror", help="Show the picture mirrored.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show frame rate and latency in a corner.")] = False,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
+    ] = None,
+    thresholds: Annotated[
+        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
+    ] = None,
+    smooth: Annotated[
+        bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
+    ] = False,
+    sessions_dir: Annotated[Path | None, typer.Option("--sessions-dir", hidden=True)] = None,
+    pain_before: ComfortOptions.PainBefore = None,
+    pain_after: ComfortOptions.PainAfter = None,
+    note: ComfortOptions.Note = None,
+    tasks: ComfortOptions.Tasks = None,
+    sleep: ComfortOptions.Sleep = None,
+) -> None:
+    """A whole routine in one live session: what comes next and how to get into position,
+    sets with rests counted down, a summary per exercise; saved with your journal answers.
+
+    Keys in the window: p stop for pain, n skip the exercise, r repeat the set,
+    space pause, v voice, q/Esc finish and save.
+    """
+    cli = _cli()
+    with cli.user_errors():
+        with cli.ctrl_c_held():
+            from feedback.history.paths import sessions_dir as history_sessions_dir
+            from feedback.history.recording import comfort_from_options
+            from feedback.routine_plan import DEFAULT_ROUTINE, load_routine
+            from feedback.routine_run import RoutineOptions, run_routine
+            from feedback.routine_summary import print_routine_summary
+        plan = load_routine(routine_file) if routine_file is not None else DEFAULT_ROUTINE
+        comfort = comfort_from_options(pain_before, pain_after, note, tasks, sleep)
+        index, clips = camera_sources(camera)
+        history = cli._open_history(cli.warn) if sessions_dir is None else None
+        if history is not None:
+            from feedback.history.commands import ask_before_session
+
+            comfort = ask_before_session(comfort)
+        options = RoutineOptions(
+            plan,
+            camera=index,
+            clips=clips,
+            voice=voice,
+            mirror=mirror,
+            debug=debug,
+            model=model,
+            thresholds=thresholds,
+            smoothing=smooth,
+            sessions_dir=sessions_dir if sessions_dir is not None else history_sessions_dir(),
+        )
+        result = run_routine(
+            options, say=lambda line: cli.err_console.print(cli.escape(line), soft_wrap=True)
+        )
+        print_routine_summary(result, cli.out)
+        _finish(cli, history, result, comfort)
+
+
+def _finish(cli, history, result, comfort) -> None:
+    """The history (answers asked after the session, then recorded), then the exit code."""
+    import signal
+
+    from feedback.stopping import exit_code, signal_name
+
+    if history is not None:
+        from feedback.history.commands import record_and_advise
+
+        with history:
+            record_and_advise(
+                history, result, comfort, cli.out, ask=not result.interrupted, record=record_routine
+            )
+    if result.interrupted:
+        signum = result.stop_signal or signal.SIGINT
+        saved = "; the session so far is saved" if result.folder else ""
+        raise cli.fail(f"stopped by {signal_name(signum)}{saved}", exit_code(signum))
+    if result.camera_lost:
+        raise cli.fail("the camera was lost; the report covers the session so far")
