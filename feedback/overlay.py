@@ -40,7 +40,10 @@ class Palette:
     text_dark: BGR = (15, 15, 15)
     panel: int = 20  # grey level of translucent panels
     accent: BGR = (235, 190, 40)
-    range_fill: BGR = (200, 160, 60)
+    range_fill: BGR = (200, 160, 60)  # the range reached this rep
+    set_range: BGR = (60, 200, 240)  # the range reached so far in the set
+    goal_zone: BGR = (50, 120, 50)  # the ends of a range meter a rep should reach
+    legend: BGR = (210, 210, 210)
     severity: tuple[BGR, BGR, BGR] = ((200, 120, 40), (0, 160, 245), (50, 50, 220))  # minor, moderate, major
     view: BGR = (0, 200, 255)
 
@@ -566,16 +569,76 @@ def _corner_spots(
 
 
 @dataclass(frozen=True, slots=True)
+class MeterMarks:
+    """What a range meter shows, as fractions of its bar from the low end (0) to the high (1)."""
+
+    goals: tuple[tuple[float, float], ...]  # the zones beyond each target: a rep should reach into them
+    ticks: tuple[float, ...]  # the targets themselves
+    rep: tuple[float, float] | None  # the range reached this rep (cycle)
+    set: tuple[float, float] | None  # the range reached so far in the set
+    value: float | None  # the current value
+
+
+def meter_marks(
+    meter: Meter,
+    value: float | None,
+    rep: tuple[float, float] | None = None,
+    set_range: tuple[float, float] | None = None,
+) -> MeterMarks:
+    """Where the targets (from the exercise's thresholds), the ranges reached and the current
+    value sit on `meter`'s bar (pure; values past an end sit at that end)."""
+    lo, hi = meter.low_end, meter.high_end
+
+    def at(v: float) -> float:
+        return min(max((v - lo) / (hi - lo), 0.0), 1.0) if hi != lo else 0.5
+
+    def span(r: tuple[float, float] | None) -> tuple[float, float] | None:
+        return None if r is None else (at(min(r)), at(max(r)))
+
+    goals, ticks = [], []
+    if meter.low_target is not None:
+        goals.append((0.0, at(meter.low_target)))
+        ticks.append(at(meter.low_target))
+    if meter.high_target is not None:
+        goals.append((at(meter.high_target), 1.0))
+        ticks.append(at(meter.high_target))
+    shown = at(value) if value is not None and np.isfinite(value) else None
+    return MeterMarks(tuple(goals), tuple(ticks), span(rep), span(set_range), shown)
+
+
+METER_LEGEND = (("goal", "goal_zone"), ("this rep", "range_fill"), ("set", "set_range"))
+
+
+@dataclass(frozen=True, slots=True)
 class _MeterLayout:
     sprite: Sprite
     bar: tuple[int, int, int, int]  # x0, y0, x1, y1 of the bar, relative to the sprite
+    set_y: tuple[int, int]  # rows of the set's range line under the bar, relative to the sprite
     half: int  # marker half width
+    tick: int  # tick line thickness
+
+
+def _legend(c: np.ndarray, x: int, y: int, width: int, style: Style) -> None:
+    """One row under the meter: a swatch and a word per colour ("goal", "this rep", "set")."""
+    scale, th = style.font_small * 0.8, max(1, style.text_thickness - 1)
+    _, h, _ = text_size("Ag", scale, th)
+    sw, gap = max(6, round(h * 0.9)), max(4, round(6 * style.unit))
+    words = sum(text_size(w, scale, th)[0] for w, _ in METER_LEGEND)
+    total = words + len(METER_LEGEND) * (sw + gap // 2) + (len(METER_LEGEND) - 1) * gap
+    if total > width:  # narrow frames: smaller words rather than a legend spilling out
+        scale *= width / total
+    for word, colour in METER_LEGEND:
+        fill(c, x, y - sw, x + sw, y, getattr(PALETTE, colour))
+        x += sw + gap // 2
+        put_text(c, word, (x, y), scale, PALETTE.legend, th, outline=False)
+        x += text_size(word, scale, th)[0] + gap
 
 
 class RangeMeter:
-    """A bar between the meter's two words (e.g. COW and CAT): the current value as a marker,
-    the targets as ticks and the range reached this cycle as a band. In the corner that hides
-    least of the body (top-right when nothing is in the way)."""
+    """A bar between the meter's two words (e.g. COW and CAT): the zones a rep should reach
+    (beyond the thresholds' targets, ticked), the range reached this rep as a band, the range
+    reached so far in the set as a line under the bar, the current value as a marker, and a
+    legend. In the corner that hides least of the body (top-right when nothing is in the way)."""
 
     def __init__(self, spec: Meter) -> None:
         self.spec = spec
@@ -584,11 +647,6 @@ class RangeMeter:
     def reset(self) -> None:
         self.placement.reset()
 
-    def _x(self, value: float, x0: int, x1: int) -> int:
-        lo, hi = self.spec.low_end, self.spec.high_end
-        f = min(max((value - lo) / (hi - lo), 0.0), 1.0) if hi != lo else 0.5
-        return round(x0 + f * (x1 - x0))
-
     @lru_cache(maxsize=8)  # noqa: B019 - a handful of frame sizes per meter, meters live for the session
     def _layout(self, w: int, h: int) -> _MeterLayout:
         style = Style.for_height(min(w, h))
@@ -596,11 +654,16 @@ class RangeMeter:
         width = round(min(w * 0.4, 230 * style.unit))
         low_word, high_word = ascii_text(self.spec.low_word), ascii_text(self.spec.high_word)
         _, lh, base = text_size(low_word + high_word, style.font_small, th)
-        bar_h = round(12 * style.unit)
-        height = pad * 3 + lh + base + bar_h
+        _, legend_h, _ = text_size("Ag", style.font_small * 0.8, th)
+        bar_h, set_h = round(12 * style.unit), max(2, round(4 * style.unit))
         x0, x1 = pad, width - pad
         y0 = pad + lh + base + pad
         y1 = y0 + bar_h
+        set_y = (y1 + pad // 2 + 1, y1 + pad // 2 + 1 + set_h)
+        legend_y = set_y[1] + pad + legend_h
+        height = legend_y + pad
+        marks = meter_marks(self.spec, None)
+        tick = max(1, th)
 
         def draw(c: np.ndarray) -> None:
             shade(c, 0, 0, width, height, alpha=0.6)
@@ -608,13 +671,12 @@ class RangeMeter:
             cw = text_size(high_word, style.font_small, th)[0]
             put_text(c, high_word, (x1 - cw, pad + lh), style.font_small, PALETTE.text, th, outline=False)
             fill(c, x0, y0, x1, y1, (70, 70, 70))
-            for target in (self.spec.low_target, self.spec.high_target):
-                if target is not None:
-                    tx = self._x(target, x0, x1)
-                    cv2.line(c, (tx, y0 - pad // 2), (tx, y1 + pad // 2), PALETTE.joint_ok, max(1, th), LINE)
+            for a, b in marks.goals:
+                fill(c, _along(a, x0, x1), y0, _along(b, x0, x1) + 1, y1, PALETTE.goal_zone)
+            _legend(c, x0, legend_y, x1 - x0, style)
 
         return _MeterLayout(
-            Sprite.render(width, height, draw), (x0, y0, x1, y1), max(2, round(3 * style.unit))
+            Sprite.render(width, height, draw), (x0, y0, x1, y1), set_y, max(2, round(3 * style.unit)), tick
         )
 
     def place(self, shape: tuple[int, ...], body: Rect | None = None, taken: Sequence[Rect] = ()) -> Placed:
@@ -630,10 +692,12 @@ class RangeMeter:
         frame: np.ndarray,
         value: float | None,
         reached: Reached | tuple[float, float] | None,
+        set_range: Reached | tuple[float, float] | None = None,
         body: Rect | None = None,
         taken: Sequence[Rect] = (),
     ) -> np.ndarray:
-        return self.draw_at(frame, self.place(frame.shape, body, taken), value, reached)
+        """Draw the meter; `reached`: the range reached this rep, `set_range`: in the set so far."""
+        return self.draw_at(frame, self.place(frame.shape, body, taken), value, reached, set_range)
 
     def draw_at(
         self,
@@ -641,27 +705,35 @@ class RangeMeter:
         at: Placed,
         value: float | None,
         reached: Reached | tuple[float, float] | None,
+        set_range: Reached | tuple[float, float] | None = None,
     ) -> np.ndarray:
         layout = self._layout(frame.shape[1], frame.shape[0])
         at.sprite.blit(frame, at.x, at.y)
         bx0, by0, bx1, by1 = layout.bar
         x0, y0, x1, y1 = at.x + bx0, at.y + by0, at.x + bx1, at.y + by1
-        if reached is not None:
-            fill(
-                frame,
-                self._x(min(reached), x0, x1),
-                y0,
-                self._x(max(reached), x0, x1) + 1,
-                y1,
-                PALETTE.range_fill,
-            )
-        if value is not None and np.isfinite(value):
-            vx, half = self._x(value, x0, x1), layout.half
+        marks = meter_marks(self.spec, value, reached, set_range)
+        if marks.rep is not None:
+            a, b = marks.rep
+            fill(frame, _along(a, x0, x1), y0, _along(b, x0, x1) + 1, y1, PALETTE.range_fill)
+        for t in marks.ticks:  # over the band: the target stays visible once it is reached
+            tx, reach = _along(t, x0, x1), max(2, (y1 - y0) // 3)
+            cv2.line(frame, (tx, y0 - reach), (tx, y1 + reach), PALETTE.joint_ok, layout.tick, LINE)
+        if marks.set is not None:
+            a, b = marks.set
+            sy0, sy1 = at.y + layout.set_y[0], at.y + layout.set_y[1]
+            fill(frame, _along(a, x0, x1), sy0, _along(b, x0, x1) + 1, sy1, PALETTE.set_range)
+        if marks.value is not None:
+            vx, half = _along(marks.value, x0, x1), layout.half
             cv2.rectangle(frame, (vx - half, y0 - half), (vx + half, y1 + half), PALETTE.outline, -1)
             cv2.rectangle(
                 frame, (vx - half + 1, y0 - half + 1), (vx + half - 1, y1 + half - 1), PALETTE.text, -1
             )
         return frame
+
+
+def _along(fraction: float, x0: int, x1: int) -> int:
+    """The pixel column `fraction` of the way from x0 to x1."""
+    return round(x0 + fraction * (x1 - x0))
 
 
 # -- stateful helpers and the composer --------------------------------------------------------
@@ -729,12 +801,14 @@ class Overlay:
         self.view_message = ViewMessage()
         self.status = StatusPanel()
         self.meter = RangeMeter(display.meter) if display.meter else None
-        self.range = RangeTracker()
+        self.range = RangeTracker()  # this rep
+        self.set_range = RangeTracker()  # the whole set (until reset)
         self.body = SmoothedBox()
         self.panels: dict[str, Rect] = {}  # where each panel went on the last frame (for tests, tools)
 
     def reset(self) -> None:
         self.range.reset()
+        self.set_range.reset()
         self.body.reset()
         for placed in (self.status, self.banner, self.meter):
             if placed is not None:
@@ -783,7 +857,8 @@ class Overlay:
         new_cycle = any(e.kind in (EventKind.REP_STARTED, EventKind.REP_COMPLETED) for e in assessment.events)
         value = assessment.measurements.get(self.meter.spec.measurement)
         at = self.meter.place(frame.shape, body, list(self.panels.values()))
-        self.meter.draw_at(frame, at, value, self.range.update(value, new_cycle))
+        rep, whole_set = self.range.update(value, new_cycle), self.set_range.update(value)
+        self.meter.draw_at(frame, at, value, rep, whole_set)
         self.panels["meter"] = _rect_of(at)
 
 
