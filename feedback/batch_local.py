@@ -108,13 +108,7 @@ def run_local(
                     on_row(job, row)
     except KeyboardInterrupt as stop:  # feedback.stopping turns SIGTERM/SIGHUP into one too
         stopped_by = signum_of(stop)
-        cancel.set()
-        try:
-            for future, (_, job) in list(running.items()):
-                with contextlib.suppress(BrokenProcessPool):
-                    rows[job.index] = future.result()
-        except KeyboardInterrupt:
-            _kill(slots)
+        _stop_running(running, rows, cancel, slots)
     finally:
         for executor in slots:
             if executor is not None:
@@ -122,6 +116,23 @@ def run_local(
         events.put(None)
         reader.join(timeout=10)
     return rows, stopped_by
+
+
+def _stop_running(
+    running: dict[Future, tuple[int, BatchJob]],
+    rows: dict[int, BatchRow],
+    cancel: Any,
+    slots: list[ProcessPoolExecutor | None],
+) -> None:
+    """Ask the running videos to stop at their next frame and collect their rows; a second
+    Ctrl+C meanwhile kills the workers at once."""
+    cancel.set()
+    try:
+        for future, (_, job) in list(running.items()):
+            with contextlib.suppress(BrokenProcessPool):
+                rows[job.index] = future.result()
+    except KeyboardInterrupt:
+        _kill(slots)
 
 
 def _finished_row(
