@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
-from exercises.faults import FaultSpec
+from exercises.faults import tracked
 from exercises.reps import CycleCounter, CycleOutcome, CycleRule
 from exercises.signals import (
     SideView,
@@ -103,6 +103,29 @@ MESSAGES = {
 }
 
 
+# The faults as the user meets them (correction, severity, joints, plotted signal): declared
+# once here; the checker's fault tracker and everything in feedback/ read them.
+FAULTS: tuple[FaultInfo, ...] = (
+    FaultInfo(
+        "moving_from_arms",
+        Severity.MODERATE,
+        MESSAGES["moving_from_arms"],
+        frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
+        "elbow_bend_deg",
+        (Line("max_elbow_bend_deg", "elbows bent"),),
+    ),
+    FaultInfo(
+        "small_range",
+        Severity.MODERATE,
+        MESSAGES["small_range_both"],
+        frozenset({Joint.SHOULDER, Joint.HIP}),
+        "spine_curvature",
+        (Line("cat_target_bow", "cat target"), Line("cow_target_bow", "cow target", sign=-1.0)),
+    ),
+    FaultInfo("too_fast", Severity.MINOR, MESSAGES["too_fast"]),
+)
+
+
 class CatCowChecker(SideViewChecker):
     name = "cat-cow"
     title = "Cat-cow"
@@ -115,11 +138,7 @@ class CatCowChecker(SideViewChecker):
     def __init__(self, thresholds: CatCowThresholds | None = None) -> None:
         self.thresholds = th = thresholds or CatCowThresholds()
         on = th.fault_on_ms
-        self.fault_specs = (
-            FaultSpec("moving_from_arms", Severity.MODERATE, MESSAGES["moving_from_arms"], on),
-            FaultSpec("small_range", Severity.MODERATE, MESSAGES["small_range_both"], 0.0, 0.0),
-            FaultSpec("too_fast", Severity.MINOR, MESSAGES["too_fast"], 0.0, 0.0),
-        )
+        self.fault_specs = tracked(FAULTS, on, {"small_range": (0.0, 0.0), "too_fast": (0.0, 0.0)})
         super().__init__()
         rule = CycleRule(swing=th.swing, still_sd=th.neutral_sd, still_ms=th.neutral_ms)
         self.counter = CycleCounter(rule)
@@ -334,25 +353,7 @@ SPEC = ExerciseSpec(
     thresholds=CatCowThresholds(),
     counts=Counts.REPS,
     start_cue="Come onto your hands and knees, side-on to the camera",
-    faults=(
-        FaultInfo(
-            "moving_from_arms",
-            Severity.MODERATE,
-            MESSAGES["moving_from_arms"],
-            frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
-            "elbow_bend_deg",
-            (Line("max_elbow_bend_deg", "elbows bent"),),
-        ),
-        FaultInfo(
-            "small_range",
-            Severity.MODERATE,
-            MESSAGES["small_range_both"],
-            frozenset({Joint.SHOULDER, Joint.HIP}),
-            "spine_curvature",
-            (Line("cat_target_bow", "cat target"), Line("cow_target_bow", "cow target", sign=-1.0)),
-        ),
-        FaultInfo("too_fast", Severity.MINOR, MESSAGES["too_fast"]),
-    ),
+    faults=FAULTS,
     # Spine curvature: back bow relative to neutral, fraction of torso length (+ cat, - cow).
     meter=MeterSpec(
         "spine_curvature",

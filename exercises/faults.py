@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from exercises.base import Fault, Severity
+from exercises.spec import FaultInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,23 @@ class FaultSpec:
     message: str  # default correction; a condition may supply a more specific one
     on_ms: float = 200.0
     off_ms: float = 300.0
+
+    @staticmethod
+    def of(info: FaultInfo, on_ms: float = 200.0, off_ms: float = 300.0) -> FaultSpec:
+        """The tracker's view of a fault the exercise's spec declares (code, severity, message)."""
+        return FaultSpec(info.code, info.severity, info.message, on_ms, off_ms)
+
+
+def tracked(
+    faults: Iterable[FaultInfo], on_ms: float, timing: Mapping[str, tuple[float, float]] | None = None
+) -> tuple[FaultSpec, ...]:
+    """Tracker specs for an exercise's declared faults: each must hold `on_ms` to show and be
+    gone 300 ms to clear, unless `timing[code]` gives its own (on_ms, off_ms). Severity and
+    message come from the declaration, so they are written in one place only."""
+    timing = timing or {}
+    return tuple(
+        FaultSpec.of(f, *timing[f.code]) if f.code in timing else FaultSpec.of(f, on_ms) for f in faults
+    )
 
 
 @dataclass

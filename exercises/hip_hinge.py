@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
-from exercises.faults import FaultSpec
+from exercises.faults import tracked
 from exercises.reps import RepCounter, RepPhase, RepRule
 from exercises.signals import (
     SideView,
@@ -179,6 +179,52 @@ MESSAGES = {
 }
 
 
+# The faults as the user meets them (correction, severity, joints, plotted signal): declared
+# once here; the checker's fault tracker and everything in feedback/ read them.
+FAULTS: tuple[FaultInfo, ...] = (
+    FaultInfo(
+        "rounded_back",
+        Severity.MAJOR,
+        MESSAGES["rounded_back"],
+        frozenset({Joint.SHOULDER, Joint.HIP}),
+        "back_rounding",
+        (Line("rounded_bow", "back rounded"),),
+    ),
+    FaultInfo(
+        "squatting",
+        Severity.MODERATE,
+        MESSAGES["squatting"],
+        frozenset({Joint.KNEE}),
+        "knee_flexion_deg",
+        (Line("squat_knee_deg", "knees bent into a squat"),),
+    ),
+    FaultInfo(
+        "shallow_hinge",
+        Severity.MODERATE,
+        MESSAGES["shallow_hinge"],
+        frozenset({Joint.HIP}),
+        "trunk_lean_deg",
+        (Line("target_deg", "target depth"),),
+    ),
+    FaultInfo(
+        "locked_knees",
+        Severity.MINOR,
+        MESSAGES["locked_knees"],
+        frozenset({Joint.KNEE}),
+        "knee_flexion_deg",
+        (Line("locked_knee_deg", "knees locked (below)"),),
+    ),
+    FaultInfo(
+        "head_drop",
+        Severity.MINOR,
+        MESSAGES["head_drop"],
+        frozenset({Joint.EAR, Joint.SHOULDER}),
+        "head_line_deg",
+        (Line("head_drop_deg", "head dropped"),),
+    ),
+)
+
+
 class HipHingeChecker(SideViewChecker):
     name = "hip-hinge"
     title = "Hip hinge"
@@ -189,13 +235,7 @@ class HipHingeChecker(SideViewChecker):
     def __init__(self, thresholds: HipHingeThresholds | None = None) -> None:
         self.thresholds = th = thresholds or HipHingeThresholds()
         on = th.fault_on_ms
-        self.fault_specs = (
-            FaultSpec("rounded_back", Severity.MAJOR, MESSAGES["rounded_back"], on),
-            FaultSpec("squatting", Severity.MODERATE, MESSAGES["squatting"], on),
-            FaultSpec("shallow_hinge", Severity.MODERATE, MESSAGES["shallow_hinge"], 0.0, 600.0),
-            FaultSpec("locked_knees", Severity.MINOR, MESSAGES["locked_knees"], on),
-            FaultSpec("head_drop", Severity.MINOR, MESSAGES["head_drop"], on),
-        )
+        self.fault_specs = tracked(FAULTS, on, {"shallow_hinge": (0.0, 600.0)})
         super().__init__()
         # No settling before the first rep: a frame near standing is a start. A recording that
         # begins mid-rep counts that rep once the person is back up (start_in_rep).
@@ -428,48 +468,7 @@ SPEC = ExerciseSpec(
     thresholds=HipHingeThresholds(),
     counts=Counts.REPS,
     start_cue="Stand tall, side-on to the camera",
-    faults=(
-        FaultInfo(
-            "rounded_back",
-            Severity.MAJOR,
-            MESSAGES["rounded_back"],
-            frozenset({Joint.SHOULDER, Joint.HIP}),
-            "back_rounding",
-            (Line("rounded_bow", "back rounded"),),
-        ),
-        FaultInfo(
-            "squatting",
-            Severity.MODERATE,
-            MESSAGES["squatting"],
-            frozenset({Joint.KNEE}),
-            "knee_flexion_deg",
-            (Line("squat_knee_deg", "knees bent into a squat"),),
-        ),
-        FaultInfo(
-            "shallow_hinge",
-            Severity.MODERATE,
-            MESSAGES["shallow_hinge"],
-            frozenset({Joint.HIP}),
-            "trunk_lean_deg",
-            (Line("target_deg", "target depth"),),
-        ),
-        FaultInfo(
-            "locked_knees",
-            Severity.MINOR,
-            MESSAGES["locked_knees"],
-            frozenset({Joint.KNEE}),
-            "knee_flexion_deg",
-            (Line("locked_knee_deg", "knees locked (below)"),),
-        ),
-        FaultInfo(
-            "head_drop",
-            Severity.MINOR,
-            MESSAGES["head_drop"],
-            frozenset({Joint.EAR, Joint.SHOULDER}),
-            "head_line_deg",
-            (Line("head_drop_deg", "head dropped"),),
-        ),
-    ),
+    faults=FAULTS,
     angles=(
         AngleLabel(
             "hip_angle_deg",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from exercises.base import Assessment, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
-from exercises.faults import FaultSpec
+from exercises.faults import tracked
 from exercises.reps import HoldTimer
 from exercises.signals import (
     SideView,
@@ -106,6 +106,47 @@ MESSAGES = {
 HOLD_BREAKING = frozenset({"hip_sag", "hip_pike", "head_drop", "shoulders_not_stacked"})
 
 
+# The faults as the user meets them (correction, severity, joints, plotted signal): declared
+# once here; the checker's fault tracker and everything in feedback/ read them.
+FAULTS: tuple[FaultInfo, ...] = (
+    FaultInfo(
+        "hip_sag",
+        Severity.MAJOR,
+        MESSAGES["hip_sag"],
+        frozenset({Joint.HIP}),
+        "body_line_deg",
+        (Line("max_sag_deg", "hips sag"),),
+    ),
+    FaultInfo(
+        "hip_pike",
+        Severity.MODERATE,
+        MESSAGES["hip_pike"],
+        frozenset({Joint.HIP}),
+        "body_line_deg",
+        (Line("max_pike_deg", "hips pike", sign=-1.0),),
+    ),
+    FaultInfo(
+        "shoulders_not_stacked",
+        Severity.MINOR,
+        MESSAGES["shoulders_not_stacked"],
+        frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
+        "shoulder_stack_deg",
+        (
+            Line("max_stack_deg", "support ahead of the shoulders"),
+            Line("max_stack_forward_deg", "shoulders ahead of the support", sign=-1.0),
+        ),
+    ),
+    FaultInfo(
+        "head_drop",
+        Severity.MINOR,
+        MESSAGES["head_drop"],
+        frozenset({Joint.EAR, Joint.SHOULDER}),
+        "head_line_deg",
+        (Line("head_drop_deg", "head dropped"),),
+    ),
+)
+
+
 class PlankChecker(SideViewChecker):
     name = "plank"
     title = "Plank"
@@ -117,12 +158,7 @@ class PlankChecker(SideViewChecker):
     def __init__(self, thresholds: PlankThresholds | None = None) -> None:
         self.thresholds = th = thresholds or PlankThresholds()
         on = th.fault_on_ms
-        self.fault_specs = (
-            FaultSpec("hip_sag", Severity.MAJOR, MESSAGES["hip_sag"], on),
-            FaultSpec("hip_pike", Severity.MODERATE, MESSAGES["hip_pike"], on),
-            FaultSpec("shoulders_not_stacked", Severity.MINOR, MESSAGES["shoulders_not_stacked"], on),
-            FaultSpec("head_drop", Severity.MINOR, MESSAGES["head_drop"], on),
-        )
+        self.fault_specs = tracked(FAULTS, on)
         super().__init__()
         # The settling half second is not hold time: passing through a plank on the way into
         # (or out of) it is not holding one.
@@ -268,43 +304,7 @@ SPEC = ExerciseSpec(
     thresholds=PlankThresholds(),
     counts=Counts.HOLD,
     start_cue="Get into your plank, side-on to the camera",
-    faults=(
-        FaultInfo(
-            "hip_sag",
-            Severity.MAJOR,
-            MESSAGES["hip_sag"],
-            frozenset({Joint.HIP}),
-            "body_line_deg",
-            (Line("max_sag_deg", "hips sag"),),
-        ),
-        FaultInfo(
-            "hip_pike",
-            Severity.MODERATE,
-            MESSAGES["hip_pike"],
-            frozenset({Joint.HIP}),
-            "body_line_deg",
-            (Line("max_pike_deg", "hips pike", sign=-1.0),),
-        ),
-        FaultInfo(
-            "shoulders_not_stacked",
-            Severity.MINOR,
-            MESSAGES["shoulders_not_stacked"],
-            frozenset({Joint.SHOULDER, Joint.ELBOW, Joint.WRIST}),
-            "shoulder_stack_deg",
-            (
-                Line("max_stack_deg", "support ahead of the shoulders"),
-                Line("max_stack_forward_deg", "shoulders ahead of the support", sign=-1.0),
-            ),
-        ),
-        FaultInfo(
-            "head_drop",
-            Severity.MINOR,
-            MESSAGES["head_drop"],
-            frozenset({Joint.EAR, Joint.SHOULDER}),
-            "head_line_deg",
-            (Line("head_drop_deg", "head dropped"),),
-        ),
-    ),
+    faults=FAULTS,
     angles=(
         AngleLabel(
             "body_line_deg",

@@ -191,10 +191,7 @@ def analyze_video(
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
-    `workers` pose estimators run side by side (default one: a single tracker sees every frame,
-    as in live mode; two trackers taking turns hand over with small steps in the landmarks that
-    cost reps and faults on the sample and stress clips, so more than one is for benchmarks and
-    for whoever accepts that; batches use one process per core instead).
+    `workers` pose estimators run side by side (default one, see `_AnalysisRun.workers`).
     `encoder_threads`: x264 threads (default: 1 when the estimators fill the cores, else x264's
     choice); a batch running one video per core passes 1.
     `target_reps` / `target_hold_s`: the set's target, if the user gave one: the overlay shows
@@ -215,110 +212,163 @@ def analyze_video(
     if not video.exists():
         raise VideoError(f"Video file not found: {video}")
     check_outputs(video, outputs, model=model, thresholds=thresholds)
-
-    writer: VideoWriter | None = None
-    saved = False
+    run = _AnalysisRun(
+        video, checker, outputs, b, model, max_size, smoothing, progress, on_frame, estimator_options
+    )
+    run.workers = 1 if workers is None else workers
+    run.encoder_threads, run.video_height = encoder_threads, video_height
+    run.targets = {"counts": spec.counts.value, "target_reps": target_reps, "target_hold_s": target_hold_s}
     try:
-        with b.open_video(video, max_size=max_size) as source:
-            info = source.info
-            model_path = b.resolve_model(model)  # after the input checks: it may download
-            table = spec.table_of(checker)
-            display = display_for(spec, table, target=target)
-            recorder = SessionRecorder(
-                checker.name, str(video), spec.main_signals, title=spec.title, thresholds=table
-            )
-            coverage = CoverageSink()
-            sinks: list[Sink] = [recorder, coverage]
-            # Before the overlay, which draws on the frame: the stills keep the plain picture.
-            stills: FaultStillSink | None = None
-            if outputs.html is not None:
-                drawn = Overlay(display)  # its skeleton and angles, as the exercise draws them
-                stills = FaultStillSink((drawn.skeleton, drawn.angles))
-                sinks.append(stills)
-            read_to_end: list[bool] = []
-
-            def frames_to_the_end():
-                yield from source
-                read_to_end.append(True)
-
-            if workers is None:
-                workers = 1
-            if outputs.video is not None:
-                # With pose estimators on every core, x264's own threads would only contend.
-                if encoder_threads is None and workers > 1:
-                    encoder_threads = 1
-                writer = VideoWriter(
-                    outputs.video,
-                    fps=info.fps,
-                    crf=ANNOTATED_CRF,
-                    preset=ANNOTATED_PRESET,
-                    threads=encoder_threads,
-                )
-                cues = CueStage(CuePolicy(cue_config_for(display)))
-
-                def someone_judged() -> bool:
-                    # A clip in which nobody could be judged, or read to its end and too short
-                    # to judge, yields no video (and leaves an older file of that name alone).
-                    # A run stopped early keeps the video of what it analysed.
-                    too_brief = bool(read_to_end) and too_short(coverage, video.name) is not None
-                    return coverage.judged_frames > 0 and not too_brief
-
-                sinks += [
-                    cues,
-                    # Scaled, drawn and encoded; finished into its temporary file and named below
-                    # with the other outputs.
-                    AnnotatedVideoSink(
-                        writer, Overlay(display), video_height, keep=someone_judged, in_set=True, cues=cues
-                    ),
-                ]
-            smoother = b.make_smoother() if smoothing else None
-            with b.make_estimator(model_path, workers=workers, **(estimator_options or {})) as estimator:
-                # The progress bar starts last, so nothing can fail between its start and the
-                # loop (which always closes its sinks).
-                if progress is not None:
-                    sinks.append(progress(info))
-                result = run_pipeline(
-                    frames_to_the_end(), estimator, checker, sinks, smoother=smoother, on_frame=on_frame
-                )
-            source_notes = {"truncated": bool(getattr(source, "truncated", False))}
-            damaged_packets = int(getattr(source, "decode_errors", 0) or 0)
-            missing_s = [(a / 1000.0, b / 1000.0) for a, b in getattr(source, "missing_ms", ())]
-
-        # The output phase is short: a stop signal now is held until every output is written
-        # (a half-written set would be worse than a few more tenths of a second).
-        with held():
-            report, warnings, written = _save_outputs(
-                video,
-                checker,
-                outputs,
-                writer,
-                result,
-                recorder,
-                coverage,
-                info,
-                {**source_notes, "damaged_packets": damaged_packets, "missing_s": missing_s},
-                {
-                    "max_size": max_size,
-                    "smoothing": smoothing,
-                    "pose_workers": workers,
-                    "video_height": video_height if outputs.video is not None else None,
-                },
-                {"counts": spec.counts.value, "target_reps": target_reps, "target_hold_s": target_hold_s},
-                stills.stills() if stills is not None else [],
-            )
-            saved = True
+        return run.analyse(display_for(spec, spec.table_of(checker), target=target))
     except KeyboardInterrupt as stop:
-        if not saved:
-            if writer is not None:
-                writer.abort()
+        if not run.saved:
+            run.abort()
             raise
         # Held while the outputs were written, delivered now: they are complete.
         raise Stopped(signum_of(stop), note="the outputs were written in full first") from None
     except BaseException:
-        if writer is not None:
-            writer.abort()  # the video's temporary file, if it never joined the output set
+        run.abort()  # the video's temporary file, if it never joined the output set
         raise
-    return AnalysisResult(report, result, info, written, warnings)
+
+
+@dataclass
+class _AnalysisRun:
+    """One analysis of one video, once its inputs are checked: the sinks, the frame loop and
+    the outputs, with what the error handling needs (the video writer, whether all is saved)."""
+
+    video: Path
+    checker: Checker
+    outputs: AnalysisOutputs
+    backends: Backends
+    model: Path | None
+    max_size: int | None
+    smoothing: bool
+    progress: ProgressFactory | None
+    on_frame: Callable[[FrameLike, Assessment], None] | None
+    estimator_options: dict | None
+    # One pose estimator by default: a single tracker sees every frame, as in live mode; two
+    # trackers taking turns hand over with small steps in the landmarks that cost reps and
+    # faults on the sample and stress clips, so more than one is for benchmarks and for
+    # whoever accepts that (batches use one process per core instead).
+    workers: int = 1
+    encoder_threads: int | None = None
+    video_height: int | None = DEFAULT_VIDEO_HEIGHT
+    targets: dict[str, Any] = field(default_factory=dict)
+    writer: VideoWriter | None = None
+    saved: bool = False
+    read_to_end: list[bool] = field(default_factory=list)
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.abort()
+
+    def analyse(self, display: ExerciseDisplay) -> AnalysisResult:
+        with self.backends.open_video(self.video, max_size=self.max_size) as source:
+            info = source.info
+            model_path = self.backends.resolve_model(self.model)  # after the input checks: it may download
+            recorder, coverage, stills = self._recording_sinks(display)
+            sinks: list[Sink] = [recorder, coverage] + ([stills] if stills is not None else [])
+            if self.outputs.video is not None:
+                sinks += self._video_sinks(display, info, coverage)
+            result = self._run_frames(source, info, model_path, sinks)
+            notes = _source_notes(source)
+        # The output phase is short: a stop signal now is held until every output is written
+        # (a half-written set would be worse than a few more tenths of a second).
+        with held():
+            report, warnings, written = _save_outputs(
+                self.video,
+                self.checker,
+                self.outputs,
+                self.writer,
+                result,
+                recorder,
+                coverage,
+                info,
+                notes,
+                {
+                    "max_size": self.max_size,
+                    "smoothing": self.smoothing,
+                    "pose_workers": self.workers,
+                    "video_height": self.video_height if self.outputs.video is not None else None,
+                },
+                self.targets,
+                stills.stills() if stills is not None else [],
+            )
+            self.saved = True
+        return AnalysisResult(report, result, info, written, warnings)
+
+    def _recording_sinks(
+        self, display: ExerciseDisplay
+    ) -> tuple[SessionRecorder, CoverageSink, FaultStillSink | None]:
+        """The sinks that keep what the run saw: the session, its coverage, the fault stills."""
+        spec = spec_for(self.checker.name)
+        recorder = SessionRecorder(
+            self.checker.name,
+            str(self.video),
+            spec.main_signals,
+            title=spec.title,
+            thresholds=spec.table_of(self.checker),
+        )
+        # Before the overlay, which draws on the frame: the stills keep the plain picture.
+        stills: FaultStillSink | None = None
+        if self.outputs.html is not None:
+            drawn = Overlay(display)  # its skeleton and angles, as the exercise draws them
+            stills = FaultStillSink((drawn.skeleton, drawn.angles))
+        return recorder, CoverageSink(), stills
+
+    def _video_sinks(self, display: ExerciseDisplay, info: Any, coverage: CoverageSink) -> list[Sink]:
+        """The cue stage and the annotated video's sink (its writer kept for `abort`)."""
+        # With pose estimators on every core, x264's own threads would only contend.
+        if self.encoder_threads is None and self.workers > 1:
+            self.encoder_threads = 1
+        self.writer = VideoWriter(
+            self.outputs.video,
+            fps=info.fps,
+            crf=ANNOTATED_CRF,
+            preset=ANNOTATED_PRESET,
+            threads=self.encoder_threads,
+        )
+        cues = CueStage(CuePolicy(cue_config_for(display)))
+
+        def someone_judged() -> bool:
+            # A clip in which nobody could be judged, or read to its end and too short to
+            # judge, yields no video (and leaves an older file of that name alone). A run
+            # stopped early keeps the video of what it analysed.
+            too_brief = bool(self.read_to_end) and too_short(coverage, self.video.name) is not None
+            return coverage.judged_frames > 0 and not too_brief
+
+        # Scaled, drawn and encoded; finished into its temporary file and named with the other
+        # outputs of the run.
+        video_sink = AnnotatedVideoSink(
+            self.writer, Overlay(display), self.video_height, keep=someone_judged, in_set=True, cues=cues
+        )
+        return [cues, video_sink]
+
+    def _run_frames(self, source: Any, info: Any, model_path: Path, sinks: list[Sink]) -> PipelineResult:
+        def frames_to_the_end():
+            yield from source
+            self.read_to_end.append(True)
+
+        b = self.backends
+        smoother = b.make_smoother() if self.smoothing else None
+        options = self.estimator_options or {}
+        with b.make_estimator(model_path, workers=self.workers, **options) as estimator:
+            # The progress bar starts last, so nothing can fail between its start and the
+            # loop (which always closes its sinks).
+            if self.progress is not None:
+                sinks.append(self.progress(info))
+            return run_pipeline(
+                frames_to_the_end(), estimator, self.checker, sinks, smoother=smoother, on_frame=self.on_frame
+            )
+
+
+def _source_notes(source: Any) -> dict[str, Any]:
+    """What the source said about the file's damage, for the report and its warnings."""
+    return {
+        "truncated": bool(getattr(source, "truncated", False)),
+        "damaged_packets": int(getattr(source, "decode_errors", 0) or 0),
+        "missing_s": [(a / 1000.0, b / 1000.0) for a, b in getattr(source, "missing_ms", ())],
+    }
 
 
 def _save_outputs(
@@ -336,6 +386,18 @@ def _save_outputs(
     stills: list[FaultStill],
 ) -> tuple[Report, list[str], dict[str, Path]]:
     """The report of a finished run, and every requested output written as one set."""
+    _check_something_analysed(video, result, coverage)
+    # The frames' own timestamps give the duration analysed: container metadata may be absent,
+    # absurd or (cut-short files, Ctrl+C) longer than what was read.
+    report = recorder.report(partial=result.interrupted)
+    if not result.interrupted and (error := nothing_judged(report, coverage, video.name)):
+        raise error
+    warnings = _describe_run(report, checker, result, coverage, info, source, processing, targets)
+    return report, warnings, _write_output_set(report, outputs, writer, stills)
+
+
+def _check_something_analysed(video: Path, result: PipelineResult, coverage: CoverageSink) -> None:
+    """A finished run with no frames, too few to judge or nobody in them has no report."""
     if result.frames == 0:
         raise VideoError(f"{video.name} contains no video frames.")
     if not result.interrupted and (short := too_short(coverage, video.name)):
@@ -345,11 +407,18 @@ def _save_outputs(
             f"No person was found in {video.name}; film the whole body side-on in good light."
         )
 
-    # The frames' own timestamps give the duration analysed: container metadata may be absent,
-    # absurd or (cut-short files, Ctrl+C) longer than what was read.
-    report = recorder.report(partial=result.interrupted)
-    if not result.interrupted and (error := nothing_judged(report, coverage, video.name)):
-        raise error
+
+def _describe_run(
+    report: Report,
+    checker: Checker,
+    result: PipelineResult,
+    coverage: CoverageSink,
+    info: Any,
+    source: dict[str, Any],
+    processing: dict[str, Any],
+    targets: dict[str, Any],
+) -> list[str]:
+    """Adds the source, processing, targets and warnings to `report.extra`; returns the warnings."""
     damaged_packets = source.pop("damaged_packets")
     missing_s = source.pop("missing_s")
     warnings = coverage_warnings(
@@ -385,6 +454,13 @@ def _save_outputs(
             "nothing_counted": reason,
         }
     )
+    return warnings
+
+
+def _write_output_set(
+    report: Report, outputs: AnalysisOutputs, writer: VideoWriter | None, stills: list[FaultStill]
+) -> dict[str, Path]:
+    """The video (finished by its sink) and the report files, named together or not at all."""
     written: dict[str, Path] = {}
     with OutputSet() as files:
         video_temp = writer.finish() if writer is not None else None
@@ -397,4 +473,4 @@ def _save_outputs(
             )
         )
         files.commit()
-    return report, warnings, written
+    return written

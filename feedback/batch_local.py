@@ -102,29 +102,13 @@ def run_local(
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 slot, job = running.pop(future)
-                try:
-                    row = future.result()
-                except BrokenProcessPool:
-                    slots[slot].shutdown(wait=False)
-                    slots[slot] = None
-                    crashes[job.index] += 1
-                    if crashes[job.index] <= CRASHES_ALLOWED:
-                        pending.appendleft(job)
-                        continue
-                    row = failed_row(job, "the analysis process crashed on this video (twice)")
-                except Exception as err:  # e.g. the job could not be sent to the process
-                    row = failed_row(job, f"unexpected {type(err).__name__}: {err}")
-                rows[job.index] = row
-                on_row(job, row)
+                row = _finished_row(future, slot, job, slots, crashes, pending)
+                if row is not None:
+                    rows[job.index] = row
+                    on_row(job, row)
     except KeyboardInterrupt as stop:  # feedback.stopping turns SIGTERM/SIGHUP into one too
         stopped_by = signum_of(stop)
-        cancel.set()
-        try:
-            for future, (_, job) in list(running.items()):
-                with contextlib.suppress(BrokenProcessPool):
-                    rows[job.index] = future.result()
-        except KeyboardInterrupt:
-            _kill(slots)
+        _stop_running(running, rows, cancel, slots)
     finally:
         for executor in slots:
             if executor is not None:
@@ -132,6 +116,47 @@ def run_local(
         events.put(None)
         reader.join(timeout=10)
     return rows, stopped_by
+
+
+def _stop_running(
+    running: dict[Future, tuple[int, BatchJob]],
+    rows: dict[int, BatchRow],
+    cancel: Any,
+    slots: list[ProcessPoolExecutor | None],
+) -> None:
+    """Ask the running videos to stop at their next frame and collect their rows; a second
+    Ctrl+C meanwhile kills the workers at once."""
+    cancel.set()
+    try:
+        for future, (_, job) in list(running.items()):
+            with contextlib.suppress(BrokenProcessPool):
+                rows[job.index] = future.result()
+    except KeyboardInterrupt:
+        _kill(slots)
+
+
+def _finished_row(
+    future: Future,
+    slot: int,
+    job: BatchJob,
+    slots: list[ProcessPoolExecutor | None],
+    crashes: Counter[int],
+    pending: deque[BatchJob],
+) -> BatchRow | None:
+    """The row of a finished job; None when its process crashed and the job goes round again
+    (on a fresh process in its slot), until it has crashed CRASHES_ALLOWED + 1 times."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        slots[slot].shutdown(wait=False)
+        slots[slot] = None
+        crashes[job.index] += 1
+        if crashes[job.index] <= CRASHES_ALLOWED:
+            pending.appendleft(job)
+            return None
+        return failed_row(job, "the analysis process crashed on this video (twice)")
+    except Exception as err:  # e.g. the job could not be sent to the process
+        return failed_row(job, f"unexpected {type(err).__name__}: {err}")
 
 
 def _read_events(events: Any, on_frames: Callable[[int, int], None]) -> None:

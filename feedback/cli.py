@@ -10,8 +10,9 @@ import contextlib
 import signal
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,6 +25,11 @@ from feedback import routine_cli
 from feedback.history.commands import ComfortOptions, history_app, journal_app
 from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
+
+if TYPE_CHECKING:  # loaded lazily at run time: `backform --help` stays fast
+    from feedback.analysis import AnalysisOutputs
+    from feedback.batch_inputs import ExerciseChoice
+    from feedback.history.store import HistoryStore
 
 app = typer.Typer(
     name="backform",
@@ -102,18 +108,19 @@ DEFAULT_VIDEO_HEIGHT = 720
 ctrl_c_held = held
 
 
-@app.command(short_help="Analyse recorded videos: annotated video, reports, plot, HTML page.")
-def analyze(
+class AnalyzeOptions:
+    """`backform analyze`'s arguments and options, declared once here so the command reads short."""
+
     # readable=False: an unreadable file is the analysis's one-line input error, not a usage error.
-    videos: Annotated[
+    Videos = Annotated[
         list[Path],
         typer.Argument(
             metavar="VIDEO",
             help="Recorded video(s) of the exercise (MP4, MOV, ...), folders or quoted globs.",
             readable=False,
         ),
-    ],
-    exercise: Annotated[
+    ]
+    Exercise = Annotated[
         list[str],
         typer.Option(
             "--exercise",
@@ -122,75 +129,120 @@ def analyze(
             help="One of {exercises}; for a batch also PATTERN=EXERCISE (e.g. 'plank_*=plank'). "
             "Omitted (or 'auto'): recognise the exercises and judge each segment on its own.",
         ),
-    ] = [],  # noqa: B006 (typer reads the default; never mutated)
-    out_video: Annotated[
+    ]
+    OutVideo = Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Annotated H.264 video [default: <video>_annotated.mp4 here]."),
-    ] = None,
-    report: Annotated[
+    ]
+    Report = Annotated[
         Path | None, typer.Option("--report", "-r", help="JSON report [default: <video>_report.json here].")
-    ] = None,
-    csv: Annotated[
-        Path | None, typer.Option("--csv", help="Per-rep CSV [default: next to the report].")
-    ] = None,
-    plot: Annotated[
-        Path | None, typer.Option("--plot", help="PNG plot [default: next to the report].")
-    ] = None,
-    html: Annotated[
+    ]
+    Csv = Annotated[Path | None, typer.Option("--csv", help="Per-rep CSV [default: next to the report].")]
+    Plot = Annotated[Path | None, typer.Option("--plot", help="PNG plot [default: next to the report].")]
+    Html = Annotated[
         Path | None,
         typer.Option("--html", help="HTML page for review, self-contained [default: next to the report]."),
-    ] = None,
-    no_video: Annotated[bool, typer.Option("--no-video", help="Write the report only.")] = False,
-    no_html: Annotated[bool, typer.Option("--no-html", help="No HTML page.")] = False,
-    target_reps: Annotated[
+    ]
+    NoVideo = Annotated[bool, typer.Option("--no-video", help="Write the report only.")]
+    NoHtml = Annotated[bool, typer.Option("--no-html", help="No HTML page.")]
+    TargetReps = Annotated[
         int | None, typer.Option("--target-reps", help="Reps in the set: shown as progress toward it.")
-    ] = None,
-    target_hold: Annotated[
+    ]
+    TargetHold = Annotated[
         float | None, typer.Option("--target-hold", help="Held exercises: seconds of good hold for the set.")
-    ] = None,
-    model: Annotated[
-        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
-    ] = None,
-    thresholds: Annotated[
+    ]
+    Model = Annotated[Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)]
+    Thresholds = Annotated[
         Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
-    ] = None,
-    max_size: Annotated[
+    ]
+    MaxSize = Annotated[
         int | None,
         typer.Option("--max-size", min=64, help="Downscale frames whose longest side exceeds this (pixels)."),
-    ] = None,
-    smooth: Annotated[
-        bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
-    ] = False,
-    save: Annotated[
+    ]
+    Smooth = Annotated[bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")]
+    Save = Annotated[
         bool, typer.Option("--save", help="Also keep this session in your history (`backform history`).")
-    ] = False,
-    video_height: Annotated[
+    ]
+    VideoHeight = Annotated[
         int,
         typer.Option(
             "--video-height",
             min=0,
             help="Annotated video at most this tall, in pixels; 0 keeps the source size.",
         ),
-    ] = DEFAULT_VIDEO_HEIGHT,
-    out_dir: Annotated[
+    ]
+    OutDir = Annotated[
         Path | None,
         typer.Option("--out-dir", help="Batch: folder for every video's outputs [default: here]."),
-    ] = None,
-    force: Annotated[
+    ]
+    Force = Annotated[
         bool, typer.Option("--force", help="Batch: redo videos whose outputs are already up to date.")
-    ] = False,
-    jobs: Annotated[
+    ]
+    Jobs = Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Batch: processes [default: one per core].")
-    ] = None,
-    cluster: Annotated[
+    ]
+    Cluster = Annotated[
         str | None, typer.Option("--cluster", help="Batch: run on a Dask scheduler, e.g. tcp://host:8786.")
-    ] = None,
+    ]
+
+
+@dataclass(frozen=True)
+class AnalyzeArgs:
+    """`backform analyze`'s arguments as one value, for the helpers that carry out its parts."""
+
+    videos: list[Path]
+    exercise: list[str]
+    out_video: Path | None
+    report: Path | None
+    csv: Path | None
+    plot: Path | None
+    html: Path | None
+    no_video: bool
+    no_html: bool
+    target_reps: int | None
+    target_hold: float | None
+    model: Path | None
+    thresholds: Path | None
+    max_size: int | None
+    smooth: bool
+    save: bool
+    video_height: int
+    out_dir: Path | None
+    force: bool
+    jobs: int | None
+    cluster: str | None
+
+
+@app.command(short_help="Analyse recorded videos: annotated video, reports, plot, HTML page.")
+def analyze(
+    videos: AnalyzeOptions.Videos,
+    exercise: AnalyzeOptions.Exercise = [],  # noqa: B006 (typer reads the default; never mutated)
+    out_video: AnalyzeOptions.OutVideo = None,
+    report: AnalyzeOptions.Report = None,
+    csv: AnalyzeOptions.Csv = None,
+    plot: AnalyzeOptions.Plot = None,
+    html: AnalyzeOptions.Html = None,
+    no_video: AnalyzeOptions.NoVideo = False,
+    no_html: AnalyzeOptions.NoHtml = False,
+    target_reps: AnalyzeOptions.TargetReps = None,
+    target_hold: AnalyzeOptions.TargetHold = None,
+    model: AnalyzeOptions.Model = None,
+    thresholds: AnalyzeOptions.Thresholds = None,
+    max_size: AnalyzeOptions.MaxSize = None,
+    smooth: AnalyzeOptions.Smooth = False,
+    save: AnalyzeOptions.Save = False,
+    video_height: AnalyzeOptions.VideoHeight = DEFAULT_VIDEO_HEIGHT,
+    out_dir: AnalyzeOptions.OutDir = None,
+    force: AnalyzeOptions.Force = False,
+    jobs: AnalyzeOptions.Jobs = None,
+    cluster: AnalyzeOptions.Cluster = None,
 ) -> None:
     """Analyse recorded videos: annotated video, JSON/CSV report, a plot and an HTML page for each.
 
     Several videos, a folder or a glob make a batch: outputs go to --out-dir with a
     summary.csv; videos whose outputs are up to date are skipped.
     """
+    args = AnalyzeArgs(**locals())  # before any other local: exactly the parameters above
     with user_errors():
         with ctrl_c_held():
             from feedback.batch_inputs import ExerciseChoice, is_batch_request
@@ -207,82 +259,101 @@ def analyze(
                 )
             if target_reps is not None or target_hold is not None:
                 raise fail("--target-reps/--target-hold describe one video's set; analyse it on its own", 2)
-            with ctrl_c_held():
-                from feedback.batch import JobOptions
-                from feedback.batch_run import BatchRequest, run_batch
-            request = BatchRequest(
-                inputs=videos,
-                exercises=choice,
-                out_dir=out_dir or Path.cwd(),
-                options=JobOptions(
-                    model,
-                    None,
-                    max_size,
-                    smooth,
-                    not no_video,
-                    html=not no_html,
-                    video_height=video_height or None,
-                ),
-                thresholds=thresholds,
-                force=force,
-                processes=jobs,
-                cluster=cluster,
-            )
-            code = run_batch(request, out, err_console)
-            if code:
-                raise typer.Exit(code)
+            _analyze_batch(args, choice)
             return
-        with ctrl_c_held():
-            from feedback.analysis import AnalysisOutputs, analyze_video, beside_report, html_beside
-            from feedback.progress import rich_progress
         video = videos[0]
         exercise_name = choice.for_video(video)
         if exercise_name is None and choice.patterns:
             raise fail(f"no --exercise given for {video.name}", 2)
-        defaults = AnalysisOutputs.defaults(video)
         history = _open_history(warn) if save else None  # history seam: fails before the analysis
-        report_path = report or defaults.report
-        default_csv, default_plot = beside_report(report_path)
-        outputs = AnalysisOutputs(
-            report=report_path,
-            video=None if no_video else (out_video or defaults.video),
-            csv=csv or default_csv,
-            plot=plot or default_plot,
-            html=None if no_html else (html or html_beside(report_path)),
-        )
+        outputs = _one_video_outputs(args, video)
         if exercise_name in (None, "auto"):
             from feedback.segmented import analyze_segments
 
             print_segments(analyze_segments(video, outputs, None, model, thresholds, max_size, smooth))
             return
-        result = analyze_video(
-            video,
-            exercise_name,
-            outputs,
-            model=model,
-            thresholds=thresholds,
-            max_size=max_size,
-            smoothing=smooth,
-            progress=rich_progress(err_console),
-            target_reps=target_reps,
-            target_hold_s=target_hold,
-            video_height=video_height or None,
-        )
-        print_summary(result)
-        if history is not None and not result.partial:  # history seam (issue 14)
-            from feedback.history.recording import save_analysis
+        _analyze_one(args, video, exercise_name, outputs, history)
 
-            with history:
-                entry = save_analysis(history, result.report)
-            out.print(f"history: saved as session {entry.uid}")
-        for line in result.warnings:
-            warn(line)
-        if reason := result.report.extra.get("nothing_counted"):
-            err_console.print(f"backform: note: {escape(reason)}", soft_wrap=True)
-        if result.partial:
-            signum = result.pipeline.stop_signal or signal.SIGINT
-            by = "" if signum == signal.SIGINT else f" by {signal_name(signum)}"
-            raise fail(f"stopped early{by}; the report covers the frames analysed so far", exit_code(signum))
+
+def _analyze_batch(a: AnalyzeArgs, choice: ExerciseChoice) -> None:
+    """`analyze` on several videos (a folder, a glob, --out-dir...): a batch."""
+    with ctrl_c_held():
+        from feedback.batch import JobOptions
+        from feedback.batch_run import BatchRequest, run_batch
+    request = BatchRequest(
+        inputs=a.videos,
+        exercises=choice,
+        out_dir=a.out_dir or Path.cwd(),
+        options=JobOptions(
+            a.model,
+            None,
+            a.max_size,
+            a.smooth,
+            not a.no_video,
+            html=not a.no_html,
+            video_height=a.video_height or None,
+        ),
+        thresholds=a.thresholds,
+        force=a.force,
+        processes=a.jobs,
+        cluster=a.cluster,
+    )
+    code = run_batch(request, out, err_console)
+    if code:
+        raise typer.Exit(code)
+
+
+def _one_video_outputs(a: AnalyzeArgs, video: Path) -> AnalysisOutputs:
+    """One video's output paths: those named, the rest next to the report (or here)."""
+    with ctrl_c_held():
+        from feedback.analysis import AnalysisOutputs, beside_report, html_beside
+    defaults = AnalysisOutputs.defaults(video)
+    report_path = a.report or defaults.report
+    default_csv, default_plot = beside_report(report_path)
+    return AnalysisOutputs(
+        report=report_path,
+        video=None if a.no_video else (a.out_video or defaults.video),
+        csv=a.csv or default_csv,
+        plot=a.plot or default_plot,
+        html=None if a.no_html else (a.html or html_beside(report_path)),
+    )
+
+
+def _analyze_one(
+    a: AnalyzeArgs, video: Path, exercise_name: str, outputs: AnalysisOutputs, history: HistoryStore | None
+) -> None:
+    """`analyze` of one video for one exercise: the run, its summary, the history, the exit code."""
+    with ctrl_c_held():
+        from feedback.analysis import analyze_video
+        from feedback.progress import rich_progress
+    result = analyze_video(
+        video,
+        exercise_name,
+        outputs,
+        model=a.model,
+        thresholds=a.thresholds,
+        max_size=a.max_size,
+        smoothing=a.smooth,
+        progress=rich_progress(err_console),
+        target_reps=a.target_reps,
+        target_hold_s=a.target_hold,
+        video_height=a.video_height or None,
+    )
+    print_summary(result)
+    if history is not None and not result.partial:  # history seam (issue 14)
+        from feedback.history.recording import save_analysis
+
+        with history:
+            entry = save_analysis(history, result.report)
+        out.print(f"history: saved as session {entry.uid}")
+    for line in result.warnings:
+        warn(line)
+    if reason := result.report.extra.get("nothing_counted"):
+        err_console.print(f"backform: note: {escape(reason)}", soft_wrap=True)
+    if result.partial:
+        signum = result.pipeline.stop_signal or signal.SIGINT
+        by = "" if signum == signal.SIGINT else f" by {signal_name(signum)}"
+        raise fail(f"stopped early{by}; the report covers the frames analysed so far", exit_code(signum))
 
 
 def print_segments(result) -> None:
@@ -472,31 +543,33 @@ def live(
             raise fail("the camera was lost; the report covers the session so far")
 
 
-@app.command(short_help="Compare the analysis of labelled clips with their labels.")
-def evaluate(
-    folder: Annotated[
+class EvaluateOptions:
+    """`backform evaluate`'s arguments and options."""
+
+    Folder = Annotated[
         Path,
         typer.Argument(
             help="Folder of clips (with NAME.labels.json beside each, or see --labels).", readable=False
         ),
-    ],
-    labels: Annotated[
+    ]
+    Labels = Annotated[
         Path | None,
         typer.Option(
             "--labels",
             help="One JSON file labelling the clips in FOLDER by name (real-clip schema).",
             readable=False,
         ),
-    ] = None,
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Also save the per-clip results as JSON.")
-    ] = None,
-    model: Annotated[
-        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
-    ] = None,
-    smooth: Annotated[
-        bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
-    ] = False,
+    ]
+    JsonOut = Annotated[Path | None, typer.Option("--json", help="Also save the per-clip results as JSON.")]
+
+
+@app.command(short_help="Compare the analysis of labelled clips with their labels.")
+def evaluate(
+    folder: EvaluateOptions.Folder,
+    labels: EvaluateOptions.Labels = None,
+    json_out: EvaluateOptions.JsonOut = None,
+    model: AnalyzeOptions.Model = None,
+    smooth: AnalyzeOptions.Smooth = False,
 ) -> None:
     """Compare the analysis of labelled clips with their labels: one table of results.
 

@@ -81,30 +81,47 @@ def coverage_warnings(
 
     missing_s: (start, end) seconds of the stretches whose frames were lost to damage.
     """
-    notes: list[str] = []
+    notes = _damage_notes(report, truncated, damaged_packets, claimed_duration_s, missing_s)
+    return notes + _people_notes(report, coverage) + _view_notes(report)
+
+
+def _damage_notes(
+    report: Report,
+    truncated: bool,
+    damaged_packets: int,
+    claimed_duration_s: float | None,
+    missing_s: Sequence[tuple[float, float]],
+) -> list[str]:
+    """What a damaged or cut-short file kept from being analysed (one sentence at most)."""
     total = report.duration_s
-    period = total / report.frames if report.frames else 0.0
     if missing_s:
         packets = f" ({damaged_packets} damaged packets)" if damaged_packets else ""
         lost = sum(end - start for start, end in missing_s)
-        notes.append(
+        return [
             f"Parts of the video could not be decoded{packets}: no frames at "
             f"{_spans([Interval(a, b) for a, b in missing_s])}; analysed the other "
             f"{max(0.0, total - lost):.1f} s on the video's own timeline."
-        )
-    elif damaged_packets:
-        notes.append(
+        ]
+    if damaged_packets:
+        return [
             f"Parts of the video could not be decoded ({damaged_packets} damaged packets): "
             f"analysed the {total:.1f} s that could be read."
-        )
-    elif truncated and not report.partial:
+        ]
+    if truncated and not report.partial:
         of = (
             f" of {claimed_duration_s:.1f} s"
             if claimed_duration_s and claimed_duration_s > total + 0.1
             else ""
         )
-        notes.append(f"The video was truncated: analysed the first {total:.1f} s{of}.")
+        return [f"The video was truncated: analysed the first {total:.1f} s{of}."]
+    return []
 
+
+def _people_notes(report: Report, coverage: CoverageSink) -> list[str]:
+    """Stretches with nobody in view, and with several people."""
+    notes: list[str] = []
+    total = report.duration_s
+    period = total / report.frames if report.frames else 0.0
     gaps = [g for g in report.no_person if g.duration_s >= MIN_NOTABLE_S]
     if gaps and report.frames_with_pose:
         seen = total - sum(g.duration_s for g in report.no_person)
@@ -112,7 +129,6 @@ def coverage_warnings(
             f"Only part of the video shows a person: judged {seen:.1f} of {total:.1f} s "
             f"(nobody in view at {_spans(gaps)})."
         )
-
     several_s = coverage.several_people_frames * period
     if several_s >= MIN_NOTABLE_S:
         n = coverage.person_switches
@@ -123,7 +139,12 @@ def coverage_warnings(
             f"{coverage.most_people} people were in view for {several_s:.1f} s: judged one of them "
             f"(the largest when first seen) and ignored {others}{switched}."
         )
+    return notes
 
+
+def _view_notes(report: Report) -> list[str]:
+    """Stretches the camera's view could not be judged from (body cut off, not side-on)."""
+    notes: list[str] = []
     problems = report.view.problems_s
     cut_off = problems.get(ViewProblem.BODY_NOT_VISIBLE.value, 0.0)
     if cut_off >= MIN_NOTABLE_S:

@@ -1,5 +1,6 @@
-"""Which correction to show and say, and when: one at a time, held long enough to read,
-never nagging. Pure logic on timestamps; the overlay and the voice both read from it.
+"""Which correction to show and say, and when: one at a time, on screen while its fault lasts
+(and a moment after, to finish reading), never nagging. Pure logic on timestamps; the overlay
+and the voice both read from it.
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ class CueState:
 
 @dataclass(frozen=True, slots=True)
 class CuePolicyConfig:
-    min_hold_ms: float = 2000.0  # a correction stays on screen at least this long
+    # Once its fault has cleared a correction lingers this long, no longer: a box about a fault
+    # that has ended would read as if it were still going on (the fault tracker's own off delay,
+    # ~0.3 s, comes before this, so the box is gone within a second of the fault ending).
+    linger_ms: float = 600.0
     repeat_gap_ms: float = 5000.0  # no re-issue of the same correction sooner than this
     reminder_ms: float = 8000.0  # a correction still on screen is announced again after this
     min_fault_ms: float = 200.0  # a fault must last this long before it is cued (ignores one-frame flickers)
@@ -68,6 +72,7 @@ class CuePolicyConfig:
 @dataclass
 class _Memory:
     correction: Cue | None = None
+    correction_gone_ms: float | None = None  # when the shown correction's fault left the frame
     view: Cue | None = None
     last_issued: dict[str, float] = field(default_factory=dict)
     last_spoken: dict[str, float] = field(default_factory=dict)
@@ -122,6 +127,7 @@ class CuePolicy:
             if rival is not None and rival.severity > (current.severity or 0):
                 current = None  # a more serious fault takes over at once, held or not
             elif current.key in active:
+                m.correction_gone_ms = None
                 message = active[current.key].message
                 if message != current.text:  # same fault, new advice (e.g. which way the range falls short)
                     current = m.correction = replace(current, text=message)
@@ -129,10 +135,13 @@ class CuePolicy:
                 else:
                     self._remind(current, t, said)
                 return current
-            elif t - current.shown_ms < cfg.min_hold_ms:
-                return current  # the fault is gone but the cue stays readable
             else:
+                if m.correction_gone_ms is None:
+                    m.correction_gone_ms = t
+                if t - m.correction_gone_ms < cfg.linger_ms:
+                    return current  # the fault is gone; the box lingers a moment, no longer
                 current = None
+        m.correction_gone_ms = None
         best = self._best_candidate(active, t)
         if best is None:
             m.correction = None

@@ -216,40 +216,15 @@ def _stills_section(stills: Sequence[FaultStill]) -> str:
 
 
 # -- the timeline ----------------------------------------------------------------------------
+Span = tuple[float, float, str, str]  # start s, end s, colour, tooltip
+
+
 def _timeline(r: Report) -> str:
     """Lanes over the session's time: reps or holds, one per fault code, no-person gaps."""
     end = max(r.duration_s, r.t_s[-1] if r.t_s else 0.0, 1e-3)
     start = r.t_s[0] if r.t_s else 0.0
     left, width, lane, gap = 150, 830, 22, 6
-    codes = sorted({f.code for f in r.faults}, key=lambda c: (-r.fault_time_s.get(c, 0.0), c))
-    lanes: list[tuple[str, list[tuple[float, float, str, str]]]] = []
-    counted = [
-        (row.start_s, row.end_s, "#2ca02c" if row.kind != "partial rep" else "#bbbbbb", _row_title(row))
-        for row in session_rows(r)
-    ]
-    lanes.append(("holds" if r.holds and not r.reps else "reps", counted))
-    for code in codes:
-        spans = [
-            (
-                f.start_s,
-                f.end_s,
-                SEVERITY_COLOURS.get(f.severity, "#d62728"),
-                f"{_fault_name(code)}: {f.start_s:.1f}-{f.end_s:.1f} s",
-            )
-            for f in r.faults
-            if f.code == code
-        ]
-        lanes.append((_fault_name(code), spans))
-    if r.no_person:
-        lanes.append(
-            (
-                "no person seen",
-                [
-                    (g.start_s, g.end_s, "#9e9e9e", f"no person {g.start_s:.1f}-{g.end_s:.1f} s")
-                    for g in r.no_person
-                ],
-            )
-        )
+    lanes = _timeline_lanes(r)
     height = len(lanes) * (lane + gap) + 30
 
     def x(t: float) -> float:
@@ -284,6 +259,34 @@ def _timeline(r: Report) -> str:
         f'font-family="sans-serif" fill="#666">time (s)</text></svg>'
     )
     return "".join(svg)
+
+
+def _timeline_lanes(r: Report) -> list[tuple[str, list[Span]]]:
+    """The timeline's lanes, top to bottom: reps or holds, each fault (longest first), gaps."""
+    codes = sorted({f.code for f in r.faults}, key=lambda c: (-r.fault_time_s.get(c, 0.0), c))
+    counted = [
+        (row.start_s, row.end_s, "#2ca02c" if row.kind != "partial rep" else "#bbbbbb", _row_title(row))
+        for row in session_rows(r)
+    ]
+    lanes: list[tuple[str, list[Span]]] = [("holds" if r.holds and not r.reps else "reps", counted)]
+    for code in codes:
+        spans = [
+            (
+                f.start_s,
+                f.end_s,
+                SEVERITY_COLOURS.get(f.severity, "#d62728"),
+                f"{_fault_name(code)}: {f.start_s:.1f}-{f.end_s:.1f} s",
+            )
+            for f in r.faults
+            if f.code == code
+        ]
+        lanes.append((_fault_name(code), spans))
+    if r.no_person:
+        gaps = [
+            (g.start_s, g.end_s, "#9e9e9e", f"no person {g.start_s:.1f}-{g.end_s:.1f} s") for g in r.no_person
+        ]
+        lanes.append(("no person seen", gaps))
+    return lanes
 
 
 def _ticks(start: float, end: float, most: int = 12) -> list[float]:

@@ -10,7 +10,7 @@ reached; annotators only draw what they are given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -21,6 +21,7 @@ import numpy as np
 from exercises.base import Assessment, EventKind, Severity
 from exercises.spec import AngleLabel, Counts, ExerciseSpec, Meter
 from feedback.cues import Cue, CueState
+from feedback.placement import Rect, SmoothedBox, StablePlacement, body_box, corners
 from vision.landmarks import SIDE_BONES, Joint, Side
 from vision.pose import Pose
 
@@ -39,7 +40,10 @@ class Palette:
     text_dark: BGR = (15, 15, 15)
     panel: int = 20  # grey level of translucent panels
     accent: BGR = (235, 190, 40)
-    range_fill: BGR = (200, 160, 60)
+    range_fill: BGR = (200, 160, 60)  # the range reached this rep
+    set_range: BGR = (60, 200, 240)  # the range reached so far in the set
+    goal_zone: BGR = (50, 120, 50)  # the ends of a range meter a rep should reach
+    legend: BGR = (210, 210, 210)
     severity: tuple[BGR, BGR, BGR] = ((200, 120, 40), (0, 160, 245), (50, 50, 220))  # minor, moderate, major
     view: BGR = (0, 200, 255)
 
@@ -60,6 +64,13 @@ class Style:
     text_thickness: int
     margin: int
     pad: int
+
+    @staticmethod
+    def for_frame(shape: tuple[int, ...]) -> Style:
+        """Sizes for a frame of `shape` (h, w, ...), from its shorter side: a portrait phone
+        video is as narrow as a landscape one is low, and panels sized by its height would
+        fill its width."""
+        return Style.for_height(min(int(shape[0]), int(shape[1])))
 
     @staticmethod
     @lru_cache(maxsize=8)
@@ -268,7 +279,7 @@ class SkeletonAnnotator:
         pose, side = assessment.pose, visible_side(assessment)
         if pose is None or side is None:
             return frame
-        style = Style.for_height(frame.shape[0])
+        style = Style.for_frame(frame.shape)
         xy = pose_points(pose, frame.shape)
         bad = faulty_joints(assessment, self.fault_joints)
         seen = {j: pose.seen(j.on(side)) >= self.min_seen for j in Joint}
@@ -297,7 +308,7 @@ class AngleAnnotator:
         pose, side = assessment.pose, visible_side(assessment)
         if pose is None or side is None or not self.specs:
             return frame
-        style = Style.for_height(frame.shape[0])
+        style = Style.for_frame(frame.shape)
         xy = pose_points(pose, frame.shape)
         active = {f.code for f in assessment.faults}
         for spec in self.specs:
@@ -383,14 +394,15 @@ def _draw_lines(
         y += lh + gap
 
 
-@lru_cache(maxsize=32)
-def _banner(text: str, severity: int, width: int, height: int) -> Placed:
-    style = Style.for_height(height)
+@lru_cache(maxsize=64)
+def _banner(text: str, severity: int, wrap_width: int, side: int) -> Sprite:
+    """The correction box with its text wrapped to `wrap_width` (`side`: the frame's shorter side)."""
+    style = Style.for_height(side)
     scale, thick = style.font_large * 1.15, style.text_thickness + 1
-    lines = wrap_to_width(text, scale, thick, int(width * 0.86))
+    lines = wrap_to_width(text, scale, thick, wrap_width)
     widest = max(text_size(line, scale, thick)[0] for line in lines)
-    if widest > width * 0.9:  # one very long word: shrink rather than spill off-screen
-        scale *= width * 0.9 / widest
+    if widest > wrap_width * 1.05:  # one very long word: shrink rather than spill off-screen
+        scale *= wrap_width * 1.05 / widest
     box_w, box_h, lh, gap, pad = _text_box(lines, scale, thick, style)
     colour = PALETTE.severity[min(max(severity, 1), 3) - 1]
     ink = PALETTE.text_dark if severity == Severity.MODERATE else PALETTE.text
@@ -400,23 +412,60 @@ def _banner(text: str, severity: int, width: int, height: int) -> Placed:
         cv2.rectangle(c, (0, 0), (box_w - 1, box_h - 1), PALETTE.text, max(1, style.line - 1), LINE)
         _draw_lines(c, lines, scale, thick, ink, lh, gap, pad)
 
-    return Placed(Sprite.render(box_w, box_h, draw), (width - box_w) // 2, height - style.margin * 2 - box_h)
+    return Sprite.render(box_w, box_h, draw)
+
+
+def _column_width(free: int, frame_w: int) -> int:
+    """Room for the correction beside the body, rounded down to a tenth of the frame (so the
+    box re-wraps rarely as the person moves), at most about half the frame."""
+    step = max(1, frame_w // 10)
+    return min(free // step * step, frame_w // 2)
 
 
 class CueBanner:
-    """The one active correction in large plain words, in a box coloured by severity, at the bottom."""
+    """The one active correction in large plain words, in a box coloured by severity: at the
+    bottom, at the top, or in a column beside the body, wherever it hides least of the body."""
 
-    def annotate(self, frame: np.ndarray, cue: Cue | None) -> np.ndarray:
+    def __init__(self) -> None:
+        self.placement = StablePlacement()
+
+    def reset(self) -> None:
+        self.placement.reset()
+
+    def place(
+        self, shape: tuple[int, ...], cue: Cue, body: Rect | None = None, taken: Sequence[Rect] = ()
+    ) -> Placed:
+        h, w = shape[:2]
+        side, margin = min(h, w), Style.for_frame(shape).margin
+        severity = int(cue.severity or Severity.MODERATE)
+        band = _banner(cue.text, severity, int(w * 0.86), side)
+        x = (w - band.width) // 2
+        spots = {
+            "bottom": Placed(band, x, h - 2 * margin - band.height),
+            "top": Placed(band, x, 2 * margin),
+        }
+        if body is not None:
+            for name, free in (("left", body.x0 - 2 * margin), ("right", w - body.x1 - 2 * margin)):
+                width = _column_width(free, w)
+                if width >= w // 4:
+                    col = _banner(cue.text, severity, round(width * 0.9), side)
+                    cx = margin if name == "left" else w - margin - col.width
+                    spots[name] = Placed(col, cx, h - 2 * margin - col.height)
+        rects = {k: Rect.at(p.x, p.y, p.sprite.width, p.sprite.height) for k, p in spots.items()}
+        return spots[self.placement.choose(rects, body, taken)]
+
+    def annotate(
+        self, frame: np.ndarray, cue: Cue | None, body: Rect | None = None, taken: Sequence[Rect] = ()
+    ) -> np.ndarray:
         if cue is not None:
-            h, w = frame.shape[:2]
-            sprite, x, y = _banner(cue.text, int(cue.severity or Severity.MODERATE), w, h)
+            sprite, x, y = self.place(frame.shape, cue, body, taken)
             sprite.blit(frame, x, y)
         return frame
 
 
 @lru_cache(maxsize=16)
 def _view_box(text: str, width: int, height: int) -> Placed:
-    style = Style.for_height(height)
+    style = Style.for_height(min(width, height))
     scale, thick = style.font_large, style.text_thickness + 1
     lines = wrap_to_width(text, scale, thick, int(width * 0.8))
     box_w, box_h, lh, gap, pad = _text_box(lines, scale, thick, style)
@@ -450,8 +499,8 @@ class StatusInfo:
 
 
 @lru_cache(maxsize=64)
-def _status_panel(info: StatusInfo, height: int) -> Sprite:
-    style = Style.for_height(height)
+def _status_panel(info: StatusInfo, side: int) -> Sprite:
+    style = Style.for_height(side)
     pad, th = style.pad, style.text_thickness
     phase = info.phase if not info.detail else f"{info.phase}  ({info.detail})"
     rows = [
@@ -481,47 +530,140 @@ def _status_panel(info: StatusInfo, height: int) -> Sprite:
 
 
 class StatusPanel:
-    """Top-left panel: exercise, rep count or hold timer, phase, progress toward the target."""
+    """Exercise, rep count or hold timer, phase, progress toward the target: in the corner
+    that hides least of the body (top-left when nothing is in the way)."""
 
-    def annotate(self, frame: np.ndarray, info: StatusInfo) -> np.ndarray:
-        margin = Style.for_height(frame.shape[0]).margin
-        _status_panel(info, frame.shape[0]).blit(frame, margin, margin)
+    def __init__(self) -> None:
+        self.placement = StablePlacement()
+
+    def reset(self) -> None:
+        self.placement.reset()
+
+    def place(
+        self, shape: tuple[int, ...], info: StatusInfo, body: Rect | None = None, taken: Sequence[Rect] = ()
+    ) -> Placed:
+        h, w = shape[:2]
+        sprite = _status_panel(info, min(h, w))
+        spots = _corner_spots(shape, sprite.width, sprite.height, CORNERS)
+        x, y = spots[self.placement.choose(spots, body, taken)][:2]
+        return Placed(sprite, x, y)
+
+    def annotate(
+        self, frame: np.ndarray, info: StatusInfo, body: Rect | None = None, taken: Sequence[Rect] = ()
+    ) -> np.ndarray:
+        sprite, x, y = self.place(frame.shape, info, body, taken)
+        sprite.blit(frame, x, y)
         return frame
+
+
+CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")  # the order `corners` lists them
+
+
+def _corner_spots(
+    shape: tuple[int, ...], width: int, height: int, preference: Sequence[str]
+) -> dict[str, Rect]:
+    """A width x height panel's corner spots, in order of `preference`."""
+    h, w = shape[:2]
+    by_name = dict(zip(CORNERS, corners(w, h, width, height, Style.for_frame(shape).margin), strict=True))
+    return {name: by_name[name] for name in preference}
+
+
+@dataclass(frozen=True, slots=True)
+class MeterMarks:
+    """What a range meter shows, as fractions of its bar from the low end (0) to the high (1)."""
+
+    goals: tuple[tuple[float, float], ...]  # the zones beyond each target: a rep should reach into them
+    ticks: tuple[float, ...]  # the targets themselves
+    rep: tuple[float, float] | None  # the range reached this rep (cycle)
+    set: tuple[float, float] | None  # the range reached so far in the set
+    value: float | None  # the current value
+
+
+def meter_marks(
+    meter: Meter,
+    value: float | None,
+    rep: tuple[float, float] | None = None,
+    set_range: tuple[float, float] | None = None,
+) -> MeterMarks:
+    """Where the targets (from the exercise's thresholds), the ranges reached and the current
+    value sit on `meter`'s bar (pure; values past an end sit at that end)."""
+    lo, hi = meter.low_end, meter.high_end
+
+    def at(v: float) -> float:
+        return min(max((v - lo) / (hi - lo), 0.0), 1.0) if hi != lo else 0.5
+
+    def span(r: tuple[float, float] | None) -> tuple[float, float] | None:
+        return None if r is None else (at(min(r)), at(max(r)))
+
+    goals, ticks = [], []
+    if meter.low_target is not None:
+        goals.append((0.0, at(meter.low_target)))
+        ticks.append(at(meter.low_target))
+    if meter.high_target is not None:
+        goals.append((at(meter.high_target), 1.0))
+        ticks.append(at(meter.high_target))
+    shown = at(value) if value is not None and np.isfinite(value) else None
+    return MeterMarks(tuple(goals), tuple(ticks), span(rep), span(set_range), shown)
+
+
+METER_LEGEND = (("goal", "goal_zone"), ("this rep", "range_fill"), ("set", "set_range"))
 
 
 @dataclass(frozen=True, slots=True)
 class _MeterLayout:
     sprite: Sprite
-    x: int  # sprite position in the frame
-    y: int
-    bar: tuple[int, int, int, int]  # x0, y0, x1, y1 of the bar, frame coordinates
+    bar: tuple[int, int, int, int]  # x0, y0, x1, y1 of the bar, relative to the sprite
+    set_y: tuple[int, int]  # rows of the set's range line under the bar, relative to the sprite
     half: int  # marker half width
+    tick: int  # tick line thickness
+
+
+def _legend(c: np.ndarray, x: int, y: int, width: int, style: Style) -> None:
+    """One row under the meter: a swatch and a word per colour ("goal", "this rep", "set")."""
+    scale, th = style.font_small * 0.8, max(1, style.text_thickness - 1)
+    _, h, _ = text_size("Ag", scale, th)
+    sw, gap = max(6, round(h * 0.9)), max(4, round(6 * style.unit))
+    words = sum(text_size(w, scale, th)[0] for w, _ in METER_LEGEND)
+    total = words + len(METER_LEGEND) * (sw + gap // 2) + (len(METER_LEGEND) - 1) * gap
+    if total > width:  # narrow frames: smaller words rather than a legend spilling out
+        scale *= width / total
+    for word, colour in METER_LEGEND:
+        fill(c, x, y - sw, x + sw, y, getattr(PALETTE, colour))
+        x += sw + gap // 2
+        put_text(c, word, (x, y), scale, PALETTE.legend, th, outline=False)
+        x += text_size(word, scale, th)[0] + gap
 
 
 class RangeMeter:
-    """Top-right bar between the meter's two words (e.g. COW and CAT): the current value as a
-    marker, the targets as ticks and the range reached this cycle as a band."""
+    """A bar between the meter's two words (e.g. COW and CAT): the zones a rep should reach
+    (beyond the thresholds' targets, ticked), the range reached this rep as a band, the range
+    reached so far in the set as a line under the bar, the current value as a marker, and a
+    legend. In the corner that hides least of the body (top-right when nothing is in the way)."""
 
     def __init__(self, spec: Meter) -> None:
         self.spec = spec
+        self.placement = StablePlacement()
 
-    def _x(self, value: float, x0: int, x1: int) -> int:
-        lo, hi = self.spec.low_end, self.spec.high_end
-        f = min(max((value - lo) / (hi - lo), 0.0), 1.0) if hi != lo else 0.5
-        return round(x0 + f * (x1 - x0))
+    def reset(self) -> None:
+        self.placement.reset()
 
     @lru_cache(maxsize=8)  # noqa: B019 - a handful of frame sizes per meter, meters live for the session
     def _layout(self, w: int, h: int) -> _MeterLayout:
-        style = Style.for_height(h)
-        m, pad, th = style.margin, style.pad, style.text_thickness
+        style = Style.for_height(min(w, h))
+        pad, th = style.pad, style.text_thickness
         width = round(min(w * 0.4, 230 * style.unit))
         low_word, high_word = ascii_text(self.spec.low_word), ascii_text(self.spec.high_word)
         _, lh, base = text_size(low_word + high_word, style.font_small, th)
-        bar_h = round(12 * style.unit)
-        height = pad * 3 + lh + base + bar_h
+        _, legend_h, _ = text_size("Ag", style.font_small * 0.8, th)
+        bar_h, set_h = round(12 * style.unit), max(2, round(4 * style.unit))
         x0, x1 = pad, width - pad
         y0 = pad + lh + base + pad
         y1 = y0 + bar_h
+        set_y = (y1 + pad // 2 + 1, y1 + pad // 2 + 1 + set_h)
+        legend_y = set_y[1] + pad + legend_h
+        height = legend_y + pad
+        marks = meter_marks(self.spec, None)
+        tick = max(1, th)
 
         def draw(c: np.ndarray) -> None:
             shade(c, 0, 0, width, height, alpha=0.6)
@@ -529,42 +671,69 @@ class RangeMeter:
             cw = text_size(high_word, style.font_small, th)[0]
             put_text(c, high_word, (x1 - cw, pad + lh), style.font_small, PALETTE.text, th, outline=False)
             fill(c, x0, y0, x1, y1, (70, 70, 70))
-            for target in (self.spec.low_target, self.spec.high_target):
-                if target is not None:
-                    tx = self._x(target, x0, x1)
-                    cv2.line(c, (tx, y0 - pad // 2), (tx, y1 + pad // 2), PALETTE.joint_ok, max(1, th), LINE)
+            for a, b in marks.goals:
+                fill(c, _along(a, x0, x1), y0, _along(b, x0, x1) + 1, y1, PALETTE.goal_zone)
+            _legend(c, x0, legend_y, x1 - x0, style)
 
-        bx, by = w - m - width, m
         return _MeterLayout(
-            Sprite.render(width, height, draw),
-            bx,
-            by,
-            (bx + x0, by + y0, bx + x1, by + y1),
-            max(2, round(3 * style.unit)),
+            Sprite.render(width, height, draw), (x0, y0, x1, y1), set_y, max(2, round(3 * style.unit)), tick
         )
 
+    def place(self, shape: tuple[int, ...], body: Rect | None = None, taken: Sequence[Rect] = ()) -> Placed:
+        sprite = self._layout(shape[1], shape[0]).sprite
+        spots = _corner_spots(
+            shape, sprite.width, sprite.height, ("top_right", "top_left", "bottom_right", "bottom_left")
+        )
+        x, y = spots[self.placement.choose(spots, body, taken)][:2]
+        return Placed(sprite, x, y)
+
     def annotate(
-        self, frame: np.ndarray, value: float | None, reached: Reached | tuple[float, float] | None
+        self,
+        frame: np.ndarray,
+        value: float | None,
+        reached: Reached | tuple[float, float] | None,
+        set_range: Reached | tuple[float, float] | None = None,
+        body: Rect | None = None,
+        taken: Sequence[Rect] = (),
+    ) -> np.ndarray:
+        """Draw the meter; `reached`: the range reached this rep, `set_range`: in the set so far."""
+        return self.draw_at(frame, self.place(frame.shape, body, taken), value, reached, set_range)
+
+    def draw_at(
+        self,
+        frame: np.ndarray,
+        at: Placed,
+        value: float | None,
+        reached: Reached | tuple[float, float] | None,
+        set_range: Reached | tuple[float, float] | None = None,
     ) -> np.ndarray:
         layout = self._layout(frame.shape[1], frame.shape[0])
-        layout.sprite.blit(frame, layout.x, layout.y)
-        x0, y0, x1, y1 = layout.bar
-        if reached is not None:
-            fill(
-                frame,
-                self._x(min(reached), x0, x1),
-                y0,
-                self._x(max(reached), x0, x1) + 1,
-                y1,
-                PALETTE.range_fill,
-            )
-        if value is not None and np.isfinite(value):
-            vx, half = self._x(value, x0, x1), layout.half
+        at.sprite.blit(frame, at.x, at.y)
+        bx0, by0, bx1, by1 = layout.bar
+        x0, y0, x1, y1 = at.x + bx0, at.y + by0, at.x + bx1, at.y + by1
+        marks = meter_marks(self.spec, value, reached, set_range)
+        if marks.rep is not None:
+            a, b = marks.rep
+            fill(frame, _along(a, x0, x1), y0, _along(b, x0, x1) + 1, y1, PALETTE.range_fill)
+        for t in marks.ticks:  # over the band: the target stays visible once it is reached
+            tx, reach = _along(t, x0, x1), max(2, (y1 - y0) // 3)
+            cv2.line(frame, (tx, y0 - reach), (tx, y1 + reach), PALETTE.joint_ok, layout.tick, LINE)
+        if marks.set is not None:
+            a, b = marks.set
+            sy0, sy1 = at.y + layout.set_y[0], at.y + layout.set_y[1]
+            fill(frame, _along(a, x0, x1), sy0, _along(b, x0, x1) + 1, sy1, PALETTE.set_range)
+        if marks.value is not None:
+            vx, half = _along(marks.value, x0, x1), layout.half
             cv2.rectangle(frame, (vx - half, y0 - half), (vx + half, y1 + half), PALETTE.outline, -1)
             cv2.rectangle(
                 frame, (vx - half + 1, y0 - half + 1), (vx + half - 1, y1 + half - 1), PALETTE.text, -1
             )
         return frame
+
+
+def _along(fraction: float, x0: int, x1: int) -> int:
+    """The pixel column `fraction` of the way from x0 to x1."""
+    return round(x0 + fraction * (x1 - x0))
 
 
 # -- stateful helpers and the composer --------------------------------------------------------
@@ -621,7 +790,8 @@ def display_for(
 
 class Overlay:
     """Draws everything for one frame, in place. Holds the only state the drawing needs (the
-    range reached this cycle); which cue shows is decided before, by the cue stage."""
+    range reached this cycle, the body's smoothed box and where each panel sits); which cue
+    shows is decided before, by the cue stage."""
 
     def __init__(self, display: ExerciseDisplay) -> None:
         self.display = display
@@ -631,10 +801,18 @@ class Overlay:
         self.view_message = ViewMessage()
         self.status = StatusPanel()
         self.meter = RangeMeter(display.meter) if display.meter else None
-        self.range = RangeTracker()
+        self.range = RangeTracker()  # this rep
+        self.set_range = RangeTracker()  # the whole set (until reset)
+        self.body = SmoothedBox()
+        self.panels: dict[str, Rect] = {}  # where each panel went on the last frame (for tests, tools)
 
     def reset(self) -> None:
         self.range.reset()
+        self.set_range.reset()
+        self.body.reset()
+        for placed in (self.status, self.banner, self.meter):
+            if placed is not None:
+                placed.reset()
 
     def status_info(self, a: Assessment) -> StatusInfo:
         d = self.display
@@ -646,18 +824,43 @@ class Overlay:
             progress = a.rep_count / d.target if d.target else None
         return StatusInfo(ascii_text(d.title), counter, a.phase.replace("_", " "), progress)
 
+    def body_box(self, frame: np.ndarray, assessment: Assessment) -> Rect | None:
+        """Where the person is in `frame`, smoothed over frames (None before anyone was seen)."""
+        pose = assessment.pose
+        box = None
+        if pose is not None and pose.image_size[0] > 0 and pose.image_size[1] > 0:
+            h, w = frame.shape[:2]
+            box = body_box(pose, (w / pose.image_size[0], h / pose.image_size[1]))
+        return self.body.update(box)
+
     def draw(self, frame: np.ndarray, assessment: Assessment, cues: CueState | None = None) -> np.ndarray:
         """Draw `assessment` and the cues chosen for it (`cues`: the cue stage's state)."""
         self.skeleton.annotate(frame, assessment)
         self.angles.annotate(frame, assessment)
-        self.status.annotate(frame, self.status_info(assessment))
+        body = self.body_box(frame, assessment)
+        self.panels = {}
+        status = self.status.place(frame.shape, self.status_info(assessment), body)
+        status.sprite.blit(frame, status.x, status.y)
+        self.panels["status"] = _rect_of(status)
         if self.meter is not None:
-            new_cycle = any(
-                e.kind in (EventKind.REP_STARTED, EventKind.REP_COMPLETED) for e in assessment.events
-            )
-            value = assessment.measurements.get(self.meter.spec.measurement)
-            self.meter.annotate(frame, value, self.range.update(value, new_cycle))
+            self._draw_meter(frame, assessment, body)
         if cues is not None:
-            self.banner.annotate(frame, cues.correction)
+            if cues.correction is not None:
+                banner = self.banner.place(frame.shape, cues.correction, body, list(self.panels.values()))
+                banner.sprite.blit(frame, banner.x, banner.y)
+                self.panels["correction"] = _rect_of(banner)
             self.view_message.annotate(frame, cues.view)
         return frame
+
+    def _draw_meter(self, frame: np.ndarray, assessment: Assessment, body: Rect | None) -> None:
+        assert self.meter is not None
+        new_cycle = any(e.kind in (EventKind.REP_STARTED, EventKind.REP_COMPLETED) for e in assessment.events)
+        value = assessment.measurements.get(self.meter.spec.measurement)
+        at = self.meter.place(frame.shape, body, list(self.panels.values()))
+        rep, whole_set = self.range.update(value, new_cycle), self.set_range.update(value)
+        self.meter.draw_at(frame, at, value, rep, whole_set)
+        self.panels["meter"] = _rect_of(at)
+
+
+def _rect_of(placed: Placed) -> Rect:
+    return Rect.at(placed.x, placed.y, placed.sprite.width, placed.sprite.height)

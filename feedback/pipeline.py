@@ -104,14 +104,9 @@ def run_pipeline(
     signal lets the current frame reach every sink before stopping (report and video agree
     frame for frame); a second one interrupts at once.
     """
-    result = PipelineResult()
-    times = result.times
-    names = [type(s).__name__ for s in sinks]
-    for name in names:
-        times.sinks_s.setdefault(name, 0.0)
-    last_pose_ms: float | None = None
-    clock = time.perf_counter
-    started = clock()
+    loop = _FrameLoop(checker, sinks, smoother, on_frame, smoother_reset_after_ms)
+    result = loop.result
+    started = time.perf_counter()
     try:
         # closing(): worker threads of a parallel estimator stop before the caller closes it.
         with (
@@ -119,32 +114,7 @@ def run_pipeline(
             contextlib.closing(_posed_frames(source, estimator)) as posed,
         ):
             for frame, pose, estimate_s in posed:
-                t1 = clock()
-                if pose is not None and smoother is not None:
-                    # After a long gap the filter's memory is of another moment: start afresh.
-                    if last_pose_ms is not None and frame.t_ms - last_pose_ms > smoother_reset_after_ms:
-                        getattr(smoother, "reset", lambda: None)()
-                    pose = smoother(pose)
-                t2 = clock()
-                assessment = checker.update(pose, frame.t_ms, frame.index)
-                t3 = clock()
-                times.estimate_s += estimate_s
-                times.smooth_s += t2 - t1
-                times.check_s += t3 - t2
-                if pose is not None:
-                    last_pose_ms = frame.t_ms
-                    result.frames_with_pose += 1
-                result.frames += 1
-                if result.first_t_ms is None:
-                    result.first_t_ms = frame.t_ms
-                result.last_t_ms = frame.t_ms
-                result.last = assessment
-                for name, sink in zip(names, sinks, strict=True):
-                    s0 = clock()
-                    sink.consume(frame, assessment)
-                    times.sinks_s[name] += clock() - s0
-                if on_frame is not None:
-                    on_frame(frame, assessment)
+                loop.step(frame, pose, estimate_s)
                 if (signum := stop_requested()) is not None:
                     result.interrupted, result.stop_signal = True, signum
                     break
@@ -156,10 +126,59 @@ def run_pipeline(
         _abort_all(sinks)
         raise
     finally:
-        result.wall_s = clock() - started
+        result.wall_s = time.perf_counter() - started
     _finish(checker, result, sinks)
     _close_all(sinks)
     return result
+
+
+class _FrameLoop:
+    """One frame's way through smoother, checker and sinks, timed per stage into `result`."""
+
+    def __init__(
+        self,
+        checker: Checker,
+        sinks: Sequence[Sink],
+        smoother: Callable[[Pose], Pose] | None,
+        on_frame: Callable[[FrameLike, Assessment], None] | None,
+        smoother_reset_after_ms: float,
+    ) -> None:
+        self.checker, self.sinks, self.smoother, self.on_frame = checker, sinks, smoother, on_frame
+        self.reset_after_ms = smoother_reset_after_ms
+        self.result = PipelineResult()
+        self.names = [type(s).__name__ for s in sinks]
+        for name in self.names:
+            self.result.times.sinks_s.setdefault(name, 0.0)
+        self.last_pose_ms: float | None = None
+
+    def step(self, frame: FrameLike, pose: Pose | None, estimate_s: float) -> None:
+        clock, times, result = time.perf_counter, self.result.times, self.result
+        t1 = clock()
+        if pose is not None and self.smoother is not None:
+            # After a long gap the filter's memory is of another moment: start afresh.
+            if self.last_pose_ms is not None and frame.t_ms - self.last_pose_ms > self.reset_after_ms:
+                getattr(self.smoother, "reset", lambda: None)()
+            pose = self.smoother(pose)
+        t2 = clock()
+        assessment = self.checker.update(pose, frame.t_ms, frame.index)
+        t3 = clock()
+        times.estimate_s += estimate_s
+        times.smooth_s += t2 - t1
+        times.check_s += t3 - t2
+        if pose is not None:
+            self.last_pose_ms = frame.t_ms
+            result.frames_with_pose += 1
+        result.frames += 1
+        if result.first_t_ms is None:
+            result.first_t_ms = frame.t_ms
+        result.last_t_ms = frame.t_ms
+        result.last = assessment
+        for name, sink in zip(self.names, self.sinks, strict=True):
+            s0 = clock()
+            sink.consume(frame, assessment)
+            times.sinks_s[name] += clock() - s0
+        if self.on_frame is not None:
+            self.on_frame(frame, assessment)
 
 
 def _finish(checker: Checker, result: PipelineResult, sinks: Sequence[Sink]) -> None:

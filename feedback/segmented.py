@@ -168,47 +168,69 @@ def analyze_segments(
             res.note = f"skipped: {seg.label}, not {only}"
             continue
         number += 1
-        replay = Backends(
-            open_video=lambda path, max_size=None, s=seg: _Cut(
-                b.open_video(path, max_size=max_size), s.start, s.end, float(t_ms[s.start])
-            ),
-            create_checker=b.create_checker,
-            resolve_model=lambda _m: model_path,
-            make_estimator=lambda _p, workers=1, s=seg, **_o: _Replay(poses, s.start),
-            make_smoother=b.make_smoother,
+        replay = _replay_backends(b, seg, t_ms, poses, model_path)
+        _judge_segment(
+            res, video, segment_outputs(outputs, number, seg.label), thresholds, max_size, smoothing, replay
         )
-        try:
-            one = analyze_one(
-                video,
-                seg.label,
-                segment_outputs(outputs, number, seg.label),
-                thresholds=thresholds,
-                max_size=max_size,
-                smoothing=smoothing,
-                backends=replay,
-            )
-        except BackformError as err:
-            res.note = str(err)
-            continue
-        res.judged = True
-        res.written = one.written
-        r = one.report
-        res.summary = {
-            "reps": r.rep_count,
-            "partial_reps": len(r.partial_reps),
-            "hold_s": round(r.hold_s, 2),
-            "faults": [
-                {
-                    "code": f.code,
-                    "start_s": round(f.start_s + res.start_s, 2),
-                    "end_s": round(f.end_s + res.start_s, 2),
-                }
-                for f in r.faults
-            ],
-            "view_ok": r.view.ok,
-        }
     summary_path = _write_summary(video, outputs.report, results, info, only)
     return SegmentedResult(video, results, len(poses), summary_path)
+
+
+def _replay_backends(
+    b: Backends, seg: Segment, t_ms: np.ndarray, poses: list[Pose | None], model_path: Path
+) -> Backends:
+    """Backends that play one segment of the video and its poses, estimated once, again."""
+    return Backends(
+        open_video=lambda path, max_size=None, s=seg: _Cut(
+            b.open_video(path, max_size=max_size), s.start, s.end, float(t_ms[s.start])
+        ),
+        create_checker=b.create_checker,
+        resolve_model=lambda _m: model_path,
+        make_estimator=lambda _p, workers=1, s=seg, **_o: _Replay(poses, s.start),
+        make_smoother=b.make_smoother,
+    )
+
+
+def _judge_segment(
+    res: SegmentResult,
+    video: Path,
+    outputs: AnalysisOutputs,
+    thresholds: Path | None,
+    max_size: int | None,
+    smoothing: bool,
+    replay: Backends,
+) -> None:
+    """Judge one segment as if it were its own clip; its summary (or why not) goes into `res`."""
+    try:
+        one = analyze_one(
+            video,
+            res.segment.label,
+            outputs,
+            thresholds=thresholds,
+            max_size=max_size,
+            smoothing=smoothing,
+            backends=replay,
+        )
+    except BackformError as err:
+        res.note = str(err)
+        return
+    res.judged = True
+    res.written = one.written
+    r = one.report
+    res.summary = {
+        "reps": r.rep_count,
+        "partial_reps": len(r.partial_reps),
+        "hold_s": round(r.hold_s, 2),
+        "faults": [
+            {
+                "code": f.code,
+                "start_s": round(f.start_s + res.start_s, 2),
+                "end_s": round(f.end_s + res.start_s, 2),
+            }
+            for f in r.faults
+        ],
+        "view_ok": r.view.ok,
+    }
 
 
 def _write_summary(

@@ -339,45 +339,15 @@ class SessionRecorder:
         if duration_s is None:
             duration_s = (last - first + period) / 1000 if self.t_ms else 0.0
 
-        faults = [
-            FaultInterval(
-                code,
-                o.start_ms / 1000,
-                (o.last_ms + period) / 1000,
-                o.message,
-                Severity(o.severity).name.lower(),
-            )
-            for code, o in [
-                *((c, o) for c, intervals in self._closed_faults.items() for o in intervals),
-                *self._open_faults.items(),
-            ]
-        ]
-        faults.sort(key=lambda f: (f.start_s, f.code))
+        faults = self._fault_intervals(period)
         fault_time: dict[str, float] = {}
         for f in faults:
             fault_time[f.code] = fault_time.get(f.code, 0.0) + f.duration_s
-
-        holds = [HoldRecord(s / 1000, e / 1000, codes) for s, e, codes in self._holds]
-        if self._hold_open_ms is not None:
-            start_s, end_s = self._hold_open_ms / 1000, (last + period) / 1000
-            holds.append(HoldRecord(start_s, end_s, _codes_within(faults, start_s, end_s), ended=False))
-        if not holds:
-            holds = [
-                HoldRecord(i.start_s, i.end_s, _codes_within(faults, i.start_s, i.end_s))
-                for i in self._holds_from_timer(period)
-            ]
+        holds = self._hold_records(faults, last, period)
         last_a = self._last
         hold_s = self._hold_banked + (last_a.hold_s if last_a else 0.0)
         rep_count = max(len(self._reps), self._count_banked + (last_a.rep_count if last_a else 0))
-
-        judged = sum(self._view_ok.values())
-        ok_fraction = self._view_ok[True] / judged if judged else 0.0
-        view = ViewSummary(
-            side=self._view_side.most_common(1)[0][0] if self._view_side else None,
-            ok=judged > 0 and ok_fraction >= 0.5,
-            ok_fraction=round(ok_fraction, 3),
-            problems_s={k: n * period / 1000 for k, n in self._view_problem.most_common()},
-        )
+        view = self._view_summary(period)
         signals = [s for s in self.main_signals if s in self._series] or list(self._series)
         return Report(
             exercise=self.exercise,
@@ -402,6 +372,47 @@ class SessionRecorder:
             title=self.title,
             partial=partial,
             thresholds=self.thresholds,
+        )
+
+    def _fault_intervals(self, period: float) -> list[FaultInterval]:
+        """Every fault episode (ended or still open), in order of start."""
+        faults = [
+            FaultInterval(
+                code,
+                o.start_ms / 1000,
+                (o.last_ms + period) / 1000,
+                o.message,
+                Severity(o.severity).name.lower(),
+            )
+            for code, o in [
+                *((c, o) for c, intervals in self._closed_faults.items() for o in intervals),
+                *self._open_faults.items(),
+            ]
+        ]
+        faults.sort(key=lambda f: (f.start_s, f.code))
+        return faults
+
+    def _hold_records(self, faults: list[FaultInterval], last: float, period: float) -> list[HoldRecord]:
+        """The holds with the faults during each (one still open at the end included)."""
+        holds = [HoldRecord(s / 1000, e / 1000, codes) for s, e, codes in self._holds]
+        if self._hold_open_ms is not None:
+            start_s, end_s = self._hold_open_ms / 1000, (last + period) / 1000
+            holds.append(HoldRecord(start_s, end_s, _codes_within(faults, start_s, end_s), ended=False))
+        if not holds:
+            holds = [
+                HoldRecord(i.start_s, i.end_s, _codes_within(faults, i.start_s, i.end_s))
+                for i in self._holds_from_timer(period)
+            ]
+        return holds
+
+    def _view_summary(self, period: float) -> ViewSummary:
+        judged = sum(self._view_ok.values())
+        ok_fraction = self._view_ok[True] / judged if judged else 0.0
+        return ViewSummary(
+            side=self._view_side.most_common(1)[0][0] if self._view_side else None,
+            ok=judged > 0 and ok_fraction >= 0.5,
+            ok_fraction=round(ok_fraction, 3),
+            problems_s={k: n * period / 1000 for k, n in self._view_problem.most_common()},
         )
 
     def _gaps(self, period: float) -> list[Interval]:

@@ -430,9 +430,11 @@ def test_analyze_shows_a_target_only_when_one_was_given(
     from feedback.overlay import StatusPanel
 
     seen: set[str] = set()
-    draw = StatusPanel.annotate
+    place = StatusPanel.place
     monkeypatch.setattr(
-        StatusPanel, "annotate", lambda self, frame, info: seen.add(info.counter) or draw(self, frame, info)
+        StatusPanel,
+        "place",
+        lambda self, shape, info, *a: seen.add(info.counter) or place(self, shape, info, *a),
     )
     code, stdout, err = run(
         ["analyze", clip, "-e", "hip-hinge", "--report", tmp_path / "r.json", *extra], capsys

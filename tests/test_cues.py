@@ -60,12 +60,16 @@ def test_short_flicker_is_not_cued():
     assert policy.update(frame(1200, [(BACK, 950.0)])).correction.key == "rounded_back"
 
 
-def test_correction_held_for_min_time_after_fault_clears():
-    policy = CuePolicy(CuePolicyConfig(min_hold_ms=2000, min_fault_ms=0))
-    # Fault present 1.0-1.3 s only.
+def test_correction_clears_within_a_second_of_its_fault_ending():
+    policy = CuePolicy(CuePolicyConfig(min_fault_ms=0))
+    # Fault present 1.0-1.3 s only: the box lingers a moment to finish reading, then goes.
     states = run(policy, lambda t: [(BACK, 1000.0)] if 1000 <= t < 1300 else [], 5000)
-    assert shown(states, 1000, 2990) == {"rounded_back"}
-    assert shown(states, 3010, 5000) == {None}
+    assert shown(states, 1000, 1300 + 500) == {"rounded_back"}
+    assert shown(states, 1300 + 1000, 5000) == {None}
+    longer = CuePolicy(CuePolicyConfig(min_fault_ms=0, linger_ms=1500))
+    states = run(longer, lambda t: [(BACK, 1000.0)] if 1000 <= t < 1300 else [], 5000)
+    assert shown(states, 1000, 2790) == {"rounded_back"}
+    assert shown(states, 2810, 5000) == {None}
 
 
 def test_persistent_fault_stays_on_screen():
@@ -75,7 +79,7 @@ def test_persistent_fault_stays_on_screen():
 
 
 def test_same_cue_not_reissued_within_repeat_gap():
-    cfg = CuePolicyConfig(min_hold_ms=1000, repeat_gap_ms=5000, min_fault_ms=0)
+    cfg = CuePolicyConfig(repeat_gap_ms=5000, min_fault_ms=0)
     policy = CuePolicy(cfg)
 
     def script(t):  # fault episodes at 0-0.3 s, 2-2.3 s (too soon) and 6-6.3 s (allowed again)
@@ -85,7 +89,7 @@ def test_same_cue_not_reissued_within_repeat_gap():
         return []
 
     states = run(policy, script, 8000)
-    assert shown(states, 0, 990) == {"rounded_back"}
+    assert shown(states, 0, 290) == {"rounded_back"}
     assert shown(states, 1010, 5990) == {None}
     assert "rounded_back" in shown(states, 6000, 6300)
     issued = [a for s in states for a in s.announcements if a.kind is CueKind.CORRECTION]
@@ -94,20 +98,21 @@ def test_same_cue_not_reissued_within_repeat_gap():
 
 
 def test_more_severe_fault_preempts_during_hold():
-    policy = CuePolicy(CuePolicyConfig(min_hold_ms=2000, min_fault_ms=0))
+    policy = CuePolicy(CuePolicyConfig(min_fault_ms=0))
     states = run(policy, lambda t: [(HEAD, 0.0)] + ([(BACK, 500.0)] if t >= 500 else []), 1000)
     assert shown(states, 0, 490) == {"head_drop"}
     assert shown(states, 510, 1000) == {"rounded_back"}
 
 
-def test_less_severe_fault_waits_for_hold():
-    policy = CuePolicy(CuePolicyConfig(min_hold_ms=2000, min_fault_ms=0))
-    # Back rounded 0-0.5 s, head drop from 0.2 s on: the back cue keeps the screen for 2 s.
+def test_less_severe_fault_waits_until_the_shown_one_clears():
+    policy = CuePolicy(CuePolicyConfig(min_fault_ms=0, linger_ms=600))
+    # Back rounded 0-0.5 s, head drop from 0.2 s on: the back cue keeps the screen while its
+    # fault lasts and lingers 0.6 s; then the head cue.
     states = run(
         policy, lambda t: ([(BACK, 0.0)] if t < 500 else []) + ([(HEAD, 200.0)] if t >= 200 else []), 4000
     )
-    assert shown(states, 0, 1990) == {"rounded_back"}
-    assert shown(states, 2010, 4000) == {"head_drop"}
+    assert shown(states, 0, 1090) == {"rounded_back"}
+    assert shown(states, 1110, 4000) == {"head_drop"}
 
 
 def test_reminder_announced_while_fault_persists():
@@ -174,14 +179,14 @@ def test_reset_forgets_history():
     assert policy.update(frame(200, [(BACK, 200.0)])).correction.key == "rounded_back"
 
 
-def test_more_severe_fault_preempts_a_held_cue_whose_fault_cleared():
-    policy = CuePolicy(CuePolicyConfig(min_hold_ms=2000, min_fault_ms=0))
-    # Head drop 0-0.3 s (its cue is held to 2 s), back rounds from 1 s.
+def test_more_severe_fault_preempts_a_lingering_cue_whose_fault_cleared():
+    policy = CuePolicy(CuePolicyConfig(min_fault_ms=0, linger_ms=600))
+    # Head drop 0-0.3 s (its cue lingers to 0.9 s), back rounds from 0.5 s.
     states = run(
-        policy, lambda t: ([(HEAD, 0.0)] if t < 300 else []) + ([(BACK, 1000.0)] if t >= 1000 else []), 2500
+        policy, lambda t: ([(HEAD, 0.0)] if t < 300 else []) + ([(BACK, 500.0)] if t >= 500 else []), 2500
     )
-    assert shown(states, 0, 990) == {"head_drop"}
-    assert shown(states, 1000, 2500) == {"rounded_back"}
+    assert shown(states, 0, 490) == {"head_drop"}
+    assert shown(states, 500, 2500) == {"rounded_back"}
 
 
 def test_changed_advice_for_the_same_fault_updates_the_cue_and_is_said():

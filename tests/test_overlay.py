@@ -23,6 +23,7 @@ from feedback.overlay import (
     ViewMessage,
     ascii_text,
     display_for,
+    meter_marks,
     pose_points,
     wrap_to_width,
 )
@@ -274,3 +275,72 @@ def test_cat_cow_meter_targets_follow_thresholds():
         cat_cow.thresholds.cat_target_bow,
     )
     assert display_for(spec_for("hip-hinge")).meter is None
+
+
+def test_meter_marks_place_targets_from_the_thresholds_and_both_reached_ranges():
+    from dataclasses import replace
+
+    cat_cow = spec_for("cat-cow")
+    meter = display_for(cat_cow).meter
+    th = cat_cow.thresholds
+    marks = meter_marks(meter, 0.0, (-0.01, 0.02), (-0.04, 0.05))
+
+    def frac(v):
+        return (v - meter.low_end) / (meter.high_end - meter.low_end)
+
+    assert marks.ticks == pytest.approx((frac(-th.cow_target_bow), frac(th.cat_target_bow)))
+    # The goal zones run from each target out to its end of the bar.
+    (low_a, low_b), (high_a, high_b) = marks.goals
+    assert (low_a, high_b) == (0.0, 1.0)
+    assert (low_b, high_a) == pytest.approx((frac(-th.cow_target_bow), frac(th.cat_target_bow)))
+    assert marks.value == pytest.approx(0.5)
+    assert marks.rep == pytest.approx((frac(-0.01), frac(0.02)))
+    assert marks.set == pytest.approx((frac(-0.04), frac(0.05)))
+    # A physio's table moves the goal; values past an end sit at that end; nothing reached yet.
+    table = replace(th, cat_target_bow=0.06, cow_target_bow=0.02)
+    moved = meter_marks(display_for(cat_cow, table).meter, float("nan"), None, (-1.0, 1.0))
+    assert moved.ticks[1] - 0.5 == pytest.approx(3 * (0.5 - moved.ticks[0]), rel=1e-6)  # 0.06 vs 0.02
+    assert moved.ticks != marks.ticks
+    assert moved.value is None and moved.rep is None and moved.set == (0.0, 1.0)
+
+
+def test_range_meter_draws_goal_zones_the_sets_range_and_a_legend():
+    meter = RangeMeter(Meter("back_bow", "COW", "CAT", -0.1, 0.1, -0.05, 0.05))
+
+    def colour_xs(img, colour):
+        return np.nonzero(np.all(img == colour, axis=2))[1]
+
+    img = blank()
+    meter.annotate(img, 0.0, None)
+    goal = colour_xs(img, PALETTE.goal_zone)
+    x0, _, x1, _ = changed_box(img)
+    bar_mid = (x0 + x1) / 2
+    # Goal zones at both ends, none in the middle third of the bar.
+    assert (goal < bar_mid - 30).any() and (goal > bar_mid + 30).any()
+    assert not (np.abs(goal - bar_mid) < (x1 - x0) / 6).any()
+    # The legend swatches use the colours the meter draws with (goal, this rep, set).
+    assert colour_xs(img, PALETTE.set_range).size > 0 and colour_xs(img, PALETTE.range_fill).size > 0
+    legend_only = colour_xs(img, PALETTE.set_range).size
+    # The set's range: a line under the bar, as wide as the range reached in the set.
+    narrow, wide = blank(), blank()
+    meter.annotate(narrow, 0.0, (-0.01, 0.01), (-0.02, 0.02))
+    meter.annotate(wide, 0.0, (-0.01, 0.01), (-0.08, 0.08))
+    n = colour_xs(narrow, PALETTE.set_range).size - legend_only
+    w = colour_xs(wide, PALETTE.set_range).size - legend_only
+    assert n > 0 and w == pytest.approx(4 * n, rel=0.2)
+
+
+def test_overlay_meter_keeps_the_sets_range_across_reps():
+    from exercises.base import Event, EventKind
+
+    overlay = Overlay(display_for(spec_for("cat-cow")))
+    values = (0.06, -0.06, 0.0, 0.01)  # the first rep goes wide, the second (after the event) stays small
+    for i, bow in enumerate(values):
+        events = (Event(EventKind.REP_COMPLETED, i * 33.0, 1, 0.0),) if i == 2 else ()
+        img = blank()
+        a = Assessment("cat-cow", i * 33.0, i, OK, "cow", {"spine_curvature": bow}, events=events)
+        overlay.draw(img, a)
+    assert overlay.range.lo == 0.0 and overlay.range.hi == 0.01  # this rep
+    assert overlay.set_range.lo == -0.06 and overlay.set_range.hi == 0.06  # the set so far
+    overlay.reset()
+    assert overlay.set_range.update(None) is None

@@ -12,7 +12,7 @@ import pytest
 
 from exercises import registry
 from exercises.base import Assessment, Checker, Event, EventKind, Severity, ViewProblem, ViewVerdict
-from exercises.faults import FaultSpec, FaultTracker
+from exercises.faults import FaultTracker, tracked
 from exercises.spec import AngleLabel, Counts, ExerciseSpec, FaultInfo, Line, PlotSignal
 from feedback.cues import CueStage
 from feedback.overlay import PALETTE, Overlay, display_for
@@ -21,6 +21,17 @@ from tests.cli_helpers import N_FRAMES, run_main
 from tests.feedback_fakes import fake_backends, hinge_schedule, stick_pose, write_fake_video
 from vision.landmarks import Joint
 from vision.pose import Pose
+
+FAULTS = (
+    FaultInfo(
+        "too_deep",
+        Severity.MODERATE,
+        "Not so deep",
+        frozenset({Joint.SHOULDER}),
+        "lean_deg",
+        (Line("max_lean_deg", "too deep"),),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +50,7 @@ class BowChecker(Checker):
 
     def __init__(self, thresholds: BowThresholds | None = None) -> None:
         self.thresholds = thresholds or BowThresholds()
-        self.tracker = FaultTracker([FaultSpec("too_deep", Severity.MODERATE, "Not so deep", 0.0, 0.0)])
+        self.tracker = FaultTracker(tracked(FAULTS, 0.0, {"too_deep": (0.0, 0.0)}))
         self.reset()
 
     def reset(self) -> None:
@@ -89,16 +100,7 @@ BOW = ExerciseSpec(
     thresholds=BowThresholds(),
     counts=Counts.REPS,
     start_cue="Stand side-on to the camera",
-    faults=(
-        FaultInfo(
-            "too_deep",
-            Severity.MODERATE,
-            "Not so deep",
-            frozenset({Joint.SHOULDER}),
-            "lean_deg",
-            (Line("max_lean_deg", "too deep"),),
-        ),
-    ),
+    faults=FAULTS,
     angles=(AngleLabel("lean_deg", Joint.HIP, "trunk", positive="forward", negative="back"),),
     plot_signals=(PlotSignal("lean_deg", -10.0, 100.0),),
 )

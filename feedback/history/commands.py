@@ -157,7 +157,7 @@ def history(
         from feedback.atomic import check_writable
         from feedback.history.advice import advice
         from feedback.history.store import HistoryStore
-        from feedback.history.views import only_exercise, parse_since, sessions_table
+        from feedback.history.views import only_exercise, parse_since
 
         start = parse_since(since) if since is not None else None
         for path in (plot, export):  # a bad output name is found before anything is printed
@@ -169,16 +169,7 @@ def history(
             journal = store.journal(since=start)
             all_journal = store.journal()
             root = store.root
-        if not sessions:
-            what = f" for {exercise}" if exercise else ""
-            when = f" since {start:%d %b %Y}" if start else ""
-            cli.out.print(f"No sessions recorded{what}{when} (history in {root}).", soft_wrap=True)
-        else:
-            shown = sessions[-last:]
-            more = f" (last {len(shown)} of {len(sessions)})" if len(shown) < len(sessions) else ""
-            # Piped or saved, the table keeps its full width instead of folding to 80 characters.
-            table_out = cli.out if cli.out.is_terminal else Console(highlight=False, width=TABLE_WIDTH)
-            table_out.print(sessions_table(shown, title=f"Sessions{more}"))
+        _print_sessions(cli.out, sessions, last, exercise, start, root)
         if journal:
             scored = [j for j in journal if j.pain is not None]
             pains = f", last pain score {scored[-1].pain} on {scored[-1].at:%d %b}" if scored else ""
@@ -194,6 +185,24 @@ def history(
             from feedback.history.views import write_csv
 
             cli.out.print(f"   csv: {write_csv(export, sessions, journal)}", soft_wrap=True)
+
+
+def _print_sessions(
+    out: Console, sessions: list, last: int, exercise: str | None, start: datetime | None, root: Path
+) -> None:
+    """The table of the last `last` sessions, or one line saying there are none."""
+    from feedback.history.views import sessions_table
+
+    if not sessions:
+        what = f" for {exercise}" if exercise else ""
+        when = f" since {start:%d %b %Y}" if start else ""
+        out.print(f"No sessions recorded{what}{when} (history in {root}).", soft_wrap=True)
+        return
+    shown = sessions[-last:]
+    more = f" (last {len(shown)} of {len(sessions)})" if len(shown) < len(sessions) else ""
+    # Piped or saved, the table keeps its full width instead of folding to 80 characters.
+    table_out = out if out.is_terminal else Console(highlight=False, width=TABLE_WIDTH)
+    table_out.print(sessions_table(shown, title=f"Sessions{more}"))
 
 
 @history_app.command("delete")

@@ -75,6 +75,24 @@ def dump_plot(sessions: Sequence[SessionEntry], journal: Sequence[JournalEntry],
     fig = Figure(figsize=(10, 9), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(4, 1, sharex=True)
+    _progress_panels(axes[:3], data, colour)
+    _pain_panel(axes[3], sessions, journal)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[-1].xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
+    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    axes[-1].set_xlabel("week (Mondays)")
+    times = [s.started_at for s in sessions] + [j.at for j in journal]
+    if times:
+        first, last = min(times), max(times)
+        axes[-1].set_xlim(first - timedelta(days=1), max(last, first + timedelta(days=6)) + timedelta(days=1))
+    days = len({s.started_at.date() for s in sessions})
+    fig.suptitle(f"backform progress: {len(sessions)} sessions on {days} days (lines: weekly averages)")
+    fig.savefig(out, format="png")
+
+
+def _progress_panels(axes, data: dict, colour: dict[str, str]) -> None:
+    """Good-form reps, range reached and hold time: a weekly trend line per exercise."""
     panels = (
         ("good_reps", "good-form reps per session"),
         ("range", "range reached\n(% of first week)"),
@@ -94,7 +112,10 @@ def dump_plot(sessions: Sequence[SessionEntry], journal: Sequence[JournalEntry],
             ax.set_ylim(bottom=0)
     if data["range"]:
         axes[1].axhline(100, color="#bbbbbb", linewidth=0.8, zorder=0)
-    pain = axes[3]
+
+
+def _pain_panel(pain, sessions: Sequence[SessionEntry], journal: Sequence[JournalEntry]) -> None:
+    """Pain before and after sessions (trend lines) and journal entries (crosses), 0-10."""
     before = [
         (s.started_at, float(s.comfort.pain_before)) for s in sessions if s.comfort.pain_before is not None
     ]
@@ -121,18 +142,6 @@ def dump_plot(sessions: Sequence[SessionEntry], journal: Sequence[JournalEntry],
         pain.text(
             0.5, 0.5, "no pain scores", ha="center", va="center", transform=pain.transAxes, color="#888"
         )
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    axes[-1].xaxis.set_major_locator(mdates.WeekdayLocator(byweekday=mdates.MO))
-    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
-    axes[-1].set_xlabel("week (Mondays)")
-    times = [s.started_at for s in sessions] + [j.at for j in journal]
-    if times:
-        first, last = min(times), max(times)
-        axes[-1].set_xlim(first - timedelta(days=1), max(last, first + timedelta(days=6)) + timedelta(days=1))
-    days = len({s.started_at.date() for s in sessions})
-    fig.suptitle(f"backform progress: {len(sessions)} sessions on {days} days (lines: weekly averages)")
-    fig.savefig(out, format="png")
 
 
 def _trend(ax, points: Sequence[tuple[datetime, float]], colour: str, label: str) -> None:
