@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,35 +37,50 @@ def _cache_file(cache: Path, clip: Path) -> Path:
     return cache / f"{clip.stem}-{digest}.npz"
 
 
-def load_poses(clip: Path, cache: Path, model: Path) -> list[Pose | None]:
+class CachedPoses(Sequence):
+    """The poses of one cached clip, built frame by frame on access.
+
+    Each array is read from the npz once (an NpzFile decompresses the whole array on every
+    item access), and masks stay uint8 until their pose is asked for: a minute of 1080p
+    video holds gigabytes of float masks.
+    """
+
+    def __init__(self, f: Path) -> None:
+        with np.load(f) as d:
+            self._d = {k: d[k] for k in d.files}
+        self._size = tuple(int(v) for v in self._d["image_size"])
+
+    def __len__(self) -> int:
+        return len(self._d["t_ms"])
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        d = self._d
+        if not d["found"][i]:
+            return None
+        mask = d["mask"][i].astype(np.float32) / 255.0 if d["has_mask"] else None
+        return Pose(
+            xy=d["xy"][i],
+            world=d["world"][i],
+            visibility=d["vis"][i],
+            presence=d["pres"][i],
+            t_ms=float(d["t_ms"][i]),
+            frame_index=int(i),
+            image_size=self._size,
+            mask=mask,
+            people=int(d["people"][i]),
+            track_id=int(d["track"][i]),
+        )
+
+
+def load_poses(clip: Path, cache: Path, model: Path) -> Sequence[Pose | None]:
     """Poses of every frame (None = nobody detected), from the cache or the model."""
     cache.mkdir(parents=True, exist_ok=True)
     f = _cache_file(cache, clip)
     if not f.exists():
         _estimate_to_cache(clip, f, model)
-    d = np.load(f)
-    poses: list[Pose | None] = []
-    w, h = (int(v) for v in d["image_size"])
-    for i in range(len(d["t_ms"])):
-        if not d["found"][i]:
-            poses.append(None)
-            continue
-        mask = d["mask"][i].astype(np.float32) / 255.0 if d["has_mask"] else None
-        poses.append(
-            Pose(
-                xy=d["xy"][i],
-                world=d["world"][i],
-                visibility=d["vis"][i],
-                presence=d["pres"][i],
-                t_ms=float(d["t_ms"][i]),
-                frame_index=i,
-                image_size=(w, h),
-                mask=mask,
-                people=int(d["people"][i]),
-                track_id=int(d["track"][i]),
-            )
-        )
-    return poses
+    return CachedPoses(f)
 
 
 def _estimate_to_cache(clip: Path, out: Path, model: Path) -> None:
