@@ -19,6 +19,7 @@ from exercises.signals import (
     body_line,
     elbow_angle,
     head_line,
+    knee_clearance,
     knee_flexion,
     knee_line,
     lean_from_vertical,
@@ -75,6 +76,17 @@ class PlankThresholds:
     max_body_incline_deg: float = limit(40.0, 10.0, 70.0)
     # ... knees nearly straight (on the toes, not the knees: a knee plank bends them ~90) ...
     max_knee_flexion_deg: float = limit(40.0, 10.0, 90.0)
+    # ... knees off the floor: the knee above the floor line (support to toes), in shin
+    # lengths. Lying, a sphinx, a plank on the knees and lowering out of a plank rest the
+    # knees on the floor; judged as a plank they read as a deep sag. A sag lowers the knees
+    # too, but not to the floor, so this is a hysteresis: the knees must come up past
+    # knees_up to get into the plank, and the plank lasts until they are back below
+    # knees_down. Measured (MediaPipe, 5th-95th percentile per clip): straight planks, real
+    # 0.5-0.8, rendered 0.4-0.7 (one noisy 23-deg view 0.2-0.4); sagging planks, real (line
+    # +27) 0.3-0.4, rendered (+14) 0.3, rendered (+22) 0.2-0.3; a real plank on the knees
+    # 0.1-0.2 (0.4 for a moment while getting up), lowering to the floor 0.0-0.3 (median 0.1).
+    knees_up_clearance: float = limit(0.3, 0.0, 1.0)
+    knees_down_clearance: float = limit(0.15, 0.0, 1.0)
     # ... and the body line within these: a deep pike (hips high, ~-40 on this line) is still
     # a plank with a fault to report; past -70 the body is an inverted V (a downward dog), and
     # past +45 the hips hang to the floor: those are other postures.
@@ -92,6 +104,10 @@ class PlankThresholds:
     def __post_init__(self) -> None:
         check_consistent(
             self.forearm_deg < self.straight_arm_deg, "forearm_deg must be below straight_arm_deg"
+        )
+        check_consistent(
+            self.knees_down_clearance <= self.knees_up_clearance,
+            "knees_down_clearance must not be above knees_up_clearance",
         )
 
 
@@ -167,6 +183,7 @@ class PlankChecker(SideViewChecker):
 
     def _reset_state(self) -> None:
         self.straight_arm: bool | None = None  # plank type, decided with hysteresis
+        self.knees_up = False  # on the toes (knees off the floor), with hysteresis
         self._held_once = False
 
     def reset(self) -> None:
@@ -182,6 +199,14 @@ class PlankChecker(SideViewChecker):
             self.straight_arm = False
         return self.straight_arm
 
+    def _knees_up(self, clearance: float) -> bool:
+        th = self.thresholds
+        if clearance >= th.knees_up_clearance:
+            self.knees_up = True
+        elif clearance < th.knees_down_clearance:
+            self.knees_up = False
+        return self.knees_up
+
     def judge(self, view: SideView, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
         th = self.thresholds
         hip_line_deg, line_rel = body_line(view)
@@ -194,6 +219,7 @@ class PlankChecker(SideViewChecker):
         straight = self._plank_type(elbow)
         support = view.wrist if straight else view.elbow
         stack = lean_from_vertical(view.shoulder, support, view.facing)
+        clearance = knee_clearance(view, support)
         m = {
             "body_line_deg": line_deg,
             "hip_line_deg": hip_line_deg,
@@ -204,6 +230,7 @@ class PlankChecker(SideViewChecker):
             "elbow_angle_deg": elbow,
             "body_incline_deg": incline,
             "knee_flexion_deg": knee,
+            "knee_clearance": clearance,
             "straight_arm": None if straight is None else float(straight),
             **self.view_measurements(),
         }
@@ -214,6 +241,7 @@ class PlankChecker(SideViewChecker):
         in_position = (
             incline <= th.max_body_incline_deg
             and knee <= th.max_knee_flexion_deg
+            and self._knees_up(clearance)
             and -th.max_pike_line_deg <= line_deg <= th.max_line_deg
             and supported
             and straight is not None

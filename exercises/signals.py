@@ -125,6 +125,16 @@ def knee_line(v: SideView) -> float:
     return dev if float(g.drop_below_line(v.knee, v.shoulder, v.ankle)) >= 0 else -dev
 
 
+def knee_clearance(v: SideView, support: np.ndarray) -> float:
+    """Height of the knee above the floor line, in shin lengths (+ = above the floor).
+
+    The floor line runs through the two contacts of a plank, the support (elbow or wrist) and
+    the toes, so it holds for any camera height or tilt. In a plank the knees are off the
+    floor (a third of a shin or more); lying prone or in a sphinx they rest on it (about 0)."""
+    shin = max(float(g.segment_length(v.knee, v.ankle)), 1e-6)
+    return -float(g.drop_below_line(v.knee, support, v.toe)) / shin
+
+
 def body_inclination(v: SideView) -> float:
     """Shoulder-ankle line from horizontal, deg (a plank is ~5-25)."""
     return float(g.inclination_from_horizontal(v.ankle, v.shoulder))

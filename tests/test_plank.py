@@ -135,3 +135,41 @@ def test_a_deep_pike_is_judged_not_skipped():
     r = check(get_down(p) + sy.hold(p, 2.0) + sy.move(p, deep, 0.7) + sy.hold(deep, 2.0))
     assert r.fault_codes == {"hip_pike"}
     assert r.assessments[-1].in_position and r.assessments[-1].phase == "form_break"
+
+
+def sphinx() -> sy.Posture:
+    """Lying face down, up on the forearms: hips and knees on the floor."""
+    return sy.Posture(trunk=70.0, thigh=-90.0, shin=-90.0, upper_arm=0.0, forearm=90.0, foot=0.0)
+
+
+def test_lying_on_the_forearms_is_not_a_sagging_plank():
+    # Hips on the floor read as a deep sag on the body line (+14 deg here); the knees on the
+    # floor say it is not a plank at all.
+    kneel = sy.knee_plank(forearm=True)
+    seq = sy.hold(sy.STANDING, 0.5) + sy.move(sy.STANDING, kneel, 1.0) + sy.move(kneel, sphinx(), 1.0)
+    r = check(seq + sy.hold(sphinx(), 3.0))
+    assert r.last.measurements["body_line_deg"] > PlankChecker().thresholds.max_sag_deg
+    assert r.fault_codes == set()
+    assert not any(a.in_position for a in r.assessments)
+
+
+def test_lowering_out_of_the_plank_knees_first_is_not_a_sag():
+    # The plank ends when the knees touch down; the hips following them to the floor is lying
+    # down, not sagging. (Hips dropping while the knees are still up is a sag, and judged.)
+    p, kneel = sy.plank(forearm=True), sy.knee_plank(forearm=True)
+    seq = get_down(p, forearm=True) + sy.hold(p, 3.0) + sy.move(p, kneel, 0.5) + sy.move(kneel, sphinx(), 1.0)
+    r = check(seq + sy.hold(sphinx(), 2.0))
+    assert r.fault_codes == set()
+    assert r.last.hold_s == pytest.approx(2.5, abs=0.4)
+    assert not r.last.in_position
+
+
+def test_a_deep_sag_lowers_the_knees_but_is_still_judged():
+    # A 35 deg forearm sag brings the knees down to ~0.27 shin lengths above the floor line,
+    # below where a plank starts (knees_up) but above where it ends (knees_down).
+    p, bad = sy.plank(forearm=True), sy.plank(sag=35.0, forearm=True)
+    r = check(get_down(p, forearm=True) + sy.hold(p, 2.0) + sy.move(p, bad, 1.0) + sy.hold(bad, 2.0))
+    th = PlankChecker().thresholds
+    assert th.knees_down_clearance < r.last.measurements["knee_clearance"] < th.knees_up_clearance
+    assert r.fault_codes == {"hip_sag"}
+    assert r.last.in_position
