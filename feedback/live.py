@@ -39,7 +39,7 @@ from feedback.session import Report, SessionRecorder
 from feedback.sinks import VideoSink
 from feedback.targets import check_targets
 from feedback.voice import SpeechEngine, Voice, find_engine
-from feedback.window import LiveWindow, check_display
+from feedback.window import KEY_HELP, LiveWindow, check_display
 
 __all__ = [
     "DARK_LUMA",
@@ -274,6 +274,7 @@ class _LiveSession:
             thresholds=spec.table_of(checker),
         )
         self.writer: Any = None
+        self.key_help = KEY_HELP  # the keys the corner lists (a routine has its own)
 
     def wire(self, frames: LiveFrames, window: LiveWindow | None, smoother: Any) -> list[Sink]:
         from feedback.video_out import VideoWriter
@@ -293,6 +294,7 @@ class _LiveSession:
             mirror=options.mirror,
             debug=options.debug,
             dropped=lambda: stats.dropped + int(frames.source.dropped if frames.source else 0),
+            key_help=self.key_help,
         )
         sinks: list[Sink] = [self.recorder, self.cues, drawn]
         if options.record is not None:

@@ -51,6 +51,7 @@ class LiveOverlaySink:
         debug: bool = False,
         dropped: Callable[[], int] = lambda: 0,
         help_ms: float = 8000.0,
+        key_help: str = KEY_HELP,
     ) -> None:
         self.overlay = overlay
         self.cues = cues
@@ -61,6 +62,7 @@ class LiveOverlaySink:
         self.debug = debug
         self._dropped = dropped
         self.help_ms = help_ms
+        self.key_help = key_help
         self._box = ViewMessage()
         self._recent: deque[tuple[float, float]] = deque(maxlen=30)  # (t_ms, latency_ms)
         self._first_ms: float | None = None
@@ -86,7 +88,7 @@ class LiveOverlaySink:
         if notice:
             self._corner_text(image, [notice], top=True)
         elif frame.t_ms - self._first_ms < self.help_ms or text:
-            self._corner_text(image, [KEY_HELP])
+            self._corner_text(image, [self.key_help])
         latency = self.control.clock.now_ms() - frame.t_ms
         self.stats.latencies_ms.append(latency)
         self.stats.processed += 1

@@ -27,7 +27,7 @@ from feedback.live_control import LiveStats, SessionClock, ctrl_c_quits
 from feedback.live_files import check_folder_creatable, default_sessions_dir
 from feedback.pipeline import StopPipeline, run_pipeline
 from feedback.routine_camera import Continuing
-from feedback.routine_keys import RoutineControl, RoutineWindow
+from feedback.routine_keys import ROUTINE_KEY_HELP, RoutineControl, RoutineWindow
 from feedback.routine_plan import (
     DEFAULT_ROUTINE,
     PAIN_STOP,
@@ -257,6 +257,7 @@ class _Player:
         session = _LiveSession(live, step.spec, checker, control, self.result.stats)
         session.source_name = self.source_name()
         session.recorder.video = session.source_name
+        session.key_help = ROUTINE_KEY_HELP
         sinks = session.wire(self.frames, self.window, self.smoother)
         banner = RoutineBanner(ready=lambda: session.guide.ready)
         sinks.insert(len(sinks) - 1 if self.window is not None else len(sinks), banner)
