@@ -20,6 +20,7 @@ from feedback.atomic import OutputSet, check_writable
 from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged, too_short
 from feedback.cues import CuePolicy, CuePolicyConfig, CueStage
 from feedback.explain import why_nothing_counted
+from feedback.other_exercises import OtherExercises, OtherExercisesFound
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
 from feedback.report import stage_report_files
@@ -188,6 +189,7 @@ def analyze_video(
     target_reps: int | None = None,
     target_hold_s: float | None = None,
     video_height: int | None = DEFAULT_VIDEO_HEIGHT,
+    skip_other_exercises: bool = False,
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
@@ -206,7 +208,39 @@ def analyze_video(
     frames so far). The outputs are one set: all of them are written, or none (an OutputError,
     older files of those names untouched). A stop signal while they are written is held until
     they are, then raised.
+    `skip_other_exercises`: segments recognised as another exercise are left out of the
+    judging and listed in the report (feedback.other_exercises; `analyze -e`, batches, evaluate).
     """
+    args = dict(locals())
+    del args["skip_other_exercises"]
+    if not skip_other_exercises:
+        return _analyze_once(**args, recognition=None)
+    try:
+        return _analyze_once(**args, recognition=OtherExercises(exercise))
+    except OtherExercisesFound as found:
+        return _analyze_once(**args, recognition=OtherExercises(exercise, found.skipped))
+
+
+def _analyze_once(
+    video: Path,
+    exercise: str,
+    outputs: AnalysisOutputs,
+    recognition: OtherExercises | None,
+    model: Path | None = None,
+    thresholds: Path | None = None,
+    max_size: int | None = None,
+    smoothing: bool = False,
+    progress: ProgressFactory | None = None,
+    on_frame: Callable[[FrameLike, Assessment], None] | None = None,
+    estimator_options: dict | None = None,
+    backends: Backends | None = None,
+    workers: int | None = None,
+    encoder_threads: int | None = None,
+    target_reps: int | None = None,
+    target_hold_s: float | None = None,
+    video_height: int | None = DEFAULT_VIDEO_HEIGHT,
+) -> AnalysisResult:
+    """One run of `analyze_video`; `recognition` taps the poses or drops skipped frames."""
     b = backends or default_backends()
     video = Path(video).expanduser()
     checker = b.create_checker(exercise, thresholds)
@@ -238,7 +272,7 @@ def analyze_video(
             read_to_end: list[bool] = []
 
             def frames_to_the_end():
-                yield from source
+                yield from (source if recognition is None else recognition.frames(source))
                 read_to_end.append(True)
 
             if workers is None:
@@ -273,6 +307,8 @@ def analyze_video(
                 ]
             smoother = b.make_smoother() if smoothing else None
             with b.make_estimator(model_path, workers=workers, **(estimator_options or {})) as estimator:
+                if recognition is not None:
+                    estimator = recognition.estimator(estimator)
                 # The progress bar starts last, so nothing can fail between its start and the
                 # loop (which always closes its sinks).
                 if progress is not None:
@@ -283,6 +319,8 @@ def analyze_video(
             source_notes = {"truncated": bool(getattr(source, "truncated", False))}
             damaged_packets = int(getattr(source, "decode_errors", 0) or 0)
             missing_s = [(a / 1000.0, b / 1000.0) for a, b in getattr(source, "missing_ms", ())]
+        if recognition is not None and not result.interrupted:
+            recognition.check()  # OtherExercisesFound: the caller runs again without them
 
         # The output phase is short: a stop signal now is held until every output is written
         # (a half-written set would be worse than a few more tenths of a second).
@@ -303,7 +341,12 @@ def analyze_video(
                     "pose_workers": workers,
                     "video_height": video_height if outputs.video is not None else None,
                 },
-                {"counts": spec.counts.value, "target_reps": target_reps, "target_hold_s": target_hold_s},
+                {
+                    "counts": spec.counts.value,
+                    "target_reps": target_reps,
+                    "target_hold_s": target_hold_s,
+                    **(recognition.report_extra() if recognition is not None else {}),
+                },
                 stills.stills() if stills is not None else [],
             )
             saved = True

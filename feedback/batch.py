@@ -229,6 +229,7 @@ def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = Non
                 workers=1,
                 encoder_threads=1,
                 video_height=job.options.video_height,
+                skip_other_exercises=True,
             )
     except BackformError as err:
         return failed_row(job, _one_line(str(err)) or type(err).__name__), {}

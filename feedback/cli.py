@@ -266,6 +266,7 @@ def analyze(
             target_reps=target_reps,
             target_hold_s=target_hold,
             video_height=video_height or None,
+            skip_other_exercises=True,
         )
         print_summary(result)
         if history is not None and not result.partial:  # history seam (issue 14)
@@ -340,6 +341,8 @@ def print_summary(result) -> None:
             "No person seen", ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f} s" for g in r.no_person[:5])
         )
     out.print(table)
+    for seg in r.extra.get("skipped_segments", []):
+        out.print(f"Skipped, another exercise: {seg['exercise']} {seg['start_s']:.1f}-{seg['end_s']:.1f} s")
     if r.faults:
         faults = Table(title="Faults", show_lines=False)
         for name in ("fault", "advice", "when (s)", "total"):

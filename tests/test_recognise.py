@@ -191,3 +191,53 @@ def test_cli_analyze_without_exercise_prints_the_segments(tmp_path, monkeypatch,
     assert [s["exercise"] for s in doc["segments"]] == ["hip-hinge", OTHER]
     assert doc["segments"][0]["reps"] == 3
     assert (tmp_path / "r_01_hip-hinge.json").exists()
+
+
+def test_analyze_with_exercise_skips_the_segments_of_another_exercise(tmp_path):
+    from feedback.analysis import AnalysisOutputs, analyze_video
+
+    plank_then_hinge = hold(plank(), 8.0) + move(plank(), STANDING, 1.0) + hinge_reps(3)
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x")
+
+    def run(skip: bool):
+        return analyze_video(
+            video,
+            "plank",
+            AnalysisOutputs(report=None),
+            backends=_routine_backends(plank_then_hinge),
+            skip_other_exercises=skip,
+        ).report
+
+    judged_all, skipping = run(False), run(True)
+    skipped = skipping.extra["skipped_segments"]
+    assert [s["exercise"] for s in skipped] == ["hip-hinge"]
+    hinge_from = (len(plank_then_hinge) - len(hinge_reps(3))) / FPS
+    assert abs(skipped[0]["start_s"] - hinge_from) <= 1.0
+    assert skipped[0]["end_s"] >= len(plank_then_hinge) / FPS - 0.2
+    # The hinge's frames are not judged: fewer frames, none of them inside the skipped span.
+    assert skipping.frames < judged_all.frames
+    assert all(not skipped[0]["start_s"] <= t <= skipped[0]["end_s"] for t in skipping.t_s)
+    assert skipping.hold_s > 5.0
+
+
+def test_analyze_with_exercise_changes_nothing_without_another_exercise(tmp_path):
+    from feedback.analysis import AnalysisOutputs, analyze_video
+
+    routine = hold(STANDING, 2.0) + move(STANDING, plank(), 1.0) + hold(plank(), 8.0)
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x")
+    reports = [
+        analyze_video(
+            video,
+            "plank",
+            AnalysisOutputs(report=None),
+            backends=_routine_backends(routine),
+            skip_other_exercises=skip,
+        ).report.to_dict()
+        for skip in (False, True)
+    ]
+    assert reports[1].pop("skipped_segments") == []
+    for key in ("processing",):
+        reports[0].pop(key, None), reports[1].pop(key, None)
+    assert reports[0] == reports[1]
