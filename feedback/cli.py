@@ -252,7 +252,10 @@ def analyze(
         if exercise_name in (None, "auto"):
             from feedback.segmented import analyze_segments
 
-            print_segments(analyze_segments(video, outputs, None, model, thresholds, max_size, smooth))
+            found = analyze_segments(
+                video, outputs, None, model, thresholds, max_size, smooth, video_height=video_height or None
+            )
+            print_segments(found)
             return
         result = analyze_video(
             video,
@@ -306,6 +309,8 @@ def print_segments(result) -> None:
     for r in result.segments:
         for kind, path in r.written.items():
             out.print(f"{kind:>6}: {path}")
+    if result.annotated is not None:
+        out.print(f" video: {result.annotated}")
     if result.summary_path is not None:
         out.print(f"summary: {result.summary_path}")
 

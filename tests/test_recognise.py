@@ -241,3 +241,33 @@ def test_analyze_with_exercise_changes_nothing_without_another_exercise(tmp_path
     for key in ("processing",):
         reports[0].pop(key, None), reports[1].pop(key, None)
     assert reports[0] == reports[1]
+
+
+def test_one_annotated_video_shows_the_whole_recording_with_the_exercise_recognised(tmp_path):
+    import json
+
+    import cv2
+
+    from feedback.analysis import AnalysisOutputs
+    from feedback.segmented import analyze_segments
+
+    routine = hold(STANDING, 3.0) + hinge_reps(3) + move(STANDING, plank(), 1.0) + hold(plank(), 6.0)
+    video = tmp_path / "routine.mp4"
+    video.write_bytes(b"x")
+    outputs = AnalysisOutputs(report=tmp_path / "r.json", video=tmp_path / "r_annotated.mp4")
+    result = analyze_segments(video, outputs, backends=_routine_backends(routine))
+    assert result.annotated == tmp_path / "r_annotated.mp4"
+    assert sorted(p.name for p in tmp_path.glob("*.mp4")) == ["r_annotated.mp4", "routine.mp4"]
+    assert json.loads((tmp_path / "r.json").read_text())["annotated_video"] == str(result.annotated)
+    cap = cv2.VideoCapture(str(result.annotated))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == len(routine)  # every frame, other ones too
+    # The tag names the exercise of the moment: compare the corner of an "other" frame and a
+    # plank frame (the grey fake frames differ only in their blue channel elsewhere).
+    corners = {}
+    for name, k in (("other", int(1.0 * FPS)), ("plank", len(routine) - int(1.0 * FPS))):
+        cap.set(cv2.CAP_PROP_POS_FRAMES, k)
+        ok, image = cap.read()
+        assert ok
+        h, w = image.shape[:2]
+        corners[name] = image[h - h // 8 :, w // 2 :].astype(int)
+    assert np.abs(corners["other"] - corners["plank"]).mean() > 3

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import cv2
 import pytest
-
 from conftest import SAMPLES
 
 JOIN_FPS = 15.0  # every other frame of the 30 fps samples: half the pose estimation
