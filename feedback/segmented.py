@@ -13,7 +13,7 @@ with `only` set, segments of the other exercises are listed as skipped.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -67,8 +67,15 @@ def _expanded(pose: Pose | None, t_ms: float, index: int) -> Pose | None:
     return pose.replace(mask=mask, t_ms=t_ms, frame_index=index)
 
 
-def estimate_all(video: Path, b: Backends, model: Path | None, max_size: int | None):
-    """Pass 1: every frame's time and pose (None = nobody), and the video's info."""
+def estimate_all(
+    video: Path,
+    b: Backends,
+    model: Path | None,
+    max_size: int | None,
+    on_frames: Callable[[int], None] | None = None,
+):
+    """Pass 1: every frame's time and pose (None = nobody), and the video's info.
+    `on_frames(done)` after each frame (a batch's progress; it may raise to cancel)."""
     model_path = b.resolve_model(model)
     times: list[float] = []
     poses: list[Pose | None] = []
@@ -78,6 +85,8 @@ def estimate_all(video: Path, b: Backends, model: Path | None, max_size: int | N
             p = est.estimate(frame.image, frame.t_ms, frame.index)
             times.append(float(frame.t_ms))
             poses.append(None if p is None else _compact(p))
+            if on_frames is not None:
+                on_frames(len(poses))
     return info, np.array(times), poses, model_path
 
 
@@ -140,6 +149,7 @@ def analyze_segments(
     smoothing: bool = False,
     backends: Backends | None = None,
     video_height: int | None = DEFAULT_VIDEO_HEIGHT,
+    on_frames: Callable[[int], None] | None = None,
 ) -> SegmentedResult:
     """Recognise the exercises in `video` and judge each segment as its own clip.
 
@@ -153,7 +163,7 @@ def analyze_segments(
     if not video.exists():
         raise VideoError(f"Video file not found: {video}")
     check_outputs(video, outputs, model=model, thresholds=thresholds)
-    info, t_ms, poses, model_path = estimate_all(video, b, model, max_size)
+    info, t_ms, poses, model_path = estimate_all(video, b, model, max_size, on_frames)
     if not poses:
         raise VideoError(f"{video.name} contains no video frames.")
     if not any(p is not None for p in poses):
@@ -178,7 +188,12 @@ def analyze_segments(
     video_temp = None
     if outputs.video is not None and judge.judged:
         video_temp = _whole_video(video, b, outputs.video, info, shown, poses, max_size, video_height)
-    summary_path = _write_summary(video, outputs, results, info, only, video_temp)
+    processing = {
+        "max_size": max_size,
+        "smoothing": smoothing,
+        "video_height": video_height if outputs.video is not None else None,
+    }
+    summary_path = _write_summary(video, outputs, results, info, only, video_temp, processing)
     annotated = outputs.video if video_temp is not None else None
     return SegmentedResult(video, results, len(poses), summary_path, annotated)
 
@@ -262,6 +277,7 @@ def _write_summary(
     info: Any,
     only: str | None,
     video_temp: Path | None,
+    processing: dict[str, Any],
 ) -> Path | None:
     """The summary report and the whole recording's video, named together."""
     report = outputs.report
@@ -276,7 +292,9 @@ def _write_summary(
         "exercise": "auto" if only is None else only,
         "mode": "recognised" if only is None else f"only {only}",
         "fps": round(float(info.fps), 3),
-        "annotated_video": None if video_temp is None else str(outputs.video),
+        "partial": False,
+        "processing": processing,
+        "annotated_video": None if video_temp is None else _named(outputs.video, report),
         "segments": [
             {
                 "exercise": r.segment.label,
@@ -286,7 +304,7 @@ def _write_summary(
                 "judged": r.judged,
                 **({"note": r.note} if r.note else {}),
                 **r.summary,
-                "outputs": {k: str(v) for k, v in r.written.items()},
+                "outputs": {k: _named(v, report) for k, v in r.written.items()},
             }
             for r in results
         ],
@@ -298,3 +316,9 @@ def _write_summary(
             f.write(json.dumps(doc, indent=2) + "\n")
         files.commit()
     return report
+
+
+def _named(path: Path, report: Path) -> str:
+    """An output as the summary names it: its file name when it lies beside the summary (so
+    the folder can move, and a batch's staged set reads right once committed), else its path."""
+    return path.name if path.parent == report.parent else str(path)

@@ -258,7 +258,7 @@ def test_one_annotated_video_shows_the_whole_recording_with_the_exercise_recogni
     result = analyze_segments(video, outputs, backends=_routine_backends(routine))
     assert result.annotated == tmp_path / "r_annotated.mp4"
     assert sorted(p.name for p in tmp_path.glob("*.mp4")) == ["r_annotated.mp4", "routine.mp4"]
-    assert json.loads((tmp_path / "r.json").read_text())["annotated_video"] == str(result.annotated)
+    assert json.loads((tmp_path / "r.json").read_text())["annotated_video"] == "r_annotated.mp4"
     cap = cv2.VideoCapture(str(result.annotated))
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == len(routine)  # every frame, other ones too
     # The tag names the exercise of the moment: compare the corner of an "other" frame and a
@@ -271,3 +271,58 @@ def test_one_annotated_video_shows_the_whole_recording_with_the_exercise_recogni
         h, w = image.shape[:2]
         corners[name] = image[h - h // 8 :, w // 2 :].astype(int)
     assert np.abs(corners["other"] - corners["plank"]).mean() > 3
+
+
+def test_a_batch_without_exercise_gives_one_summary_row_per_exercise_segment(tmp_path, monkeypatch):
+    import csv
+    import os
+    import re
+
+    from feedback.batch import JobOptions, run_job_in_place
+    from feedback.batch_inputs import AUTO, ExerciseChoice
+    from feedback.batch_run import BatchRequest, plan_batch
+    from feedback.batch_summary import write_summary_csv
+
+    routine = hinge_reps(3) + move(STANDING, plank(), 1.0) + hold(plank(), 6.0)
+    monkeypatch.setattr("feedback.analysis.default_backends", lambda: _routine_backends(routine))
+    video = tmp_path / "in" / "routine.mp4"
+    video.parent.mkdir()
+    video.write_bytes(b"x")
+    old = video.stat().st_mtime - 100
+    os.utime(video, (old, old))
+    out = tmp_path / "out"
+    out.mkdir()
+    request = BatchRequest([video], ExerciseChoice.parse([]), out, JobOptions())
+    plan = plan_batch(request, [video])
+    (job,) = plan.jobs
+    assert job.exercise == AUTO and job.outputs.csv is None and job.outputs.html is None
+    row = run_job_in_place(job)
+    assert row.status == "done" and row.exercise == AUTO
+    assert [(s.exercise, s.reps) for s in row.segments] == [("hip-hinge", 3), ("plank", 0)]
+    assert row.segments[1].hold_s > 4.0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "routine_annotated.mp4",
+        "routine_report.json",
+        "routine_report_01_hip-hinge.csv",
+        "routine_report_01_hip-hinge.json",
+        "routine_report_01_hip-hinge.png",
+        "routine_report_02_plank.csv",
+        "routine_report_02_plank.json",
+        "routine_report_02_plank.png",
+    ]  # committed, no staging folder left
+    write_summary_csv([row], out / "summary.csv")
+    lines = list(csv.DictReader((out / "summary.csv").open()))
+    assert [(r["file"], r["exercise"], r["status"]) for r in lines] == [
+        ("routine.mp4", "hip-hinge", "done"),
+        ("routine.mp4", "plank", "done"),
+    ]
+    assert lines[0]["reps"] == "3" and re.fullmatch(r"\d+\.\d-\d+\.\d s", lines[1]["note"])
+
+    # Run again: the set is up to date and gives the same rows.
+    again = plan_batch(request, [video])
+    assert again.jobs == [] and [(s.exercise, s.reps, s.status) for s in again.rows[0].segments] == [
+        ("hip-hinge", 3, "up to date"),
+        ("plank", 0, "up to date"),
+    ]
+    os.remove(out / "routine_report_02_plank.png")  # a segment's file gone: redone
+    assert plan_batch(request, [video]).jobs != []
