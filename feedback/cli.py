@@ -391,8 +391,14 @@ def _camera_choice(camera: str) -> tuple[int | str, Path | None]:
 @app.command(short_help="Practise at the camera with an overlay and spoken cues.")
 def live(
     exercise: Annotated[
-        str, typer.Option("--exercise", "-e", metavar="EXERCISE", help="One of {exercises}.")
-    ],
+        str | None,
+        typer.Option(
+            "--exercise",
+            "-e",
+            metavar="EXERCISE",
+            help="One of {exercises}. Omitted (or 'auto'): recognise it, say it, switch with you.",
+        ),
+    ] = None,
     camera: Annotated[
         str, typer.Option("--camera", "-c", help="Camera number (0 = default webcam) or a video file.")
     ] = "0",
@@ -465,12 +471,18 @@ def live(
             sessions_dir=sessions_dir if sessions_dir is not None else history_sessions_dir(),
         )
         result = run_live(options, say=lambda line: err_console.print(escape(line), soft_wrap=True))
-        print_live_summary(result, out)
+        parts = result.parts or [result]  # without --exercise: one saved session per exercise
+        if not result.parts and exercise in (None, "auto") and result.pipeline.frames_with_pose:
+            out.print("No hip hinge, plank or cat-cow was recognised; nothing was saved.")
+            parts = []
+        for part in parts:
+            print_live_summary(part, out)
         if history is not None:  # history seam (issue 14)
             from feedback.history.commands import record_and_advise
 
             with history:
-                record_and_advise(history, result, comfort, out, ask=not result.interrupted)
+                for part in parts:
+                    record_and_advise(history, part, comfort, out, ask=not result.interrupted)
         if result.interrupted:
             signum = result.stop_signal or signal.SIGINT
             saved = "; the session so far is saved" if result.folder else ""
