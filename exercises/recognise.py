@@ -263,20 +263,43 @@ def _reach(
     return best
 
 
+def _transition(
+    postures: Sequence[Posture], t: Sequence[float], frm: int, stop: int, step: int, want, limit_ms: float
+) -> int | None:
+    """The far end of a run of `want` postures from `frm` that is a transition: it gives way,
+    within `limit_ms` (and before `stop`), to standing or to no exercise posture at all (lying,
+    kneeling up). None if it runs on, or gives way to another exercise's posture: a bird-dog's
+    stretched leg reads as a plank, and its still moments on hands and knees are its own."""
+    end = _reach(postures, t, frm, stop, step, want, limit_ms)
+    after = [end + step * j for j in range(1, _GAP_FRAMES + 2)]
+    if any((i - stop) * step >= 0 or not 0 <= i < len(postures) for i in after):
+        return None  # reaches the neighbour's kept frame or the recording's end
+    return end if all(postures[i] in (Posture.ON_FEET, Posture.NONE) for i in after) else None
+
+
 def recognise(features: np.ndarray, t_ms: Sequence[float], r: Rules = RULES) -> list[Segment]:
     """Offline: the segments of a whole recording (frame features and times)."""
     postures = [posture_of(f, r) for f in features]
     segs = segments(label_frames(features, t_ms, r, postures), t_ms, r)
     t = [float(x) for x in t_ms]
     limit = 1000.0 * r.extend_max_s
+    setup = 1000.0 * r.min_exercise_s
     for k, seg in enumerate(segs):
         want = EXTEND_OVER.get(seg.label)
         if want is None:
             continue
         lo = segs[k - 1].start if k > 0 else -1  # keep a frame of each neighbour
         hi = segs[k + 1].end - 1 if k + 1 < len(segs) else len(postures)
-        start = _reach(postures, t, seg.start, lo, -1, want, limit)
-        end = _reach(postures, t, seg.end - 1, hi, 1, want, limit) + 1
+        # Getting into (or out of) the exercise: a stretch of its postures between it and some
+        # other posture (standing), too short to be an exercise itself, is all of it;
+        # otherwise the segment reaches out at most extend_max_s.
+        start = _transition(postures, t, seg.start, lo, -1, want, setup)
+        if start is None:
+            start = _reach(postures, t, seg.start, lo, -1, want, limit)
+        end = _transition(postures, t, seg.end - 1, hi, 1, want, setup)
+        if end is None:
+            end = _reach(postures, t, seg.end - 1, hi, 1, want, limit)
+        end += 1
         if k > 0 and start < seg.start:
             segs[k - 1] = replace(segs[k - 1], end=start, end_ms=t[start - 1])
         if k + 1 < len(segs) and end > seg.end:

@@ -326,3 +326,20 @@ def test_a_batch_without_exercise_gives_one_summary_row_per_exercise_segment(tmp
     ]
     os.remove(out / "routine_report_02_plank.png")  # a segment's file gone: redone
     assert plan_batch(request, [video]).jobs != []
+
+
+def test_a_plank_segment_takes_in_the_still_setup_on_hands_and_knees_from_standing():
+    from tests.synthetic import quadruped
+
+    # Standing 3 s, down onto hands and knees (1 s), 1.4 s still there, up into the plank.
+    routine = (
+        hold(STANDING, 3.0)
+        + move(STANDING, quadruped(), 1.0)
+        + hold(quadruped(), 1.4)
+        + move(quadruped(), plank(), 0.4)
+        + hold(plank(), 8.0)
+    )
+    segs, _ = _labels(routine)
+    assert [s.label for s in segs] == [OTHER, "plank"]
+    # The whole set-up, further back than extend_max_s (0.5 s), but not the standing before it.
+    assert 3.0 < segs[1].start_ms / 1000.0 <= 4.0
