@@ -80,6 +80,7 @@ def run_parts(
     shared = PartFrames(frames)
     out = Parts()
     doing: str | None = None
+    evidence: list = []
     while True:
         if doing is None:
             switcher = _Switcher(recognition, None)
@@ -88,6 +89,7 @@ def run_parts(
             session = make_session(doing)
             switcher = _Switcher(recognition, doing, session.on_frame)
             sinks = session.wire(frames, window, smoother)
+            _catch_up(session, evidence)
             ran = session.run(
                 frames, estimator, sinks, smoother, None, sessions_root, shared.part(), switcher
             )
@@ -98,8 +100,17 @@ def run_parts(
         if out.last is not None and out.last.interrupted:
             return out
         doing = switcher.switch.exercise
+        evidence = recognition.evidence()
         out.said.append(switcher.switch.said)
         control.voice.say(switcher.switch.said)
+
+
+def _catch_up(session: Any, evidence: list) -> None:
+    """The new part's checker and report begin with the poses the exercise was recognised
+    from (the last ~4 s, already shown): its first rep or seconds of hold count, as they would
+    have with --exercise. Nothing is drawn or said for them."""
+    for pose, t_ms, index in evidence:
+        session.recorder.consume(None, session.guided.update(pose, t_ms, index))
 
 
 def _watch(

@@ -16,6 +16,7 @@ stream (no frame lost or repeated, timestamps rising throughout).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -47,15 +48,26 @@ class Switch:
 
 
 class LiveRecognition:
-    """Which exercise the person is doing now, from a stream of poses."""
+    """Which exercise the person is doing now, from a stream of poses; and the poses it was
+    recognised from (`evidence`: the last window plus the switching delay), so whoever acts on
+    it can judge the exercise from its start rather than from the moment it was sure."""
 
     def __init__(self, recogniser: Recogniser | None = None) -> None:
         self.recogniser = recogniser or Recogniser()
         self.label = OTHER  # the recogniser's verdict now: an exercise or "other"
+        self._keep_ms = 1000.0 * self.recogniser.rules.window_s + self.recogniser.switch_ms
+        self._recent: deque[tuple[Pose | None, float, int]] = deque()
 
-    def update(self, pose: Pose | None, t_ms: float) -> str:
+    def update(self, pose: Pose | None, t_ms: float, frame_index: int = 0) -> str:
         self.label = self.recogniser.update(pose, t_ms).label
+        self._recent.append((pose, t_ms, frame_index))
+        while t_ms - self._recent[0][1] > self._keep_ms:
+            self._recent.popleft()
         return self.label
+
+    def evidence(self) -> list[tuple[Pose | None, float, int]]:
+        """(pose, t_ms, frame_index) of the last window_s + switch_s, oldest first."""
+        return list(self._recent)
 
     def switch_from(self, doing: str | None) -> Switch | None:
         """A Switch if an exercise other than `doing` (None: none yet) is recognised now.
@@ -74,7 +86,7 @@ class RecognisingEstimator:
 
     def estimate(self, image: Any, t_ms: float, frame_index: int) -> Pose | None:
         pose = self.inner.estimate(image, t_ms, frame_index)
-        self.recognition.update(pose, t_ms)
+        self.recognition.update(pose, t_ms, frame_index)
         return pose
 
     def __getattr__(self, name: str) -> Any:

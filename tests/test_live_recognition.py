@@ -63,10 +63,10 @@ def test_live_recognises_says_and_switches_exercise(tmp_path: Path):
     assert said == result.announced  # spoken, in that order
     assert [p.report.exercise for p in result.parts] == ["plank", "hip-hinge"]
     plank_part, hinge_part = (p.report for p in result.parts)
-    assert plank_part.hold_s > 3.0 and hinge_part.rep_count >= 2
-    # The plank part ends where the hinge part begins: no frame judged twice or lost.
-    assert plank_part.t_s[-1] < hinge_part.t_s[0]
-    assert sum(p.report.frames for p in result.parts) <= len(routine)
+    # Each part begins with the poses its exercise was recognised from (the last window and
+    # switching delay, ~3.9 s): the set is judged from its start, every hinge rep counted.
+    assert plank_part.hold_s > 5.0 and hinge_part.rep_count == 4
+    assert 3.0 <= plank_part.t_s[-1] - hinge_part.t_s[0] <= 4.0
     assert len({p.folder for p in result.parts}) == 2 and all(p.folder.is_dir() for p in result.parts)
     assert result.report is hinge_part
 
@@ -118,6 +118,7 @@ def test_clip_as_camera_without_exercise_says_each_exercise(x_display: str, mode
     assert result.announced == [announcement("hip-hinge"), "Plank - hold it"]
     assert [p for p in engine.spoken if p in result.announced] == result.announced
     assert [p.report.exercise for p in result.parts] == ["hip-hinge", "plank"]
-    # Each part is judged from its recognition on (about 3 s into the exercise): the hinge's
-    # first rep and the plank's first seconds go by while the recogniser makes sure.
-    assert result.parts[0].report.rep_count >= 2 and result.parts[1].report.hold_s >= 1.5
+    # Judged from the start of each exercise (the poses it was recognised from included), as
+    # `analyze -e` judges the clips alone: 3 reps, a hold of ~4.9 s.
+    hinge, plank_ = (p.report for p in result.parts)
+    assert hinge.rep_count == 3 and plank_.hold_s >= 4.0
