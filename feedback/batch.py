@@ -99,7 +99,11 @@ def row_from_report(
         worst = max(problems, key=problems.__getitem__) if problems else None
         view_text = "not ok" + (f": {worst.replace('_', ' ')}" if worst else "")
     processing = report.get("processing") or {}
-    notes = report.get("warnings", []) if warnings is None else warnings
+    notes = list(report.get("warnings", []) if warnings is None else warnings)
+    notes += [  # `-e`: stretches of another exercise, left out of the judging
+        f"skipped {s['exercise']} {s['start_s']:.1f}-{s['end_s']:.1f} s"
+        for s in report.get("skipped_segments", [])
+    ]
     return BatchRow(
         file=job.label,
         exercise=report.get("exercise", job.exercise),

@@ -220,6 +220,13 @@ def test_analyze_with_exercise_skips_the_segments_of_another_exercise(tmp_path):
     assert all(not skipped[0]["start_s"] <= t <= skipped[0]["end_s"] for t in skipping.t_s)
     assert skipping.hold_s > 5.0
 
+    # A batch's summary row says so.
+    from feedback.batch import BatchJob, JobOptions, row_from_report
+
+    job = BatchJob(0, video, "plank", AnalysisOutputs(report=tmp_path / "r.json"), JobOptions())
+    note = row_from_report(job, skipping.to_dict(), "done", []).note
+    assert note.startswith("skipped hip-hinge ") and note.endswith(" s")
+
 
 def test_analyze_with_exercise_changes_nothing_without_another_exercise(tmp_path):
     from feedback.analysis import AnalysisOutputs, analyze_video
