@@ -116,6 +116,13 @@ def _flexion(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     return 180.0 - float(np.degrees(np.arccos(np.clip(np.dot(u, w) / n, -1.0, 1.0))))
 
 
+def _mean_of_known(values: list[float]) -> float:
+    """The mean of the values that are not NaN (NaN if none): np.nanmean, without its warning
+    on a degenerate pose, which would reach the user's terminal."""
+    known = [v for v in values if v == v]
+    return sum(known) / len(known) if known else float("nan")
+
+
 def frame_features(pose: Pose | None) -> np.ndarray:
     """The FEATURES of one frame (all NaN when nobody was found)."""
     out = np.full(len(FEATURES), np.nan)
@@ -134,10 +141,10 @@ def frame_features(pose: Pose | None) -> np.ndarray:
     out[_I["thigh_deg"]] = _angle_from_down(knee - hip)
     out[_I["shin_deg"]] = _angle_from_down(ankle - knee)
     out[_I["hip_ankle_deg"]] = _angle_from_down(ankle - hip)
-    out[_I["knee_flex_deg"]] = np.nanmean(
+    out[_I["knee_flex_deg"]] = _mean_of_known(
         [_flexion(w[h], w[k], w[a]) for h, k, a in ((23, 25, 27), (24, 26, 28))]
     )
-    out[_I["elbow_flex_deg"]] = np.nanmean(
+    out[_I["elbow_flex_deg"]] = _mean_of_known(
         [_flexion(w[s], w[e], w[r]) for s, e, r in ((11, 13, 15), (12, 14, 16))]
     )
     wrists, knees, ankles = w[[15, 16], 1], w[[25, 26], 1], w[[27, 28], 1]
