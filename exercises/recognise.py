@@ -116,6 +116,13 @@ def _flexion(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     return 180.0 - float(np.degrees(np.arccos(np.clip(np.dot(u, w) / n, -1.0, 1.0))))
 
 
+def _mean_of_known(values: list[float]) -> float:
+    """The mean of the values that are not NaN (NaN if none): np.nanmean, without its warning
+    on a degenerate pose, which would reach the user's terminal."""
+    known = [v for v in values if v == v]
+    return sum(known) / len(known) if known else float("nan")
+
+
 def frame_features(pose: Pose | None) -> np.ndarray:
     """The FEATURES of one frame (all NaN when nobody was found)."""
     out = np.full(len(FEATURES), np.nan)
@@ -134,10 +141,10 @@ def frame_features(pose: Pose | None) -> np.ndarray:
     out[_I["thigh_deg"]] = _angle_from_down(knee - hip)
     out[_I["shin_deg"]] = _angle_from_down(ankle - knee)
     out[_I["hip_ankle_deg"]] = _angle_from_down(ankle - hip)
-    out[_I["knee_flex_deg"]] = np.nanmean(
+    out[_I["knee_flex_deg"]] = _mean_of_known(
         [_flexion(w[h], w[k], w[a]) for h, k, a in ((23, 25, 27), (24, 26, 28))]
     )
-    out[_I["elbow_flex_deg"]] = np.nanmean(
+    out[_I["elbow_flex_deg"]] = _mean_of_known(
         [_flexion(w[s], w[e], w[r]) for s, e, r in ((11, 13, 15), (12, 14, 16))]
     )
     wrists, knees, ankles = w[[15, 16], 1], w[[25, 26], 1], w[[27, 28], 1]
@@ -263,20 +270,43 @@ def _reach(
     return best
 
 
+def _transition(
+    postures: Sequence[Posture], t: Sequence[float], frm: int, stop: int, step: int, want, limit_ms: float
+) -> int | None:
+    """The far end of a run of `want` postures from `frm` that is a transition: it gives way,
+    within `limit_ms` (and before `stop`), to standing or to no exercise posture at all (lying,
+    kneeling up). None if it runs on, or gives way to another exercise's posture: a bird-dog's
+    stretched leg reads as a plank, and its still moments on hands and knees are its own."""
+    end = _reach(postures, t, frm, stop, step, want, limit_ms)
+    after = [end + step * j for j in range(1, _GAP_FRAMES + 2)]
+    if any((i - stop) * step >= 0 or not 0 <= i < len(postures) for i in after):
+        return None  # reaches the neighbour's kept frame or the recording's end
+    return end if all(postures[i] in (Posture.ON_FEET, Posture.NONE) for i in after) else None
+
+
 def recognise(features: np.ndarray, t_ms: Sequence[float], r: Rules = RULES) -> list[Segment]:
     """Offline: the segments of a whole recording (frame features and times)."""
     postures = [posture_of(f, r) for f in features]
     segs = segments(label_frames(features, t_ms, r, postures), t_ms, r)
     t = [float(x) for x in t_ms]
     limit = 1000.0 * r.extend_max_s
+    setup = 1000.0 * r.min_exercise_s
     for k, seg in enumerate(segs):
         want = EXTEND_OVER.get(seg.label)
         if want is None:
             continue
         lo = segs[k - 1].start if k > 0 else -1  # keep a frame of each neighbour
         hi = segs[k + 1].end - 1 if k + 1 < len(segs) else len(postures)
-        start = _reach(postures, t, seg.start, lo, -1, want, limit)
-        end = _reach(postures, t, seg.end - 1, hi, 1, want, limit) + 1
+        # Getting into (or out of) the exercise: a stretch of its postures between it and some
+        # other posture (standing), too short to be an exercise itself, is all of it;
+        # otherwise the segment reaches out at most extend_max_s.
+        start = _transition(postures, t, seg.start, lo, -1, want, setup)
+        if start is None:
+            start = _reach(postures, t, seg.start, lo, -1, want, limit)
+        end = _transition(postures, t, seg.end - 1, hi, 1, want, setup)
+        if end is None:
+            end = _reach(postures, t, seg.end - 1, hi, 1, want, limit)
+        end += 1
         if k > 0 and start < seg.start:
             segs[k - 1] = replace(segs[k - 1], end=start, end_ms=t[start - 1])
         if k + 1 < len(segs) and end > seg.end:

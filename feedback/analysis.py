@@ -20,6 +20,7 @@ from feedback.atomic import OutputSet, check_writable
 from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged, too_short
 from feedback.cues import CuePolicy, CuePolicyConfig, CueStage
 from feedback.explain import why_nothing_counted
+from feedback.other_exercises import OtherExercises, OtherExercisesFound
 from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
 from feedback.report import stage_report_files
@@ -188,6 +189,7 @@ def analyze_video(
     target_reps: int | None = None,
     target_hold_s: float | None = None,
     video_height: int | None = DEFAULT_VIDEO_HEIGHT,
+    skip_other_exercises: bool = False,
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
@@ -203,7 +205,39 @@ def analyze_video(
     frames so far). The outputs are one set: all of them are written, or none (an OutputError,
     older files of those names untouched). A stop signal while they are written is held until
     they are, then raised.
+    `skip_other_exercises`: segments recognised as another exercise are left out of the
+    judging and listed in the report (feedback.other_exercises; `analyze -e`, batches, evaluate).
     """
+    args = dict(locals())
+    del args["skip_other_exercises"]
+    if not skip_other_exercises:
+        return _analyze_once(**args, recognition=None)
+    try:
+        return _analyze_once(**args, recognition=OtherExercises(exercise))
+    except OtherExercisesFound as found:
+        return _analyze_once(**args, recognition=OtherExercises(exercise, found.skipped))
+
+
+def _analyze_once(
+    video: Path,
+    exercise: str,
+    outputs: AnalysisOutputs,
+    recognition: OtherExercises | None,
+    model: Path | None = None,
+    thresholds: Path | None = None,
+    max_size: int | None = None,
+    smoothing: bool = False,
+    progress: ProgressFactory | None = None,
+    on_frame: Callable[[FrameLike, Assessment], None] | None = None,
+    estimator_options: dict | None = None,
+    backends: Backends | None = None,
+    workers: int | None = None,
+    encoder_threads: int | None = None,
+    target_reps: int | None = None,
+    target_hold_s: float | None = None,
+    video_height: int | None = DEFAULT_VIDEO_HEIGHT,
+) -> AnalysisResult:
+    """One run of `analyze_video`; `recognition` taps the poses or drops skipped frames."""
     b = backends or default_backends()
     video = Path(video).expanduser()
     checker = b.create_checker(exercise, thresholds)
@@ -218,6 +252,7 @@ def analyze_video(
     run.workers = 1 if workers is None else workers
     run.encoder_threads, run.video_height = encoder_threads, video_height
     run.targets = {"counts": spec.counts.value, "target_reps": target_reps, "target_hold_s": target_hold_s}
+    run.recognition = recognition
     try:
         return run.analyse(display_for(spec, spec.table_of(checker), target=target))
     except KeyboardInterrupt as stop:
@@ -257,6 +292,8 @@ class _AnalysisRun:
     writer: VideoWriter | None = None
     saved: bool = False
     read_to_end: list[bool] = field(default_factory=list)
+    # Taps the poses for other exercises (or drops the frames of those found): `analyze -e`.
+    recognition: OtherExercises | None = None
 
     def abort(self) -> None:
         if self.writer is not None:
@@ -272,6 +309,8 @@ class _AnalysisRun:
                 sinks += self._video_sinks(display, info, coverage)
             result = self._run_frames(source, info, model_path, sinks)
             notes = _source_notes(source)
+        if self.recognition is not None and not result.interrupted:
+            self.recognition.check()  # OtherExercisesFound: the caller runs again without them
         # The output phase is short: a stop signal now is held until every output is written
         # (a half-written set would be worse than a few more tenths of a second).
         with held():
@@ -291,7 +330,7 @@ class _AnalysisRun:
                     "pose_workers": self.workers,
                     "video_height": self.video_height if self.outputs.video is not None else None,
                 },
-                self.targets,
+                {**self.targets, **(self.recognition.report_extra() if self.recognition is not None else {})},
                 stills.stills() if stills is not None else [],
             )
             self.saved = True
@@ -346,13 +385,15 @@ class _AnalysisRun:
 
     def _run_frames(self, source: Any, info: Any, model_path: Path, sinks: list[Sink]) -> PipelineResult:
         def frames_to_the_end():
-            yield from source
+            yield from (source if self.recognition is None else self.recognition.frames(source))
             self.read_to_end.append(True)
 
         b = self.backends
         smoother = b.make_smoother() if self.smoothing else None
         options = self.estimator_options or {}
         with b.make_estimator(model_path, workers=self.workers, **options) as estimator:
+            if self.recognition is not None:
+                estimator = self.recognition.estimator(estimator)
             # The progress bar starts last, so nothing can fail between its start and the
             # loop (which always closes its sinks).
             if self.progress is not None:

@@ -22,6 +22,8 @@ from typing import Any
 
 from feedback.analysis import AnalysisOutputs
 from feedback.atomic import discard
+from feedback.batch_auto import run_auto
+from feedback.batch_inputs import AUTO
 from feedback.video_out import DEFAULT_VIDEO_HEIGHT
 from vision.errors import BackformError, OutputError
 
@@ -71,6 +73,9 @@ class BatchRow:
     note: str = ""  # the failure's one-line reason, or the run's warnings
     frames: int = 0
     wall_s: float = 0.0
+    # Without --exercise: one row per exercise segment found (feedback.batch_auto), shown and
+    # written in this row's place.
+    segments: list[BatchRow] | None = None
 
     @property
     def failed(self) -> bool:
@@ -94,7 +99,11 @@ def row_from_report(
         worst = max(problems, key=problems.__getitem__) if problems else None
         view_text = "not ok" + (f": {worst.replace('_', ' ')}" if worst else "")
     processing = report.get("processing") or {}
-    notes = report.get("warnings", []) if warnings is None else warnings
+    notes = list(report.get("warnings", []) if warnings is None else warnings)
+    notes += [  # `-e`: stretches of another exercise, left out of the judging
+        f"skipped {s['exercise']} {s['start_s']:.1f}-{s['end_s']:.1f} s"
+        for s in report.get("skipped_segments", [])
+    ]
     return BatchRow(
         file=job.label,
         exercise=report.get("exercise", job.exercise),
@@ -144,7 +153,8 @@ def commit_set(staged: dict[str, Path], final: dict[str, Path]) -> None:
     The report is touched first so it is the newest of the set: a crash between two renames
     leaves an output newer than the old report, which `up_to_date` rejects.
     """
-    kinds = sorted(staged, key=COMMIT_ORDER.index)
+    # A recognised video's segment files (kinds of their own) go first, the summary report last.
+    kinds = sorted(staged, key=lambda kind: COMMIT_ORDER.index(kind) if kind in COMMIT_ORDER else -1)
     try:
         if "report" in staged:
             os.utime(staged["report"])
@@ -217,6 +227,8 @@ def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = Non
         progress = lambda info: ProgressSink(lambda done, t_ms: on_frames(done))  # noqa: E731
     try:
         with _thresholds_file(job.options.thresholds_text) as thresholds:
+            if job.exercise == AUTO:
+                return run_auto(job, folder, thresholds, on_frames)
             result = analyze_video(
                 job.video,
                 job.exercise,
@@ -229,6 +241,7 @@ def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = Non
                 workers=1,
                 encoder_threads=1,
                 video_height=job.options.video_height,
+                skip_other_exercises=True,
             )
     except BackformError as err:
         return failed_row(job, _one_line(str(err)) or type(err).__name__), {}
@@ -272,6 +285,8 @@ def run_job_in_place(job: BatchJob, on_frames: FrameReport | None = None) -> Bat
         row, written = analyze_job(job, staging, on_frames)
         if row.status == "done":
             final = job.outputs.paths()
+            if job.exercise == AUTO:  # what the recognition wrote, under the same names there
+                final = {kind: folder / path.name for kind, path in written.items()}
             try:
                 commit_set({kind: written[kind] for kind in final}, final)
             except KeyError as missing:

@@ -18,6 +18,8 @@ from vision.errors import ConfigError
 VIDEO_SUFFIXES_IN = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".wmv", ".3gp")
 # backform's own annotated videos: never picked up again from a folder or pattern.
 ANNOTATED_SUFFIX = "_annotated"
+# `--exercise auto` (or none): recognise the exercises and judge each segment on its own.
+AUTO = "auto"
 
 
 def is_batch_request(inputs: Sequence[str | Path]) -> bool:
@@ -104,3 +106,10 @@ class ExerciseChoice:
             if fnmatch.fnmatch(video.name, pattern):
                 return name
         return self.default
+
+    def in_batch(self, video: Path) -> str | None:
+        """The exercise for `video` in a batch: AUTO (recognise) when no --exercise was given at
+        all, None when patterns were given and none matches (that video fails)."""
+        if self.default is None and not self.patterns:
+            return AUTO
+        return self.for_video(video)

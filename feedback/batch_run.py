@@ -36,10 +36,11 @@ from feedback.batch import (
     up_to_date,
 )
 from feedback.batch import row_from_report as _row_from_report
-from feedback.batch_inputs import ExerciseChoice, find_videos
+from feedback.batch_auto import up_to_date_auto
+from feedback.batch_inputs import AUTO, ExerciseChoice, find_videos
 from feedback.batch_summary import counts_line, summary_table, write_summary_csv
 from feedback.stopping import exit_code, signal_name
-from vision.errors import BackformError, ConfigError, VideoError
+from vision.errors import BackformError, VideoError
 
 SUMMARY_NAME = "summary.csv"
 EXIT_FAILED_VIDEOS = 1
@@ -66,12 +67,14 @@ def plan_batch(request: BatchRequest, videos: list[Path]) -> BatchPlan:
     plan = BatchPlan(jobs=[], total=len(videos))
     by_stem: dict[str, Path] = {}
     for index, video in enumerate(videos):
-        exercise = request.exercises.for_video(video)
+        exercise = request.exercises.in_batch(video)
         outputs = AnalysisOutputs.defaults(video, request.out_dir)
         if not request.options.video:
             outputs = replace(outputs, video=None)
-        if not request.options.html:
+        if not request.options.html or exercise == AUTO:  # segments: a JSON, CSV and plot each
             outputs = replace(outputs, html=None)
+        if exercise == AUTO:  # the summary and the whole video; the segments' are named from them
+            outputs = replace(outputs, csv=None, plot=None)
         job = BatchJob(index, video, exercise or "?", outputs, request.options)
         if exercise is None:
             plan.rows[index] = failed_row(job, "no --exercise given for this file (add PATTERN=EXERCISE)")
@@ -79,7 +82,9 @@ def plan_batch(request: BatchRequest, videos: list[Path]) -> BatchPlan:
             plan.rows[index] = failed_row(job, f"Video file not found: {video}")
         elif (other := by_stem.setdefault(video.stem, video)) != video:
             plan.rows[index] = failed_row(job, f"same name as {other}: its outputs would overwrite these")
-        elif not request.force and (report := up_to_date(job)) is not None:
+        elif not request.force and exercise == AUTO and (row := up_to_date_auto(job)) is not None:
+            plan.rows[index] = row
+        elif not request.force and exercise != AUTO and (report := up_to_date(job)) is not None:
             plan.rows[index] = _row_from_report(job, report, "up to date")
         else:
             plan.jobs.append(job)
@@ -90,10 +95,9 @@ def check_request(request: BatchRequest) -> JobOptions:
     """Fail fast on what would fail every video: exercises, thresholds, output folder, model."""
     from exercises.registry import create_checker
 
-    if not request.exercises.names():
-        raise ConfigError("Give --exercise: one exercise, or PATTERN=EXERCISE per group of files.")
     for name in request.exercises.names():
-        create_checker(name, request.thresholds)
+        if name != AUTO:
+            create_checker(name, request.thresholds)
     check_writable(request.out_dir / SUMMARY_NAME)
     options = request.options
     if options.model is not None:  # workers may run elsewhere: never relative to this folder
@@ -154,7 +158,7 @@ def run_batch(request: BatchRequest, out: Console, err: Console) -> int:
             ran, stopped_by = _run_jobs(runner, jobs, err)
             rows.update(ran)
     ordered = [
-        rows.get(i) or BatchRow(videos[i].name, request.exercises.for_video(videos[i]) or "?", "not run")
+        rows.get(i) or BatchRow(videos[i].name, request.exercises.in_batch(videos[i]) or "?", "not run")
         for i in range(len(videos))
     ]
     (out if out.is_terminal else Console(highlight=False, width=200)).print(summary_table(ordered))

@@ -12,6 +12,7 @@ from exercises.registry import spec_for
 from exercises.spec import Counts
 from feedback.atomic import atomic_open
 from feedback.batch import BatchRow
+from feedback.batch_inputs import AUTO
 
 CSV_COLUMNS = ("file", "exercise", "reps", "good_form_reps", "hold_s", "main_fault", "view", "status", "note")
 
@@ -20,11 +21,16 @@ def _fault(code: str | None) -> str:
     return code.replace("_", " ") if code else ""
 
 
+def expanded(rows: Sequence[BatchRow]) -> list[BatchRow]:
+    """The rows as shown: a recognised video's row gives way to its segments' rows."""
+    return [s for r in rows for s in (r.segments or [r])]
+
+
 def write_summary_csv(rows: Sequence[BatchRow], path: Path) -> Path:
     with atomic_open(path, "w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(CSV_COLUMNS)
-        for r in rows:
+        for r in expanded(rows):
             writer.writerow(
                 [
                     r.file,
@@ -54,8 +60,8 @@ def summary_table(rows: Sequence[BatchRow]) -> Table:
         ("status", "left"),
     ):
         table.add_column(name, justify=justify)
-    for r in rows:
-        holds = spec_for(r.exercise).counts == Counts.HOLD
+    for r in expanded(rows):
+        holds = r.exercise != AUTO and spec_for(r.exercise).counts == Counts.HOLD
         hold = f"{r.hold_s:.1f} s" if r.hold_s is not None and (r.hold_s or holds) else ""
         status = r.status if not r.note or not r.failed else f"failed: {r.note}"
         # A held exercise counts no reps: its cells stay empty rather than show a misleading 0.

@@ -270,7 +270,10 @@ def analyze(
         if exercise_name in (None, "auto"):
             from feedback.segmented import analyze_segments
 
-            print_segments(analyze_segments(video, outputs, None, model, thresholds, max_size, smooth))
+            found = analyze_segments(
+                video, outputs, None, model, thresholds, max_size, smooth, video_height=video_height or None
+            )
+            print_segments(found)
             return
         _analyze_one(args, video, exercise_name, outputs, history)
 
@@ -338,6 +341,7 @@ def _analyze_one(
         target_reps=a.target_reps,
         target_hold_s=a.target_hold,
         video_height=a.video_height or None,
+        skip_other_exercises=True,
     )
     print_summary(result)
     if history is not None and not result.partial:  # history seam (issue 14)
@@ -377,6 +381,8 @@ def print_segments(result) -> None:
     for r in result.segments:
         for kind, path in r.written.items():
             out.print(f"{kind:>6}: {path}")
+    if result.annotated is not None:
+        out.print(f" video: {result.annotated}")
     if result.summary_path is not None:
         out.print(f"summary: {result.summary_path}")
 
@@ -412,6 +418,8 @@ def print_summary(result) -> None:
             "No person seen", ", ".join(f"{g.start_s:.1f}-{g.end_s:.1f} s" for g in r.no_person[:5])
         )
     out.print(table)
+    for seg in r.extra.get("skipped_segments", []):
+        out.print(f"Skipped, another exercise: {seg['exercise']} {seg['start_s']:.1f}-{seg['end_s']:.1f} s")
     if r.faults:
         faults = Table(title="Faults", show_lines=False)
         for name in ("fault", "advice", "when (s)", "total"):
@@ -455,8 +463,14 @@ def _camera_choice(camera: str) -> tuple[int | str, Path | None]:
 @app.command(short_help="Practise at the camera with an overlay and spoken cues.")
 def live(
     exercise: Annotated[
-        str, typer.Option("--exercise", "-e", metavar="EXERCISE", help="One of {exercises}.")
-    ],
+        str | None,
+        typer.Option(
+            "--exercise",
+            "-e",
+            metavar="EXERCISE",
+            help="One of {exercises}. Omitted (or 'auto'): recognise it, say it, switch with you.",
+        ),
+    ] = None,
     camera: Annotated[
         str, typer.Option("--camera", "-c", help="Camera number (0 = default webcam) or a video file.")
     ] = "0",
@@ -529,12 +543,18 @@ def live(
             sessions_dir=sessions_dir if sessions_dir is not None else history_sessions_dir(),
         )
         result = run_live(options, say=lambda line: err_console.print(escape(line), soft_wrap=True))
-        print_live_summary(result, out)
+        parts = result.parts or [result]  # without --exercise: one saved session per exercise
+        if not result.parts and exercise in (None, "auto") and result.pipeline.frames_with_pose:
+            out.print("No hip hinge, plank or cat-cow was recognised; nothing was saved.")
+            parts = []
+        for part in parts:
+            print_live_summary(part, out)
         if history is not None:  # history seam (issue 14)
             from feedback.history.commands import record_and_advise
 
             with history:
-                record_and_advise(history, result, comfort, out, ask=not result.interrupted)
+                for part in parts:
+                    record_and_advise(history, part, comfort, out, ask=not result.interrupted)
         if result.interrupted:
             signum = result.stop_signal or signal.SIGINT
             saved = "; the session so far is saved" if result.folder else ""

@@ -649,7 +649,12 @@ def analyze_for_evaluation(
     def analyze(video: Path, exercise: str) -> dict:
         report = None if workdir is None else Path(workdir) / f"{video.stem}_report.json"
         result = analyze_video(
-            video, exercise, AnalysisOutputs(report=report), model=model, smoothing=smoothing
+            video,
+            exercise,
+            AnalysisOutputs(report=report),
+            model=model,
+            smoothing=smoothing,
+            skip_other_exercises=True,  # as `analyze -e` judges
         )
         return result.report.to_dict()
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ from feedback.live_camera import LiveFrames, Screen, mean_luma
 from feedback.live_control import LiveControl, LiveStats, SessionClock, ctrl_c_quits
 from feedback.live_files import check_folder_creatable, default_sessions_dir, new_session_folder, save_session
 from feedback.live_guide import DARK_LUMA, READY, GuidedChecker, SetupGuide
+from feedback.live_parts import Parts, run_parts
+from feedback.live_recognition import WatchingChecker
 from feedback.live_sinks import LiveOverlaySink, VoiceSink, WindowSink, mirror_assessment
 from feedback.live_summary import main_fault, print_live_summary, range_reached
 from feedback.overlay import Overlay, display_for
@@ -40,6 +42,9 @@ from feedback.sinks import VideoSink
 from feedback.targets import check_targets
 from feedback.voice import SpeechEngine, Voice, find_engine
 from feedback.window import KEY_HELP, LiveWindow, check_display
+from vision.errors import ConfigError
+
+AUTO = "auto"
 
 __all__ = [
     "DARK_LUMA",
@@ -72,7 +77,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LiveOptions:
-    exercise: str
+    exercise: str | None  # None (or "auto"): recognise it (feedback.live_parts)
     camera: int | str = 0  # camera index or capture URL
     clip: Path | None = None  # play this file as the camera (tests, demos)
     target_reps: int | None = None
@@ -103,6 +108,10 @@ class LiveResult:
     voice_problem: str | None = None
     interrupted: bool = False  # ended with Ctrl+C (saved all the same, marked partial)
     stop_signal: int | None = None  # which stop signal: SIGINT (Ctrl+C), SIGTERM or SIGHUP
+    # Without --exercise: each recognised exercise's part (saved as its own session), and
+    # what was said when each was recognised ("Plank - hold it").
+    parts: list[LiveResult] = field(default_factory=list)
+    announced: list[str] = field(default_factory=list)
 
 
 def default_source_factory(options: LiveOptions) -> Callable[[], Any]:
@@ -133,38 +142,58 @@ def run_live(
     from feedback.analysis import default_backends
 
     b = backends or default_backends()
-    spec = spec_for(options.exercise)
-    check_targets(options.exercise, spec.counts, options.target_reps, options.target_hold_s)
-    checker = b.create_checker(options.exercise, options.thresholds)
+    auto = options.exercise in (None, AUTO)
+    if auto:
+        _check_auto(options)
+    else:
+        spec = spec_for(options.exercise)
+        check_targets(options.exercise, spec.counts, options.target_reps, options.target_hold_s)
+        checker = b.create_checker(options.exercise, options.thresholds)
     sessions_root = options.sessions_dir or default_sessions_dir()
     _check_before_start(options, sessions_root, window)
     model_path = b.resolve_model(options.model)
     problems: list[str] = []
     voice = _open_voice(options, speech, say, problems)
     control = LiveControl(SessionClock(), voice)
-    session = _LiveSession(options, spec, checker, control, LiveStats())
+    session = None if auto else _LiveSession(options, spec, checker, control, LiveStats())
+    title = WatchingChecker.title if session is None else session.display.title
     with contextlib.ExitStack() as stack:
         # Teardown in reverse: source, window, voice (after the last words), estimator.
         # The periodic people count runs beside the frame loop, so no frame waits for it.
         live_options = {"people_check_background": True, **(estimator_options or {})}
         estimator = stack.enter_context(b.make_estimator(model_path, **live_options))
         stack.callback(voice.close, finish_s=3.0)  # let "Set complete" be heard
-        window = _open_window(options, window, session.display.title, control, stack)
+        window = _open_window(options, window, title, control, stack)
         if estimator_warmup:
             _warm_up(estimator)
         frames = LiveFrames(
             source_factory or default_source_factory(options),
             control,
             control.clock,
-            session.stats,
+            session.stats if session is not None else LiveStats(),
             screen=Screen(window, control, options.mirror) if window is not None else None,
             reconnect_timeout_s=options.reconnect_timeout_s,
             say=say,
         )  # opened now: a missing camera fails before anything starts
         stack.callback(frames.close)
         smoother = b.make_smoother() if options.smoothing else None
-        sinks = session.wire(frames, window, smoother)
-        ran = session.run(frames, estimator, sinks, smoother, stack, sessions_root)
+        if session is None:
+            parts = run_parts(
+                lambda name: _part_session(options, b, control, name),
+                control,
+                frames,
+                estimator,
+                window,
+                smoother,
+                sessions_root,
+                options.mirror,
+                options.debug,
+            )
+        else:
+            sinks = session.wire(frames, window, smoother)
+            ran = session.run(frames, estimator, sinks, smoother, stack, sessions_root)
+    if session is None:
+        return _parts_result(parts, frames, control, problems)
     result = ran.pipeline
     return LiveResult(
         ran.report,
@@ -176,6 +205,45 @@ def run_live(
         problems[0] if problems else None,
         interrupted=control.interrupted or result.interrupted,
         stop_signal=control.stop_signal or result.stop_signal,
+    )
+
+
+def _check_auto(options: LiveOptions) -> None:
+    """Without --exercise a session has no single set: no target, and one recording each."""
+    if options.target_reps is not None or options.target_hold_s is not None:
+        raise ConfigError("--target-reps/--target-hold need --exercise: a recognised session has no one set.")
+    if options.record is not None:
+        raise ConfigError("--record needs --exercise (a recognised session is saved one exercise at a time).")
+
+
+def _part_session(options: LiveOptions, b: Any, control: LiveControl, exercise: str) -> _LiveSession:
+    """The live session of one recognised exercise, as if started with --exercise."""
+    part = replace(options, exercise=exercise)
+    return _LiveSession(
+        part, spec_for(exercise), b.create_checker(exercise, options.thresholds), control, LiveStats()
+    )
+
+
+def _parts_result(parts: Parts, frames: LiveFrames, control: LiveControl, problems: list[str]) -> LiveResult:
+    """The session's result: the last exercise part's, with every part's in `parts`."""
+    each = [
+        LiveResult(p.ran.report, p.ran.pipeline, p.session.stats, p.ran.folder, p.ran.written)
+        for p in parts.parts
+    ]
+    last = each[-1] if each else None
+    pipeline = parts.last or PipelineResult()
+    return LiveResult(
+        last.report if last else None,
+        pipeline,
+        last.stats if last else LiveStats(),
+        last.folder if last else None,
+        last.written if last else {},
+        frames.camera_lost,
+        problems[0] if problems else None,
+        interrupted=control.interrupted or pipeline.interrupted,
+        stop_signal=control.stop_signal or pipeline.stop_signal,
+        parts=each,
+        announced=list(parts.said),
     )
 
 
@@ -326,21 +394,31 @@ class _LiveSession:
         estimator: Any,
         sinks: list[Sink],
         smoother: Any,
-        stack: contextlib.ExitStack,
+        stack: contextlib.ExitStack | None,
         sessions_root: Path,
+        stream: Any = None,
+        on_frame: Any = None,
     ) -> _Ran:
         """The frame loop, then the saved session. From the first frame to the last file saved, a
-        stop signal ends the session and it is saved all the same; a second one stops at once."""
+        stop signal ends the session and it is saved all the same; a second one stops at once.
+        `stream`: iterate this instead of `frames` (a part of a recognised session, which also
+        passes its own `on_frame` and no `stack`: the camera stays open for the next part)."""
         started = time.monotonic()
         with ctrl_c_quits(self.control):
             try:
                 result = run_pipeline(
-                    frames, estimator, self.guided, sinks, smoother=smoother, on_frame=self.on_frame
+                    frames if stream is None else stream,
+                    estimator,
+                    self.guided,
+                    sinks,
+                    smoother=smoother,
+                    on_frame=on_frame or self.on_frame,
                 )
                 self.stats.wall_s = time.monotonic() - started
                 # q or the target ends a session; a stop signal or a lost camera cut it short.
                 cut_short = self.control.interrupted or result.interrupted or frames.camera_lost
-                stack.close()  # source, window, voice (its last words), estimator
+                if stack is not None:
+                    stack.close()  # source, window, voice (its last words), estimator
                 report = self._report(result, cut_short, frames.camera_lost)
                 folder, written = save_session(report, self.writer, self.options.record, sessions_root)
             except BaseException:

@@ -13,7 +13,7 @@ with `only` set, segments of the other exercises are listed as skipped.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,14 @@ from typing import Any
 import numpy as np
 
 from exercises.recognise import OTHER, Segment, frame_features, recognise
+from exercises.registry import spec_for
 from feedback import analysis
-from feedback.analysis import AnalysisOutputs, Backends, check_outputs
+from feedback.analysis import AnalysisOutputs, Backends, check_outputs, cue_config_for
 from feedback.analysis import analyze_video as analyze_one
 from feedback.atomic import OutputSet
+from feedback.overlay import display_for
+from feedback.segment_video import SegmentFrames, kept, open_writer, write_segments_video
+from feedback.video_out import DEFAULT_VIDEO_HEIGHT
 from vision.errors import BackformError, NoPersonError, VideoError
 from vision.pose import Pose
 
@@ -46,6 +50,7 @@ class SegmentedResult:
     segments: list[SegmentResult]
     frames: int
     summary_path: Path | None
+    annotated: Path | None = None  # one annotated video of the whole recording
 
 
 def _compact(pose: Pose) -> Pose:
@@ -62,8 +67,15 @@ def _expanded(pose: Pose | None, t_ms: float, index: int) -> Pose | None:
     return pose.replace(mask=mask, t_ms=t_ms, frame_index=index)
 
 
-def estimate_all(video: Path, b: Backends, model: Path | None, max_size: int | None):
-    """Pass 1: every frame's time and pose (None = nobody), and the video's info."""
+def estimate_all(
+    video: Path,
+    b: Backends,
+    model: Path | None,
+    max_size: int | None,
+    on_frames: Callable[[int], None] | None = None,
+):
+    """Pass 1: every frame's time and pose (None = nobody), and the video's info.
+    `on_frames(done)` after each frame (a batch's progress; it may raise to cancel)."""
     model_path = b.resolve_model(model)
     times: list[float] = []
     poses: list[Pose | None] = []
@@ -73,6 +85,8 @@ def estimate_all(video: Path, b: Backends, model: Path | None, max_size: int | N
             p = est.estimate(frame.image, frame.t_ms, frame.index)
             times.append(float(frame.t_ms))
             poses.append(None if p is None else _compact(p))
+            if on_frames is not None:
+                on_frames(len(poses))
     return info, np.array(times), poses, model_path
 
 
@@ -116,14 +130,13 @@ class _Replay:
 
 
 def segment_outputs(outputs: AnalysisOutputs, number: int, exercise: str) -> AnalysisOutputs:
-    """`x_report.json` -> `x_report_01_plank.json`; likewise the video, CSV and plot."""
+    """`x_report.json` -> `x_report_01_plank.json`; likewise the CSV and plot. No video: the
+    whole recording's annotated video shows every segment."""
 
     def named(p: Path | None) -> Path | None:
         return None if p is None else p.with_name(f"{p.stem}_{number:02d}_{exercise}{p.suffix}")
 
-    return AnalysisOutputs(
-        named(outputs.report), named(outputs.video), named(outputs.csv), named(outputs.plot)
-    )
+    return AnalysisOutputs(named(outputs.report), None, named(outputs.csv), named(outputs.plot))
 
 
 def analyze_segments(
@@ -135,6 +148,8 @@ def analyze_segments(
     max_size: int | None = None,
     smoothing: bool = False,
     backends: Backends | None = None,
+    video_height: int | None = DEFAULT_VIDEO_HEIGHT,
+    on_frames: Callable[[int], None] | None = None,
 ) -> SegmentedResult:
     """Recognise the exercises in `video` and judge each segment as its own clip.
 
@@ -148,7 +163,7 @@ def analyze_segments(
     if not video.exists():
         raise VideoError(f"Video file not found: {video}")
     check_outputs(video, outputs, model=model, thresholds=thresholds)
-    info, t_ms, poses, model_path = estimate_all(video, b, model, max_size)
+    info, t_ms, poses, model_path = estimate_all(video, b, model, max_size, on_frames)
     if not poses:
         raise VideoError(f"{video.name} contains no video frames.")
     if not any(p is not None for p in poses):
@@ -156,92 +171,130 @@ def analyze_segments(
             f"No person was found in {video.name}; film the whole body side-on in good light."
         )
     found = recognise(np.array([frame_features(p) for p in poses]), t_ms)
+    judge = _SegmentJudge(video, b, poses, t_ms, model_path, thresholds, max_size, smoothing)
     results: list[SegmentResult] = []
-    number = 0
+    shown: list[SegmentFrames] = []
     for seg in found:
         res = SegmentResult(seg, round(seg.start_ms / 1000.0, 2), round(seg.end_ms / 1000.0, 2), False)
+        frames = SegmentFrames(seg.label, seg.start, seg.end)
         results.append(res)
+        shown.append(frames)
         if seg.label == OTHER:
             res.note = "not one of the exercises"
-            continue
-        if only is not None and seg.label != only:
+        elif only is not None and seg.label != only:
             res.note = f"skipped: {seg.label}, not {only}"
-            continue
-        number += 1
-        replay = _replay_backends(b, seg, t_ms, poses, model_path)
-        _judge_segment(
-            res, video, segment_outputs(outputs, number, seg.label), thresholds, max_size, smoothing, replay
+        else:
+            judge.judge(res, frames, segment_outputs(outputs, len(judge.judged) + 1, seg.label))
+    video_temp = None
+    if outputs.video is not None and judge.judged:
+        video_temp = _whole_video(video, b, outputs.video, info, shown, poses, max_size, video_height)
+    processing = {
+        "max_size": max_size,
+        "smoothing": smoothing,
+        "video_height": video_height if outputs.video is not None else None,
+    }
+    summary_path = _write_summary(video, outputs, results, info, only, video_temp, processing)
+    annotated = outputs.video if video_temp is not None else None
+    return SegmentedResult(video, results, len(poses), summary_path, annotated)
+
+
+class _SegmentJudge:
+    """Judges one segment at a time as its own clip: its frames cut out and re-timed from
+    zero, the first pass's poses replayed, a fresh checker (feedback.analysis)."""
+
+    def __init__(self, video, b, poses, t_ms, model_path, thresholds, max_size, smoothing) -> None:
+        self.video, self.b, self.poses, self.t_ms = video, b, poses, t_ms
+        self.model_path, self.thresholds = model_path, thresholds
+        self.max_size, self.smoothing = max_size, smoothing
+        self.judged: list[SegmentResult] = []
+
+    def judge(self, res: SegmentResult, frames: SegmentFrames, outputs: AnalysisOutputs) -> None:
+        seg, b, poses = res.segment, self.b, self.poses
+        replay = Backends(
+            open_video=lambda path, max_size=None: _Cut(
+                b.open_video(path, max_size=max_size), seg.start, seg.end, float(self.t_ms[seg.start])
+            ),
+            create_checker=b.create_checker,
+            resolve_model=lambda _m: self.model_path,
+            make_estimator=lambda _p, workers=1, **_o: _Replay(poses, seg.start),
+            make_smoother=b.make_smoother,
         )
-    summary_path = _write_summary(video, outputs.report, results, info, only)
-    return SegmentedResult(video, results, len(poses), summary_path)
+
+        def keep(frame: Any, a: Any) -> None:
+            frames.assessments[seg.start + frame.index] = kept(a)
+
+        try:
+            one = analyze_one(
+                self.video,
+                seg.label,
+                outputs,
+                thresholds=self.thresholds,
+                max_size=self.max_size,
+                smoothing=self.smoothing,
+                on_frame=keep,
+                backends=replay,
+            )
+        except BackformError as err:
+            res.note = str(err)
+            frames.assessments.clear()
+            return
+        self.judged.append(res)
+        frames.display = display_for(spec_for(seg.label), one.report.thresholds)
+        res.judged, res.written = True, one.written
+        res.summary = _segment_summary(one.report, res.start_s)
 
 
-def _replay_backends(
-    b: Backends, seg: Segment, t_ms: np.ndarray, poses: list[Pose | None], model_path: Path
-) -> Backends:
-    """Backends that play one segment of the video and its poses, estimated once, again."""
-    return Backends(
-        open_video=lambda path, max_size=None, s=seg: _Cut(
-            b.open_video(path, max_size=max_size), s.start, s.end, float(t_ms[s.start])
-        ),
-        create_checker=b.create_checker,
-        resolve_model=lambda _m: model_path,
-        make_estimator=lambda _p, workers=1, s=seg, **_o: _Replay(poses, s.start),
-        make_smoother=b.make_smoother,
-    )
-
-
-def _judge_segment(
-    res: SegmentResult,
-    video: Path,
-    outputs: AnalysisOutputs,
-    thresholds: Path | None,
-    max_size: int | None,
-    smoothing: bool,
-    replay: Backends,
-) -> None:
-    """Judge one segment as if it were its own clip; its summary (or why not) goes into `res`."""
-    try:
-        one = analyze_one(
-            video,
-            res.segment.label,
-            outputs,
-            thresholds=thresholds,
-            max_size=max_size,
-            smoothing=smoothing,
-            backends=replay,
-        )
-    except BackformError as err:
-        res.note = str(err)
-        return
-    res.judged = True
-    res.written = one.written
-    r = one.report
-    res.summary = {
+def _segment_summary(r: Any, start_s: float) -> dict[str, Any]:
+    """A judged segment's row in the summary report; fault times on the video's timeline."""
+    return {
         "reps": r.rep_count,
         "partial_reps": len(r.partial_reps),
         "hold_s": round(r.hold_s, 2),
         "faults": [
-            {
-                "code": f.code,
-                "start_s": round(f.start_s + res.start_s, 2),
-                "end_s": round(f.end_s + res.start_s, 2),
-            }
+            {"code": f.code, "start_s": round(f.start_s + start_s, 2), "end_s": round(f.end_s + start_s, 2)}
             for f in r.faults
         ],
         "view_ok": r.view.ok,
     }
 
 
+def _whole_video(video, b, path, info, shown, poses, max_size, video_height) -> Path | None:
+    """The annotated video of the whole recording, into a temporary file (None: no frame)."""
+    writer = open_writer(path, info.fps)
+    try:
+        with b.open_video(video, max_size=max_size) as source:
+            write_segments_video(source, writer, shown, poses, cue_config_for, video_height)
+        return writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+
+
 def _write_summary(
-    video: Path, report: Path | None, results: list[SegmentResult], info: Any, only: str | None
+    video: Path,
+    outputs: AnalysisOutputs,
+    results: list[SegmentResult],
+    info: Any,
+    only: str | None,
+    video_temp: Path | None,
+    processing: dict[str, Any],
 ) -> Path | None:
+    """The summary report and the whole recording's video, named together."""
+    report = outputs.report
     if report is None:
+        if video_temp is not None:
+            with OutputSet() as files:
+                files.adopt(video_temp, outputs.video)
+                files.commit()
         return None
     doc = {
         "video": str(video),
+        "exercise": "auto" if only is None else only,
         "mode": "recognised" if only is None else f"only {only}",
         "fps": round(float(info.fps), 3),
+        "partial": False,
+        "processing": processing,
+        "annotated_video": None if video_temp is None else _named(outputs.video, report),
         "segments": [
             {
                 "exercise": r.segment.label,
@@ -251,13 +304,21 @@ def _write_summary(
                 "judged": r.judged,
                 **({"note": r.note} if r.note else {}),
                 **r.summary,
-                "outputs": {k: str(v) for k, v in r.written.items()},
+                "outputs": {k: _named(v, report) for k, v in r.written.items()},
             }
             for r in results
         ],
     }
     with OutputSet() as files:
+        if video_temp is not None:
+            files.adopt(video_temp, outputs.video)
         with files.open(report) as f:
             f.write(json.dumps(doc, indent=2) + "\n")
         files.commit()
     return report
+
+
+def _named(path: Path, report: Path) -> str:
+    """An output as the summary names it: its file name when it lies beside the summary (so
+    the folder can move, and a batch's staged set reads right once committed), else its path."""
+    return path.name if path.parent == report.parent else str(path)

@@ -191,3 +191,162 @@ def test_cli_analyze_without_exercise_prints_the_segments(tmp_path, monkeypatch,
     assert [s["exercise"] for s in doc["segments"]] == ["hip-hinge", OTHER]
     assert doc["segments"][0]["reps"] == 3
     assert (tmp_path / "r_01_hip-hinge.json").exists()
+
+
+def test_analyze_with_exercise_skips_the_segments_of_another_exercise(tmp_path):
+    from feedback.analysis import AnalysisOutputs, analyze_video
+
+    plank_then_hinge = hold(plank(), 8.0) + move(plank(), STANDING, 1.0) + hinge_reps(3)
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x")
+
+    def run(skip: bool):
+        return analyze_video(
+            video,
+            "plank",
+            AnalysisOutputs(report=None),
+            backends=_routine_backends(plank_then_hinge),
+            skip_other_exercises=skip,
+        ).report
+
+    judged_all, skipping = run(False), run(True)
+    skipped = skipping.extra["skipped_segments"]
+    assert [s["exercise"] for s in skipped] == ["hip-hinge"]
+    hinge_from = (len(plank_then_hinge) - len(hinge_reps(3))) / FPS
+    assert abs(skipped[0]["start_s"] - hinge_from) <= 1.0
+    assert skipped[0]["end_s"] >= len(plank_then_hinge) / FPS - 0.2
+    # The hinge's frames are not judged: fewer frames, none of them inside the skipped span.
+    assert skipping.frames < judged_all.frames
+    assert all(not skipped[0]["start_s"] <= t <= skipped[0]["end_s"] for t in skipping.t_s)
+    assert skipping.hold_s > 5.0
+
+    # A batch's summary row says so.
+    from feedback.batch import BatchJob, JobOptions, row_from_report
+
+    job = BatchJob(0, video, "plank", AnalysisOutputs(report=tmp_path / "r.json"), JobOptions())
+    note = row_from_report(job, skipping.to_dict(), "done", []).note
+    assert note.startswith("skipped hip-hinge ") and note.endswith(" s")
+
+
+def test_analyze_with_exercise_changes_nothing_without_another_exercise(tmp_path):
+    from feedback.analysis import AnalysisOutputs, analyze_video
+
+    routine = hold(STANDING, 2.0) + move(STANDING, plank(), 1.0) + hold(plank(), 8.0)
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x")
+    reports = [
+        analyze_video(
+            video,
+            "plank",
+            AnalysisOutputs(report=None),
+            backends=_routine_backends(routine),
+            skip_other_exercises=skip,
+        ).report.to_dict()
+        for skip in (False, True)
+    ]
+    assert reports[1].pop("skipped_segments") == []
+    for key in ("processing",):
+        reports[0].pop(key, None), reports[1].pop(key, None)
+    assert reports[0] == reports[1]
+
+
+def test_one_annotated_video_shows_the_whole_recording_with_the_exercise_recognised(tmp_path):
+    import json
+
+    import cv2
+
+    from feedback.analysis import AnalysisOutputs
+    from feedback.segmented import analyze_segments
+
+    routine = hold(STANDING, 3.0) + hinge_reps(3) + move(STANDING, plank(), 1.0) + hold(plank(), 6.0)
+    video = tmp_path / "routine.mp4"
+    video.write_bytes(b"x")
+    outputs = AnalysisOutputs(report=tmp_path / "r.json", video=tmp_path / "r_annotated.mp4")
+    result = analyze_segments(video, outputs, backends=_routine_backends(routine))
+    assert result.annotated == tmp_path / "r_annotated.mp4"
+    assert sorted(p.name for p in tmp_path.glob("*.mp4")) == ["r_annotated.mp4", "routine.mp4"]
+    assert json.loads((tmp_path / "r.json").read_text())["annotated_video"] == "r_annotated.mp4"
+    cap = cv2.VideoCapture(str(result.annotated))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == len(routine)  # every frame, other ones too
+    # The tag names the exercise of the moment: compare the corner of an "other" frame and a
+    # plank frame (the grey fake frames differ only in their blue channel elsewhere).
+    corners = {}
+    for name, k in (("other", int(1.0 * FPS)), ("plank", len(routine) - int(1.0 * FPS))):
+        cap.set(cv2.CAP_PROP_POS_FRAMES, k)
+        ok, image = cap.read()
+        assert ok
+        h, w = image.shape[:2]
+        corners[name] = image[h - h // 8 :, w // 2 :].astype(int)
+    assert np.abs(corners["other"] - corners["plank"]).mean() > 3
+
+
+def test_a_batch_without_exercise_gives_one_summary_row_per_exercise_segment(tmp_path, monkeypatch):
+    import csv
+    import os
+    import re
+
+    from feedback.batch import JobOptions, run_job_in_place
+    from feedback.batch_inputs import AUTO, ExerciseChoice
+    from feedback.batch_run import BatchRequest, plan_batch
+    from feedback.batch_summary import write_summary_csv
+
+    routine = hinge_reps(3) + move(STANDING, plank(), 1.0) + hold(plank(), 6.0)
+    monkeypatch.setattr("feedback.analysis.default_backends", lambda: _routine_backends(routine))
+    video = tmp_path / "in" / "routine.mp4"
+    video.parent.mkdir()
+    video.write_bytes(b"x")
+    old = video.stat().st_mtime - 100
+    os.utime(video, (old, old))
+    out = tmp_path / "out"
+    out.mkdir()
+    request = BatchRequest([video], ExerciseChoice.parse([]), out, JobOptions())
+    plan = plan_batch(request, [video])
+    (job,) = plan.jobs
+    assert job.exercise == AUTO and job.outputs.csv is None and job.outputs.html is None
+    row = run_job_in_place(job)
+    assert row.status == "done" and row.exercise == AUTO
+    assert [(s.exercise, s.reps) for s in row.segments] == [("hip-hinge", 3), ("plank", 0)]
+    assert row.segments[1].hold_s > 4.0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "routine_annotated.mp4",
+        "routine_report.json",
+        "routine_report_01_hip-hinge.csv",
+        "routine_report_01_hip-hinge.json",
+        "routine_report_01_hip-hinge.png",
+        "routine_report_02_plank.csv",
+        "routine_report_02_plank.json",
+        "routine_report_02_plank.png",
+    ]  # committed, no staging folder left
+    write_summary_csv([row], out / "summary.csv")
+    lines = list(csv.DictReader((out / "summary.csv").open()))
+    assert [(r["file"], r["exercise"], r["status"]) for r in lines] == [
+        ("routine.mp4", "hip-hinge", "done"),
+        ("routine.mp4", "plank", "done"),
+    ]
+    assert lines[0]["reps"] == "3" and re.fullmatch(r"\d+\.\d-\d+\.\d s", lines[1]["note"])
+
+    # Run again: the set is up to date and gives the same rows.
+    again = plan_batch(request, [video])
+    assert again.jobs == [] and [(s.exercise, s.reps, s.status) for s in again.rows[0].segments] == [
+        ("hip-hinge", 3, "up to date"),
+        ("plank", 0, "up to date"),
+    ]
+    os.remove(out / "routine_report_02_plank.png")  # a segment's file gone: redone
+    assert plan_batch(request, [video]).jobs != []
+
+
+def test_a_plank_segment_takes_in_the_still_setup_on_hands_and_knees_from_standing():
+    from tests.synthetic import quadruped
+
+    # Standing 3 s, down onto hands and knees (1 s), 1.4 s still there, up into the plank.
+    routine = (
+        hold(STANDING, 3.0)
+        + move(STANDING, quadruped(), 1.0)
+        + hold(quadruped(), 1.4)
+        + move(quadruped(), plank(), 0.4)
+        + hold(plank(), 8.0)
+    )
+    segs, _ = _labels(routine)
+    assert [s.label for s in segs] == [OTHER, "plank"]
+    # The whole set-up, further back than extend_max_s (0.5 s), but not the standing before it.
+    assert 3.0 < segs[1].start_ms / 1000.0 <= 4.0
