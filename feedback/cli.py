@@ -22,6 +22,7 @@ from rich.table import Table
 from exercises.registry import spec_for
 from exercises.spec import Counts
 from feedback import routine_cli
+from feedback.cli_options import LiveCliOptions
 from feedback.history.commands import ComfortOptions, history_app, journal_app
 from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
@@ -462,44 +463,20 @@ def _camera_choice(camera: str) -> tuple[int | str, Path | None]:
 
 @app.command(short_help="Practise at the camera with an overlay and spoken cues.")
 def live(
-    exercise: Annotated[
-        str | None,
-        typer.Option(
-            "--exercise",
-            "-e",
-            metavar="EXERCISE",
-            help="One of {exercises}. Omitted (or 'auto'): recognise it, say it, switch with you.",
-        ),
-    ] = None,
-    camera: Annotated[
-        str, typer.Option("--camera", "-c", help="Camera number (0 = default webcam) or a video file.")
-    ] = "0",
-    target_reps: Annotated[
-        int | None, typer.Option("--target-reps", help="Reps in the set: 'Set complete' and finish there.")
-    ] = None,
-    target_hold: Annotated[
-        float | None, typer.Option("--target-hold", help="Held exercises: seconds of good hold for the set.")
-    ] = None,
-    voice: Annotated[bool, typer.Option("--voice/--no-voice", help="Spoken cues (offline speech).")] = True,
-    record: Annotated[
-        Path | None, typer.Option("--record", help="Also save what the window shows as an H.264 video.")
-    ] = None,
-    mirror: Annotated[bool, typer.Option("--mirror", help="Show the picture mirrored.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show frame rate and latency in a corner.")] = False,
-    keep_going: Annotated[
-        bool, typer.Option("--keep-going", help="Carry on after the target instead of finishing.")
-    ] = False,
-    model: Annotated[
-        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
-    ] = None,
-    thresholds: Annotated[
-        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
-    ] = None,
-    smooth: Annotated[
-        bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
-    ] = False,
-    clip: Annotated[Path | None, typer.Option("--clip", hidden=True)] = None,
-    sessions_dir: Annotated[Path | None, typer.Option("--sessions-dir", hidden=True)] = None,
+    exercise: LiveCliOptions.Exercise = None,
+    camera: LiveCliOptions.Camera = "0",
+    target_reps: LiveCliOptions.TargetReps = None,
+    target_hold: LiveCliOptions.TargetHold = None,
+    voice: LiveCliOptions.Voice = True,
+    record: LiveCliOptions.Record = None,
+    mirror: LiveCliOptions.Mirror = False,
+    debug: LiveCliOptions.Debug = False,
+    keep_going: LiveCliOptions.KeepGoing = False,
+    model: LiveCliOptions.Model = None,
+    thresholds: LiveCliOptions.Thresholds = None,
+    smooth: LiveCliOptions.Smooth = False,
+    clip: LiveCliOptions.Clip = None,
+    sessions_dir: LiveCliOptions.SessionsDir = None,
     pain_before: ComfortOptions.PainBefore = None,
     pain_after: ComfortOptions.PainAfter = None,
     note: ComfortOptions.Note = None,
@@ -515,7 +492,7 @@ def live(
         with ctrl_c_held():
             from feedback.history.paths import sessions_dir as history_sessions_dir
             from feedback.history.recording import comfort_from_options
-            from feedback.live import LiveOptions, print_live_summary, run_live
+            from feedback.live import LiveOptions, run_live
         # history seam (issue 14): answers checked and the history opened before the camera.
         comfort = comfort_from_options(pain_before, pain_after, note, tasks, sleep)
         history = _open_history(warn) if sessions_dir is None else None
@@ -543,24 +520,36 @@ def live(
             sessions_dir=sessions_dir if sessions_dir is not None else history_sessions_dir(),
         )
         result = run_live(options, say=lambda line: err_console.print(escape(line), soft_wrap=True))
-        parts = result.parts or [result]  # without --exercise: one saved session per exercise
-        if not result.parts and exercise in (None, "auto") and result.pipeline.frames_with_pose:
-            out.print("No hip hinge, plank or cat-cow was recognised; nothing was saved.")
-            parts = []
-        for part in parts:
-            print_live_summary(part, out)
-        if history is not None:  # history seam (issue 14)
-            from feedback.history.commands import record_and_advise
+        _after_live(result, exercise, history, comfort)
 
-            with history:
-                for part in parts:
-                    record_and_advise(history, part, comfort, out, ask=not result.interrupted)
-        if result.interrupted:
-            signum = result.stop_signal or signal.SIGINT
-            saved = "; the session so far is saved" if result.folder else ""
-            raise fail(f"stopped by {signal_name(signum)}{saved}", exit_code(signum))
-        if result.camera_lost:
-            raise fail("the camera was lost; the report covers the session so far")
+
+def _after_live(result, exercise: str | None, history: HistoryStore | None, comfort) -> None:
+    """The summaries, the history (the comfort questions asked once for the whole session,
+    however many exercises it held) and the exit code."""
+    from feedback.live import print_live_summary
+
+    parts = result.parts or [result]  # without --exercise: one saved session per exercise
+    if not result.parts and exercise in (None, "auto") and result.pipeline.frames_with_pose:
+        from exercises.registry import SPECS
+
+        names = ", ".join(spec.title.lower() for spec in SPECS.values())
+        out.print(f"None of the exercises ({names}) was recognised; nothing was saved.")
+        parts = []
+    for part in parts:
+        print_live_summary(part, out)
+    if history is not None:  # history seam (issue 14)
+        from feedback.history.commands import record_and_advise
+
+        with history:
+            for i, part in enumerate(parts):
+                asked = i == 0 and not result.interrupted
+                comfort = record_and_advise(history, part, comfort, out, ask=asked)
+    if result.interrupted:
+        signum = result.stop_signal or signal.SIGINT
+        saved = "; the session so far is saved" if result.folder else ""
+        raise fail(f"stopped by {signal_name(signum)}{saved}", exit_code(signum))
+    if result.camera_lost:
+        raise fail("the camera was lost; the report covers the session so far")
 
 
 class EvaluateOptions:

@@ -166,15 +166,8 @@ def run_live(
         window = _open_window(options, window, title, control, stack)
         if estimator_warmup:
             _warm_up(estimator)
-        frames = LiveFrames(
-            source_factory or default_source_factory(options),
-            control,
-            control.clock,
-            session.stats if session is not None else LiveStats(),
-            screen=Screen(window, control, options.mirror) if window is not None else None,
-            reconnect_timeout_s=options.reconnect_timeout_s,
-            say=say,
-        )  # opened now: a missing camera fails before anything starts
+        stats = session.stats if session is not None else LiveStats()
+        frames = _open_frames(options, source_factory, control, stats, window, say)
         stack.callback(frames.close)
         smoother = b.make_smoother() if options.smoothing else None
         if session is None:
@@ -194,11 +187,39 @@ def run_live(
             ran = session.run(frames, estimator, sinks, smoother, stack, sessions_root)
     if session is None:
         return _parts_result(parts, frames, control, problems)
+    return _session_result(ran, session.stats, frames, control, problems)
+
+
+def _open_frames(
+    options: LiveOptions,
+    source_factory: Callable[[], Any] | None,
+    control: LiveControl,
+    stats: LiveStats,
+    window: LiveWindow | None,
+    say: Callable[[str], None],
+) -> LiveFrames:
+    """The camera (or clip) on the session clock; opened now, so a missing camera fails
+    before anything starts."""
+    return LiveFrames(
+        source_factory or default_source_factory(options),
+        control,
+        control.clock,
+        stats,
+        screen=Screen(window, control, options.mirror) if window is not None else None,
+        reconnect_timeout_s=options.reconnect_timeout_s,
+        say=say,
+    )
+
+
+def _session_result(
+    ran: Any, stats: LiveStats, frames: LiveFrames, control: LiveControl, problems: list[str]
+):
+    """The result of a session with one exercise."""
     result = ran.pipeline
     return LiveResult(
         ran.report,
         result,
-        session.stats,
+        stats,
         ran.folder,
         ran.written,
         frames.camera_lost,

@@ -7,10 +7,9 @@ fault is one `backform:` line and its exit code. Heavy modules are imported insi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
+from feedback.cli_options import LiveCliOptions, RoutineCliOptions
 from feedback.history.commands import ComfortOptions
 
 SHORT_HELP = "A whole routine at the camera: exercise after exercise, sets, rests."
@@ -52,36 +51,15 @@ def record_routine(store, result, comfort) -> Any:
 
 
 def routine(
-    routine_file: Annotated[
-        Path | None,
-        typer.Argument(
-            metavar="[ROUTINE.toml]",
-            help="A routine from your physio (TOML) [default: cat-cow 8, hip hinge 8, plank 3 x 20 s].",
-            readable=False,
-        ),
-    ] = None,
-    camera: Annotated[
-        list[str],
-        typer.Option(
-            "--camera",
-            "-c",
-            help="Camera number (0 = default webcam), or video files played one after another as the "
-            "camera: repeat --camera or give a comma list.",
-        ),
-    ] = ["0"],  # noqa: B006 (typer reads the default; never mutated)
-    voice: Annotated[bool, typer.Option("--voice/--no-voice", help="Spoken cues (offline speech).")] = True,
-    mirror: Annotated[bool, typer.Option("--mirror", help="Show the picture mirrored.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show frame rate and latency in a corner.")] = False,
-    model: Annotated[
-        Path | None, typer.Option("--model", help="Pose model .task file.", readable=False)
-    ] = None,
-    thresholds: Annotated[
-        Path | None, typer.Option("--thresholds", help="TOML file overriding thresholds.", readable=False)
-    ] = None,
-    smooth: Annotated[
-        bool, typer.Option("--smooth", help="Smooth landmarks (One Euro) before judging.")
-    ] = False,
-    sessions_dir: Annotated[Path | None, typer.Option("--sessions-dir", hidden=True)] = None,
+    routine_file: RoutineCliOptions.RoutineFile = None,
+    camera: RoutineCliOptions.Cameras = ["0"],  # noqa: B006 (typer reads the default; never mutated)
+    voice: LiveCliOptions.Voice = True,
+    mirror: LiveCliOptions.Mirror = False,
+    debug: LiveCliOptions.Debug = False,
+    model: LiveCliOptions.Model = None,
+    thresholds: LiveCliOptions.Thresholds = None,
+    smooth: LiveCliOptions.Smooth = False,
+    sessions_dir: LiveCliOptions.SessionsDir = None,
     pain_before: ComfortOptions.PainBefore = None,
     pain_after: ComfortOptions.PainAfter = None,
     note: ComfortOptions.Note = None,

@@ -89,10 +89,11 @@ def ask_before_session(comfort: Comfort, ask_pain=None) -> Comfort:
 
 def record_and_advise(
     store, result, comfort: Comfort, console, ask: bool = True, ask_pain=None, ask_line=input, record=None
-) -> None:
+) -> Comfort:
     """After a live session: the answers not given yet (pain in a window, the note in the
     terminal), then the history, then the advice. `record` puts the session into the store
-    (default: `record_live`; a routine passes its own)."""
+    (default: `record_live`; a routine passes its own). Returns the answers, for the other
+    sessions of the same sitting."""
     from dataclasses import replace
 
     from feedback.history.advice import advice
@@ -115,6 +116,7 @@ def record_and_advise(
         console.print("history: no session saved; your answers went into the journal")
     for line in advice(store.sessions(), store.journal()):
         console.print(f"Note: {line}", soft_wrap=True)
+    return comfort
 
 
 def _cli():
