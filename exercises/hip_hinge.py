@@ -321,7 +321,11 @@ class HipHingeChecker(SideViewChecker):
             ref.add(trunk, bow, head)
             self._head_history.append(head)
             self._knee_history.append(knee)
-        lean = trunk - ref.trunk
+        # The lean in the body's own (sagittal) plane: seen obliquely, the trunk's fore-aft tilt
+        # is foreshortened by cos(yaw) (tan(seen) = tan(true) x cos(yaw)), so a 51 deg hinge
+        # filmed 22 deg off side-on reads 47. Depth thresholds are physio angles, not image ones.
+        yaw = self.gate.yaw_deg
+        lean = sagittal_bend(trunk, yaw) - sagittal_bend(ref.trunk, yaw)
         rounding = None
         if bow is not None and ref.bow is not None:
             # A median over 5 frames: single-frame outline glitches are not rounding.

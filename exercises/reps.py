@@ -106,6 +106,10 @@ class RepCounter:
         self._reached = False
         self._seen_any = False
         self._first_value: float | None = None  # where a rep the stream began inside started
+        self._deeper = _Crossing()  # a rep begun inside going deeper than where it began
+        self._went_deeper_latched = False
+        self._trough: tuple[float, float] | None = None  # lowest (v, t) since the peak
+        self._again = _Crossing()  # out again past `start` from a trough back near rest
 
     @property
     def in_rep(self) -> bool:
@@ -165,9 +169,24 @@ class RepCounter:
 
     def _went_deeper(self) -> bool:
         """A rep the stream began inside must be seen going deeper than where it began (by the
-        rule's hysteresis): someone who walks in bent over and straightens up made no rep."""
+        rule's hysteresis, held for `dwell_ms` like every crossing): someone who walks in bent
+        over and straightens up made no rep, and one noisy frame on the way up is no descent."""
+        return self._first_value is None or self._went_deeper_latched
+
+    def _track_deeper(self, v: float, t_ms: float) -> None:
         first = self._first_value
-        return first is None or self._peak - first >= abs(self.rule.start - self.rule.rest)
+        if first is None or self._went_deeper_latched:
+            return
+        self._deeper.update(v - first >= abs(self.rule.start - self.rule.rest), t_ms)
+        self._went_deeper_latched = self._deeper.held(t_ms, self.rule.dwell_ms)
+
+    def _back_near_rest(self, v: float) -> bool:
+        """Within `start`, or within a quarter of the rep's depth past `rest`: back up, as far as
+        a rep is concerned (what `finish` accepts too). People who do not lock out fully
+        between reps, and a noisy standing signal, turn there without reaching `rest`."""
+        r = self.rule
+        s = 1.0 if r.rising else -1.0
+        return v <= max(s * r.start, s * r.rest + 0.25 * (self._peak - s * r.rest))
 
     def finish(self, t_ms: float, value: float | None) -> list[RepOutcome]:
         """The stream ended: a rep that reached its target and came most of the way back
@@ -178,13 +197,43 @@ class RepCounter:
             return []
         s = 1.0 if r.rising else -1.0
         v = s * value
-        if v > max(s * r.start, 0.25 * self._peak) or (
-            self._first_value is not None and not self._went_deeper()
-        ):
+        if not self._back_near_rest(v) or (self._first_value is not None and not self._went_deeper()):
             return []
         self.phase = RepPhase.REST
         self.count += 1
         return [self._outcome("completed", t_ms, self.count)]
+
+    def _begin(self, start_ms: float, v: float, value: float, t_ms: float) -> list[RepOutcome]:
+        self.phase = RepPhase.ACTIVE
+        self._start_ms = start_ms
+        self._peak, self._peak_ms = v, t_ms
+        self._above_ms = 0.0
+        self._reached = False
+        self._trough = None
+        self._again.since = None
+        return [RepOutcome("started", start_ms, start_ms, None, value, t_ms)]
+
+    def _turned_at_top(self, v: float, value: float, t_ms: float) -> list[RepOutcome] | None:
+        """A rep that reached its target, came back near rest (see `_back_near_rest`) and
+        turned there: out past `start` again, and by the hysteresis above that trough, for
+        `dwell_ms`. It ends at the trough and the next rep begins: turning points count reps
+        even when the signal never settles below `rest` between them."""
+        r = self.rule
+        s = 1.0 if r.rising else -1.0
+        trough = self._trough
+        qualifies = self._reached and trough is not None and self._back_near_rest(trough[0])
+        self._again.update(
+            qualifies and trough is not None and v >= max(s * r.start, trough[0] + abs(r.start - r.rest)),
+            t_ms,
+        )
+        if trough is None or not self._again.held(t_ms, r.dwell_ms):
+            return None
+        out: list[RepOutcome] = []
+        if self._went_deeper():
+            self.count += 1
+            out.append(self._outcome("completed", trough[1], self.count))
+        self._first_value = None
+        return out + self._begin(self._again.since or t_ms, v, value, t_ms)
 
     def _step(self, t_ms: float, value: float) -> list[RepOutcome]:
         r = self.rule
@@ -196,6 +245,8 @@ class RepCounter:
             self._start_ms, self._peak, self._peak_ms = t_ms, v, t_ms
             self._above_ms, self._reached, self._prev_t = 0.0, False, t_ms
             self._first_value = v
+            self._deeper.since, self._went_deeper_latched = None, False
+            self._trough = None
             return [RepOutcome("started", t_ms, t_ms, None, value, t_ms)]
         self._seen_any = True
         dt = 0.0 if self._prev_t is None else min(t_ms - self._prev_t, r.max_gap_ms)
@@ -209,16 +260,18 @@ class RepCounter:
             return []
         if self.phase is RepPhase.REST:
             if self._out.held(t_ms, r.dwell_ms):
-                self.phase = RepPhase.ACTIVE
-                self._start_ms = self._out.since or t_ms
-                self._peak, self._peak_ms = v, t_ms
-                self._above_ms = 0.0
-                self._reached = False
-                return [RepOutcome("started", self._start_ms, self._start_ms, None, value, t_ms)]
+                return self._begin(self._out.since or t_ms, v, value, t_ms)
             return []
         # ACTIVE
+        self._track_deeper(v, t_ms)
         if v > self._peak:
             self._peak, self._peak_ms = v, t_ms
+            self._trough = None
+        elif self._trough is None or v < self._trough[0]:
+            self._trough = (v, t_ms)
+        turned = self._turned_at_top(v, value, t_ms)
+        if turned is not None:
+            return turned
         # Reaching the target is a latch; time past it accumulates over the rep so that noise
         # hovering around the target still counts once, while one stray frame does not.
         if v >= s * r.target:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from exercises.base import Assessment, EventKind, Severity
+from exercises.registry import find_spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,8 +242,16 @@ class SessionRecorder:
         """Nothing to release; the report is built on demand."""
 
     def consume_final(self, assessment: Assessment) -> None:
-        """Events the checker decided when the stream ended: no new frame, only reps."""
+        """Events the checker decided when the stream ended: no new frame, only reps. A fault
+        of a rep completed there (a cat-cow cycle whose last peak was held to the end, too
+        small) never showed on a frame: it is reported from the rep's start to the end of the
+        stream, where it was decided, unless a frame already showed it in that time."""
         self._track_events(assessment)
+        end = max(self.t_ms[-1], assessment.t_ms) if self.t_ms else assessment.t_ms  # the last frame
+        for e in assessment.events:
+            if e.kind is EventKind.REP_COMPLETED:
+                start = e.start_ms if e.start_ms is not None else e.t_ms
+                self._add_rep_faults(e.faults, start, end)
         if self._last is not None:
             self._last = dataclasses.replace(self._last, rep_count=assessment.rep_count)
 
@@ -298,6 +307,19 @@ class SessionRecorder:
             floor = previous.last_ms if previous is not None else self.t_ms[0]
             start = max(min(fault.since_ms, t), floor)
             self._open_faults[code] = _OpenFault(start, t, fault.message, fault.severity)
+
+    def _add_rep_faults(self, codes: tuple[str, ...], start_ms: float, end_ms: float) -> None:
+        spec = find_spec(self.exercise)
+        infos = {f.code: f for f in spec.faults} if spec is not None else {}
+        for code in codes:
+            episodes = list(self._closed_faults.get(code, []))
+            if code in self._open_faults:
+                episodes.append(self._open_faults[code])
+            if any(o.start_ms <= end_ms and o.last_ms >= start_ms for o in episodes):
+                continue  # already reported over this rep
+            info = infos.get(code)
+            message, severity = (info.message, info.severity) if info else (code, Severity.MINOR)
+            self._closed_faults.setdefault(code, []).append(_OpenFault(start_ms, end_ms, message, severity))
 
     def _track_events(self, a: Assessment) -> None:
         for e in a.events:

@@ -193,6 +193,17 @@ def test_oblique_view_still_counts():
     assert r.rep_count == 3
 
 
+def test_depth_is_judged_in_the_body_plane_not_the_image_at_an_oblique_view():
+    # Filmed 35 deg off side-on, a 49 deg hinge reads ~43 deg in the image (the fore-aft
+    # tilt is foreshortened by cos(yaw)): it is deep enough, and a 38 deg one still is not.
+    oblique = sy.Render(camera=sy.Camera(yaw_deg=35.0), noise_px=1.0)
+    r = check(reps(sy.hinge(49.0, 18.0)), render=oblique)
+    assert r.rep_count == 3 and r.fault_codes == set()
+    assert all(e.metrics["max_trunk_lean_deg"] > 46.0 for e in r.kinds(EventKind.REP_COMPLETED))
+    r = check(reps(sy.hinge(38.0, 18.0)), render=oblique)
+    assert r.rep_count == 3 and r.fault_codes == {"shallow_hinge"}
+
+
 def test_mirrored_camera_and_right_side():
     render = sy.Render(camera=sy.Camera(near="right", facing=-1), mask=True, noise_px=1.0)
     r = check(reps(sy.hinge(75.0, 20.0, back_bow=0.1), n=2), render=render)

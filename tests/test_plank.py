@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pytest
 
 from exercises.base import EventKind
@@ -82,7 +85,10 @@ def test_body_line_faults_stop_the_hold(fault, bad, message):
 
 def test_head_drop_breaks_the_hold_too():
     good, bad = sy.plank(), sy.plank(neck=50.0)
-    r = check(get_down(good) + sy.hold(good, 2.0) + sy.move(good, bad, 0.5) + sy.hold(bad, 2.0))
+    # Half the rig's usual landmark noise: 1 px on this figure's short neck makes a head line
+    # jitter of 2.7 deg, past max_head_noise_deg; MediaPipe's own on real planks is <= 2.1.
+    seq = get_down(good) + sy.hold(good, 2.0) + sy.move(good, bad, 0.5) + sy.hold(bad, 2.0)
+    r = check(seq, render=sy.Render(noise_px=0.5))
     assert r.fault_codes == {"head_drop"}
     stopped = r.kinds(EventKind.HOLD_STOPPED)
     assert len(stopped) == 1 and stopped[0].faults == ("head_drop",)
@@ -173,3 +179,18 @@ def test_a_deep_sag_lowers_the_knees_but_is_still_judged():
     assert th.knees_down_clearance < r.last.measurements["knee_clearance"] < th.knees_up_clearance
     assert r.fault_codes == {"hip_sag"}
     assert r.last.in_position
+
+
+def test_a_head_line_noisier_than_the_fault_claims_no_head_drop():
+    # A small, blurred, compressed picture: the ear landmark jumps about, the head line by
+    # ~10 deg from frame to frame, and a 0.4 s stretch of it reads 20-30 deg "dropped". The
+    # signal is noisier than the fault it would report: head_drop is not claimed from it.
+    rng = np.random.default_rng(1)
+    p = sy.plank()
+    hold = sy.hold(p, 6.0)
+    necks = rng.normal(0.0, 10.0, len(hold))
+    necks[60:72] = rng.uniform(35.0, 45.0, 12)
+    seq = get_down(p) + sy.modulate(hold, lambda i, q: dataclasses.replace(q, neck=float(necks[i])))
+    r = check(seq)
+    assert "head_drop" not in r.fault_codes
+    assert r.last.hold_s == pytest.approx(5.5, abs=0.3)

@@ -315,3 +315,32 @@ def test_a_wobble_too_soon_after_a_turn_does_not_hide_the_next_extreme():
     _, t = feed(c, values)
     c.finish(t)
     assert c.count == 2 and c.partials == 0
+
+
+def test_a_rep_ends_where_it_turns_back_down_near_rest_without_settling():
+    # Reps that do not lock out: back to 16 (past rest 12, within start 20) and straight into
+    # the next one. The turning point near rest ends the rep: two reps, not one long one.
+    c = RepCounter(MID)
+    values = ramp(3.0, 80.0, 1.0) + ramp(80.0, 16.0, 1.0) + ramp(16.0, 80.0, 1.0) + ramp(80.0, 3.0, 1.0)
+    out, _ = feed(c, flat(3.0, 0.3) + values + flat(3.0, 0.5))
+    assert c.count == 2 and kinds(out) == ["started", "completed", "started", "completed"]
+    assert 1800 < out[1].t_ms < 2500  # dated to the turn near the top
+
+
+def test_a_wobble_at_the_bottom_of_a_rep_is_not_a_turn_near_rest():
+    c = RepCounter(MID)
+    values = ramp(3.0, 80.0, 1.0) + ramp(80.0, 60.0, 0.4) + ramp(60.0, 80.0, 0.4) + ramp(80.0, 3.0, 1.0)
+    feed(c, flat(3.0, 0.3) + values + flat(3.0, 0.5))
+    assert c.count == 1
+
+
+def test_one_noisy_frame_is_not_a_recording_that_began_inside_a_rep_going_deeper():
+    # Begins on the way up from a rep (a ~4 deg noisy picture): one frame reads deeper than
+    # the first by the hysteresis, then the lean falls on. Straightening up is no rep.
+    c = RepCounter(MID)
+    values = [50.0, 59.0, *ramp(48.0, 3.0, 1.0), *flat(3.0, 0.5), *rep()]
+    feed(c, values + flat(3.0, 0.5))
+    assert c.count == 1
+    c = RepCounter(MID)  # seen going deeper for longer than the dwell: that rep counts
+    feed(c, ramp(50.0, 80.0, 0.5) + ramp(80.0, 3.0, 1.0) + flat(3.0, 0.5) + rep() + flat(3.0, 0.5))
+    assert c.count == 2

@@ -162,3 +162,19 @@ def test_partial_flag_and_empty_session():
     assert rep.partial and rep.frames == 0 and rep.duration_s == 0.0
     d = rep.to_dict()
     assert d["partial"] is True and d["reps"] == [] and d["view"]["ok"] is False
+
+
+def test_a_fault_of_a_rep_completed_at_the_end_of_the_stream_is_reported():
+    # The checker completes a rep only when the stream ends (a peak held to the end), so its
+    # faults never showed on a frame: they are reported from the rep's start to the end, with
+    # the spec's correction; one that a frame already showed then is not reported twice.
+    rec = record([a(i, [(HEAD, 500.0)] if 5 <= i <= 8 else []) for i in range(30)])
+    final = Event(EventKind.REP_COMPLETED, 1500, 1, 400, ("head_drop", "hip_sag"), {})
+    rec.consume_final(a(29, events=[final], reps=1))
+    rep = rec.report()
+    assert [(f.code, f.start_s, f.end_s) for f in rep.faults] == [
+        ("hip_sag", 0.4, pytest.approx(3.0)),
+        ("head_drop", 0.5, pytest.approx(0.9)),
+    ]
+    assert (rep.faults[0].message, rep.faults[0].severity) == ("Lift your hips", "major")
+    assert rep.reps[0].faults == ("head_drop", "hip_sag")
