@@ -28,6 +28,7 @@ from feedback.live_files import check_folder_creatable, default_sessions_dir
 from feedback.pipeline import StopPipeline, run_pipeline
 from feedback.routine_camera import Continuing
 from feedback.routine_keys import ROUTINE_KEY_HELP, RoutineControl, RoutineWindow
+from feedback.routine_mismatch import Mismatch, MismatchWatch
 from feedback.routine_plan import (
     DEFAULT_ROUTINE,
     PAIN_STOP,
@@ -75,6 +76,7 @@ class ExerciseOutcome:
     report: Report | None = None  # None when nobody was seen during it (or it was never started)
     sets_done: int = 0
     skipped: bool = False
+    mismatch: list[Mismatch] = field(default_factory=list)  # another exercise done instead
 
 
 @dataclass(frozen=True)
@@ -259,8 +261,10 @@ class _Player:
         session.recorder.video = session.source_name
         session.key_help = ROUTINE_KEY_HELP
         sinks = session.wire(self.frames, self.window, self.smoother)
-        banner = RoutineBanner(ready=lambda: session.guide.ready)
+        watch = MismatchWatch(step.exercise, self.voice.say)
+        banner = RoutineBanner(ready=lambda: session.guide.ready, notice=watch.tracker.notice)
         sinks.insert(len(sinks) - 1 if self.window is not None else len(sinks), banner)
+        sinks.insert(0, watch)  # before the banner, which shows what it notices
         sinks.insert(0, _FrameTime(self))  # before the window sink, which may end the set
         self.voice.say(exercise_announcement(step, first=i == 0))
         try:
@@ -275,7 +279,7 @@ class _Player:
                     coming=f"{'Next' if set_no == 1 else f'Set {set_no} of {step.sets}'}: {one_set}"
                     " - get into position",
                 )
-                over = self._set(outcome, set_no, session, sinks)
+                over = self._set(outcome, set_no, session, sinks, watch.estimator(self.estimator))
                 if over is not None:
                     return over
                 rest = self.routine.rest_after(i, set_no)
@@ -283,10 +287,14 @@ class _Player:
                     return self._after_rest(outcome, set_no)
             return False
         finally:
+            outcome.mismatch = watch.tracker.spans
             outcome.report = self._report(session, outcome)
 
-    def _set(self, outcome: ExerciseOutcome, set_no: int, session: _LiveSession, sinks: list) -> bool | None:
-        """One set through the pipeline. None: carry on; True: the routine is over; False: skip."""
+    def _set(
+        self, outcome: ExerciseOutcome, set_no: int, session: _LiveSession, sinks: list, estimator: Any
+    ) -> bool | None:
+        """One set through the pipeline (`estimator`: the session's, also feeding the set's
+        recogniser). None: carry on; True: the routine is over; False: skip."""
         step, control = outcome.step, self.control
         done = False
 
@@ -298,7 +306,7 @@ class _Player:
                 done = True
                 raise StopPipeline
 
-        ran = run_pipeline(self.frames, self.estimator, session.guided, sinks, self.smoother, on_frame=watch)
+        ran = run_pipeline(self.frames, estimator, session.guided, sinks, self.smoother, on_frame=watch)
         if ran.interrupted:
             control.quit = control.interrupted = True
             control.stop_signal = control.stop_signal or ran.stop_signal

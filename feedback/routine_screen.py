@@ -39,10 +39,15 @@ class RoutineBanner:
     """Pipeline sink drawn after live's overlay: which exercise and set this is, and the keys.
 
     Until the setup guide has said "Ready" it shows what comes next instead of the set.
+    While `notice` has something to say (another exercise done than the one announced,
+    feedback.routine_mismatch) that is shown under the set, in the fault colour.
     """
 
-    def __init__(self, ready: Callable[[], bool] = lambda: True) -> None:
+    def __init__(
+        self, ready: Callable[[], bool] = lambda: True, notice: Callable[[], str | None] = lambda: None
+    ) -> None:
         self.ready = ready
+        self.notice = notice
         self.heading = ""
         self.detail = ""
         self.coming = ""
@@ -53,14 +58,11 @@ class RoutineBanner:
     def consume(self, frame: FrameLike, assessment: Assessment) -> None:
         style = Style.for_height(frame.image.shape[0])
         detail = self.detail if self.ready() or not self.coming else self.coming
-        draw_box(
-            frame.image,
-            [
-                (self.heading, style.font_small, PALETTE.accent),
-                (detail, style.font_small, PALETTE.text),
-                (BANNER_KEYS, style.font_small * 0.85, PALETTE.text),
-            ],
-        )
+        lines = [(self.heading, style.font_small, PALETTE.accent), (detail, style.font_small, PALETTE.text)]
+        notice = self.notice()
+        if notice:
+            lines.append((notice, style.font_small, PALETTE.fault))
+        draw_box(frame.image, [*lines, (BANNER_KEYS, style.font_small * 0.85, PALETTE.text)])
 
     def close(self) -> None:
         pass

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from exercises.spec import Counts
 from feedback.live_summary import main_fault, range_reached
+from feedback.routine_mismatch import a_title
 from feedback.routine_plan import PAIN_ADVICE, target_words
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ def exercise_summary(outcome: ExerciseOutcome) -> dict[str, Any]:
         # The span of a repeated movement; a hold is kept still, so it has none.
         "range": range_reached(r) if r is not None and counts == Counts.REPS else None,
         "duration_s": round(r.duration_s, 2) if r is not None else 0.0,
+        # Stretches in which the recogniser saw another exercise done instead (not counted).
+        "mismatch": [{"seen": m.seen, "start_s": m.start_s, "end_s": m.end_s} for m in outcome.mismatch],
     }
 
 
@@ -87,6 +90,16 @@ def ending_words(result: RoutineResult) -> str:
     return "Finished early."
 
 
+def mismatch_lines(exercises: list[dict[str, Any]]) -> list[str]:
+    """One line per stretch in which another exercise was done than the one announced."""
+    return [
+        f"During {e['title'].lower()}: looked like {a_title(m['seen'])} "
+        f"from {m['start_s']:.1f} s to {m['end_s']:.1f} s (not counted)."
+        for e in exercises
+        for m in e["mismatch"]
+    ]
+
+
 def print_routine_summary(result: RoutineResult, console) -> None:
     from rich.table import Table
 
@@ -111,6 +124,8 @@ def print_routine_summary(result: RoutineResult, console) -> None:
         f"{t['reps']} reps ({t['good_reps']} with good form), {t['hold_s']:.1f} s held.",
         soft_wrap=True,
     )
+    for line in mismatch_lines(data["exercises"]):
+        console.print(line, soft_wrap=True)
     if result.pain is not None:
         console.print(PAIN_ADVICE, soft_wrap=True)
     if result.folder is not None:

@@ -402,6 +402,9 @@ def test_routine_from_clips_as_one_camera_matches_analyze(
     )
 
     assert result.complete, (engine.spoken, result)
+    # Each clip is the exercise announced: the recogniser notices no other exercise.
+    assert not [p for p in engine.spoken if p.startswith("That looks like")], engine.spoken
+    assert [o.mismatch for o in result.outcomes] == [[], [], []]
     cat_words = exercise_announcement(routine.steps[0], first=True)
     hinge_words = exercise_announcement(routine.steps[1], first=False)
     plank_words = exercise_announcement(routine.steps[2], first=False)
@@ -427,6 +430,7 @@ def test_routine_from_clips_as_one_camera_matches_analyze(
     saved = json.loads((result.folder / "routine.json").read_text())
     assert [e["reps"] for e in saved["exercises"]] == [cat_reps, hinge_reps, 0]
     assert saved["totals"]["reps"] == cat_reps + hinge_reps and saved["complete"]
+    assert [e["mismatch"] for e in saved["exercises"]] == [[], [], []]
     with HistoryStore.open(write=True) as store:
         record_routine(store, result, Comfort(pain_before=3, pain_after=2))
         (stored,) = store.sessions()
