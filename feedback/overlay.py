@@ -113,10 +113,12 @@ def put_text(
 
 def put_degrees(img: np.ndarray, text: str, org: tuple[int, int], style: Style, color: BGR) -> None:
     """'hips 24° low' - Hershey fonts have no degree sign, so the ring is drawn where '°' is
-    (after the text when it has none)."""
-    before, _, after = text.partition("°")
+    (and not at all when the text has none: 'head in line')."""
+    before, degree, after = text.partition("°")
     w, h, _ = text_size(before, style.font_medium, style.text_thickness)
     put_text(img, before, org, style.font_medium, color, style.text_thickness)
+    if not degree:  # "head in line": words only
+        return
     r = max(2, round(h * 0.18))
     centre = (int(org[0] + w + r + 2), int(org[1] - h + r))
     cv2.circle(img, centre, r + 1, PALETTE.outline, max(2, style.text_thickness + 1), LINE)
@@ -134,7 +136,9 @@ def put_degrees(img: np.ndarray, text: str, org: tuple[int, int], style: Style, 
 
 def degree_text_width(text: str, style: Style) -> int:
     """Width of `text` as `put_degrees` draws it."""
-    before, _, after = text.partition("°")
+    before, degree, after = text.partition("°")
+    if not degree:
+        return text_size(before, style.font_medium, style.text_thickness)[0]
     h = text_size(before or "0", style.font_medium, style.text_thickness)[1]
     ring = 2 * max(2, round(h * 0.18)) + 4
     rest = text_size(after, style.font_medium, style.text_thickness)[0] if after else 0
@@ -304,7 +308,9 @@ class AngleAnnotator:
         self.specs = tuple(specs)
         self.min_seen = min_seen
 
-    def annotate(self, frame: np.ndarray, assessment: Assessment) -> np.ndarray:
+    def annotate(self, frame: np.ndarray, assessment: Assessment, avoid: Sequence[Rect] = ()) -> np.ndarray:
+        """Draw the labels; each keeps clear of the `avoid` rectangles (the panels) by going to
+        the other side of its joint, or is left out when no side is clear."""
         pose, side = assessment.pose, visible_side(assessment)
         if pose is None or side is None or not self.specs:
             return frame
@@ -328,8 +334,9 @@ class AngleAnnotator:
                     if np.linalg.norm(bisector) > 1e-3:
                         away = -bisector / np.linalg.norm(bisector)
             label = degree_label(spec.text(float(value)), colour, style)
-            centre = v + away * (radius + 0.5 * label.width)
-            label.blit(frame, round(centre[0] - label.width / 2), round(centre[1] - label.height / 2))
+            at = label_spot(v, away, radius, label.width, label.height, avoid)
+            if at is not None:
+                label.blit(frame, *at)
         return frame
 
     @staticmethod
@@ -344,6 +351,20 @@ class AngleAnnotator:
         thick = max(1, style.line - 1)
         cv2.ellipse(frame, centre, axes, 0, start, start + sweep, PALETTE.outline, thick + 2, LINE)
         cv2.ellipse(frame, centre, axes, 0, start, start + sweep, colour, thick, LINE)
+
+
+def label_spot(
+    joint: np.ndarray, away: np.ndarray, radius: float, width: int, height: int, avoid: Sequence[Rect]
+) -> tuple[int, int] | None:
+    """Top-left corner for a joint's label: beside the joint, away from its angle, or on the
+    far side (then either perpendicular) when that spot covers one of `avoid`; None if all do."""
+    normal = np.array([-away[1], away[0]])
+    for direction in (away, -away, normal, -normal):
+        centre = joint + direction * (radius + 0.5 * width)
+        x, y = round(centre[0] - width / 2), round(centre[1] - height / 2)
+        if not any(Rect.at(x, y, width, height).overlap(r) > 0 for r in avoid):
+            return x, y
+    return None
 
 
 @lru_cache(maxsize=512)
@@ -834,32 +855,38 @@ class Overlay:
         return self.body.update(box)
 
     def draw(self, frame: np.ndarray, assessment: Assessment, cues: CueState | None = None) -> np.ndarray:
-        """Draw `assessment` and the cues chosen for it (`cues`: the cue stage's state)."""
-        self.skeleton.annotate(frame, assessment)
-        self.angles.annotate(frame, assessment)
+        """Draw `assessment` and the cues chosen for it (`cues`: the cue stage's state).
+
+        The panels are placed first, so the angle labels can keep clear of them."""
         body = self.body_box(frame, assessment)
         self.panels = {}
         status = self.status.place(frame.shape, self.status_info(assessment), body)
-        status.sprite.blit(frame, status.x, status.y)
         self.panels["status"] = _rect_of(status)
+        meter_at = None
         if self.meter is not None:
-            self._draw_meter(frame, assessment, body)
+            meter_at = self.meter.place(frame.shape, body, list(self.panels.values()))
+            self.panels["meter"] = _rect_of(meter_at)
+        banner = None
+        if cues is not None and cues.correction is not None:
+            banner = self.banner.place(frame.shape, cues.correction, body, list(self.panels.values()))
+            self.panels["correction"] = _rect_of(banner)
+        self.skeleton.annotate(frame, assessment)
+        self.angles.annotate(frame, assessment, avoid=list(self.panels.values()))
+        status.sprite.blit(frame, status.x, status.y)
+        if meter_at is not None:
+            self._draw_meter(frame, assessment, meter_at)
+        if banner is not None:
+            banner.sprite.blit(frame, banner.x, banner.y)
         if cues is not None:
-            if cues.correction is not None:
-                banner = self.banner.place(frame.shape, cues.correction, body, list(self.panels.values()))
-                banner.sprite.blit(frame, banner.x, banner.y)
-                self.panels["correction"] = _rect_of(banner)
             self.view_message.annotate(frame, cues.view)
         return frame
 
-    def _draw_meter(self, frame: np.ndarray, assessment: Assessment, body: Rect | None) -> None:
+    def _draw_meter(self, frame: np.ndarray, assessment: Assessment, at: Placed) -> None:
         assert self.meter is not None
         new_cycle = any(e.kind in (EventKind.REP_STARTED, EventKind.REP_COMPLETED) for e in assessment.events)
         value = assessment.measurements.get(self.meter.spec.measurement)
-        at = self.meter.place(frame.shape, body, list(self.panels.values()))
         rep, whole_set = self.range.update(value, new_cycle), self.set_range.update(value)
         self.meter.draw_at(frame, at, value, rep, whole_set)
-        self.panels["meter"] = _rect_of(at)
 
 
 def _rect_of(placed: Placed) -> Rect:

@@ -344,3 +344,28 @@ def test_overlay_meter_keeps_the_sets_range_across_reps():
     assert overlay.set_range.lo == -0.06 and overlay.set_range.hi == 0.06  # the set so far
     overlay.reset()
     assert overlay.set_range.update(None) is None
+
+
+def test_a_label_in_words_only_gets_no_degree_ring():
+    from feedback.overlay import Style, degree_label, degree_text_width, text_size
+
+    style = Style.for_frame((480, 640, 3))
+    words = "head in line"
+    assert degree_text_width(words, style) == text_size(words, style.font_medium, style.text_thickness)[0]
+    ring = degree_label("head 5°", (255, 255, 255), style)
+    plain = degree_label("head 5", (255, 255, 255), style)
+    assert ring.width > plain.width  # the ring is drawn only where the text has a degree sign
+
+
+def test_an_angle_label_goes_round_its_joint_to_keep_clear_of_a_panel():
+    from feedback.overlay import label_spot
+    from feedback.placement import Rect
+
+    joint, up = np.array([100.0, 100.0]), np.array([0.0, -1.0])
+    free = label_spot(joint, up, 20.0, 60, 16, ())
+    assert free is not None and free[1] + 16 <= 100  # above the joint when nothing is in the way
+    panel = Rect.at(0, 0, 300, 90)  # covers everything above the joint
+    moved = label_spot(joint, up, 20.0, 60, 16, [panel])
+    assert moved is not None and Rect.at(*moved, 60, 16).overlap(panel) == 0
+    assert moved[1] > 100  # below the joint, the far side
+    assert label_spot(joint, up, 20.0, 60, 16, [Rect.at(0, 0, 400, 400)]) is None  # nowhere clear: left out
