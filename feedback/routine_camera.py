@@ -15,8 +15,11 @@ class ClipsAsCamera:
     """Plays `paths` in order as one live source: one clock, one frame count.
 
     Each clip is opened when the one before it ends (so it starts playing then); frames
-    are stamped on this source's clock. Like any live source it can be iterated again after
-    a consumer stopped (the routine iterates once per set): it carries on where it was.
+    are stamped on this source's clock, and each clip's stamps carry on one frame after the
+    last clip's: the seam has the clips' own timing, not however long the machine took to
+    get there (a loaded machine would otherwise open a gap there, which a routine's rest or a
+    checker reads as a pause). Like any live source it can be iterated again after a
+    consumer stopped (the routine iterates once per set): it carries on where it was.
     """
 
     def __init__(
@@ -36,14 +39,26 @@ class ClipsAsCamera:
         self._current: Any = None
         self._frames: Iterator[Any] | None = None
         self._offset_ms = 0.0
+        self._stamps: list[float] = []  # the last two stamps handed out, for the next seam
+        self._first_of_clip = False
+        self._fps = 30.0
         self._start(0)
         self.info = self._current.info
 
     def _start(self, index: int) -> None:
+        before_fps = self._fps
         self.clip_index = index
         self._current = self._open(self._paths[index])
-        # The clip's stamps are on its own clock, zeroed when it opened: move them onto ours.
-        self._offset_ms = self.clock_ms() - self._current.clock_ms()
+        fps = float(getattr(getattr(self._current, "info", None), "fps", 0.0) or 0.0)
+        self._fps = fps if fps > 0 else 30.0
+        # The clip's stamps are on its own clock, zeroed when it opened: the first clip's go
+        # onto ours as they are, the next ones carry on one frame interval after the last.
+        if not self._stamps:
+            self._offset_ms = self.clock_ms() - self._current.clock_ms()
+            return
+        step = self._stamps[-1] - self._stamps[0] if len(self._stamps) == 2 else 1000.0 / before_fps
+        self._offset_ms = self._stamps[-1] + max(step, 1.0)
+        self._first_of_clip = True
 
     def clock_ms(self) -> float:
         return (time.monotonic() - self._t0) * 1000.0
@@ -60,7 +75,12 @@ class ClipsAsCamera:
             if self._frames is None:
                 self._frames = iter(self._current)
             for raw in self._frames:
-                yield Frame(raw.image, raw.t_ms + self._offset_ms, self.delivered, raw.source_index)
+                if self._first_of_clip:  # the seam: this clip's first stamp lands one step on
+                    self._offset_ms -= raw.t_ms
+                    self._first_of_clip = False
+                t_ms = raw.t_ms + self._offset_ms
+                self._stamps = [*self._stamps[-1:], t_ms]
+                yield Frame(raw.image, t_ms, self.delivered, raw.source_index)
                 self.delivered += 1
             self._retire()
             if self.clip_index + 1 < len(self._paths):

@@ -565,3 +565,20 @@ def test_a_camera_failing_as_a_rest_begins_keeps_what_was_done(tmp_path: Path, m
     assert result.camera_ended and not result.complete
     assert result.outcomes[0].sets_done == 1 and result.outcomes[0].report.rep_count == 2
     assert (result.folder / "01_hip-hinge" / "report.json").is_file()
+
+
+def test_clips_as_one_camera_join_on_the_clips_timing_not_the_machines():
+    # A loaded machine reaches the end of a clip late; the next clip's stamps must still carry
+    # on one frame after the last (a gap there reads as a pause to a rest or a checker).
+    import time
+
+    def open_clip(path: Path) -> _ListSource:
+        if path.stem == "100":
+            time.sleep(0.3)  # opened late
+        return _ListSource(int(path.stem), 5)
+
+    camera = ClipsAsCamera([Path("10.mp4"), Path("100.mp4")], open_clip=open_clip)
+    stamps = [f.t_ms for f in camera]
+    assert len(stamps) == 10
+    steps = np.diff(stamps)
+    assert np.allclose(steps, 33.0, atol=1.0), steps
