@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -493,14 +493,9 @@ def live(
             from feedback.history.paths import sessions_dir as history_sessions_dir
             from feedback.history.recording import comfort_from_options
             from feedback.live import LiveOptions, run_live
-        # history seam (issue 14): answers checked and the history opened before the camera.
         comfort = comfort_from_options(pain_before, pain_after, note, tasks, sleep)
-        history = _open_history(warn) if sessions_dir is None else None
         index, file = _camera_choice(camera)
-        if history is not None:
-            from feedback.history.commands import ask_before_session
-
-            comfort = ask_before_session(comfort)  # in a terminal: pain before, keys 0-9/t
+        comfort, history = start_journal(comfort, sessions_dir)
         options = LiveOptions(
             exercise=exercise,
             camera=index,
@@ -544,6 +539,23 @@ def _after_live(result, exercise: str | None, history: HistoryStore | None, comf
             for i, part in enumerate(parts):
                 asked = i == 0 and not result.interrupted
                 comfort = record_and_advise(history, part, comfort, out, ask=asked)
+    end_of_session(result)
+
+
+def start_journal(comfort, sessions_dir: Path | None) -> tuple[Any, HistoryStore | None]:
+    """Before a session at the camera: the history opened (unless a test names its own
+    sessions folder) and, in a terminal, the pain before it asked (keys 0-9/t)."""
+    # history seam (issue 14): answers checked and the history opened before the camera.
+    history = _open_history(warn) if sessions_dir is None else None
+    if history is not None:
+        from feedback.history.commands import ask_before_session
+
+        comfort = ask_before_session(comfort)
+    return comfort, history
+
+
+def end_of_session(result) -> None:
+    """A live session or routine that ended early: one line and its exit code."""
     if result.interrupted:
         signum = result.stop_signal or signal.SIGINT
         saved = "; the session so far is saved" if result.folder else ""

@@ -81,13 +81,10 @@ def routine(
             from feedback.routine_run import RoutineOptions, run_routine
             from feedback.routine_summary import print_routine_summary
         plan = load_routine(routine_file) if routine_file is not None else DEFAULT_ROUTINE
-        comfort = comfort_from_options(pain_before, pain_after, note, tasks, sleep)
         index, clips = camera_sources(camera)
-        history = cli._open_history(cli.warn) if sessions_dir is None else None
-        if history is not None:
-            from feedback.history.commands import ask_before_session
-
-            comfort = ask_before_session(comfort)
+        comfort, history = cli.start_journal(
+            comfort_from_options(pain_before, pain_after, note, tasks, sleep), sessions_dir
+        )
         options = RoutineOptions(
             plan,
             camera=index,
@@ -109,10 +106,6 @@ def routine(
 
 def _finish(cli, history, result, comfort) -> None:
     """The history (answers asked after the session, then recorded), then the exit code."""
-    import signal
-
-    from feedback.stopping import exit_code, signal_name
-
     if history is not None:
         from feedback.history.commands import record_and_advise
 
@@ -120,9 +113,4 @@ def _finish(cli, history, result, comfort) -> None:
             record_and_advise(
                 history, result, comfort, cli.out, ask=not result.interrupted, record=record_routine
             )
-    if result.interrupted:
-        signum = result.stop_signal or signal.SIGINT
-        saved = "; the session so far is saved" if result.folder else ""
-        raise cli.fail(f"stopped by {signal_name(signum)}{saved}", exit_code(signum))
-    if result.camera_lost:
-        raise cli.fail("the camera was lost; the report covers the session so far")
+    cli.end_of_session(result)
