@@ -381,11 +381,11 @@ def print_segments(result) -> None:
     out.print(table)
     for r in result.segments:
         for kind, path in r.written.items():
-            out.print(f"{kind:>6}: {path}")
+            out.print(f"{kind:>6}: {escape(str(path))}", soft_wrap=True)
     if result.annotated is not None:
-        out.print(f" video: {result.annotated}")
+        out.print(f" video: {escape(str(result.annotated))}", soft_wrap=True)
     if result.summary_path is not None:
-        out.print(f"summary: {result.summary_path}")
+        out.print(f"summary: {escape(str(result.summary_path))}", soft_wrap=True)
 
 
 def print_summary(result) -> None:
@@ -434,7 +434,7 @@ def print_summary(result) -> None:
     else:
         out.print("No faults found.")
     for kind, path in result.written.items():
-        out.print(f"{kind:>6}: {path}")
+        out.print(f"{kind:>6}: {escape(str(path))}", soft_wrap=True)
     out.print(
         f"{result.pipeline.frames} frames in {result.pipeline.wall_s:.1f} s ({result.pipeline.fps:.1f} fps)"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
+from rich.markup import escape
 
 from exercises.registry import spec_for
 from exercises.spec import Counts
@@ -75,4 +76,4 @@ def print_live_summary(result: LiveResult, console) -> None:
         table.add_row("Speed", f"{speed}, {s.dropped_fraction:.0%} of camera frames skipped")
     console.print(table)
     for kind, path in result.written.items():
-        console.print(f"{kind:>6}: {path}")
+        console.print(f"{kind:>6}: {escape(str(path))}", soft_wrap=True)
