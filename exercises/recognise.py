@@ -101,65 +101,80 @@ class Rules:
 RULES = Rules()
 
 
-def _angle_from_down(v: np.ndarray) -> float:
-    n = float(np.linalg.norm(v))
-    if n < 1e-6:
-        return float("nan")
-    return float(np.degrees(np.arccos(np.clip(v[1] / n, -1.0, 1.0))))  # world y points down
+def _angles_from_down(v: np.ndarray) -> np.ndarray:
+    """Degrees of each vector (rows of `v`, world y down) from straight down; NaN if degenerate."""
+    n = np.linalg.norm(v, axis=-1)
+    cos = np.divide(v[..., 1], n, out=np.full_like(n, np.nan), where=n >= 1e-6)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def _flexion(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+def _flexions(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Flexion at b of each a-b-c (0 = straight); NaN where a limb has no length."""
     u, w = a - b, c - b
-    n = float(np.linalg.norm(u) * np.linalg.norm(w))
-    if n < 1e-9:
-        return float("nan")
-    return 180.0 - float(np.degrees(np.arccos(np.clip(np.dot(u, w) / n, -1.0, 1.0))))
+    n = np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1)
+    cos = np.divide((u * w).sum(axis=-1), n, out=np.full_like(n, np.nan), where=n >= 1e-9)
+    return 180.0 - np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
-def _mean_of_known(values: list[float]) -> float:
-    """The mean of the values that are not NaN (NaN if none): np.nanmean, without its warning
+def _mean_of_known(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The mean of the sides that are not NaN (NaN if neither): np.nanmean, without its warning
     on a degenerate pose, which would reach the user's terminal."""
-    known = [v for v in values if v == v]
-    return sum(known) / len(known) if known else float("nan")
+    both = np.stack([left, right])
+    known = ~np.isnan(both)
+    count = known.sum(axis=0)
+    total = np.where(known, both, 0.0).sum(axis=0)
+    return np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
 
 
-def frame_features(pose: Pose | None) -> np.ndarray:
-    """The FEATURES of one frame (all NaN when nobody was found)."""
-    out = np.full(len(FEATURES), np.nan)
-    if pose is None:
+def features_of_worlds(world: np.ndarray) -> np.ndarray:
+    """The FEATURES of many frames at once: `world` is (frames, 33, 3) MediaPipe world landmarks
+    (NaN for a frame with nobody), the result (frames, len(FEATURES)). One numpy pass over a
+    whole video: the per-frame cost stays off the analysis's hot path."""
+    w = np.asarray(world, float).reshape(-1, len(L), 3)
+    out = np.full((len(w), len(FEATURES)), np.nan)
+    if not len(w):
         return out
-    w = np.asarray(pose.world, float)
 
     def mid(a: L, b: L) -> np.ndarray:
-        return 0.5 * (w[a] + w[b])
+        return 0.5 * (w[:, a] + w[:, b])
 
     sh, hip = mid(L.LEFT_SHOULDER, L.RIGHT_SHOULDER), mid(L.LEFT_HIP, L.RIGHT_HIP)
     knee, ankle = mid(L.LEFT_KNEE, L.RIGHT_KNEE), mid(L.LEFT_ANKLE, L.RIGHT_ANKLE)
     wrist = mid(L.LEFT_WRIST, L.RIGHT_WRIST)
-    trunk = float(np.linalg.norm(sh - hip)) or 1.0
-    out[_I["trunk_deg"]] = 180.0 - _angle_from_down(sh - hip)
-    out[_I["thigh_deg"]] = _angle_from_down(knee - hip)
-    out[_I["shin_deg"]] = _angle_from_down(ankle - knee)
-    out[_I["hip_ankle_deg"]] = _angle_from_down(ankle - hip)
-    out[_I["knee_flex_deg"]] = _mean_of_known(
-        [_flexion(w[h], w[k], w[a]) for h, k, a in ((23, 25, 27), (24, 26, 28))]
+    trunk = np.linalg.norm(sh - hip, axis=-1)
+    trunk = np.where(trunk == 0.0, 1.0, trunk)
+    out[:, _I["trunk_deg"]] = 180.0 - _angles_from_down(sh - hip)
+    out[:, _I["thigh_deg"]] = _angles_from_down(knee - hip)
+    out[:, _I["shin_deg"]] = _angles_from_down(ankle - knee)
+    out[:, _I["hip_ankle_deg"]] = _angles_from_down(ankle - hip)
+    out[:, _I["knee_flex_deg"]] = _mean_of_known(
+        _flexions(w[:, 23], w[:, 25], w[:, 27]), _flexions(w[:, 24], w[:, 26], w[:, 28])
     )
-    out[_I["elbow_flex_deg"]] = _mean_of_known(
-        [_flexion(w[s], w[e], w[r]) for s, e, r in ((11, 13, 15), (12, 14, 16))]
+    out[:, _I["elbow_flex_deg"]] = _mean_of_known(
+        _flexions(w[:, 11], w[:, 13], w[:, 15]), _flexions(w[:, 12], w[:, 14], w[:, 16])
     )
-    wrists, knees, ankles = w[[15, 16], 1], w[[25, 26], 1], w[[27, 28], 1]
-    floor = float(max(wrists.max(), knees.max(), ankles.max()))  # y down: the lowest point
-
-    def height(y: float) -> float:
-        return (floor - y) / trunk
-
-    out[_I["shoulder_h"]] = height(sh[1])
-    out[_I["hip_h"]] = height(hip[1])
-    out[_I["wrist_h"]] = height(float(wrists.min()))
-    out[_I["knee_h"]] = height(float(knees.max()))
-    out[_I["ankle_h"]] = height(float(ankles.min()))
-    out[_I["arm_deg"]] = _angle_from_down(wrist - sh)
+    wrists, knees, ankles = w[:, [15, 16], 1], w[:, [25, 26], 1], w[:, [27, 28], 1]
+    floor = np.max(np.concatenate([wrists, knees, ankles], axis=1), axis=1)  # y down: the lowest point
+    out[:, _I["shoulder_h"]] = (floor - sh[:, 1]) / trunk
+    out[:, _I["hip_h"]] = (floor - hip[:, 1]) / trunk
+    out[:, _I["wrist_h"]] = (floor - wrists.min(axis=1)) / trunk
+    out[:, _I["knee_h"]] = (floor - knees.max(axis=1)) / trunk
+    out[:, _I["ankle_h"]] = (floor - ankles.min(axis=1)) / trunk
+    out[:, _I["arm_deg"]] = _angles_from_down(wrist - sh)
     return out
+
+
+NOBODY = np.full((len(L), 3), np.nan)  # the world landmarks of a frame with nobody found
+
+
+def world_of(pose: Pose | None) -> np.ndarray:
+    """A frame's world landmarks for features_of_worlds (NOBODY when nobody was found)."""
+    return NOBODY if pose is None else np.asarray(pose.world, float)
+
+
+def frame_features(pose: Pose | None) -> np.ndarray:
+    """The FEATURES of one frame (all NaN when nobody was found)."""
+    return features_of_worlds(world_of(pose)[None])[0]
 
 
 def posture_of(f: np.ndarray, r: Rules = RULES) -> Posture:

@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from exercises.recognise import EXERCISE_LABELS, Segment, frame_features, recognise
+from exercises.recognise import (
+    EXERCISE_LABELS,
+    FEATURES,
+    Segment,
+    features_of_worlds,
+    recognise,
+    world_of,
+)
 
 
 @dataclass(frozen=True)
@@ -69,25 +76,54 @@ def other_exercise_segments(segments: Iterable[Segment], exercise: str) -> tuple
     )
 
 
+class FeatureRows:
+    """The recogniser's features of a video, frame by frame: world landmarks are gathered and
+    turned into features a chunk at a time in one numpy pass (features_of_worlds), so the
+    per-frame cost stays off the analysis's hot path and only a dozen numbers a frame are kept."""
+
+    CHUNK = 256
+
+    def __init__(self) -> None:
+        self._done: list[np.ndarray] = []
+        self._worlds: list[np.ndarray] = []
+        self.times: list[float] = []
+
+    def add(self, pose: Any, t_ms: float) -> None:
+        self._worlds.append(world_of(pose))
+        self.times.append(float(t_ms))
+        if len(self._worlds) >= self.CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._worlds:
+            self._done.append(features_of_worlds(np.array(self._worlds)))
+            self._worlds.clear()
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def features(self) -> np.ndarray:
+        self._flush()
+        return np.concatenate(self._done) if self._done else np.empty((0, len(FEATURES)))
+
+
 class _FeatureTap:
     """An estimator that passes its inner estimator's poses on and keeps each frame's
-    recogniser features (a dozen numbers a frame, not the poses)."""
+    recogniser features."""
 
-    def __init__(self, inner: Any, rows: list[np.ndarray], times: list[float]) -> None:
-        self.inner, self.rows, self.times = inner, rows, times
+    def __init__(self, inner: Any, rows: FeatureRows) -> None:
+        self.inner, self.rows = inner, rows
         if hasattr(inner, "stream"):  # a parallel pool hands back whole streams
             self.stream = self._stream
 
     def estimate(self, image: Any, t_ms: float, frame_index: int) -> Any:
         pose = self.inner.estimate(image, t_ms, frame_index)
-        self.rows.append(frame_features(pose))
-        self.times.append(float(t_ms))
+        self.rows.add(pose, t_ms)
         return pose
 
     def _stream(self, source: Iterable[Any]) -> Iterator[tuple[Any, Any, float]]:
         for frame, pose, wait_s in self.inner.stream(source):
-            self.rows.append(frame_features(pose))
-            self.times.append(float(frame.t_ms))
+            self.rows.add(pose, frame.t_ms)
             yield frame, pose, wait_s
 
     def __getattr__(self, name: str) -> Any:
@@ -101,11 +137,10 @@ class OtherExercises:
     def __init__(self, exercise: str, skipped: tuple[Skipped, ...] | None = None) -> None:
         self.exercise = exercise
         self.skipped = skipped
-        self._rows: list[np.ndarray] = []
-        self._times: list[float] = []
+        self._rows = FeatureRows()
 
     def estimator(self, inner: Any) -> Any:
-        return _FeatureTap(inner, self._rows, self._times) if self.skipped is None else inner
+        return _FeatureTap(inner, self._rows) if self.skipped is None else inner
 
     def frames(self, source: Iterable[Any]) -> Iterator[Any]:
         """The source's frames, less those of the skipped segments (by position in the video)."""
@@ -118,7 +153,7 @@ class OtherExercises:
         """After a complete first run: raise OtherExercisesFound if there is anything to skip."""
         if self.skipped is not None or not self._rows:
             return
-        found = recognise(np.array(self._rows), np.array(self._times))
+        found = recognise(self._rows.features(), np.array(self._rows.times))
         skipped = other_exercise_segments(found, self.exercise)
         if skipped:
             raise OtherExercisesFound(skipped)

@@ -350,3 +350,28 @@ def test_a_plank_segment_takes_in_the_still_setup_on_hands_and_knees_from_standi
     assert [s.label for s in segs] == [OTHER, "plank"]
     # The whole set-up, further back than extend_max_s (0.5 s), but not the standing before it.
     assert 3.0 < segs[1].start_ms / 1000.0 <= 4.0
+
+
+def test_features_of_a_whole_video_equal_the_features_frame_by_frame():
+    """The analysis gathers world landmarks and turns them into features a chunk at a time
+    (feedback.other_exercises.FeatureRows); nobody found and a collapsed pose stay NaN rows."""
+    from dataclasses import replace
+
+    from exercises.recognise import features_of_worlds, world_of
+    from feedback.other_exercises import FeatureRows
+
+    frames = track(hinge_reps(2) + hold(plank(), 1.0))
+    poses = [p for p, _, _ in frames]
+    collapsed = replace(poses[3], world=np.zeros_like(np.asarray(poses[3].world)))
+    poses = [*poses[:5], None, collapsed, *poses[5:]]
+    one_by_one = np.array([frame_features(p) for p in poses])
+    assert np.isnan(one_by_one[5]).all() and np.isnan(one_by_one[6][:4]).all()
+    whole = features_of_worlds(np.array([world_of(p) for p in poses]))
+    np.testing.assert_allclose(whole, one_by_one, rtol=0, atol=1e-9)
+
+    rows = FeatureRows()
+    assert len(poses) > rows.CHUNK  # the chunk boundary is crossed
+    for i, pose in enumerate(poses):
+        rows.add(pose, i * 1000.0 / FPS)
+    np.testing.assert_allclose(rows.features(), one_by_one, rtol=0, atol=1e-9)
+    assert len(rows) == len(rows.times) == len(poses)
