@@ -51,7 +51,7 @@ class HoldRecord:
     start_s: float
     end_s: float
     faults: tuple[str, ...] = ()
-    ended: bool = True  # False: still held when the input ended
+    ended: bool = True  # False: still held when the input ended or a reset (`r`, a routine's next set) cut it
 
     @property
     def duration_s(self) -> float:
@@ -221,6 +221,7 @@ class SessionRecorder:
         self._partials: list[RepRecord] = []
         self._holds: list[tuple[float, float, tuple[str, ...]]] = []
         self._hold_open_ms: float | None = None
+        self._holds_cut: list[tuple[float, float]] = []  # (start, last frame): ended by a reset
         self._hold_running: list[float] = []  # per-frame hold_s, to find holds without events
         self._count_banked = 0  # reps/hold from before a checker reset
         self._hold_banked = 0.0
@@ -280,12 +281,13 @@ class SessionRecorder:
                 self._view_problem[str(a.view.problem)] += 1
 
         self._track_faults(a, t)
-        self._track_events(a)
-        if self._last is not None:  # a checker reset (live `r`) restarts its counters
+        if self._last is not None:  # a checker reset (live `r`, a routine's next set) restarts its counters
             if a.rep_count < self._last.rep_count:
                 self._count_banked += self._last.rep_count
             if a.hold_s < self._last.hold_s - 1e-6:
                 self._hold_banked += self._last.hold_s
+                self._cut_open_hold(self._last.t_ms)
+        self._track_events(a)
         self._hold_running.append(a.hold_s)
         self._last = a
 
@@ -320,6 +322,13 @@ class SessionRecorder:
             info = infos.get(code)
             message, severity = (info.message, info.severity) if info else (code, Severity.MINOR)
             self._closed_faults.setdefault(code, []).append(_OpenFault(start_ms, end_ms, message, severity))
+
+    def _cut_open_hold(self, last_ms: float) -> None:
+        """A reset ended the checker's hold without a stop event: it lasted to `last_ms`, the
+        last frame before the reset (otherwise the next hold's start would overwrite it)."""
+        if self._hold_open_ms is not None:
+            self._holds_cut.append((self._hold_open_ms, last_ms))
+            self._hold_open_ms = None
 
     def _track_events(self, a: Assessment) -> None:
         for e in a.events:
@@ -417,6 +426,10 @@ class SessionRecorder:
     def _hold_records(self, faults: list[FaultInterval], last: float, period: float) -> list[HoldRecord]:
         """The holds with the faults during each (one still open at the end included)."""
         holds = [HoldRecord(s / 1000, e / 1000, codes) for s, e, codes in self._holds]
+        for s, e in self._holds_cut:  # held up to the reset: through its last frame
+            start_s, end_s = s / 1000, (e + period) / 1000
+            holds.append(HoldRecord(start_s, end_s, _codes_within(faults, start_s, end_s), ended=False))
+        holds.sort(key=lambda h: h.start_s)
         if self._hold_open_ms is not None:
             start_s, end_s = self._hold_open_ms / 1000, (last + period) / 1000
             holds.append(HoldRecord(start_s, end_s, _codes_within(faults, start_s, end_s), ended=False))

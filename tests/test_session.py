@@ -111,6 +111,20 @@ def test_holds_from_events_best_hold_and_open_hold_at_end():
     assert rep.hold_s == pytest.approx(hold[-1])
 
 
+def test_a_hold_cut_by_a_checker_reset_is_kept():
+    # A routine's set ends at its target mid-hold and the next set resets the checker (so does
+    # live's `r`): no stop event, the hold timer starts again. Both holds are the session's.
+    events = {5: [Event(EventKind.HOLD_STARTED, 500)], 30: [Event(EventKind.HOLD_STARTED, 3000)]}
+    hold = [0.0] * 5 + [0.1 * k for k in range(1, 21)] + [0.0] * 5 + [0.1 * k for k in range(1, 11)]
+    rep = record([a(i, events=events.get(i, ()), hold=hold[i]) for i in range(40)]).report()
+    assert [(h.start_s, round(h.end_s, 3), h.ended) for h in rep.holds] == [
+        (0.5, 2.5, False),
+        (3.0, 4.0, False),
+    ]
+    assert rep.best_hold_s == pytest.approx(2.0)
+    assert rep.hold_s == pytest.approx(3.0)
+
+
 def test_holds_from_timer_when_checker_emits_no_events():
     hold = [0.0] * 3 + [0.1 * k for k in range(1, 8)] + [0.7] * 5 + [0.7 + 0.1 * k for k in range(1, 4)]
     rep = record([a(i, hold=h) for i, h in enumerate(hold)]).report()
