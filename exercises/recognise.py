@@ -215,8 +215,14 @@ def classify(window: np.ndarray, postures: Sequence[Posture] | None = None, r: R
         return Guess("plank", share[best])
     if best is Posture.ALL_FOURS:
         lifted = np.maximum(rows[:, _I["wrist_h"]], rows[:, _I["ankle_h"]]) > r.fours_lifted_h
-        if float(np.mean(lifted)) > r.fours_lifted_share:
-            return Guess(OTHER, float(np.mean(lifted)))
+        # A bird-dog's full reach (leg stretched straight back, a hand forward) reads as a
+        # plank posture, so its lifted frames are not among the rows on hands and knees;
+        # a plank never has a hand off the floor, so such frames are a reach too.
+        reach = window[[q is Posture.PLANK for q in postures]][:, _I["wrist_h"]] > r.fours_lifted_h
+        n_lifted = int(np.sum(lifted)) + int(np.sum(reach))
+        lifted_share = n_lifted / (len(rows) + int(np.sum(reach)))
+        if lifted_share > r.fours_lifted_share:
+            return Guess(OTHER, lifted_share)
         return Guess("cat-cow", share[best])
     trunk = rows[:, _I["trunk_deg"]]
     lo, hi = float(np.nanpercentile(trunk, 5)), float(np.nanpercentile(trunk, 95))

@@ -62,6 +62,20 @@ def test_cat_cow_and_kneeling_upright():
     assert _only(hold(kneeling_upright(), 6.0)) == OTHER
 
 
+def test_a_bird_dog_reach_read_as_a_plank_posture_is_no_cat_cow():
+    from exercises.recognise import FEATURES, Posture, classify, posture_of
+
+    fours = frame_features(track(hold(quadruped(), 0.1))[0][0])
+    straight = frame_features(track(hold(plank(), 0.1))[0][0])
+    assert posture_of(fours) is Posture.ALL_FOURS and posture_of(straight) is Posture.PLANK
+    reach = straight.copy()
+    reach[FEATURES.index("wrist_h")] = 0.9  # a hand held forward off the floor
+    for other_rows, label in ((straight, "cat-cow"), (reach, OTHER)):
+        window = np.array([fours] * 25 + [other_rows] * 8)
+        # Hands and knees for most of the window either way; the reach is a bird-dog's.
+        assert classify(window).label == label
+
+
 def test_a_routine_splits_at_the_changes_within_a_second():
     routine = (
         hold(STANDING, 4.0)
