@@ -16,6 +16,9 @@ the exercise, when the posture holds for most of it and the movement fits (the t
 >= 30 deg in a hinge, without the deep knee bend of a squat; the elbows stay put in a plank,
 unlike push-ups; no limb lifted off the floor on hands and knees, unlike bird-dog).
 `segments` turns per-frame labels into runs, absorbing runs too short to be an exercise.
+Where the posture stays the same across a boundary (a cat-cow, then a bird-dog that starts
+still on hands and knees; a plank, then push-ups from the top), no window can place it; a cut
+in the video near it (`cut_frames`: the person jumps in the image) is where it lies.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ FEATURES = (
     "knee_h",  # the lower knee
     "ankle_h",  # the higher ankle: a lifted leg shows here
     "arm_deg",  # shoulder-wrist line from straight down (supporting arms are near vertical)
+    "img_x",  # centre of the limbs' joints in the image (pixels): where the person is...
+    "img_y",
+    "img_size",  # ...and how big (diagonal of the joints' bounding box): a cut moves both at once
 )
 _I = {name: i for i, name in enumerate(FEATURES)}
 
@@ -96,6 +102,14 @@ class Rules:
     min_exercise_s: float = 2.0
     # a held exercise's segment reaches out over its postures this far (see EXTEND_OVER)
     extend_max_s: float = 0.5
+    # a cut in the video (an edited recording, or clips joined): the person jumps in the image
+    # by this much (of their size) from one frame to the next, and by this many times more
+    # than in the frames around it (fast movement jumps in every frame)
+    cut_jump_min: float = 0.1
+    cut_step_ratio: float = 4.0
+    # where the posture stays the same across a boundary (a still start on hands and knees
+    # after another exercise on hands and knees), a cut this close to it is where it lies
+    cut_snap_s: float = 1.2
 
 
 RULES = Rules()
@@ -121,6 +135,9 @@ def _mean_of_known(values: list[float]) -> float:
     on a degenerate pose, which would reach the user's terminal."""
     known = [v for v in values if v == v]
     return sum(known) / len(known) if known else float("nan")
+
+
+_LIMB_JOINTS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]  # shoulders to ankles
 
 
 def frame_features(pose: Pose | None) -> np.ndarray:
@@ -159,6 +176,10 @@ def frame_features(pose: Pose | None) -> np.ndarray:
     out[_I["knee_h"]] = height(float(knees.max()))
     out[_I["ankle_h"]] = height(float(ankles.min()))
     out[_I["arm_deg"]] = _angle_from_down(wrist - sh)
+    joints = np.asarray(pose.xy, float)[_LIMB_JOINTS]
+    lo, hi = joints.min(axis=0), joints.max(axis=0)
+    out[_I["img_x"]], out[_I["img_y"]] = joints.mean(axis=0)
+    out[_I["img_size"]] = float(np.hypot(*(hi - lo)))
     return out
 
 
@@ -318,6 +339,51 @@ def recognise(features: np.ndarray, t_ms: Sequence[float], r: Rules = RULES) -> 
         if k + 1 < len(segs) and end > seg.end:
             segs[k + 1] = replace(segs[k + 1], start=end, start_ms=t[end])
         segs[k] = replace(seg, start=start, end=end, start_ms=t[start], end_ms=t[end - 1])
+    return _snapped_to_cuts(segs, cut_frames(features, r), postures, t, r)
+
+
+def cut_frames(features: np.ndarray, r: Rules = RULES) -> np.ndarray:
+    """Frames that begin a new shot: the person's place and size in the image jump from the
+    frame before by at least cut_jump_min (of their size), and cut_step_ratio times more
+    than in any of the three frames on either side (movement, however fast, is smooth)."""
+    n = len(features)
+    if n < 2:
+        return np.zeros(0, int)
+    xy, size = features[:, [_I["img_x"], _I["img_y"]]], features[:, _I["img_size"]]
+    jump = np.full(n + 6, np.nan)  # three NaN frames padded on each side
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jump[4 : n + 3] = np.hypot(*(xy[1:] - xy[:-1]).T) / size[:-1] + np.abs(np.log(size[1:] / size[:-1]))
+    near = np.stack([jump[3 + d : n + 3 + d] for d in (-3, -2, -1, 1, 2, 3)])
+    near = np.where(np.isnan(near), 0.0, near).max(axis=0)
+    j = jump[3 : n + 3]
+    with np.errstate(invalid="ignore"):
+        found = (j >= r.cut_jump_min) & (j >= r.cut_step_ratio * np.maximum(near, 1e-3))
+    return np.flatnonzero(found)
+
+
+def _snapped_to_cuts(
+    segs: list[Segment], cuts: np.ndarray, postures: Sequence[Posture], t: Sequence[float], r: Rules
+) -> list[Segment]:
+    """A boundary next to an exercise moves to a cut within cut_snap_s when the frames in
+    between keep one posture: there the windows cannot tell where one thing ends (a still
+    start on hands and knees after a cat-cow, the top of a push-up before a plank), and a
+    cut in the video is where the recording changed."""
+    limit = 1000.0 * r.cut_snap_s
+    for k in range(len(segs) - 1):
+        a, b = segs[k], segs[k + 1]
+        if (a.label == OTHER and b.label == OTHER) or not len(cuts):
+            continue
+        here = b.start
+        near = [
+            int(c) for c in cuts if a.start < c < b.end - 1 and c != here and abs(t[c] - t[here]) <= limit
+        ]
+        if not near:
+            continue
+        c = min(near, key=lambda x: abs(x - here))
+        if len({postures[i] for i in range(min(c, here), max(c, here))}) != 1:
+            continue
+        segs[k] = replace(a, end=c, end_ms=t[c - 1])
+        segs[k + 1] = replace(b, start=c, start_ms=t[c])
     return segs
 
 
