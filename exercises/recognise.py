@@ -87,6 +87,7 @@ class Rules:
     fours_hip_min: float = 0.45  # hips above the knees (not sitting back on the heels)
     fours_lifted_h: float = 0.55  # a wrist or ankle this high is off the floor (bird-dog)
     fours_lifted_share: float = 0.15
+    fours_knee_down_max: float = 0.15  # the lower knee this low is on the floor (a bird-dog kneels on one)
     # hinge: the trunk tips forwards this far within the window (MediaPipe reads a 35 deg
     # hinge as ~32 from a standing ~10), knees short of a squat
     hinge_range_min: float = 18.0
@@ -239,9 +240,11 @@ def classify(window: np.ndarray, postures: Sequence[Posture] | None = None, r: R
         # A bird-dog's full reach (leg stretched straight back, a hand forward) reads as a
         # plank posture, so its lifted frames are not among the rows on hands and knees;
         # a plank never has a hand off the floor, so such frames are a reach too.
-        reach = window[[q is Posture.PLANK for q in postures]][:, _I["wrist_h"]] > r.fours_lifted_h
-        n_lifted = int(np.sum(lifted)) + int(np.sum(reach))
-        lifted_share = n_lifted / (len(rows) + int(np.sum(reach)))
+        n_reach = 0
+        if share[Posture.PLANK] > 0.0:
+            held = window[[q is Posture.PLANK for q in postures]]
+            n_reach = int(np.sum(held[:, _I["wrist_h"]] > r.fours_lifted_h))
+        lifted_share = (int(np.sum(lifted)) + n_reach) / (len(rows) + n_reach)
         if lifted_share > r.fours_lifted_share:
             return Guess(OTHER, lifted_share)
         return Guess("cat-cow", share[best])
@@ -281,8 +284,30 @@ EXTEND_OVER = {
 _GAP_FRAMES = 2  # a frame or two of another posture (a blip of the estimator) does not stop it
 
 
+def _edge_postures(features: np.ndarray, postures: Sequence[Posture], r: Rules) -> list[Posture | None]:
+    """The postures a segment's edge moves over, with None for a bird-dog's reach: a hand or
+    foot off the floor while kneeling on the other knee, or a hand up in the plank posture
+    (the leg stretched straight back). It is not a cat-cow's or a plank's, and a stretch
+    that gives way to it is the bird-dog's own still start, not getting in or out. (Getting
+    down onto hands and knees, the hands are up too, but so are the knees.)"""
+    wrist, ankle = features[:, _I["wrist_h"]], features[:, _I["ankle_h"]]
+    kneeling = features[:, _I["knee_h"]] <= r.fours_knee_down_max
+    out: list[Posture | None] = []
+    for i, p in enumerate(postures):
+        limb_up = max(wrist[i], ankle[i]) > r.fours_lifted_h and kneeling[i]
+        lifted = (p is Posture.ALL_FOURS and limb_up) or (p is Posture.PLANK and wrist[i] > r.fours_lifted_h)
+        out.append(None if lifted else p)
+    return out
+
+
 def _reach(
-    postures: Sequence[Posture], t: Sequence[float], frm: int, stop: int, step: int, want, limit_ms: float
+    postures: Sequence[Posture | None],
+    t: Sequence[float],
+    frm: int,
+    stop: int,
+    step: int,
+    want,
+    limit_ms: float,
 ) -> int:
     """The farthest frame from `frm` (exclusive of `stop`) over `want` postures, gaps allowed."""
     best, gap, i = frm, 0, frm + step
@@ -298,7 +323,13 @@ def _reach(
 
 
 def _transition(
-    postures: Sequence[Posture], t: Sequence[float], frm: int, stop: int, step: int, want, limit_ms: float
+    postures: Sequence[Posture | None],
+    t: Sequence[float],
+    frm: int,
+    stop: int,
+    step: int,
+    want,
+    limit_ms: float,
 ) -> int | None:
     """The far end of a run of `want` postures from `frm` that is a transition: it gives way,
     within `limit_ms` (and before `stop`), to standing or to no exercise posture at all (lying,
@@ -318,21 +349,24 @@ def recognise(features: np.ndarray, t_ms: Sequence[float], r: Rules = RULES) -> 
     t = [float(x) for x in t_ms]
     limit = 1000.0 * r.extend_max_s
     setup = 1000.0 * r.min_exercise_s
+    edge: list[Posture | None] | None = None
     for k, seg in enumerate(segs):
         want = EXTEND_OVER.get(seg.label)
         if want is None:
             continue
+        if edge is None:
+            edge = _edge_postures(features, postures, r)
         lo = segs[k - 1].start if k > 0 else -1  # keep a frame of each neighbour
         hi = segs[k + 1].end - 1 if k + 1 < len(segs) else len(postures)
         # Getting into (or out of) the exercise: a stretch of its postures between it and some
         # other posture (standing), too short to be an exercise itself, is all of it;
         # otherwise the segment reaches out at most extend_max_s.
-        start = _transition(postures, t, seg.start, lo, -1, want, setup)
+        start = _transition(edge, t, seg.start, lo, -1, want, setup)
         if start is None:
-            start = _reach(postures, t, seg.start, lo, -1, want, limit)
-        end = _transition(postures, t, seg.end - 1, hi, 1, want, setup)
+            start = _reach(edge, t, seg.start, lo, -1, want, limit)
+        end = _transition(edge, t, seg.end - 1, hi, 1, want, setup)
         if end is None:
-            end = _reach(postures, t, seg.end - 1, hi, 1, want, limit)
+            end = _reach(edge, t, seg.end - 1, hi, 1, want, limit)
         end += 1
         if k > 0 and start < seg.start:
             segs[k - 1] = replace(segs[k - 1], end=start, end_ms=t[start - 1])
