@@ -16,6 +16,9 @@ the exercise, when the posture holds for most of it and the movement fits (the t
 >= 30 deg in a hinge, without the deep knee bend of a squat; the elbows stay put in a plank,
 unlike push-ups; no limb lifted off the floor on hands and knees, unlike bird-dog).
 `segments` turns per-frame labels into runs, absorbing runs too short to be an exercise.
+Where the posture stays the same across a boundary (a cat-cow, then a bird-dog that starts
+still on hands and knees; a plank, then push-ups from the top), no window can place it; a cut
+in the video near it (`cut_frames`: the person jumps in the image) is where it lies.
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ FEATURES = (
     "knee_h",  # the lower knee
     "ankle_h",  # the higher ankle: a lifted leg shows here
     "arm_deg",  # shoulder-wrist line from straight down (supporting arms are near vertical)
+    "img_x",  # centre of the limbs' joints in the image (pixels): where the person is...
+    "img_y",
+    "img_size",  # ...and how big (diagonal of the joints' bounding box): a cut moves both at once
 )
 _I = {name: i for i, name in enumerate(FEATURES)}
 
@@ -81,6 +87,7 @@ class Rules:
     fours_hip_min: float = 0.45  # hips above the knees (not sitting back on the heels)
     fours_lifted_h: float = 0.55  # a wrist or ankle this high is off the floor (bird-dog)
     fours_lifted_share: float = 0.15
+    fours_knee_down_max: float = 0.15  # the lower knee this low is on the floor (a bird-dog kneels on one)
     # hinge: the trunk tips forwards this far within the window (MediaPipe reads a 35 deg
     # hinge as ~32 from a standing ~10), knees short of a squat
     hinge_range_min: float = 18.0
@@ -96,6 +103,14 @@ class Rules:
     min_exercise_s: float = 2.0
     # a held exercise's segment reaches out over its postures this far (see EXTEND_OVER)
     extend_max_s: float = 0.5
+    # a cut in the video (an edited recording, or clips joined): the person jumps in the image
+    # by this much (of their size) from one frame to the next, and by this many times more
+    # than in the frames around it (fast movement jumps in every frame)
+    cut_jump_min: float = 0.1
+    cut_step_ratio: float = 4.0
+    # where the posture stays the same across a boundary (a still start on hands and knees
+    # after another exercise on hands and knees), a cut this close to it is where it lies
+    cut_snap_s: float = 1.2
 
 
 RULES = Rules()
@@ -126,11 +141,16 @@ def _mean_of_known(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
 
 
-def features_of_worlds(world: np.ndarray) -> np.ndarray:
-    """The FEATURES of many frames at once: `world` is (frames, 33, 3) MediaPipe world landmarks
-    (NaN for a frame with nobody), the result (frames, len(FEATURES)). One numpy pass over a
-    whole video: the per-frame cost stays off the analysis's hot path."""
-    w = np.asarray(world, float).reshape(-1, len(L), 3)
+_LIMB_JOINTS = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]  # shoulders to ankles
+
+
+def features_of_landmarks(landmarks: np.ndarray) -> np.ndarray:
+    """The FEATURES of many frames at once: `landmarks` is (frames, 33, 5), each landmark's
+    MediaPipe world x, y, z then image x, y (landmarks_of; NaN for a frame with nobody), the
+    result (frames, len(FEATURES)). One numpy pass over a whole video: the per-frame cost
+    stays off the analysis's hot path."""
+    rows = np.asarray(landmarks, float).reshape(-1, len(L), 5)
+    w, image = rows[..., :3], rows[..., 3:]
     out = np.full((len(w), len(FEATURES)), np.nan)
     if not len(w):
         return out
@@ -161,20 +181,27 @@ def features_of_worlds(world: np.ndarray) -> np.ndarray:
     out[:, _I["knee_h"]] = (floor - knees.max(axis=1)) / trunk
     out[:, _I["ankle_h"]] = (floor - ankles.min(axis=1)) / trunk
     out[:, _I["arm_deg"]] = _angles_from_down(wrist - sh)
+    joints = image[:, _LIMB_JOINTS]
+    lo, hi = joints.min(axis=1), joints.max(axis=1)
+    out[:, _I["img_x"]], out[:, _I["img_y"]] = joints.mean(axis=1).T
+    out[:, _I["img_size"]] = np.hypot(*(hi - lo).T)
     return out
 
 
-NOBODY = np.full((len(L), 3), np.nan)  # the world landmarks of a frame with nobody found
+NOBODY = np.full((len(L), 5), np.nan)  # the landmarks of a frame with nobody found
 
 
-def world_of(pose: Pose | None) -> np.ndarray:
-    """A frame's world landmarks for features_of_worlds (NOBODY when nobody was found)."""
-    return NOBODY if pose is None else np.asarray(pose.world, float)
+def landmarks_of(pose: Pose | None) -> np.ndarray:
+    """A frame's landmarks for features_of_landmarks: (33, 5), world x, y, z and image x, y
+    (NOBODY when nobody was found)."""
+    if pose is None:
+        return NOBODY
+    return np.concatenate([np.asarray(pose.world, float), np.asarray(pose.xy, float)[:, :2]], axis=1)
 
 
 def frame_features(pose: Pose | None) -> np.ndarray:
     """The FEATURES of one frame (all NaN when nobody was found)."""
-    return features_of_worlds(world_of(pose)[None])[0]
+    return features_of_landmarks(landmarks_of(pose)[None])[0]
 
 
 def posture_of(f: np.ndarray, r: Rules = RULES) -> Posture:
@@ -230,8 +257,16 @@ def classify(window: np.ndarray, postures: Sequence[Posture] | None = None, r: R
         return Guess("plank", share[best])
     if best is Posture.ALL_FOURS:
         lifted = np.maximum(rows[:, _I["wrist_h"]], rows[:, _I["ankle_h"]]) > r.fours_lifted_h
-        if float(np.mean(lifted)) > r.fours_lifted_share:
-            return Guess(OTHER, float(np.mean(lifted)))
+        # A bird-dog's full reach (leg stretched straight back, a hand forward) reads as a
+        # plank posture, so its lifted frames are not among the rows on hands and knees;
+        # a plank never has a hand off the floor, so such frames are a reach too.
+        n_reach = 0
+        if share[Posture.PLANK] > 0.0:
+            held = window[[q is Posture.PLANK for q in postures]]
+            n_reach = int(np.sum(held[:, _I["wrist_h"]] > r.fours_lifted_h))
+        lifted_share = (int(np.sum(lifted)) + n_reach) / (len(rows) + n_reach)
+        if lifted_share > r.fours_lifted_share:
+            return Guess(OTHER, lifted_share)
         return Guess("cat-cow", share[best])
     trunk = rows[:, _I["trunk_deg"]]
     lo, hi = float(np.nanpercentile(trunk, 5)), float(np.nanpercentile(trunk, 95))
@@ -269,8 +304,30 @@ EXTEND_OVER = {
 _GAP_FRAMES = 2  # a frame or two of another posture (a blip of the estimator) does not stop it
 
 
+def _edge_postures(features: np.ndarray, postures: Sequence[Posture], r: Rules) -> list[Posture | None]:
+    """The postures a segment's edge moves over, with None for a bird-dog's reach: a hand or
+    foot off the floor while kneeling on the other knee, or a hand up in the plank posture
+    (the leg stretched straight back). It is not a cat-cow's or a plank's, and a stretch
+    that gives way to it is the bird-dog's own still start, not getting in or out. (Getting
+    down onto hands and knees, the hands are up too, but so are the knees.)"""
+    wrist, ankle = features[:, _I["wrist_h"]], features[:, _I["ankle_h"]]
+    kneeling = features[:, _I["knee_h"]] <= r.fours_knee_down_max
+    out: list[Posture | None] = []
+    for i, p in enumerate(postures):
+        limb_up = max(wrist[i], ankle[i]) > r.fours_lifted_h and kneeling[i]
+        lifted = (p is Posture.ALL_FOURS and limb_up) or (p is Posture.PLANK and wrist[i] > r.fours_lifted_h)
+        out.append(None if lifted else p)
+    return out
+
+
 def _reach(
-    postures: Sequence[Posture], t: Sequence[float], frm: int, stop: int, step: int, want, limit_ms: float
+    postures: Sequence[Posture | None],
+    t: Sequence[float],
+    frm: int,
+    stop: int,
+    step: int,
+    want,
+    limit_ms: float,
 ) -> int:
     """The farthest frame from `frm` (exclusive of `stop`) over `want` postures, gaps allowed."""
     best, gap, i = frm, 0, frm + step
@@ -286,7 +343,13 @@ def _reach(
 
 
 def _transition(
-    postures: Sequence[Posture], t: Sequence[float], frm: int, stop: int, step: int, want, limit_ms: float
+    postures: Sequence[Posture | None],
+    t: Sequence[float],
+    frm: int,
+    stop: int,
+    step: int,
+    want,
+    limit_ms: float,
 ) -> int | None:
     """The far end of a run of `want` postures from `frm` that is a transition: it gives way,
     within `limit_ms` (and before `stop`), to standing or to no exercise posture at all (lying,
@@ -306,27 +369,75 @@ def recognise(features: np.ndarray, t_ms: Sequence[float], r: Rules = RULES) -> 
     t = [float(x) for x in t_ms]
     limit = 1000.0 * r.extend_max_s
     setup = 1000.0 * r.min_exercise_s
+    edge: list[Posture | None] | None = None
     for k, seg in enumerate(segs):
         want = EXTEND_OVER.get(seg.label)
         if want is None:
             continue
+        if edge is None:
+            edge = _edge_postures(features, postures, r)
         lo = segs[k - 1].start if k > 0 else -1  # keep a frame of each neighbour
         hi = segs[k + 1].end - 1 if k + 1 < len(segs) else len(postures)
         # Getting into (or out of) the exercise: a stretch of its postures between it and some
         # other posture (standing), too short to be an exercise itself, is all of it;
         # otherwise the segment reaches out at most extend_max_s.
-        start = _transition(postures, t, seg.start, lo, -1, want, setup)
+        start = _transition(edge, t, seg.start, lo, -1, want, setup)
         if start is None:
-            start = _reach(postures, t, seg.start, lo, -1, want, limit)
-        end = _transition(postures, t, seg.end - 1, hi, 1, want, setup)
+            start = _reach(edge, t, seg.start, lo, -1, want, limit)
+        end = _transition(edge, t, seg.end - 1, hi, 1, want, setup)
         if end is None:
-            end = _reach(postures, t, seg.end - 1, hi, 1, want, limit)
+            end = _reach(edge, t, seg.end - 1, hi, 1, want, limit)
         end += 1
         if k > 0 and start < seg.start:
             segs[k - 1] = replace(segs[k - 1], end=start, end_ms=t[start - 1])
         if k + 1 < len(segs) and end > seg.end:
             segs[k + 1] = replace(segs[k + 1], start=end, start_ms=t[end])
         segs[k] = replace(seg, start=start, end=end, start_ms=t[start], end_ms=t[end - 1])
+    return _snapped_to_cuts(segs, cut_frames(features, r), postures, t, r)
+
+
+def cut_frames(features: np.ndarray, r: Rules = RULES) -> np.ndarray:
+    """Frames that begin a new shot: the person's place and size in the image jump from the
+    frame before by at least cut_jump_min (of their size), and cut_step_ratio times more
+    than in any of the three frames on either side (movement, however fast, is smooth)."""
+    n = len(features)
+    if n < 2:
+        return np.zeros(0, int)
+    xy, size = features[:, [_I["img_x"], _I["img_y"]]], features[:, _I["img_size"]]
+    jump = np.full(n + 6, np.nan)  # three NaN frames padded on each side
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jump[4 : n + 3] = np.hypot(*(xy[1:] - xy[:-1]).T) / size[:-1] + np.abs(np.log(size[1:] / size[:-1]))
+    near = np.stack([jump[3 + d : n + 3 + d] for d in (-3, -2, -1, 1, 2, 3)])
+    near = np.where(np.isnan(near), 0.0, near).max(axis=0)
+    j = jump[3 : n + 3]
+    with np.errstate(invalid="ignore"):
+        found = (j >= r.cut_jump_min) & (j >= r.cut_step_ratio * np.maximum(near, 1e-3))
+    return np.flatnonzero(found)
+
+
+def _snapped_to_cuts(
+    segs: list[Segment], cuts: np.ndarray, postures: Sequence[Posture], t: Sequence[float], r: Rules
+) -> list[Segment]:
+    """A boundary next to an exercise moves to a cut within cut_snap_s when the frames in
+    between keep one posture: there the windows cannot tell where one thing ends (a still
+    start on hands and knees after a cat-cow, the top of a push-up before a plank), and a
+    cut in the video is where the recording changed."""
+    limit = 1000.0 * r.cut_snap_s
+    for k in range(len(segs) - 1):
+        a, b = segs[k], segs[k + 1]
+        if (a.label == OTHER and b.label == OTHER) or not len(cuts):
+            continue
+        here = b.start
+        near = [
+            int(c) for c in cuts if a.start < c < b.end - 1 and c != here and abs(t[c] - t[here]) <= limit
+        ]
+        if not near:
+            continue
+        c = min(near, key=lambda x: abs(x - here))
+        if len({postures[i] for i in range(min(c, here), max(c, here))}) != 1:
+            continue
+        segs[k] = replace(a, end=c, end_ms=t[c - 1])
+        segs[k + 1] = replace(b, start=c, start_ms=t[c])
     return segs
 
 

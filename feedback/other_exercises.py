@@ -26,9 +26,9 @@ from exercises.recognise import (
     EXERCISE_LABELS,
     FEATURES,
     Segment,
-    features_of_worlds,
+    features_of_landmarks,
+    landmarks_of,
     recognise,
-    world_of,
 )
 
 
@@ -77,27 +77,27 @@ def other_exercise_segments(segments: Iterable[Segment], exercise: str) -> tuple
 
 
 class FeatureRows:
-    """The recogniser's features of a video, frame by frame: world landmarks are gathered and
-    turned into features a chunk at a time in one numpy pass (features_of_worlds), so the
+    """The recogniser's features of a video, frame by frame: landmarks are gathered and
+    turned into features a chunk at a time in one numpy pass (features_of_landmarks), so the
     per-frame cost stays off the analysis's hot path and only a dozen numbers a frame are kept."""
 
     CHUNK = 256
 
     def __init__(self) -> None:
         self._done: list[np.ndarray] = []
-        self._worlds: list[np.ndarray] = []
+        self._landmarks: list[np.ndarray] = []
         self.times: list[float] = []
 
     def add(self, pose: Any, t_ms: float) -> None:
-        self._worlds.append(world_of(pose))
+        self._landmarks.append(landmarks_of(pose))
         self.times.append(float(t_ms))
-        if len(self._worlds) >= self.CHUNK:
+        if len(self._landmarks) >= self.CHUNK:
             self._flush()
 
     def _flush(self) -> None:
-        if self._worlds:
-            self._done.append(features_of_worlds(np.array(self._worlds)))
-            self._worlds.clear()
+        if self._landmarks:
+            self._done.append(features_of_landmarks(np.array(self._landmarks)))
+            self._landmarks.clear()
 
     def __len__(self) -> int:
         return len(self.times)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from exercises.recognise import OTHER, Segment, features_of_worlds, recognise, world_of
+from exercises.recognise import OTHER, Segment, features_of_landmarks, landmarks_of, recognise
 from exercises.registry import spec_for
 from feedback import analysis
 from feedback.analysis import AnalysisOutputs, Backends, check_outputs, cue_config_for
@@ -170,7 +170,7 @@ def analyze_segments(
         raise NoPersonError(
             f"No person was found in {video.name}; film the whole body side-on in good light."
         )
-    found = recognise(features_of_worlds(np.array([world_of(p) for p in poses])), t_ms)
+    found = recognise(features_of_landmarks(np.array([landmarks_of(p) for p in poses])), t_ms)
     judge = _SegmentJudge(video, b, poses, t_ms, model_path, thresholds, max_size, smoothing)
     results: list[SegmentResult] = []
     shown: list[SegmentFrames] = []

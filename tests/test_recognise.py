@@ -9,6 +9,8 @@ from exercises.recognise import OTHER, Recogniser, frame_features, recognise
 from tests.synthetic import (
     FPS,
     STANDING,
+    Camera,
+    Render,
     cycle,
     hinge,
     hold,
@@ -60,6 +62,62 @@ def test_cat_cow_and_kneeling_upright():
     ) * 2
     assert _only(hold(quadruped(), 1.0) + cats) == "cat-cow"
     assert _only(hold(kneeling_upright(), 6.0)) == OTHER
+
+
+def test_a_bird_dog_reach_read_as_a_plank_posture_is_no_cat_cow():
+    from exercises.recognise import FEATURES, Posture, classify, posture_of
+
+    fours = frame_features(track(hold(quadruped(), 0.1))[0][0])
+    straight = frame_features(track(hold(plank(), 0.1))[0][0])
+    assert posture_of(fours) is Posture.ALL_FOURS and posture_of(straight) is Posture.PLANK
+    reach = straight.copy()
+    reach[FEATURES.index("wrist_h")] = 0.9  # a hand held forward off the floor
+    for other_rows, label in ((straight, "cat-cow"), (reach, OTHER)):
+        window = np.array([fours] * 25 + [other_rows] * 8)
+        # Hands and knees for most of the window either way; the reach is a bird-dog's.
+        assert classify(window).label == label
+
+
+def _shots(*shots):
+    """Clips joined end to end (a cut between each): (postures, camera) pairs -> features, t."""
+    frames, t0 = [], 0.0
+    for postures, camera in shots:
+        part = track(postures, Render(camera=camera), t0_ms=t0)
+        frames += part
+        t0 = part[-1][1] + 1000.0 / FPS
+    return np.array([frame_features(p) for p, _, _ in frames]), np.array([t for _, t, _ in frames])
+
+
+def test_cuts_are_found_where_the_person_jumps_in_the_image_not_in_fast_movement():
+    from exercises.recognise import cut_frames
+
+    feats, _ = _shots(
+        (hinge_reps(2), Camera()),
+        (hold(STANDING, 2.0), Camera(px_per_m=150.0, centre_x=360.0)),
+        (cycle(STANDING, squat(1.25), 0.4, 0.4) * 3, Camera(px_per_m=170.0)),
+    )
+    first = len(track(hinge_reps(2)))
+    assert list(cut_frames(feats)) == [first, first + round(2.0 * FPS)]
+
+
+def test_a_plank_ends_at_a_cut_to_another_clip_that_starts_in_the_same_posture():
+    # A plank held 6 s, then a cut to another recording that starts in the plank position for
+    # 0.8 s before kneeling up: the posture never says where the first plank ended, the cut does.
+    def shots(second: Camera):
+        return _shots(
+            (hold(plank(), 6.0), Camera()),
+            (
+                hold(plank(), 0.8) + move(plank(), kneeling_upright(), 0.6) + hold(kneeling_upright(), 4.0),
+                second,
+            ),
+        )
+
+    feats, t = shots(Camera(px_per_m=160.0, centre_x=280.0))
+    segs = recognise(feats, t)
+    assert [s.label for s in segs] == ["plank", OTHER]
+    assert segs[0].end == round(6.0 * FPS)
+    feats, t = shots(Camera())  # the same camera: no cut, the plank runs on to the kneeling
+    assert recognise(feats, t)[0].end > round(6.5 * FPS)
 
 
 def test_a_routine_splits_at_the_changes_within_a_second():
@@ -353,11 +411,11 @@ def test_a_plank_segment_takes_in_the_still_setup_on_hands_and_knees_from_standi
 
 
 def test_features_of_a_whole_video_equal_the_features_frame_by_frame():
-    """The analysis gathers world landmarks and turns them into features a chunk at a time
+    """The analysis gathers landmarks and turns them into features a chunk at a time
     (feedback.other_exercises.FeatureRows); nobody found and a collapsed pose stay NaN rows."""
     from dataclasses import replace
 
-    from exercises.recognise import features_of_worlds, world_of
+    from exercises.recognise import features_of_landmarks, landmarks_of
     from feedback.other_exercises import FeatureRows
 
     frames = track(hinge_reps(2) + hold(plank(), 1.0))
@@ -366,7 +424,7 @@ def test_features_of_a_whole_video_equal_the_features_frame_by_frame():
     poses = [*poses[:5], None, collapsed, *poses[5:]]
     one_by_one = np.array([frame_features(p) for p in poses])
     assert np.isnan(one_by_one[5]).all() and np.isnan(one_by_one[6][:4]).all()
-    whole = features_of_worlds(np.array([world_of(p) for p in poses]))
+    whole = features_of_landmarks(np.array([landmarks_of(p) for p in poses]))
     np.testing.assert_allclose(whole, one_by_one, rtol=0, atol=1e-9)
 
     rows = FeatureRows()

@@ -13,7 +13,8 @@ JOIN_FPS = 15.0  # every other frame of the 30 fps samples: half the pose estima
 
 
 def join_clips(names: list[str], out: Path) -> list[tuple[str, float, float]]:
-    """The sample clips `names` one after another in `out` at 15 fps; (name, start_s, end_s) each."""
+    """The sample clips `names` one after another in `out` at 15 fps (every other frame of a 30 fps
+    clip); (name, start_s, end_s) each."""
     writer = None
     parts, n = [], 0
     for name in names:
@@ -21,12 +22,13 @@ def join_clips(names: list[str], out: Path) -> list[tuple[str, float, float]]:
         if not path.is_file():
             pytest.fail(f"sample clip {path} is missing (render it with `python -m samples.generate`)")
         cap = cv2.VideoCapture(str(path))
+        every = max(1, round(cap.get(cv2.CAP_PROP_FPS) / JOIN_FPS))
         start, i = n, 0
         while True:
             ok, image = cap.read()
             if not ok:
                 break
-            if i % 2 == 0:
+            if i % every == 0:
                 if writer is None:
                     h, w = image.shape[:2]
                     writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), JOIN_FPS, (w, h))
@@ -55,3 +57,19 @@ def test_a_hinge_inside_a_plank_video_is_skipped_not_judged_as_plank(tmp_path, m
     assert all(not s0 <= t <= s1 for t in report.t_s), "a skipped frame was judged"
     assert all(f.end_s <= s0 + 0.2 for f in report.faults), "a fault found in the hinge"
     assert report.hold_s > 3.0  # the plank before it is judged as usual
+
+
+def test_a_cat_cow_ends_at_the_cut_to_a_bird_dog_that_starts_still_on_hands_and_knees(tmp_path, model_path):
+    """Through a real cut in one video file: the bird-dog clip starts still on hands and knees
+    for a second, like the end of a cat-cow set; the cut says where the cat-cow ended."""
+    from feedback.analysis import AnalysisOutputs
+    from feedback.segmented import analyze_segments
+
+    video = tmp_path / "catcow_birddog.mp4"
+    parts = join_clips(["catcow_good.mp4", "other/other_007_bird-dog.mp4"], video)
+    cut_s = parts[1][1]
+    result = analyze_segments(video, AnalysisOutputs(report=None), model=model_path)
+    assert [r.segment.label for r in result.segments] == ["cat-cow", "other"]
+    catcow = result.segments[0]
+    assert abs(result.segments[1].start_s - cut_s) <= 0.2
+    assert catcow.summary["reps"] == 2 and catcow.summary["faults"] == []  # as catcow_good's labels
