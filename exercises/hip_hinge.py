@@ -16,6 +16,7 @@ from exercises.faults import tracked
 from exercises.reps import RepCounter, RepPhase, RepRule
 from exercises.signals import (
     SideView,
+    far_shoulder_along_trunk,
     head_line,
     hip_angle,
     hip_travel,
@@ -84,6 +85,13 @@ class HipHingeThresholds:
     # an oblique view), rounding is not judged. Rendered 0.003-0.014, real side views
     # 0.008-0.018 (median), a 480 px stock loop 0.046, a 45-60 deg oblique view 0.053.
     max_outline_noise: float = limit(0.03, 0.005, 0.2)
+    # Seen from behind at an angle the outline's top edge is the far flank and shoulder blade,
+    # not the spine: a flat back there reads rounder (+0.060 median, +0.100 90th pct. over
+    # standing) than two rounded ones (+0.034-0.043 median). Such a view shows the far
+    # shoulder behind the near one along the trunk (far_shoulder_along_trunk, median while
+    # hinged): rear-oblique renders 13-26 deg off side-on 0.87-0.88; side-on renders and real
+    # RDLs 0.95-0.99; front-oblique 1.03-1.30. Below this the back is not judged.
+    min_far_shoulder_t: float = limit(0.92, 0.0, 1.5)
     # Squatting: knees bend past squat_knee_deg AND by at least squat_ratio of the hip flexion.
     # A hinge keeps knees soft (~15-25 deg) while the hips flex ~90; a squat bends both alike.
     squat_knee_deg: float = limit(45.0, 15.0, 120.0)
@@ -245,6 +253,7 @@ class HipHingeChecker(SideViewChecker):
         self._recent_rounding: deque[float] = deque(maxlen=5)
         self._head_history: deque[float] = deque(maxlen=60)
         self._knee_history: deque[float] = deque(maxlen=60)
+        self._far_shoulder: deque[float] = deque(maxlen=60)
         self._rounding_t = float("-inf")
         self._last_lean: float | None = None  # the stream's last lean on the feet, for finish()
         self._new_rep()
@@ -256,6 +265,7 @@ class HipHingeChecker(SideViewChecker):
         self._recent_rounding.clear()
         self._head_history.clear()
         self._knee_history.clear()
+        self._far_shoulder.clear()
         self._last_lean = None
         self._new_rep()
 
@@ -362,7 +372,10 @@ class HipHingeChecker(SideViewChecker):
         # Without a standing reference (no mask, or never seen standing), or with the hips folded
         # over deeply bent knees, the back is not judged.
         spread = ref.bow_spread
-        outline_ok = spread is not None and spread <= th.max_outline_noise
+        if in_position and lean >= th.hinged_deg:
+            self._far_shoulder.append(far_shoulder_along_trunk(view))
+        from_behind = len(self._far_shoulder) >= 5 and median(self._far_shoulder) < th.min_far_shoulder_t
+        outline_ok = spread is not None and spread <= th.max_outline_noise and not from_behind
         # Judged in the bent-over part of the rep, where the spine carries the load (and
         # where a prop along the back no longer rests on it on the way up).
         rounded = (

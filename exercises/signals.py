@@ -30,12 +30,14 @@ class SideView:
     ankle: np.ndarray
     heel: np.ndarray
     toe: np.ndarray
+    far_shoulder: np.ndarray
     facing: int
     pose: Pose
 
     @classmethod
     def of(cls, pose: Pose, side: Side, facing: int) -> SideView:
         p = pose.xy.astype(float)
+        far: Side = "right" if side == "left" else "left"
         return cls(
             ear=p[Joint.EAR.on(side)],
             nose=p[Landmark.NOSE],
@@ -47,6 +49,7 @@ class SideView:
             ankle=p[Joint.ANKLE.on(side)],
             heel=p[Joint.HEEL.on(side)],
             toe=p[Joint.FOOT_INDEX.on(side)],
+            far_shoulder=p[Joint.SHOULDER.on(far)],
             facing=facing,
             pose=pose,
         )
@@ -99,6 +102,15 @@ def hip_travel(v: SideView) -> float:
 def head_line(v: SideView) -> float:
     """Hip->shoulder->ear bend, deg: + head dropped forward / chin down, - head tipped back."""
     return float(g.signed_bend(v.hip, v.shoulder, v.ear, v.facing))
+
+
+def far_shoulder_along_trunk(v: SideView) -> float:
+    """Where the far shoulder lands on the near hip->shoulder line (0 = hip, 1 = near shoulder).
+
+    Seen from the side both shoulders meet near 1; turned towards the camera's front the far
+    shoulder shows ahead of the near one (> 1), seen from behind it shows behind it (< 1)."""
+    chord = v.shoulder - v.hip
+    return float((v.far_shoulder - v.hip) @ chord / max(float(chord @ chord), 1e-9))
 
 
 def spine_bow(v: SideView) -> float | None:

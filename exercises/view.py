@@ -42,6 +42,16 @@ class ViewRule:
     # 35 deg view, and they are judged.
     not_side_on_deg: float = 46.0
     side_on_again_deg: float = 41.0
+    # MediaPipe's depth can also be far off where the picture is not: a side-on plank on a
+    # blurred, compressed 400 px clip read 48-60 deg for 1-2 s at a time while its shoulders
+    # and hips stayed within 0.13-0.21 torso lengths of each other in the image. A turn opens
+    # that image width by sin(yaw) x ~0.7 (facing the camera: 0.68-0.75 on the rendered
+    # front views; refused views, real 45-60 deg and rendered 70-110 deg, read 0.42-5 while
+    # their depth says > 46 deg). So a frame's depth yaw is capped at the turn its image width
+    # allows, plus image_yaw_margin_deg for 2D jitter and body proportions: the cap reaches
+    # the 46 deg gate at a width of 0.36, between the two.
+    facing_width: float = 0.7
+    image_yaw_margin_deg: float = 15.0
     min_seen: float = 0.5  # landmark visibility x presence needed to measure it
     edge_margin: float = 0.01  # fraction of the frame a key joint may sit outside it (rounding)
     show_ms: float = 300.0  # a problem must last this long before it is reported
@@ -216,6 +226,15 @@ class ViewGate:
         self._yaw_t = t_ms
         return self._yaw
 
+    def _frame_yaw(self, pose: Pose, width: float) -> float | None:
+        """MediaPipe's depth yaw, no larger than the image width allows (see ViewRule)."""
+        yaw = _yaw_world(pose)
+        if yaw is None or not np.isfinite(width):
+            return yaw
+        r = self.rule
+        allowed = float(np.degrees(np.arcsin(min(1.0, width / r.facing_width)))) + r.image_yaw_margin_deg
+        return min(yaw, allowed)
+
     def _in_frame(self, pose: Pose, side: Side) -> bool:
         w, h = pose.image_size
         mx, my = self.rule.edge_margin * w, self.rule.edge_margin * h
@@ -239,7 +258,7 @@ class ViewGate:
             side = "left" if self._side.update(side_evidence(pose), t_ms) > 0 else "right"
             self._facing.update(facing_evidence(pose, side), t_ms)
             self.width_ratio = width_ratio(pose)
-            self.yaw_deg = self._smooth_yaw(_yaw_world(pose), t_ms)
+            self.yaw_deg = self._smooth_yaw(self._frame_yaw(pose, self.width_ratio), t_ms)
             if self.yaw_deg is not None:
                 limit = r.side_on_again_deg if self._not_side_on else r.not_side_on_deg
                 self._not_side_on = self.yaw_deg > limit

@@ -256,3 +256,24 @@ def test_a_signal_noisier_than_its_fault_claims_no_fault():
         [dataclasses.replace(p, shin=p.shin + (15.0 if i % 2 else -15.0)) for i, p in enumerate(squats)]
     )
     assert "squatting" not in r.fault_codes
+
+
+def test_far_shoulder_shows_where_the_camera_stands():
+    from exercises.signals import SideView, far_shoulder_along_trunk
+
+    def t_far(yaw):
+        p = sy.render(sy.hinge(75.0, 20.0), sy.Render(camera=sy.Camera(yaw_deg=yaw)))
+        return far_shoulder_along_trunk(SideView.of(p, "left", 1))
+
+    assert t_far(-20.0) < 0.92 < t_far(0.0) < t_far(20.0)
+    assert t_far(0.0) == pytest.approx(1.0, abs=0.02)
+
+
+@pytest.mark.parametrize(("yaw", "judged"), [(0.0, True), (10.0, True), (-25.0, False)])
+def test_the_back_is_not_judged_from_behind_at_an_angle(yaw, judged):
+    # From behind at an angle the outline's top edge is the far flank and shoulder blade, not
+    # the spine (a flat back reads rounder than rounded ones): no rounded_back claimed there.
+    render = dataclasses.replace(MASKED, camera=sy.Camera(yaw_deg=yaw))
+    r = check(reps(sy.hinge(75.0, 20.0, back_bow=0.10), n=2), render=render)
+    assert r.rep_count == 2
+    assert r.fault_codes == ({"rounded_back"} if judged else set())

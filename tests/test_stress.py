@@ -257,12 +257,13 @@ def test_committed_stress_labels_follow_the_schema(path: Path) -> None:
 # Measured (Dec 2 2026, after the knee-clearance plank gate, the rep-end and yaw-corrected depth
 # fixes and the plank head-noise gate): reps exact 33/36 side-on hinge and cat-cow clips
 # (51/54 with reps), precision 0.88 (38/43), recall 0.86 (38/44), views 65/66, 2 of 24
-# good-form clips with a false positive.
+# good-form clips with a false positive. Then the back is no longer judged from behind at an
+# angle: precision 0.97 (36/37), recall 0.82 (36/44), 1 of 24 good-form clips with a fault.
 REPS_EXACT_MIN = 0.8  # of the clips with reps (side-on hinge and cat-cow)
-FAULT_PRECISION_MIN = 0.7
+FAULT_PRECISION_MIN = 0.85
 FAULT_RECALL_MIN = 0.75
 VIEW_CORRECT_MIN = 0.95
-GOOD_FORM_WITH_FAULTS_MAX = 6
+GOOD_FORM_WITH_FAULTS_MAX = 4
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from exercises.base import ViewProblem
@@ -128,3 +130,19 @@ def test_front_view_hiding_the_legs_asks_to_turn_not_to_step_back():
     assert vs[-1].problem is ViewProblem.NOT_SIDE_ON
     _, vs = verdicts(sy.STANDING, **cam(yaw_deg=88.0, floor_y=520.0))
     assert vs[-1].problem is ViewProblem.BODY_NOT_VISIBLE
+
+
+@pytest.mark.parametrize("posture", [sy.STANDING, sy.plank()])
+def test_depth_that_the_picture_contradicts_does_not_refuse_the_view(posture):
+    # MediaPipe's depth reads a side-on body as turned 60 deg while its shoulders and hips
+    # still overlap in the image: the picture wins, the view is judged.
+    side = sy.render(posture, sy.Render(camera=sy.Camera(yaw_deg=20.0)))
+    turned = sy.render(posture, sy.Render(camera=sy.Camera(yaw_deg=60.0)))
+    bad_depth = dataclasses.replace(side, world=turned.world)
+    gate = ViewGate()
+    vs = [gate.update(bad_depth, i * 33.3) for i in range(60)]
+    assert all(v.ok and v.problem is None for v in vs)
+    # The same depth with a picture that shows the turn is refused.
+    gate = ViewGate()
+    vs = [gate.update(turned, i * 33.3) for i in range(60)]
+    assert vs[-1].problem is ViewProblem.NOT_SIDE_ON
