@@ -38,6 +38,7 @@ class SideView:
     def of(cls, pose: Pose, side: Side, facing: int) -> SideView:
         p = pose.xy.astype(float)
         far: Side = "right" if side == "left" else "left"
+        leg = far if _far_leg_is_truer(pose, side, far) else side
         return cls(
             ear=p[Joint.EAR.on(side)],
             nose=p[Landmark.NOSE],
@@ -45,10 +46,10 @@ class SideView:
             elbow=p[Joint.ELBOW.on(side)],
             wrist=p[Joint.WRIST.on(side)],
             hip=p[Joint.HIP.on(side)],
-            knee=p[Joint.KNEE.on(side)],
-            ankle=p[Joint.ANKLE.on(side)],
-            heel=p[Joint.HEEL.on(side)],
-            toe=p[Joint.FOOT_INDEX.on(side)],
+            knee=p[Joint.KNEE.on(leg)],
+            ankle=p[Joint.ANKLE.on(leg)],
+            heel=p[Joint.HEEL.on(leg)],
+            toe=p[Joint.FOOT_INDEX.on(leg)],
             far_shoulder=p[Joint.SHOULDER.on(far)],
             facing=facing,
             pose=pose,
@@ -61,6 +62,29 @@ class SideView:
     @property
     def leg_px(self) -> float:
         return float(g.segment_length(self.hip, self.knee) + g.segment_length(self.knee, self.ankle))
+
+
+# Seen side-on, the two legs nearly overlap in the image (at 30 deg off side-on the knees are
+# about a third of a thigh apart). When MediaPipe puts the near knee and ankle somewhere else
+# entirely (seen on a small, blurred far-away plank: the near leg folded back under the body,
+# the far one straight), the leg it is surer of is the leg to measure.
+LEGS_APART_THIGHS = 0.6  # knees or ankles further apart than this many far-thigh lengths
+LEG_SURER_BY = 0.1  # and the far knee and ankle this much more visible (mean of the two)
+
+
+def _far_leg_is_truer(pose: Pose, near: Side, far: Side) -> bool:
+    p = pose.xy.astype(float)
+    knee_n, knee_f = p[Joint.KNEE.on(near)], p[Joint.KNEE.on(far)]
+    ankle_n, ankle_f = p[Joint.ANKLE.on(near)], p[Joint.ANKLE.on(far)]
+    thigh = float(g.segment_length(p[Joint.HIP.on(far)], knee_f))
+    apart = max(float(g.segment_length(knee_n, knee_f)), float(g.segment_length(ankle_n, ankle_f)))
+    if thigh < 1e-6 or apart <= LEGS_APART_THIGHS * thigh:
+        return False
+
+    def sure(side: Side) -> float:
+        return 0.5 * (pose.seen(Joint.KNEE.on(side)) + pose.seen(Joint.ANKLE.on(side)))
+
+    return sure(far) >= sure(near) + LEG_SURER_BY
 
 
 def trunk_inclination(v: SideView) -> float:

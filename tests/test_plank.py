@@ -194,3 +194,40 @@ def test_a_head_line_noisier_than_the_fault_claims_no_head_drop():
     r = check(seq)
     assert "head_drop" not in r.fault_codes
     assert r.last.hold_s == pytest.approx(5.5, abs=0.3)
+
+
+def test_a_near_leg_misplaced_far_from_the_sure_far_leg_is_not_measured():
+    """A small far-away plank (seen on a fresh render): MediaPipe folded the near leg back
+    under the body with less confidence, the far leg straight; the body line comes from the
+    far leg. Legs that overlap, as seen side-on, keep the near leg."""
+    from dataclasses import replace
+
+    from exercises.signals import SideView, body_line
+    from tests.synthetic import plank as plank_posture
+    from tests.synthetic import render
+    from vision.landmarks import Joint
+
+    pose = render(plank_posture())
+    side = (
+        "left"
+        if pose.visibility[Joint.KNEE.on("left")] >= pose.visibility[Joint.KNEE.on("right")]
+        else "right"
+    )
+    far = "right" if side == "left" else "left"
+    facing = 1 if pose.xy[0, 0] > pose.xy[Joint.HIP.on(side), 0] else -1
+    straight, _ = body_line(SideView.of(pose, side, facing))
+    assert abs(straight) < 10
+
+    xy, seen = pose.xy.copy(), pose.visibility.copy()
+    hip, shoulder = xy[Joint.HIP.on(side)], xy[Joint.SHOULDER.on(side)]
+    xy[Joint.KNEE.on(side)] = hip + 0.3 * (shoulder - hip) + (0, 8)  # folded back under the body
+    xy[Joint.ANKLE.on(side)] = hip + 0.7 * (shoulder - hip) + (0, 15)
+    seen[[Joint.KNEE.on(side), Joint.ANKLE.on(side)]] = 0.75
+    seen[[Joint.KNEE.on(far), Joint.ANKLE.on(far)]] = 0.95
+    folded = replace(pose, xy=xy, visibility=seen, presence=np.maximum(pose.presence, seen))
+    line, _ = body_line(SideView.of(folded, side, facing))
+    assert abs(line - straight) < 3
+
+    # The same misplaced leg, but no surer of the far one: nothing to go by, the near leg stays.
+    unsure = replace(folded, visibility=np.where(np.isin(np.arange(33), [25, 26, 27, 28]), 0.8, seen))
+    assert abs(body_line(SideView.of(unsure, side, facing))[0]) > 30
