@@ -61,13 +61,26 @@ def start(args: list, cwd: Path, **env) -> subprocess.Popen:
     )
 
 
+def _written(folder: Path, pattern: str) -> bool:
+    # Not merely present: the output check before the run reserves and removes an empty temp
+    # file of the same name to prove the folder writable, and a signal sent then (a loaded CI
+    # machine once caught that moment) stops the run before its first frame.
+    for path in folder.glob(pattern):
+        try:
+            if path.stat().st_size > 0:
+                return True
+        except FileNotFoundError:  # that probe, gone again
+            pass
+    return False
+
+
 def wait_for(proc: subprocess.Popen, folder: Path, pattern: str) -> None:
-    """Until a file matching `pattern` appears in `folder` (the first frame is being encoded)."""
+    """Until a file matching `pattern` in `folder` holds encoded frames (the loop is running)."""
     deadline = time.monotonic() + 300  # generous: a cold model load on a busy machine
-    while not list(folder.glob(pattern)) and proc.poll() is None and time.monotonic() < deadline:
+    while not _written(folder, pattern) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert proc.poll() is None, proc.communicate()
-    assert list(folder.glob(pattern)), f"no {pattern} after 300 s"
+    assert _written(folder, pattern), f"no {pattern} with frames in it after 300 s"
 
 
 # -- 3. analyze and live: SIGTERM and SIGHUP like Ctrl+C --------------------------------------------
