@@ -15,7 +15,6 @@ import pickle
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 from test_live import KeepLastRaw, PacedClip, _find_on_screen, _looks_like, _screen_grab, _x_windows
 
@@ -43,13 +42,11 @@ def main(clip: Path, model: Path, target_reps: int, sessions: Path, out: Path) -
                     # Let the window paint: on a busy machine the X server can take far longer
                     # than one short wait, so wait for the drawn frame to appear, up to a
                     # generous deadline (by count), and keep the last grab.
-                    for attempt in range(200):
+                    for _ in range(200):
                         self.poll(50)
                         shots["screen"] = _screen_grab(display, self.image_rect())
                         if _looks_like(shots["screen"], image):
                             break
-                        if attempt % 40 == 39:
-                            self._repaint(image, attempt)
                     else:
                         found = _find_on_screen(display, image)
                         where = found and found[1]
@@ -58,18 +55,6 @@ def main(clip: Path, model: Path, target_reps: int, sessions: Path, out: Path) -
                         if found is not None:
                             shots["screen"] = found[0]
             return commands
-
-        def _repaint(self, image, attempt: int) -> None:
-            """Under heavy load a mapped window once stayed black for the whole wait (Qt never
-            flushed it after the map, CI of stops 19 and 20): draw the frame again, and every
-            other time resize the window a little and back, which makes X expose it anew."""
-            print(f"frame not on screen after {attempt + 1} polls; drawing it again")
-            if attempt % 80 == 79:
-                h, w = image.shape[:2]
-                cv2.resizeWindow(self.title, w + 2, h + 2)
-                self.poll(50)
-                cv2.resizeWindow(self.title, w, h)
-            cv2.imshow(self.title, image)
 
     def source():
         # Every other frame, by count: a real-time ClipAsCamera skips more frames the busier
