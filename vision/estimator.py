@@ -290,8 +290,10 @@ class PoseEstimator:
         ).reshape(NUM_LANDMARKS, 3)
         mask = None
         if result.segmentation_masks:
+            # A read-only view of MediaPipe's mask, not a copy (1.2 MB a 640x480 frame, ~0.15 ms):
+            # the view holds its Image, so the pixels stay valid as long as the pose does.
             view = result.segmentation_masks[chosen].numpy_view()
-            mask = np.array(view, dtype=np.float32).reshape(view.shape[0], view.shape[1])
+            mask = np.asarray(view, dtype=np.float32).reshape(view.shape[0], view.shape[1])
         return Pose(
             xy=xy_all[chosen].astype(np.float32),
             world=world,
