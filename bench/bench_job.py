@@ -210,6 +210,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="cProfile one more job")
     parser.add_argument("--sort", default="tottime", help="cProfile order (tottime, cumulative)")
+    parser.add_argument("--top", type=int, default=40, help="cProfile lines shown")
     parser.add_argument("--replay", type=int, default=0, help="time N jobs on recorded poses")
     args = parser.parse_args()
     if args.replay:
@@ -240,7 +241,7 @@ def main() -> None:
         if args.profile:
             profiler = cProfile.Profile()
             profiler.runcall(job_cpu, args.clip, model, Path(tmp))
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
     raw = statistics.median(r[0] for r in raws)
     raw_decode = statistics.median(r[1] for r in raws)
     job = statistics.median(jobs)
@@ -270,7 +271,7 @@ def replay_main(args: argparse.Namespace) -> None:
         if args.profile:
             profiler = cProfile.Profile(time.process_time)
             profiler.runcall(replay_cpu, args.clip, model, poses, Path(tmp))
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(40)
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
     print(f"{args.clip.name}: {frames} frames, recorded poses; CPU ms per frame, medians of {args.replay}")
     print(f"  job without inference {statistics.median(totals):.2f}  (min {min(totals):.2f})")
     for name in sorted(stage_runs[0], key=lambda k: -stage_runs[0][k]):
