@@ -23,7 +23,7 @@ in the video near it (`cut_frames`: the person jumps in the image) is where it l
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -244,7 +244,8 @@ def classify(window: np.ndarray, postures: Sequence[Posture] | None = None, r: R
     if postures is None:
         postures = [posture_of(f, r) for f in window]
     n = len(postures)
-    share = {p: sum(1 for q in postures if q is p) / n for p in Posture}
+    counts = Counter(postures)  # one pass (label_frames calls this for every frame)
+    share = {p: counts[p] / n for p in Posture}
     best = max((Posture.ON_FEET, Posture.PLANK, Posture.ALL_FOURS), key=lambda p: share[p])
     if share[best] < r.majority:
         return Guess(OTHER, 1.0 - share[best])
@@ -269,7 +270,7 @@ def classify(window: np.ndarray, postures: Sequence[Posture] | None = None, r: R
             return Guess(OTHER, lifted_share)
         return Guess("cat-cow", share[best])
     trunk = rows[:, _I["trunk_deg"]]
-    lo, hi = float(np.nanpercentile(trunk, 5)), float(np.nanpercentile(trunk, 95))
+    lo, hi = (float(v) for v in np.nanpercentile(trunk, (5, 95)))
     knee = float(np.nanpercentile(rows[:, _I["knee_flex_deg"]], 90))
     if knee >= r.squat_knee_min:
         return Guess(OTHER, share[best])

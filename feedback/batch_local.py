@@ -41,6 +41,10 @@ def _init_worker(events: Any, cancel: Any) -> None:
 
     # One process per core already: OpenCV's own threads would only contend.
     cv2.setNumThreads(1)
+    from vision.estimator import keep_people_counters
+
+    # Video after video in this process: the people-count model is loaded once, not per video.
+    keep_people_counters()
 
 
 def _worker_job(job: BatchJob) -> BatchRow:

@@ -50,6 +50,10 @@ def analyze_remote(job: BatchJob, topic: str) -> RemoteOutcome:
             worker.log_event(topic, (job.index, done))
             sent = done
 
+    if worker is not None:  # a worker runs video after video: one people-count model for all
+        from vision.estimator import keep_people_counters
+
+        keep_people_counters()
     with tempfile.TemporaryDirectory(prefix="backform-job-") as folder:
         row, written = analyze_job(job, Path(folder), on_frames)
         files = {kind: path.read_bytes() for kind, path in written.items()} if row.status == "done" else {}

@@ -267,3 +267,31 @@ def test_tracker_starts_a_new_track_after_a_jump_or_a_long_absence():
         2500,
         image,
     ) == (0, 3)  # gone too long
+
+
+def test_a_kept_people_counter_counts_as_a_new_one(clip_frames, model_path, monkeypatch):
+    """A batch worker keeps the counting model between videos (keep_people_counters): the next
+    estimator reuses it, and counts the same as one with its own."""
+    import vision.estimator as estimator_module
+
+    frames = [(_two_people(img), t, i) for img, t, i in clip_frames[:8]]
+    options = PoseEstimatorOptions(model_path, max_inference_side=None, people_check_ms=100.0)
+
+    def counts(estimator: PoseEstimator) -> list[tuple[int | None, int]]:
+        poses = [estimator.estimate(img, t, i) for img, t, i in frames]
+        return [(p.people_counted, p.people) for p in poses]
+
+    with PoseEstimator(options) as own:
+        expected = counts(own)
+    assert any(counted == 2 for counted, _ in expected)
+    monkeypatch.setattr(estimator_module, "_spare_counters", None)
+    estimator_module.keep_people_counters()
+    with PoseEstimator(options) as first:
+        kept = first._counter
+        assert counts(first) == expected
+    with PoseEstimator(options) as second:
+        assert second._counter is kept
+        assert counts(second) == expected
+    shelved = [c for spares in estimator_module._spare_counters.values() for c in spares]
+    assert shelved == [kept]  # back on the shelf for the next one
+    kept.close()
