@@ -295,3 +295,15 @@ def test_a_back_outline_noisier_than_rounding_while_bent_claims_nothing(outline_
     r = check(seq, render=MASKED)
     assert r.rep_count == 2
     assert r.fault_codes == ({"rounded_back"} if rounded else set())
+
+
+def test_a_head_flick_on_the_way_down_is_no_head_drop():
+    # The head line jumps for a moment while bending (a bar passing the face, a fast descent):
+    # head_drop is judged once hinged, where a dropped head is kept.
+    def flick(i, p):
+        return dataclasses.replace(p, neck=45.0) if 12.0 < p.trunk < 32.0 else p
+
+    seq = sy.modulate(reps(sy.hinge(80.0, 20.0), n=2, down=2.0, up=2.0), flick)
+    r = check(seq, render=sy.Render(noise_px=0.5))
+    assert r.rep_count == 2
+    assert "head_drop" not in r.fault_codes
