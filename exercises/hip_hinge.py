@@ -92,6 +92,15 @@ class HipHingeThresholds:
     # hinged): rear-oblique renders 13-26 deg off side-on 0.87-0.88; side-on renders and real
     # RDLs 0.95-0.99; front-oblique 1.03-1.30. Below this the back is not judged.
     min_far_shoulder_t: float = limit(0.92, 0.0, 1.5)
+    # The outline while hinged must be steadier than the rounding it would report: its own
+    # frame-to-frame noise (robust SD from second differences of the back bow over the last
+    # 30 hinged frames) above this means a prop on or above the back (a dowel the mask half
+    # takes in), a noisy or compressed picture, and rounded_back is not claimed. Per clip:
+    # rounded backs that are found 0.005-0.010 (samples, renders, a real rounded RDL 0.006);
+    # real flat RDLs 0.004-0.008, a real front-oblique variant 0.017; rendered good hinges
+    # whose outline read as rounding 0.022-0.025 (a dowel floating above the back, a noisy
+    # 400 px picture). About 0.4 x rounded_bow, the ratio the angle gates use.
+    max_hinged_outline_noise: float = limit(0.018, 0.002, 0.2)
     # Squatting: knees bend past squat_knee_deg AND by at least squat_ratio of the hip flexion.
     # A hinge keeps knees soft (~15-25 deg) while the hips flex ~90; a squat bends both alike.
     squat_knee_deg: float = limit(45.0, 15.0, 120.0)
@@ -254,6 +263,7 @@ class HipHingeChecker(SideViewChecker):
         self._head_history: deque[float] = deque(maxlen=60)
         self._knee_history: deque[float] = deque(maxlen=60)
         self._far_shoulder: deque[float] = deque(maxlen=60)
+        self._hinged_bows: deque[float] = deque(maxlen=30)
         self._rounding_t = float("-inf")
         self._last_lean: float | None = None  # the stream's last lean on the feet, for finish()
         self._new_rep()
@@ -266,6 +276,7 @@ class HipHingeChecker(SideViewChecker):
         self._head_history.clear()
         self._knee_history.clear()
         self._far_shoulder.clear()
+        self._hinged_bows.clear()
         self._last_lean = None
         self._new_rep()
 
@@ -302,6 +313,13 @@ class HipHingeChecker(SideViewChecker):
         """The signal's own noise is below what its faults need (unknown yet: trusted)."""
         noise = jitter(history)
         return noise is None or noise <= self.thresholds.max_signal_noise_deg
+
+    def _outline_steady_hinged(self) -> bool:
+        """The back outline while bent over is steadier than a rounded back: unlike the angle
+        gates, unknown (under 8 hinged frames) is not trusted, since a prop or a ragged mask
+        shows only once the person is bent over."""
+        noise = jitter(self._hinged_bows)
+        return noise is not None and noise <= self.thresholds.max_hinged_outline_noise
 
     def _phase(self, lean: float) -> str:
         c = self.counter
@@ -368,14 +386,20 @@ class HipHingeChecker(SideViewChecker):
             self._track_rep(m)
 
         hip_flex = 180.0 - hip
-        bent = lean >= th.rep_start_deg
         # Without a standing reference (no mask, or never seen standing), or with the hips folded
         # over deeply bent knees, the back is not judged.
         spread = ref.bow_spread
         if in_position and lean >= th.hinged_deg:
             self._far_shoulder.append(far_shoulder_along_trunk(view))
+            if bow is not None:
+                self._hinged_bows.append(bow)
         from_behind = len(self._far_shoulder) >= 5 and median(self._far_shoulder) < th.min_far_shoulder_t
-        outline_ok = spread is not None and spread <= th.max_outline_noise and not from_behind
+        outline_ok = (
+            spread is not None
+            and spread <= th.max_outline_noise
+            and not from_behind
+            and self._outline_steady_hinged()
+        )
         # Judged in the bent-over part of the rep, where the spine carries the load (and
         # where a prop along the back no longer rests on it on the way up).
         rounded = (
@@ -386,8 +410,12 @@ class HipHingeChecker(SideViewChecker):
             and rounding >= th.rounded_bow
         )
         rounding_back = rounding is not None and rounding >= 0.8 * th.rounded_bow
+        # Judged once hinged, where the neck carries the head against gravity: on the way down
+        # the head line jumps for a few frames (a bar passing the face, the head swinging with
+        # a fast descent: a good hinge with a barbell read +20 deg for 0.3 s at 16-41 deg of
+        # lean) and a drop that is not kept at the bottom is no fault.
         head_dropped = (
-            bent
+            lean >= th.hinged_deg
             and head >= th.head_drop_deg
             and head_rise is not None
             and head_rise >= th.head_drop_rise_deg

@@ -259,11 +259,16 @@ def test_committed_stress_labels_follow_the_schema(path: Path) -> None:
 # (51/54 with reps), precision 0.88 (38/43), recall 0.86 (38/44), views 65/66, 2 of 24
 # good-form clips with a false positive. Then the back is no longer judged from behind at an
 # angle: precision 0.97 (36/37), recall 0.82 (36/44), 1 of 24 good-form clips with a fault.
-REPS_EXACT_MIN = 0.8  # of the clips with reps (side-on hinge and cat-cow)
-FAULT_PRECISION_MIN = 0.85
+# The same after the fourth session's outline-noise and head_drop gates; the gates were raised
+# to that with a margin of two clips (reps 31/36, precision 36/40, two good-form clips). Then
+# the zoomed second look finds the small cat-cow of stress_011 (no person found before): its
+# reps and view are right, and it brings a small_range false positive (precision 36/38, 2 of
+# 24 good-form clips with a fault; the allowance keeps a margin of one).
+REPS_EXACT_MIN = 0.85  # of the clips with reps (side-on hinge and cat-cow)
+FAULT_PRECISION_MIN = 0.9
 FAULT_RECALL_MIN = 0.75
 VIEW_CORRECT_MIN = 0.95
-GOOD_FORM_WITH_FAULTS_MAX = 4
+GOOD_FORM_WITH_FAULTS_MAX = 3
 
 
 @pytest.fixture(scope="module")

@@ -116,6 +116,18 @@ class PoseEstimatorOptions:
     people_check_ms: float | None = 1000.0
     people_idle_check_ms: float | None = 5000.0
     people_check_background: bool = False
+    # When nobody is found in the whole frame, look again at its middle (this fraction of its
+    # width, full height) with a second tracker: a small person (lying in a plank or on hands
+    # and knees 3 m away in a 320-480 px picture) can be below what the person detector finds
+    # in the whole frame and yet be found in the crop (~1.5x larger) and tracked there. Three
+    # rendered clips with nobody found in any frame: 0, 0, 0 -> 164/181, 98/135, 126/126
+    # frames. It starts after zoom_after_ms with nobody in the whole frame: the checkers
+    # bridge shorter gaps (0.5 s), and a second tracker's poses joined to the first one's
+    # jump (a rendered cat-cow whose first two frames came from it gained a too_fast false
+    # positive). It runs, one more model run a frame, until the whole frame finds the person
+    # again. None = never.
+    zoom_crop: float | None = 2.0 / 3.0
+    zoom_after_ms: float = 500.0
 
 
 class PeopleCount:
@@ -174,6 +186,10 @@ class PoseEstimator:
         self.options = options
         validate_model(Path(options.model_path))
         self._landmarker = None
+        self._zoom = None  # VIDEO-mode landmarker on the frame's middle, made when first needed
+        self._zoom_quiet = 3
+        self._nobody_since: float | None = None  # stream time of the first of the frames with nobody
+        self._zooming = False  # the last pose came from the zoom tracker
         self._counter = None  # IMAGE-mode two-person landmarker for the periodic people count
         self._counter_key: tuple = ()
         self._count_thread: ThreadPoolExecutor | None = None
@@ -216,6 +232,9 @@ class PoseEstimator:
         self._people = PeopleCount.for_options(self.options)
         self._last_ts = None
         self._last_track = None
+        self._nobody_since = None
+        self._zooming = False
+        self._zoom_quiet = 3
         self._open()
 
     def close(self) -> None:
@@ -226,7 +245,7 @@ class PoseEstimator:
         if self._counter is not None and _shelve_counter(self._counter_key, self._counter):
             self._counter = None
         with _quiet_stderr():  # mediapipe 1.x logs accelerator teardown
-            for name in ("_landmarker", "_counter"):
+            for name in ("_landmarker", "_counter", "_zoom"):
                 landmarker = getattr(self, name)
                 if landmarker is not None:
                     landmarker.close()
@@ -268,6 +287,16 @@ class PoseEstimator:
         else:
             result = self._landmarker.detect_for_video(mp_image, ts)
 
+        x0, seen_w, zoomed = 0, w, False
+        if result.pose_landmarks:
+            self._nobody_since = None
+        elif self._nobody_since is None:
+            self._nobody_since = t_ms
+        if not result.pose_landmarks and self._zoom_due(t_ms):
+            x0, seen_w, zoom_result = self._zoom_detect(image_bgr, ts)
+            if zoom_result.pose_landmarks:
+                result, zoomed = zoom_result, True
+        self._zooming = zoomed
         people = len(result.pose_landmarks)
         if people == 0:
             self._last_track = None
@@ -277,12 +306,14 @@ class PoseEstimator:
             [[(p.x, p.y, p.visibility, p.presence) for p in person] for person in result.pose_landmarks],
             dtype=np.float64,
         )
-        xy_all = norm[:, :, :2] * (w, h)
+        xy_all = norm[:, :, :2] * (seen_w, h) + (x0, 0)
         chosen, track_id = self._tracker.choose(xy_all, t_ms, (w, h))
         found, self._last_track = track_id != self._last_track, track_id
         if count_people is None:
             count_people = self._people.due(t_ms, found)
-        counted = self._count_people(mp_image, count_people) if self._counter is not None else None
+        counted = None
+        if self._counter is not None and not zoomed:
+            counted = self._count_people(mp_image, count_people)
 
         scores = np.nan_to_num(np.clip(norm[chosen, :, 2:4], 0.0, 1.0), nan=1.0).astype(np.float32)
         world = np.array(
@@ -294,6 +325,8 @@ class PoseEstimator:
             # the view holds its Image, so the pixels stay valid as long as the pose does.
             view = result.segmentation_masks[chosen].numpy_view()
             mask = np.asarray(view, dtype=np.float32).reshape(view.shape[0], view.shape[1])
+            if zoomed:
+                mask = _uncrop_mask(mask, x0, seen_w, w)
         return Pose(
             xy=xy_all[chosen].astype(np.float32),
             world=world,
@@ -308,6 +341,38 @@ class PoseEstimator:
             people_counted=counted,
             inference_size=(rgb.shape[1], rgb.shape[0]),
         )
+
+    def _zoom_due(self, t_ms: float) -> bool:
+        """Look at the frame's middle: still tracking there, or nobody for zoom_after_ms."""
+        if self.options.zoom_crop is None:
+            return False
+        if self._zooming:
+            return True
+        return self._nobody_since is not None and t_ms - self._nobody_since >= self.options.zoom_after_ms
+
+    def _zoom_detect(self, image_bgr: np.ndarray, ts: int):
+        """The zoom tracker's result on the middle of the frame: (crop x offset, crop width,
+        result). Fed every frame the whole frame had nobody, so it tracks once it finds one."""
+        h, w = image_bgr.shape[:2]
+        x0 = (w - max(1, round(w * float(self.options.zoom_crop)))) // 2
+        crop_w = w - 2 * x0  # the same margin either side
+        if self._zoom is None:
+            _, _, mp_vision = _import_mediapipe()
+            with _quiet_stderr():
+                self._zoom = mp_vision.PoseLandmarker.create_from_options(landmarker_options(self.options))
+        crop = image_bgr[:, x0 : x0 + crop_w]
+        limit = self.options.max_inference_side
+        if limit is not None and max(crop.shape[:2]) > limit:
+            scale = limit / max(crop.shape[:2])
+            crop = cv2.resize(crop, (max(1, round(crop_w * scale)), max(1, round(h * scale))))
+        rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
+        mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        # Like the main tracker, the graph logs warnings on its first frames with a person.
+        with _quiet_stderr() if self._zoom_quiet else nullcontext():
+            result = self._zoom.detect_for_video(mp_image, ts)
+        if result.pose_landmarks and self._zoom_quiet:
+            self._zoom_quiet -= 1
+        return x0, crop_w, result
 
     def _count_people(self, mp_image, due: bool) -> int | None:
         """How many people are in view, when a count is due (or, in the background, has just
@@ -346,6 +411,17 @@ class PoseEstimator:
         # MediaPipe copies the pixels into its own Image, so one buffer can be reused.
         cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
         return self._rgb
+
+
+def _uncrop_mask(mask: np.ndarray, x0: int, crop_w: int, frame_w: int) -> np.ndarray:
+    """A crop's person mask placed in a mask of the whole frame (same pixel scale as the
+    crop's mask; nobody outside the crop)."""
+    mh, mw = mask.shape
+    scale = mw / crop_w
+    full = np.zeros((mh, max(mw, round(frame_w * scale))), np.float32)
+    left = min(round(x0 * scale), full.shape[1] - mw)
+    full[:, left : left + mw] = mask
+    return full
 
 
 def landmarker_options(options: PoseEstimatorOptions, image_mode: bool = False):
