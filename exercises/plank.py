@@ -73,8 +73,8 @@ class PlankThresholds:
     # rendered forearm plank 27 deg off side-on read the head line 8.6-15 (truth -5) with the
     # face at 85-89. Face while the head line is past head_drop_deg (5th-95th percentile per
     # clip): rendered drops 104-115, real drops 98-122 (chin to chest 98-107), that good
-    # plank 85-89. Alone it separates nothing (neutral faces 66-107 over all planks, it
-    # depends on the camera's yaw), so it only confirms the head line.
+    # plank 85-89. Alone it separates nothing (neutral rendered planks 70-100, all real ones
+    # 52-121: it depends on the camera's yaw), so it only confirms the head line.
     head_drop_face_deg: float = limit(93.0, 45.0, 150.0)
     # A fault is claimed only from a signal steadier than the fault (as in the hinge): while
     # the head line's own frame-to-frame noise (robust SD of second differences, last 60
