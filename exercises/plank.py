@@ -19,6 +19,7 @@ from exercises.signals import (
     body_inclination,
     body_line,
     elbow_angle,
+    face_turn,
     head_line,
     knee_clearance,
     knee_flexion,
@@ -66,6 +67,15 @@ class PlankThresholds:
     # to 20-24. 13.5 lies between "slightly down" (11) and hanging (16-17), 7 deg above every
     # neck held in line.
     head_drop_deg: float = limit(13.5, 3.0, 90.0)
+    # ... and the face turned down towards the chest at least this far (ear->nose against
+    # hip->shoulder; ~90 = face square to the trunk): a hanging head is flexed, so both its
+    # position and its orientation show the drop. MediaPipe's ear alone drifts: a good
+    # rendered forearm plank 27 deg off side-on read the head line 8.6-15 (truth -5) with the
+    # face at 85-89. Face while the head line is past head_drop_deg (5th-95th percentile per
+    # clip): rendered drops 104-115, real drops 98-122 (chin to chest 98-107), that good
+    # plank 85-89. Alone it separates nothing (neutral rendered planks 70-100, all real ones
+    # 52-121: it depends on the camera's yaw), so it only confirms the head line.
+    head_drop_face_deg: float = limit(93.0, 45.0, 150.0)
     # A fault is claimed only from a signal steadier than the fault (as in the hinge): while
     # the head line's own frame-to-frame noise (robust SD of second differences, last 60
     # frames in position) is above this, head_drop is not judged. Measured (largest over the
@@ -224,6 +234,7 @@ class PlankChecker(SideViewChecker):
         line_deg = 0.5 * (hip_line_deg + knee_line_deg)
         incline = body_inclination(view)
         head = head_line(view)
+        face = face_turn(view)
         elbow = elbow_angle(view)
         knee = knee_flexion(view)
         straight = self._plank_type(elbow)
@@ -236,6 +247,7 @@ class PlankChecker(SideViewChecker):
             "knee_line_deg": knee_line_deg,
             "body_line_rel": line_rel,
             "head_line_deg": head,
+            "face_turn_deg": face,
             "shoulder_stack_deg": stack,
             "elbow_angle_deg": elbow,
             "body_incline_deg": incline,
@@ -264,7 +276,7 @@ class PlankChecker(SideViewChecker):
             conditions = {
                 "hip_sag": line_deg > th.max_sag_deg,
                 "hip_pike": line_deg < -th.max_pike_deg,
-                "head_drop": head > th.head_drop_deg and self._head_steady(),
+                "head_drop": self._head_dropped(head, face),
                 "shoulders_not_stacked": (
                     MESSAGES["shoulders_not_stacked"].format(support=word)
                     if stack > th.max_stack_deg or stack < -th.max_stack_forward_deg
@@ -296,6 +308,11 @@ class PlankChecker(SideViewChecker):
             in_position,
             view.pose,
         )
+
+    def _head_dropped(self, head: float, face: float) -> bool:
+        """The ear below the trunk line and the face turned down, from a steady head line."""
+        th = self.thresholds
+        return head > th.head_drop_deg and face >= th.head_drop_face_deg and self._head_steady()
 
     def _head_steady(self) -> bool:
         """The head line's own noise is below what head_drop needs (unknown yet: trusted)."""

@@ -128,6 +128,16 @@ def head_line(v: SideView) -> float:
     return float(g.signed_bend(v.hip, v.shoulder, v.ear, v.facing))
 
 
+def face_turn(v: SideView) -> float:
+    """Ear->nose direction against the hip->shoulder direction, deg: ~90 with the face square
+    to the trunk (a plank looking at the floor), more = the face turned towards the chest (the
+    head flexed, as when it hangs), less = looking ahead.
+
+    The head's own orientation, read from two face landmarks: where the head line says only
+    where the ear sits, this says whether the head itself has turned down."""
+    return float(g.signed_bend(v.hip, v.shoulder, v.shoulder + (v.nose - v.ear), v.facing))
+
+
 def far_shoulder_along_trunk(v: SideView) -> float:
     """Where the far shoulder lands on the near hip->shoulder line (0 = hip, 1 = near shoulder).
 

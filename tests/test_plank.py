@@ -231,3 +231,46 @@ def test_a_near_leg_misplaced_far_from_the_sure_far_leg_is_not_measured():
     # The same misplaced leg, but no surer of the far one: nothing to go by, the near leg stays.
     unsure = replace(folded, visibility=np.where(np.isin(np.arange(33), [25, 26, 27, 28]), 0.8, seen))
     assert abs(body_line(SideView.of(unsure, side, facing))[0]) > 30
+
+
+def _near_side_view(pose):
+    from exercises.signals import SideView
+    from vision.landmarks import Joint
+
+    side = (
+        "left" if pose.visibility[Joint.EAR.on("left")] >= pose.visibility[Joint.EAR.on("right")] else "right"
+    )
+    facing = 1 if pose.xy[0, 0] > pose.xy[Joint.HIP.on(side), 0] else -1
+    return SideView.of(pose, side, facing)
+
+
+def test_the_face_turn_is_the_heads_own_turn_towards_the_chest():
+    from exercises.signals import face_turn
+
+    square = face_turn(_near_side_view(sy.render(sy.plank(), sy.Render(noise_px=0.0))))
+    hanging = face_turn(_near_side_view(sy.render(sy.plank(neck=40.0), sy.Render(noise_px=0.0))))
+    assert 70.0 < square < 100.0  # the face square to the trunk, looking at the floor
+    assert hanging - square == pytest.approx(40.0, abs=3.0)
+
+
+def test_an_ear_read_below_the_trunk_line_with_the_face_square_is_no_head_drop():
+    """Seen on a fresh render: MediaPipe's head landmarks drifted towards the floor on a
+    neutral neck (head line 8.6 -> 15 deg), the face square to the trunk. The ear alone puts
+    the head below the trunk line; the head itself has not turned down: no head_drop."""
+    from exercises.signals import head_line
+
+    p = sy.plank()
+    frames = sy.track(get_down(p) + sy.hold(p, 4.0), sy.Render(noise_px=0.5))
+    arrive = sy.frames_for(ARRIVE_S)
+    drifted = []
+    for i, (pose, t, idx) in enumerate(frames):
+        if pose is not None and i >= arrive:
+            neck = float(np.linalg.norm(pose.xy[7] - pose.xy[11]))
+            xy = pose.xy.copy()
+            xy[:11] += (0.0, 0.5 * neck)  # every face landmark (0-10) down towards the floor
+            pose = dataclasses.replace(pose, xy=xy)
+        drifted.append((pose, t, idx))
+    assert head_line(_near_side_view(drifted[-1][0])) > PlankChecker().thresholds.head_drop_deg
+    r = sy.run(PlankChecker(), drifted)
+    assert "head_drop" not in r.fault_codes
+    assert r.last.hold_s == pytest.approx(3.5, abs=0.4)
