@@ -15,17 +15,24 @@ import contextlib
 import multiprocessing as mp
 import signal
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from feedback.batch import BatchJob, BatchRow, JobCancelled, failed_row, run_job_in_place
-from feedback.stopping import signum_of
+from feedback.stopping import held, signum_of
 
 FRAMES_PER_UPDATE = 10  # progress messages per video: a few dozen a second at most
 CRASHES_ALLOWED = 1  # a video whose process dies twice is failed
+# After a stop signal the running videos stop at their next frame and their processes exit;
+# any still there after this long are killed, so a stopped batch always ends. A worker that
+# hangs (or Python 3.11's ProcessPoolExecutor, which has known shutdown deadlocks, e.g.
+# CPython gh-94440 and gh-116685) once kept a stopped batch waiting for good on a loaded CI run.
+STOP_GRACE_S = 60.0
 
 # Set in each worker process by `_init_worker`.
 _events: Any = None
@@ -102,7 +109,8 @@ def run_local(
                             1, mp_context=ctx, initializer=_init_worker, initargs=(events, cancel)
                         )
                     job = pending.popleft()
-                    running[slots[slot].submit(task or _worker_job, job)] = (slot, job)
+                    with held():  # a stop mid-submit would leave a job running that nobody waits for
+                        running[slots[slot].submit(task or _worker_job, job)] = (slot, job)
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 slot, job = running.pop(future)
@@ -112,11 +120,12 @@ def run_local(
                     on_row(job, row)
     except KeyboardInterrupt as stop:  # feedback.stopping turns SIGTERM/SIGHUP into one too
         stopped_by = signum_of(stop)
+        workers = _processes(slots)
         _stop_running(running, rows, cancel, slots)
+        _close_within(slots, workers, STOP_GRACE_S)
     finally:
-        for executor in slots:
-            if executor is not None:
-                executor.shutdown(wait=True, cancel_futures=True)
+        if stopped_by is None:  # a stop has closed them already, within its grace
+            _shut_down(slots)
         events.put(None)
         reader.join(timeout=10)
     return rows, stopped_by
@@ -131,12 +140,38 @@ def _stop_running(
     """Ask the running videos to stop at their next frame and collect their rows; a second
     Ctrl+C meanwhile kills the workers at once."""
     cancel.set()
+    deadline = time.monotonic() + STOP_GRACE_S
     try:
         for future, (_, job) in list(running.items()):
-            with contextlib.suppress(BrokenProcessPool):
-                rows[job.index] = future.result()
+            with contextlib.suppress(BrokenProcessPool, FutureTimeout):
+                rows[job.index] = future.result(timeout=max(0.0, deadline - time.monotonic()))
     except KeyboardInterrupt:
         _kill(slots)
+
+
+def _close_within(slots: list[ProcessPoolExecutor | None], workers: list[Any], grace_s: float) -> None:
+    """Shut the executors down, killing their `workers` if that takes longer than `grace_s`."""
+    closer = threading.Thread(target=_shut_down, args=(slots,), daemon=True)
+    closer.start()
+    try:
+        closer.join(grace_s)
+    except KeyboardInterrupt:  # a second Ctrl+C: now
+        closer.join(0.0)
+    if closer.is_alive():
+        for process in workers:
+            process.kill()
+        closer.join(grace_s)
+
+
+def _shut_down(slots: list[ProcessPoolExecutor | None]) -> None:
+    for executor in slots:
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _processes(slots: list[ProcessPoolExecutor | None]) -> list[Any]:
+    # The executor has no public way to stop a running call; its processes are its own.
+    return [p for e in slots if e is not None for p in list((getattr(e, "_processes", None) or {}).values())]
 
 
 def _finished_row(
@@ -169,7 +204,5 @@ def _read_events(events: Any, on_frames: Callable[[int, int], None]) -> None:
 
 
 def _kill(slots: list[ProcessPoolExecutor | None]) -> None:
-    for executor in slots:
-        # The executor has no public way to stop a running call; its processes are its own.
-        for process in list(getattr(executor, "_processes", {}).values()):
-            process.kill()
+    for process in _processes(slots):
+        process.kill()

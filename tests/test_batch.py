@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -268,6 +270,33 @@ def test_a_process_that_dies_fails_its_video_only_after_one_retry(tmp_path):
     assert sorted(finished) == [0, 1, 2, 3]
     assert [rows[i].status for i in range(4)] == ["done", "failed", "done", "done"]
     assert "crashed" in rows[1].note
+
+
+def _hanging_task(job: BatchJob) -> BatchRow:
+    """Run in a worker process: job 1 never returns (a worker that hangs)."""
+    if job.index == 1:
+        time.sleep(3600)
+    return BatchRow(job.label, job.exercise, "done", frames=job.index)
+
+
+def test_a_stopped_batch_ends_even_when_a_worker_hangs(tmp_path, monkeypatch):
+    # A stopped batch once waited for good on a loaded CI run (stop 21); whatever holds a
+    # worker up, a stop ends the batch: the workers still there after the grace are killed.
+    import feedback.batch_local as batch_local
+
+    monkeypatch.setattr(batch_local, "STOP_GRACE_S", 2.0)
+    jobs = [
+        BatchJob(i, _touch(tmp_path / f"v{i}.mp4"), "plank", AnalysisOutputs(None), JobOptions())
+        for i in range(3)
+    ]
+
+    def on_row(job: BatchJob, row: BatchRow) -> None:
+        raise KeyboardInterrupt  # Ctrl+C as the first video finishes
+
+    rows, stopped = run_local(jobs, 2, lambda i, n: None, on_row, _hanging_task)
+    assert stopped == signal.SIGINT
+    assert {i: r.status for i, r in rows.items()} == {0: "done"}
+    assert multiprocessing.active_children() == []  # the hung worker was killed
 
 
 # -- end to end: the real model on short clips, in a subprocess as a user runs it ---------------
