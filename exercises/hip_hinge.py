@@ -389,7 +389,8 @@ class HipHingeChecker(SideViewChecker):
         # Without a standing reference (no mask, or never seen standing), or with the hips folded
         # over deeply bent knees, the back is not judged.
         spread = ref.bow_spread
-        if in_position and lean >= th.hinged_deg:
+        hinged = lean >= th.hinged_deg
+        if in_position and hinged:
             self._far_shoulder.append(far_shoulder_along_trunk(view))
             if bow is not None:
                 self._hinged_bows.append(bow)
@@ -405,7 +406,7 @@ class HipHingeChecker(SideViewChecker):
         rounded = (
             rounding is not None
             and outline_ok
-            and lean >= th.hinged_deg
+            and hinged
             and knee <= th.rounding_max_knee_deg
             and rounding >= th.rounded_bow
         )
@@ -415,7 +416,7 @@ class HipHingeChecker(SideViewChecker):
         # a fast descent: a good hinge with a barbell read +20 deg for 0.3 s at 16-41 deg of
         # lean) and a drop that is not kept at the bottom is no fault.
         head_dropped = (
-            lean >= th.hinged_deg
+            hinged
             and head >= th.head_drop_deg
             and head_rise is not None
             and head_rise >= th.head_drop_rise_deg

@@ -153,10 +153,8 @@ def _close_within(slots: list[ProcessPoolExecutor | None], workers: list[Any], g
     """Shut the executors down, killing their `workers` if that takes longer than `grace_s`."""
     closer = threading.Thread(target=_shut_down, args=(slots,), daemon=True)
     closer.start()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl+C: kill them now
         closer.join(grace_s)
-    except KeyboardInterrupt:  # a second Ctrl+C: now
-        closer.join(0.0)
     if closer.is_alive():
         for process in workers:
             process.kill()
@@ -171,7 +169,7 @@ def _shut_down(slots: list[ProcessPoolExecutor | None]) -> None:
 
 def _processes(slots: list[ProcessPoolExecutor | None]) -> list[Any]:
     # The executor has no public way to stop a running call; its processes are its own.
-    return [p for e in slots if e is not None for p in list((getattr(e, "_processes", None) or {}).values())]
+    return [p for e in slots if e is not None for p in (getattr(e, "_processes", None) or {}).values()]
 
 
 def _finished_row(

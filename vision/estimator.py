@@ -195,6 +195,7 @@ class PoseEstimator:
         self._count_thread: ThreadPoolExecutor | None = None
         self._count_future: Future | None = None
         self._rgb: np.ndarray | None = None
+        self._zoom_rgb: np.ndarray | None = None
         self._tracker = PersonTracker()
         self._people = PeopleCount.for_options(options)
         self._last_ts: int | None = None
@@ -272,20 +273,14 @@ class PoseEstimator:
             raise RuntimeError("PoseEstimator is closed")
         image_bgr = _as_bgr(image_bgr)
         h, w = image_bgr.shape[:2]
-        rgb = self._inference_rgb(image_bgr)
+        rgb = self._rgb = _inference_rgb(image_bgr, self.options.max_inference_side, self._rgb)
         ts = math.floor(float(t_ms) + 0.5)
         if self._last_ts is not None and ts <= self._last_ts:
             ts = self._last_ts + 1
         self._last_ts = ts
 
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        if self._quiet_frames:
-            with _quiet_stderr():
-                result = self._landmarker.detect_for_video(mp_image, ts)
-            if result.pose_landmarks:
-                self._quiet_frames -= 1
-        else:
-            result = self._landmarker.detect_for_video(mp_image, ts)
+        result, self._quiet_frames = _detect(self._landmarker, mp_image, ts, self._quiet_frames)
 
         x0, seen_w, zoomed = 0, w, False
         if result.pose_landmarks:
@@ -353,7 +348,7 @@ class PoseEstimator:
     def _zoom_detect(self, image_bgr: np.ndarray, ts: int):
         """The zoom tracker's result on the middle of the frame: (crop x offset, crop width,
         result). Fed every frame the whole frame had nobody, so it tracks once it finds one."""
-        h, w = image_bgr.shape[:2]
+        w = image_bgr.shape[1]
         x0 = (w - max(1, round(w * float(self.options.zoom_crop)))) // 2
         crop_w = w - 2 * x0  # the same margin either side
         if self._zoom is None:
@@ -361,17 +356,9 @@ class PoseEstimator:
             with _quiet_stderr():
                 self._zoom = mp_vision.PoseLandmarker.create_from_options(landmarker_options(self.options))
         crop = image_bgr[:, x0 : x0 + crop_w]
-        limit = self.options.max_inference_side
-        if limit is not None and max(crop.shape[:2]) > limit:
-            scale = limit / max(crop.shape[:2])
-            crop = cv2.resize(crop, (max(1, round(crop_w * scale)), max(1, round(h * scale))))
-        rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
+        rgb = self._zoom_rgb = _inference_rgb(crop, self.options.max_inference_side, self._zoom_rgb)
         mp_image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        # Like the main tracker, the graph logs warnings on its first frames with a person.
-        with _quiet_stderr() if self._zoom_quiet else nullcontext():
-            result = self._zoom.detect_for_video(mp_image, ts)
-        if result.pose_landmarks and self._zoom_quiet:
-            self._zoom_quiet -= 1
+        result, self._zoom_quiet = _detect(self._zoom, mp_image, ts, self._zoom_quiet)
         return x0, crop_w, result
 
     def _count_people(self, mp_image, due: bool) -> int | None:
@@ -395,22 +382,30 @@ class PoseEstimator:
             )
         return done
 
-    def _inference_rgb(self, image_bgr: np.ndarray) -> np.ndarray:
-        """RGB copy for MediaPipe, downscaled if the frame exceeds max_inference_side."""
-        h, w = image_bgr.shape[:2]
-        limit = self.options.max_inference_side
-        if limit is not None and max(w, h) > limit:
-            scale = limit / max(w, h)
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            # INTER_AREA only where it matters: for mild downscales (720p -> 960) bilinear has
-            # no aliasing to speak of and costs ~4x less (measured ~2 vs ~9 ms per 720p frame).
-            interp = cv2.INTER_LINEAR if scale >= 0.5 else cv2.INTER_AREA
-            image_bgr = cv2.resize(image_bgr, size, interpolation=interp)
-        if self._rgb is None or self._rgb.shape != image_bgr.shape:
-            self._rgb = np.empty_like(image_bgr)
-        # MediaPipe copies the pixels into its own Image, so one buffer can be reused.
-        cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB, dst=self._rgb)
-        return self._rgb
+
+def _inference_rgb(image_bgr: np.ndarray, limit: int | None, dst: np.ndarray | None) -> np.ndarray:
+    """RGB for MediaPipe, downscaled if the image exceeds `limit`; into `dst` when it has the
+    right shape (MediaPipe copies the pixels into its own Image, so one buffer can be reused)."""
+    h, w = image_bgr.shape[:2]
+    if limit is not None and max(w, h) > limit:
+        scale = limit / max(w, h)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        # INTER_AREA only where it matters: for mild downscales (720p -> 960) bilinear has
+        # no aliasing to speak of and costs ~4x less (measured ~2 vs ~9 ms per 720p frame).
+        interp = cv2.INTER_LINEAR if scale >= 0.5 else cv2.INTER_AREA
+        image_bgr = cv2.resize(image_bgr, size, interpolation=interp)
+    if dst is None or dst.shape != image_bgr.shape:
+        dst = np.empty_like(image_bgr)
+    cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB, dst=dst)
+    return dst
+
+
+def _detect(landmarker, mp_image, ts: int, quiet: int):
+    """`detect_for_video`, with stderr swallowed while `quiet` frames with a person are still
+    due (the graph logs warnings on its first ones); returns the result and those still due."""
+    with _quiet_stderr() if quiet else nullcontext():
+        result = landmarker.detect_for_video(mp_image, ts)
+    return result, quiet - 1 if quiet and result.pose_landmarks else quiet
 
 
 def _uncrop_mask(mask: np.ndarray, x0: int, crop_w: int, frame_w: int) -> np.ndarray:
