@@ -127,6 +127,12 @@ class HipHingeThresholds:
     # renders 0.3-1.8 (noise, blur, JPEG, 320-480 px); two whose head line jumps 20-40 deg
     # between frames (noise 4.7 / blur 1.6 at 400/320 px) 2.5-2.8 (head) and 3.6 (knee).
     max_signal_noise_deg: float = limit(2.2, 0.3, 20.0)
+    # A rep survives this long without a judgeable frame (not on the feet, view lost): at the
+    # bottom of a loaded hinge the plates or dumbbells cross the shins and MediaPipe folds the
+    # legs it cannot see (knee 80-150 deg for a few frames) although nobody can kneel or lie
+    # down and be back in a hinge that fast. Longest such gap inside a rep: real clips none,
+    # renders 0.13-0.6 s (a barbell at the shins); a rep itself lasts 2-5 s.
+    max_gap_ms: float = limit(1000.0, 100.0, 5000.0)
 
     def __post_init__(self) -> None:
         check_consistent(self.rep_rest_deg < self.rep_start_deg, "rep_rest_deg must be below rep_start_deg")
@@ -256,7 +262,14 @@ class HipHingeChecker(SideViewChecker):
         super().__init__()
         # No settling before the first rep: a frame near standing is a start. A recording that
         # begins mid-rep counts that rep once the person is back up (start_in_rep).
-        rule = RepRule(th.rep_start_deg, th.rep_rest_deg, th.rep_count_deg, settle_ms=0.0, start_in_rep=True)
+        rule = RepRule(
+            th.rep_start_deg,
+            th.rep_rest_deg,
+            th.rep_count_deg,
+            settle_ms=0.0,
+            max_gap_ms=th.max_gap_ms,
+            start_in_rep=True,
+        )
         self.counter = RepCounter(rule)
         self.standing = self._new_reference()
         self._recent_rounding: deque[float] = deque(maxlen=5)
