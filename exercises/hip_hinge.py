@@ -133,6 +133,14 @@ class HipHingeThresholds:
     # down and be back in a hinge that fast. Longest such gap inside a rep: real clips none,
     # renders 0.13-0.6 s (a barbell at the shins); a rep itself lasts 2-5 s.
     max_gap_ms: float = limit(1000.0, 100.0, 5000.0)
+    # Rounding is judged once the trunk has stopped dropping fast (trunk lean speed over the
+    # last 0.2 s below this, deg/s): at the bottom, in the hold and on the way up, where the
+    # spine carries the load. During a fast descent the outline sweeps through a prop on
+    # the back (a dowel the mask takes in for a few frames) and reads as rounding that is
+    # gone by the bottom. Lean speed when rounded_back first showed: rounded backs
+    # (samples, renders) +4 to +14, a real rounded RDL +48 (and below +36 from 0.1 s later
+    # on); a dowel render's false rounding +50 to +63.
+    max_rounding_descent_dps: float = limit(40.0, 5.0, 500.0)
 
     def __post_init__(self) -> None:
         check_consistent(self.rep_rest_deg < self.rep_start_deg, "rep_rest_deg must be below rep_start_deg")
@@ -278,6 +286,7 @@ class HipHingeChecker(SideViewChecker):
         self._far_shoulder: deque[float] = deque(maxlen=60)
         self._hinged_bows: deque[float] = deque(maxlen=30)
         self._rounding_t = float("-inf")
+        self._leans: deque[tuple[float, float]] = deque(maxlen=30)  # (t_ms, lean) on the feet
         self._last_lean: float | None = None  # the stream's last lean on the feet, for finish()
         self._new_rep()
 
@@ -290,6 +299,7 @@ class HipHingeChecker(SideViewChecker):
         self._knee_history.clear()
         self._far_shoulder.clear()
         self._hinged_bows.clear()
+        self._leans.clear()
         self._last_lean = None
         self._new_rep()
 
@@ -333,6 +343,18 @@ class HipHingeChecker(SideViewChecker):
         shows only once the person is bent over."""
         noise = jitter(self._hinged_bows)
         return noise is not None and noise <= self.thresholds.max_hinged_outline_noise
+
+    def _descent_speed(self, t_ms: float, lean: float | None) -> float:
+        """How fast the trunk is dropping (deg/s over the last ~0.2 s; + = going down)."""
+        if lean is None:
+            self._leans.clear()
+            return 0.0
+        self._leans.append((t_ms, lean))
+        past = [(t, v) for t, v in self._leans if t_ms - t >= 200.0]
+        if not past:
+            return 0.0
+        t0, v0 = past[-1]
+        return (lean - v0) * 1000.0 / (t_ms - t0)
 
     def _phase(self, lean: float) -> str:
         c = self.counter
@@ -392,6 +414,7 @@ class HipHingeChecker(SideViewChecker):
         }
 
         self._last_lean = lean if in_position else None
+        descent = self._descent_speed(t_ms, self._last_lean)
         events = []
         for o in self.counter.update(t_ms, lean if in_position else None):
             events.append(self._rep_boundary(o))
@@ -420,6 +443,7 @@ class HipHingeChecker(SideViewChecker):
             rounding is not None
             and outline_ok
             and hinged
+            and descent <= th.max_rounding_descent_dps
             and knee <= th.rounding_max_knee_deg
             and rounding >= th.rounded_bow
         )
