@@ -307,3 +307,32 @@ def test_a_head_flick_on_the_way_down_is_no_head_drop():
     r = check(seq, render=sy.Render(noise_px=0.5))
     assert r.rep_count == 2
     assert "head_drop" not in r.fault_codes
+
+
+def test_legs_lost_at_the_bottom_for_most_of_a_second_keep_the_rep():
+    # A barbell's plates cross the shins at the bottom and MediaPipe folds the legs it cannot
+    # see: 0.7 s of frames that cannot be judged. Nobody kneels or lies down and is back in a
+    # hinge that fast, so the rep goes on; a longer absence still abandons it.
+    seq = reps(sy.hinge(80.0, 20.0), n=2)
+    bottom = list(range(58, 79))  # 0.7 s around the first rep's bottom (frames 66-75)
+    r = check(seq, dropouts=bottom)
+    assert r.rep_count == 2 and not r.kinds(EventKind.REP_PARTIAL)
+    r = check(seq, dropouts=range(50, 90))  # 1.3 s
+    assert r.rep_count == 1 and len(r.kinds(EventKind.REP_PARTIAL)) == 1
+
+
+@pytest.mark.parametrize("when, rounded", [("descent", False), ("bottom", True)])
+def test_the_back_is_judged_where_it_carries_the_load_not_on_a_fast_descent(when, rounded):
+    # A dowel on the back that the mask takes in for a moment on a fast way down reads as
+    # rounding that is gone by the bottom: no rounded back. The same bow held at the bottom is.
+    seq = reps(sy.hinge(80.0, 20.0), n=2, down=1.2, pause=0.6)
+
+    def bow(i, p):
+        going_down = i > 0 and p.trunk > seq[i - 1].trunk + 0.5
+        at_bottom = p.trunk >= 75.0
+        shown = going_down and 35.0 < p.trunk < 65.0 if when == "descent" else at_bottom
+        return dataclasses.replace(p, back_bow=0.10) if shown else p
+
+    r = check(sy.modulate(seq, bow), render=MASKED)
+    assert r.rep_count == 2
+    assert r.fault_codes == ({"rounded_back"} if rounded else set())
