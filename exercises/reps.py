@@ -13,7 +13,7 @@ signal drives them. Shared rules:
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import numpy as np
@@ -346,6 +346,11 @@ class CycleOutcome:
     period_ms: float | None = None  # estimated full-cycle duration (2 x peak-to-peak time)
     side: int = 0  # for "extreme": +1 / -1
     span: float | None = None  # peak-to-peak amplitude of the cycle (raw units)
+    # For "extreme": the half-cycle just ended, from the previous extreme of the other side
+    # (which may belong to the previous cycle): its start, duration and amplitude (raw units).
+    half_start_ms: float | None = None
+    half_ms: float | None = None
+    half_leg: float | None = None
 
 
 class CycleCounter:
@@ -659,12 +664,16 @@ class CycleCounter:
                 out.append(self._outcome("partial", t))
                 self._new_cycle()
         self._between = None
+        half = None if last is None or last[0] == kind else (last[2], t - last[2], abs(value - last[1]))
         self._last_extreme = (kind, value, t)
         if self._start_ms is None:
             self._start_ms = t
             out.append(CycleOutcome("started", t, t))
         self._peaks[kind] = (value, t)
-        out.append(self._outcome("extreme", t, side=kind))
+        extreme = self._outcome("extreme", t, side=kind)
+        if half is not None:
+            extreme = replace(extreme, half_start_ms=half[0], half_ms=half[1], half_leg=half[2])
+        out.append(extreme)
         if len(self._peaks) == 2:
             self.count += 1
             out.append(self._outcome("completed", t, self.count))
