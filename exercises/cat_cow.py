@@ -11,7 +11,7 @@ either order.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
@@ -75,11 +75,13 @@ class CatCowThresholds:
     cat_target_bow: float = limit(0.03, 0.002, 0.3)
     cow_target_bow: float = limit(0.03, 0.002, 0.3)
     # A cycle faster than this is rushed: cat-cow is a slow mobility drill paced with the
-    # breath (~3-4 s per cycle), not momentum. The cycle time is estimated as twice the time
-    # between its cat and cow peaks, which varies +-25% within a steady rhythm. Rendered:
-    # rushed 1.4-1.5 s, slow 3.3-4.5 s; real clips 2.8-7 s. 2.2 s lies between the two
-    # (geometric mean of rushed and slow) with room for the estimate's spread.
-    min_cycle_s: float = limit(2.2, 0.5, 20.0)
+    # breath (~3-4 s per cycle), not momentum. Timed per half-cycle, from each turning point
+    # to the next (x2), so one rushed cycle among slow ones is seen whichever peaks the count
+    # pairs. Rendered (cached MediaPipe, all renders): rushed cycles (1.3-2.0 s) read
+    # 1.27-2.00; slow ones (3.2-4.9 s) 2.73 and up, 2.2 where a settling wobble before the
+    # first cat was taken for a cow, 2.27-2.47 across the boundary of a slow and a rushed
+    # cycle; real clips 2.83-12.4. 2.1 s lies between 2.0 and 2.2.
+    min_cycle_s: float = limit(2.1, 0.5, 20.0)
     # Elbows bent more than this below their straightest angle in position (90th percentile):
     # the arms are lowering and lifting the trunk instead of the spine moving. Relative,
     # because MediaPipe reads a straight arm as 160-172 deg depending on the view. Sample
@@ -152,7 +154,9 @@ class CatCowChecker(SideViewChecker):
 
     def _reset_cycle_state(self) -> None:
         self._short = {1: False, -1: False}  # last extreme each way fell short of the target
-        self._fast = False
+        self._fast = False  # the last half-cycle was rushed
+        self._fast_since: float | None = None  # when that half-cycle began
+        self._cycle_fast = False  # a half-cycle ending in the current cycle was rushed
         self._cycle: dict[str, float] = {}
         self._episode_faults = set()
 
@@ -219,15 +223,16 @@ class CatCowChecker(SideViewChecker):
                 if peak is not None and self.counter.still_trusted:
                     target = th.cat_target_bow if o.side > 0 else th.cow_target_bow
                     self._short[o.side] = abs(peak) < target
+                self._judge_pace(o)
             else:
                 faults = set(self._episode_faults)
                 if o.kind == "completed":
                     self._short = self._range_short(o)
                     if any(self._short.values()):
                         faults.add("small_range")
-                    self._fast = o.period_ms is not None and o.period_ms < th.min_cycle_s * 1000.0
-                    if self._fast:
+                    if self._cycle_fast:
                         faults.add("too_fast")
+                self._cycle_fast = False
                 metrics = dict(self._cycle)
                 metrics.update(
                     {
@@ -243,6 +248,18 @@ class CatCowChecker(SideViewChecker):
                 self._episode_faults = set()
                 self._cycle = {}
         return events
+
+    def _judge_pace(self, o: CycleOutcome) -> None:
+        """A half-cycle (one turning point to the next) taken at a rushed pace. Only a
+        movement through about the full range is timed: the turning points of a small one are
+        close to the noise, and its fault is the range."""
+        th = self.thresholds
+        if o.half_ms is None or o.half_leg is None or o.half_leg < th.cat_target_bow + th.cow_target_bow:
+            return
+        self._fast = 2.0 * o.half_ms < th.min_cycle_s * 1000.0
+        if self._fast:
+            self._fast_since = o.half_start_ms
+            self._cycle_fast = True
 
     def _in_position(self, view: SideView, knee: float, trunk: float, wrist_seen: bool) -> bool:
         th = self.thresholds
@@ -302,6 +319,12 @@ class CatCowChecker(SideViewChecker):
                 "too_fast": self._fast,
             }
         faults = self.tracker.update(t_ms, conditions)
+        if self._fast_since is not None:
+            # A rushed half-cycle is known only once it is over: the fault covers it.
+            faults = tuple(
+                replace(f, since_ms=min(f.since_ms, self._fast_since)) if f.code == "too_fast" else f
+                for f in faults
+            )
         if in_position:
             self._episode_faults.update(f.code for f in faults if f.code == "moving_from_arms")
         side = self.counter.side

@@ -25,6 +25,7 @@ from exercises.signals import (
     knee_flexion,
     knee_line,
     lean_from_vertical,
+    neck_length,
 )
 from exercises.spec import (
     AngleLabel,
@@ -76,6 +77,14 @@ class PlankThresholds:
     # plank 85-89. Alone it separates nothing (neutral rendered planks 70-100, all real ones
     # 52-121: it depends on the camera's yaw), so it only confirms the head line.
     head_drop_face_deg: float = limit(93.0, 45.0, 150.0)
+    # ... and the neck seen long enough to give the head line a direction: ear to shoulder at
+    # least this many torso lengths (shoulder to hip). The head line is the angle of that
+    # short segment, so a landmark error turns it by error / neck length: seen from behind
+    # and above, the head hides the neck and the ear lands next to the shoulder. Measured
+    # (5th-95th percentile in position): side views 0.23-0.66 (real and rendered, drops
+    # included: real drops 0.23-0.52, rendered 0.35-0.60); a rendered pike seen 28 deg from
+    # behind 0.14-0.16, whose head line read +17..+22 with the head in line (truth +3..+4).
+    min_neck_torso: float = limit(0.19, 0.0, 1.0)
     # A fault is claimed only from a signal steadier than the fault (as in the hinge): while
     # the head line's own frame-to-frame noise (robust SD of second differences, last 60
     # frames in position) is above this, head_drop is not judged. Measured (largest over the
@@ -235,6 +244,7 @@ class PlankChecker(SideViewChecker):
         incline = body_inclination(view)
         head = head_line(view)
         face = face_turn(view)
+        neck = neck_length(view)
         elbow = elbow_angle(view)
         knee = knee_flexion(view)
         straight = self._plank_type(elbow)
@@ -248,6 +258,7 @@ class PlankChecker(SideViewChecker):
             "body_line_rel": line_rel,
             "head_line_deg": head,
             "face_turn_deg": face,
+            "neck_torso": neck,
             "shoulder_stack_deg": stack,
             "elbow_angle_deg": elbow,
             "body_incline_deg": incline,
@@ -276,7 +287,7 @@ class PlankChecker(SideViewChecker):
             conditions = {
                 "hip_sag": line_deg > th.max_sag_deg,
                 "hip_pike": line_deg < -th.max_pike_deg,
-                "head_drop": self._head_dropped(head, face),
+                "head_drop": self._head_dropped(head, face, neck),
                 "shoulders_not_stacked": (
                     MESSAGES["shoulders_not_stacked"].format(support=word)
                     if stack > th.max_stack_deg or stack < -th.max_stack_forward_deg
@@ -309,10 +320,16 @@ class PlankChecker(SideViewChecker):
             view.pose,
         )
 
-    def _head_dropped(self, head: float, face: float) -> bool:
-        """The ear below the trunk line and the face turned down, from a steady head line."""
+    def _head_dropped(self, head: float, face: float, neck: float) -> bool:
+        """The ear below the trunk line and the face turned down, from a steady head line
+        over a neck seen long enough to point somewhere."""
         th = self.thresholds
-        return head > th.head_drop_deg and face >= th.head_drop_face_deg and self._head_steady()
+        return (
+            head > th.head_drop_deg
+            and face >= th.head_drop_face_deg
+            and neck >= th.min_neck_torso
+            and self._head_steady()
+        )
 
     def _head_steady(self) -> bool:
         """The head line's own noise is below what head_drop needs (unknown yet: trusted)."""

@@ -13,7 +13,7 @@ signal drives them. Shared rules:
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import numpy as np
@@ -325,6 +325,10 @@ class CycleRule:
     # min_leg_ms since the previous one (no cat or cow is over in a third of a second).
     noise_k: float = 4.0
     min_leg_ms: float = 300.0
+    # The stretch's first turning point counts only if the signal stayed near it at least
+    # first_dwell x as long as near the next one: a sine leaves both peaks equally slowly, a
+    # recording that starts 40% of the way into a cow leaves its first value at 0.4 of that.
+    first_dwell: float = 0.6
 
     def __post_init__(self) -> None:
         if not (self.swing > 0.0 and 0.0 <= self.release < 1.0 and 0.0 <= self.outer < 1.0):
@@ -342,6 +346,11 @@ class CycleOutcome:
     period_ms: float | None = None  # estimated full-cycle duration (2 x peak-to-peak time)
     side: int = 0  # for "extreme": +1 / -1
     span: float | None = None  # peak-to-peak amplitude of the cycle (raw units)
+    # For "extreme": the half-cycle just ended, from the previous extreme of the other side
+    # (which may belong to the previous cycle): its start, duration and amplitude (raw units).
+    half_start_ms: float | None = None
+    half_ms: float | None = None
+    half_leg: float | None = None
 
 
 class CycleCounter:
@@ -368,6 +377,7 @@ class CycleCounter:
         self._lo: tuple[float, float] | None = None
         self._leg_from: float | None = None  # value the current leg started from
         self._held: list[tuple[int, float, float]] | None = []  # extremes until the first is judged
+        self._held_trace: list[tuple[float, float]] = []  # (t, value) until the first is judged
         self._queue: list[tuple[int, float, float]] = []  # turning points waiting to be judged
         self._between: float | None = None  # furthest turn back since the last extreme
         self._last_extreme: tuple[int, float, float] | None = None
@@ -462,6 +472,8 @@ class CycleCounter:
         self._note_still(t_ms, value)
         if self._leg_from is None:
             self._leg_from = value
+        if self._held is not None and len(self._held_trace) < 3000:
+            self._held_trace.append((t_ms, value))
         for turn in self._zigzag(value, t_ms):
             out += self._turning_point(*turn)
         return out
@@ -577,7 +589,8 @@ class CycleCounter:
     def _release_first(self, final: bool) -> list[CycleOutcome]:
         """The stretch's first extreme was not seen being entered: the person may have started
         at an extreme or at neutral. Once two more extremes are known, it counts only if the
-        leg out of it is comparable to the next one (from neutral it is about half)."""
+        leg out of it is comparable to the next one (from neutral it is about half) and the
+        signal stayed near it about as long as near the next one."""
         held = self._held or []
         # The first extreme, the next one of the other side, and the next after that.
         chain = [held[0]]
@@ -587,16 +600,37 @@ class CycleCounter:
         if len(chain) < 3 and not final:
             return []
         self._held = None
-        first_counts = True
+        lead = held[: held.index(chain[1])] if len(chain) > 1 else held  # the first side's turns
+        keep = lead
         if len(chain) >= 3:
             out_leg = abs(chain[1][1] - chain[0][1])
-            first_counts = out_leg >= 0.6 * max(out_leg, abs(chain[2][1] - chain[1][1]))
+            next_leg = abs(chain[2][1] - chain[1][1])
+            # ... and a turn not seen being entered (the first frames) only if the signal
+            # stayed there rather than passing through: a recording that began mid-movement.
+            settled = self.rule.first_dwell * self._dwell(chain[1], next_leg)
+            keep = [h for h in lead if self._entered(h) or self._dwell(h, next_leg) >= settled]
+            if out_leg < 0.6 * max(out_leg, next_leg):
+                keep = []
         out: list[CycleOutcome] = []
-        for k, v, t in held if first_counts else held[1:]:
-            if not first_counts and k == held[0][0] and not out:
-                continue  # the rest of the discarded first extreme's wobbles
-            out += self._extreme(k, v, t)
+        for h in keep + held[len(lead) :]:
+            out += self._extreme(*h)
         return out
+
+    def _entered(self, peak: tuple[int, float, float]) -> bool:
+        """The signal was seen moving into this turning point by at least `swing`."""
+        kind, value, t_peak = peak
+        return any(kind * (value - v) >= self.rule.swing for t, v in self._held_trace if t < t_peak)
+
+    def _dwell(self, peak: tuple[int, float, float], leg: float) -> float:
+        """How long the signal stayed near a turning point after it (within 15% of a leg): at
+        a real cat or cow it slows down and turns, where a recording that began mid-movement
+        leaves its first value at full speed."""
+        _, value, t_peak = peak
+        after = [(t, v) for t, v in self._held_trace if t >= t_peak]
+        for t, v in after:
+            if abs(v - value) > 0.15 * leg:
+                return t - t_peak
+        return after[-1][0] - t_peak if after else 0.0
 
     def _is_extreme(self, kind: int, value: float) -> bool:
         """Beyond a trusted still neutral, or in the outer part of the range moved through."""
@@ -630,12 +664,16 @@ class CycleCounter:
                 out.append(self._outcome("partial", t))
                 self._new_cycle()
         self._between = None
+        half = None if last is None or last[0] == kind else (last[2], t - last[2], abs(value - last[1]))
         self._last_extreme = (kind, value, t)
         if self._start_ms is None:
             self._start_ms = t
             out.append(CycleOutcome("started", t, t))
         self._peaks[kind] = (value, t)
-        out.append(self._outcome("extreme", t, side=kind))
+        extreme = self._outcome("extreme", t, side=kind)
+        if half is not None:
+            extreme = replace(extreme, half_start_ms=half[0], half_ms=half[1], half_leg=half[2])
+        out.append(extreme)
         if len(self._peaks) == 2:
             self.count += 1
             out.append(self._outcome("completed", t, self.count))

@@ -138,6 +138,12 @@ def face_turn(v: SideView) -> float:
     return float(g.signed_bend(v.hip, v.shoulder, v.shoulder + (v.nose - v.ear), v.facing))
 
 
+def neck_length(v: SideView) -> float:
+    """Ear to shoulder as seen, in torso lengths (shoulder to hip): ~0.35-0.6 side-on, less
+    when the head hides the neck (seen from behind and above)."""
+    return float(g.segment_length(v.ear, v.shoulder)) / max(v.torso_px, 1e-6)
+
+
 def far_shoulder_along_trunk(v: SideView) -> float:
     """Where the far shoulder lands on the near hip->shoulder line (0 = hip, 1 = near shoulder).
 

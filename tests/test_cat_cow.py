@@ -90,6 +90,20 @@ def test_too_fast():
     assert all(e.metrics["cycle_s"] < 2.5 for e in r.kinds(EventKind.REP_COMPLETED))
 
 
+def test_one_rushed_cycle_among_slow_ones_is_found_and_dated_to_it():
+    def one(half_s):
+        cat, cow = q(0.08, HEAD_DEG_PER_BOW * 0.08), q(-0.07, HEAD_DEG_PER_BOW * -0.07)
+        return sy.cycle(q(), cat, half_s / 2, half_s / 2) + sy.cycle(q(), cow, half_s / 2, half_s / 2)
+
+    seq = sy.hold(q(), 1.0) + one(2.0) + one(2.0) + one(0.8) + one(2.0) + one(2.0) + sy.hold(q(), 0.5)
+    r = check(seq)
+    assert r.rep_count == 5
+    assert r.rep_faults() == [(), (), ("too_fast",), (), ()]
+    # The rushed cycle runs 9.0-10.6 s; the fault is known at its cow but covers its cat-cow half.
+    since = {f.since_ms for a in r.assessments for f in a.faults if f.code == "too_fast"}
+    assert since and all(9000.0 <= s <= 10000.0 for s in since)
+
+
 def test_moving_from_arms():
     # Elbows bend 40 deg while the back barely changes: the arms do the moving.
     seq = sy.hold(q(), 1.0)

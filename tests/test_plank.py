@@ -181,6 +181,21 @@ def test_a_deep_sag_lowers_the_knees_but_is_still_judged():
     assert r.last.in_position
 
 
+def test_a_neck_seen_too_short_to_point_claims_no_head_drop():
+    # Seen from behind and above the head hides the neck: the ear lands next to the shoulder
+    # and the head line is the angle of a segment a few pixels long. Same drop as above.
+    body = sy.Body(neck=0.04)
+    good, bad = sy.plank(body=body), sy.plank(neck=50.0, body=body)
+    seq = get_down(good) + sy.hold(good, 2.0) + sy.move(good, bad, 0.5) + sy.hold(bad, 2.0)
+    render = dataclasses.replace(sy.Render(noise_px=0.0), body=body)
+    r = check(seq, render=render)
+    assert r.last.measurements["neck_torso"] < PlankChecker().thresholds.min_neck_torso
+    assert "head_drop" not in r.fault_codes
+    # The head line alone would have claimed it.
+    th = dataclasses.replace(PlankChecker().thresholds, min_neck_torso=0.0)
+    assert "head_drop" in check(seq, render=render, checker=PlankChecker(th)).fault_codes
+
+
 def test_a_head_line_noisier_than_the_fault_claims_no_head_drop():
     # A small, blurred, compressed picture: the ear landmark jumps about, the head line by
     # ~10 deg from frame to frame, and a 0.4 s stretch of it reads 20-30 deg "dropped". The

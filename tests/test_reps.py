@@ -181,6 +181,20 @@ def test_start_at_an_extreme_or_at_neutral_without_holding_still():
         assert c.count == expected, start
 
 
+def test_a_recording_that_begins_mid_movement_does_not_start_at_an_extreme():
+    # 60% of the way into a cow and rising at speed: the first frame is no cow, though the leg
+    # out of it is 80% of a full one. 2.5 cycles from there: cat, cow, cat, cow, cat.
+    phase = -np.arcsin(0.6)
+    t = np.arange(round(2.5 * 4.0 * 30)) / 30
+    values = list(0.08 * np.sin(phase + 2 * np.pi * t / 4.0))
+    c = CycleCounter(CYCLE)
+    out, end = feed(c, values)
+    out += c.finish(end)
+    assert c.count == 2
+    done = [o for o in out if o.kind == "completed"]
+    assert all(o.period_ms == pytest.approx(4000.0, abs=100.0) for o in done)
+
+
 def test_a_peak_held_to_the_end_of_the_stream_counts():
     c = CycleCounter(CYCLE)
     out, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0))
