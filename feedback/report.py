@@ -221,9 +221,12 @@ def dump_plot(report: Report, out: IO[bytes], max_signals: int = 2) -> None:
     if t:
         axes[-1].set_xlim(t[0], max(t[-1], t[0] + 1e-3))
     name = Path(report.video).name if report.video else "session"
+    # At a fixed height: placed automatically, the title is kept clear of tick labels on top
+    # (there are none) by measuring the axes' tick labels on every draw.
     axes[0].set_title(
         f"{report.title or report.exercise} - {name}: {counted_text(report, spec)}"
-        + (" (partial)" if report.partial else "")
+        + (" (partial)" if report.partial else ""),
+        y=1.0,
     )
     fig.savefig(out, format="png")
 
