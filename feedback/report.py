@@ -248,7 +248,7 @@ def _fixed_margins(fig, renderer, row_labels: list[str]) -> None:
     mean_axes = (height - top - bottom - gap * (rows - 1)) / rows
     fig.subplots_adjust(
         left=max(1.0, widest / fig.dpi + 0.25) / width,
-        right=1 - 0.1 / width,
+        right=1 - 0.25 / width,  # room for half an x tick label at the right edge
         top=1 - top / height,
         bottom=bottom / height,
         hspace=gap / mean_axes,  # a fraction of the mean axes height
