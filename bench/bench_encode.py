@@ -27,7 +27,7 @@ PRESETS = ("ultrafast", "superfast", "veryfast", "faster")
 @dataclass
 class EncodeRun:
     preset: str
-    crf: int
+    rate: str  # "crf N" or "qp N"
     threads: int | None
     cpu_ms: float  # per frame, process CPU (all threads)
     kbit_s: float
@@ -37,6 +37,7 @@ class EncodeRun:
 def annotated_frames(clip: Path, height: int, frames: int) -> tuple[list[np.ndarray], list[float], float]:
     """The first `frames` frames at `height` px tall with a static hinge overlay drawn on them."""
     from exercises.base import Assessment, ViewVerdict
+    from exercises.registry import spec_for
     from feedback.overlay import Overlay, display_for
     from vision.landmarks import NUM_LANDMARKS
     from vision.pose import Pose
@@ -57,7 +58,7 @@ def annotated_frames(clip: Path, height: int, frames: int) -> tuple[list[np.ndar
             times.append(frame.t_ms)
     # A plausible skeleton and panel so the encoder sees the overlay's edges and text.
     rng = np.random.default_rng(0)
-    overlay = Overlay(display_for("hip-hinge"))
+    overlay = Overlay(display_for(spec_for("hip-hinge")))
     for i, img in enumerate(out):
         h, w = img.shape[:2]
         xy = (rng.uniform(0.3, 0.7, (NUM_LANDMARKS, 2)) * (w, h)).astype(np.float32)
@@ -92,19 +93,22 @@ def encode_run(
     fps: float,
     out: Path,
     preset: str,
-    crf: int,
+    rate: str,
     threads: int | None,
 ) -> EncodeRun:
+    """`rate`: "crf N" or "qp N" (constant quantiser)."""
     from feedback.video_out import VideoWriter
 
+    kind, value = rate.split()
+    control = {"qp": int(value)} if kind == "qp" else {"crf": int(value)}
     cpu0 = time.process_time()
-    with VideoWriter(out, fps=fps, crf=crf, preset=preset, threads=threads) as writer:
+    with VideoWriter(out, fps=fps, preset=preset, threads=threads, **control) as writer:
         for img, t in zip(frames, times, strict=True):
             writer.write(img, t)
     cpu = time.process_time() - cpu0
     seconds = (times[-1] - times[0]) / 1000.0 + 1.0 / fps
     kbit_s = out.stat().st_size * 8 / 1000.0 / seconds
-    return EncodeRun(preset, crf, threads, 1000.0 * cpu / len(frames), kbit_s, psnr(out, frames))
+    return EncodeRun(preset, rate, threads, 1000.0 * cpu / len(frames), kbit_s, psnr(out, frames))
 
 
 def main() -> None:
@@ -114,6 +118,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=150)
     parser.add_argument("--presets", nargs="+", default=list(PRESETS))
     parser.add_argument("--crfs", type=int, nargs="+", default=[23, 26])
+    parser.add_argument("--qps", type=int, nargs="*", default=[20], help="constant quantisers too")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 0], help="0: x264's own choice")
     parser.add_argument("--rounds", type=int, default=2, help="repeat each setting; the lowest CPU is kept")
     args = parser.parse_args()
@@ -127,18 +132,19 @@ def main() -> None:
             frames, times, fps = annotated_frames(args.clip, height, args.frames)
             h, w = frames[0].shape[:2]
             print(f"[{w}x{h}, {len(frames)} frames, overlay drawn]")
-            head = ("preset", "crf", "threads", "CPU ms/frame", "kbit/s", "PSNR dB")
-            print("  {:<10} {:>3} {:>7} {:>12} {:>8} {:>8}".format(*head))
+            head = ("preset", "rate", "threads", "CPU ms/frame", "kbit/s", "PSNR dB")
+            print("  {:<10} {:>6} {:>7} {:>12} {:>8} {:>8}".format(*head))
+            rates = [f"crf {c}" for c in args.crfs] + [f"qp {q}" for q in args.qps]
             for preset in args.presets:
-                for crf in args.crfs:
+                for rate in rates:
                     for threads in args.threads:
                         t = threads or None
                         runs = [
-                            encode_run(frames, times, fps, out, preset, crf, t) for _ in range(args.rounds)
+                            encode_run(frames, times, fps, out, preset, rate, t) for _ in range(args.rounds)
                         ]
                         best = min(runs, key=lambda r: r.cpu_ms)
                         print(
-                            f"  {preset:<10} {crf:>3} {threads or 'auto':>7} {best.cpu_ms:12.2f} "
+                            f"  {preset:<10} {rate:>6} {threads or 'auto':>7} {best.cpu_ms:12.2f} "
                             f"{best.kbit_s:8.0f} {best.psnr_db:8.2f}"
                         )
     print(machine_line())

@@ -30,8 +30,8 @@ from feedback.stills import FaultStill, FaultStillSink
 from feedback.stopping import Stopped, held, signum_of
 from feedback.targets import check_targets
 from feedback.video_out import (
-    ANNOTATED_CRF,
     ANNOTATED_PRESET,
+    ANNOTATED_QP,
     DEFAULT_VIDEO_HEIGHT,
     VIDEO_SUFFIXES,
     VideoWriter,
@@ -363,7 +363,7 @@ class _AnalysisRun:
         self.writer = VideoWriter(
             self.outputs.video,
             fps=info.fps,
-            crf=ANNOTATED_CRF,
+            qp=ANNOTATED_QP,
             preset=ANNOTATED_PRESET,
             threads=self.encoder_threads,
         )

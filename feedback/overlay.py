@@ -327,12 +327,14 @@ class AngleAnnotator:
             radius = 22 * style.unit
             if spec.arm_a is not None and spec.arm_c is not None:
                 a, c = xy[spec.arm_a.on(side)] - v, xy[spec.arm_c.on(side)] - v
-                if min(np.linalg.norm(a), np.linalg.norm(c)) > 1:
-                    radius = min(radius, 0.45 * min(np.linalg.norm(a), np.linalg.norm(c)))
+                len_a, len_c = np.linalg.norm(a), np.linalg.norm(c)  # once: ~7 us a call
+                if min(len_a, len_c) > 1:
+                    radius = min(radius, 0.45 * min(len_a, len_c))
                     self._arc(frame, v, a, c, radius, colour, style)
-                    bisector = a / np.linalg.norm(a) + c / np.linalg.norm(c)
-                    if np.linalg.norm(bisector) > 1e-3:
-                        away = -bisector / np.linalg.norm(bisector)
+                    bisector = a / len_a + c / len_c
+                    len_b = np.linalg.norm(bisector)
+                    if len_b > 1e-3:
+                        away = -bisector / len_b
             label = degree_label(spec.text(float(value)), colour, style)
             at = label_spot(v, away, radius, label.width, label.height, avoid)
             if at is not None:

@@ -32,7 +32,7 @@ from feedback.overlay import (
     text_size,
 )
 from feedback.sinks import AnnotatedVideoSink
-from feedback.video_out import ANNOTATED_CRF, ANNOTATED_PRESET, VideoWriter
+from feedback.video_out import ANNOTATED_PRESET, ANNOTATED_QP, VideoWriter
 from vision.pose import Pose
 
 
@@ -139,4 +139,4 @@ def _other_assessment(poses: Sequence[Pose | None], i: int, t_ms: float) -> Asse
 
 
 def open_writer(path: Path, fps: float) -> VideoWriter:
-    return VideoWriter(path, fps=fps, crf=ANNOTATED_CRF, preset=ANNOTATED_PRESET)
+    return VideoWriter(path, fps=fps, qp=ANNOTATED_QP, preset=ANNOTATED_PRESET)

@@ -153,7 +153,7 @@ def test_people_are_counted_when_the_person_is_found_again_and_otherwise_seldom(
     with PoseEstimator(PoseEstimatorOptions(model_path, max_inference_side=None)) as estimator:
         poses = [estimator.estimate(img, t, i) for img, t, i in frames]
         assert poses[2] is None
-        # One person, track holding: the next count waits for the idle interval (5 s).
+        # One person, track holding: the next count waits for the idle interval (15 s).
         later = [estimator.estimate(img, t, i) for img, t, i in clip_frames[4:40]]
     assert [p.people_counted is not None for p in (poses[0], poses[1], poses[3])] == [True, False, True]
     assert all(p.people_counted is None for p in later)

@@ -95,8 +95,11 @@ class PoseEstimatorOptions:
         see them leave. None = never.
     people_idle_check_ms: while only the tracked person was counted and the track holds,
         count again only this often: someone stepping in beside a steady person breaks no
-        track. None = every people_check_ms. (Once a second cost ~1.3 ms a frame at 30 fps,
-        a tenth of the pose model; every 5 s costs 0.3.)
+        track, and the tracked person is still the one judged. None = every people_check_ms.
+        (A count is ~25 ms of CPU: once a second cost ~1.3 ms a frame at 30 fps, a tenth of
+        the pose model; every 5 s 0.15-0.3. Every 15 s, a clip shorter than that is counted
+        only when its person is found, as issue 16 asks, and a long recording still notices
+        a bystander within 15 s for 0.06 ms a frame.)
     people_check_background: run that pass on a second thread (MediaPipe releases the GIL),
         so live frames never wait for it; counts then arrive a frame or two late.
     min_detection_confidence / min_presence / min_tracking: MediaPipe's three thresholds
@@ -114,7 +117,7 @@ class PoseEstimatorOptions:
     segmentation: bool = True
     max_inference_side: int | None = 960
     people_check_ms: float | None = 1000.0
-    people_idle_check_ms: float | None = 5000.0
+    people_idle_check_ms: float | None = 15000.0
     people_check_background: bool = False
     # When nobody is found in the whole frame, look again at its middle (this fraction of its
     # width, full height) with a second tracker: a small person (lying in a plank or on hands
