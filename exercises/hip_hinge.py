@@ -201,6 +201,9 @@ class StandingReference:
         return self._median(self._head)
 
 
+# The trunk's descent speed is measured over this much of the stream (max_rounding_descent_dps).
+DESCENT_WINDOW_MS = 200.0
+
 MESSAGES = {
     "rounded_back": "Keep your back flat — push your hips back",
     "squatting": "Push your hips back — don't squat down",
@@ -286,7 +289,7 @@ class HipHingeChecker(SideViewChecker):
         self._far_shoulder: deque[float] = deque(maxlen=60)
         self._hinged_bows: deque[float] = deque(maxlen=30)
         self._rounding_t = float("-inf")
-        self._leans: deque[tuple[float, float]] = deque(maxlen=30)  # (t_ms, lean) on the feet
+        self._leans: deque[tuple[float, float]] = deque()  # (t_ms, lean) on the feet, one window
         self._last_lean: float | None = None  # the stream's last lean on the feet, for finish()
         self._new_rep()
 
@@ -350,10 +353,12 @@ class HipHingeChecker(SideViewChecker):
             self._leans.clear()
             return 0.0
         self._leans.append((t_ms, lean))
-        past = [(t, v) for t, v in self._leans if t_ms - t >= 200.0]
-        if not past:
+        # Keep the newest sample at least the window old at the front, at any frame rate.
+        while len(self._leans) >= 2 and t_ms - self._leans[1][0] >= DESCENT_WINDOW_MS:
+            self._leans.popleft()
+        t0, v0 = self._leans[0]
+        if t_ms - t0 < DESCENT_WINDOW_MS:
             return 0.0
-        t0, v0 = past[-1]
         return (lean - v0) * 1000.0 / (t_ms - t0)
 
     def _phase(self, lean: float) -> str:

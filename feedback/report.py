@@ -24,6 +24,9 @@ from feedback.atomic import OutputSet, atomic_open
 from feedback.session import Report
 
 if TYPE_CHECKING:
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.figure import Figure
+
     from feedback.stills import FaultStill
 
 PLOT_WIDTH_IN = 11.0
@@ -231,7 +234,7 @@ def dump_plot(report: Report, out: IO[bytes], max_signals: int = 2) -> None:
     fig.savefig(out, format="png")
 
 
-def _fixed_margins(fig, renderer, row_labels: list[str]) -> None:
+def _fixed_margins(fig: Figure, renderer: RendererAgg, row_labels: list[str]) -> None:
     """Margins in inches, set once: constrained layout measured every tick label and drew the
     figure twice on `savefig` (about half of the plot's 120-190 ms of CPU a video). What can be
     long is measured: the fault timeline's row labels; the rest has a known size (a two-line
