@@ -85,6 +85,13 @@ class PlankThresholds:
     # included: real drops 0.23-0.52, rendered 0.35-0.60); a rendered pike seen 28 deg from
     # behind 0.14-0.16, whose head line read +17..+22 with the head in line (truth +3..+4).
     min_neck_torso: float = limit(0.19, 0.0, 1.0)
+    # Not judged while the hips pike past max_pike_deg (the hip_pike condition): the trunk
+    # then tilts head-down and a head in line with the body reads as hanging against the
+    # trunk. Body line where head_drop's own condition held (cached MediaPipe): labelled
+    # head drops, rendered -3.1..+4.7, real -10.5..-5.5; rendered pikes without a head drop
+    # -24.2..-22.7 (95 frames, a seed-67 render whose truth head line is +8.5 in the pike),
+    # -19.1..-9.6 (3 frames, under fault_on_ms). The pike limit itself is the gate: 0.8 x it
+    # (10 deg) would cut into real head drops at -10.5.
     # A fault is claimed only from a signal steadier than the fault (as in the hinge): while
     # the head line's own frame-to-frame noise (robust SD of second differences, last 60
     # frames in position) is above this, head_drop is not judged. Measured (largest over the
@@ -284,10 +291,14 @@ class PlankChecker(SideViewChecker):
         word = "hands" if straight else "elbows"
         conditions = {}
         if in_position:
+            piked = line_deg < -th.max_pike_deg
             conditions = {
                 "hip_sag": line_deg > th.max_sag_deg,
-                "hip_pike": line_deg < -th.max_pike_deg,
-                "head_drop": self._head_dropped(head, face, neck),
+                "hip_pike": piked,
+                # In a pike the trunk tilts head-down and a head held in line with the body
+                # (or hanging with gravity) reads as flexed against the trunk: the head line
+                # says nothing while piked, and lowering the hips is the cue that matters.
+                "head_drop": not piked and self._head_dropped(head, face, neck),
                 "shoulders_not_stacked": (
                     MESSAGES["shoulders_not_stacked"].format(support=word)
                     if stack > th.max_stack_deg or stack < -th.max_stack_forward_deg

@@ -143,6 +143,20 @@ def test_a_deep_pike_is_judged_not_skipped():
     assert r.assessments[-1].in_position and r.assessments[-1].phase == "form_break"
 
 
+def test_a_head_hanging_in_a_pike_is_cued_as_the_pike():
+    # Hips up, the trunk tilts head-down and the head hangs below the trunk line: the head
+    # line reads a drop, but lowering the hips is the cue (the head follows the trunk).
+    p, piked = sy.plank(), sy.plank(sag=-30.0, neck=40.0)
+    seq = get_down(p) + sy.hold(p, 2.0) + sy.move(p, piked, 0.7) + sy.hold(piked, 2.0)
+    render = sy.Render(noise_px=0.5)
+    r = check(seq, render=render)
+    assert r.last.measurements["head_line_deg"] > PlankChecker().thresholds.head_drop_deg
+    assert r.fault_codes == {"hip_pike"}
+    # Were the pike not a fault, the head line would have claimed a head drop.
+    th = dataclasses.replace(PlankChecker().thresholds, max_pike_deg=45.0)
+    assert check(seq, render=render, checker=PlankChecker(th)).fault_codes == {"head_drop"}
+
+
 def sphinx() -> sy.Posture:
     """Lying face down, up on the forearms: hips and knees on the floor."""
     return sy.Posture(trunk=70.0, thigh=-90.0, shin=-90.0, upper_arm=0.0, forearm=90.0, foot=0.0)
