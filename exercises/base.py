@@ -95,6 +95,9 @@ class Assessment:
     hold_s: float = 0.0
     in_position: bool = False  # in the start position / exercise posture
     pose: Pose | None = None  # the (smoothed) pose judged, for drawing
+    # (fault code, why) for each fault this frame would have judged but could not (the view or
+    # the picture did not allow it): the report says so instead of an unexplained "no fault".
+    unjudged: tuple[tuple[str, str], ...] = ()
 
     @property
     def top_fault(self) -> Fault | None:

@@ -80,6 +80,7 @@ class SideViewChecker(Checker):
         hold_s: float = 0.0,
         in_position: bool = False,
         pose: Pose | None = None,
+        unjudged: Mapping[str, str] | None = None,
     ) -> Assessment:
         return Assessment(
             exercise=self.name,
@@ -94,4 +95,5 @@ class SideViewChecker(Checker):
             hold_s=hold_s,
             in_position=in_position,
             pose=pose,
+            unjudged=tuple(unjudged.items()) if unjudged else (),
         )

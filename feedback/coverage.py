@@ -82,7 +82,7 @@ def coverage_warnings(
     missing_s: (start, end) seconds of the stretches whose frames were lost to damage.
     """
     notes = _damage_notes(report, truncated, damaged_packets, claimed_duration_s, missing_s)
-    return notes + _people_notes(report, coverage) + _view_notes(report)
+    return notes + _people_notes(report, coverage) + _view_notes(report) + _not_judged_notes(report)
 
 
 def _damage_notes(
@@ -159,6 +159,16 @@ def _view_notes(report: Report) -> list[str]:
             "(turn side-on to the camera)."
         )
     return notes
+
+
+def _not_judged_notes(report: Report) -> list[str]:
+    """Faults the checker could not judge for a while, and why: without this a clip filmed
+    from behind at an angle would read as a flat back."""
+    return [
+        f"{code.replace('_', ' ').capitalize()} could not be judged for {seconds:.1f} s: {why}."
+        for (code, why), seconds in report.not_judged_s.items()
+        if seconds >= MIN_NOTABLE_S
+    ]
 
 
 def too_short(coverage: CoverageSink, video_name: str) -> VideoError | None:

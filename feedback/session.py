@@ -104,6 +104,8 @@ class Report:
     title: str | None = None
     partial: bool = False  # analysis stopped before the end of the input
     in_position_s: float = 0.0  # time judged in the exercise's position
+    # Seconds during which a fault could not be judged, by (fault code, why), longest first.
+    not_judged_s: dict[tuple[str, str], float] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     # The threshold table judged with (plots draw its lines); not part of the JSON report.
     thresholds: Any = None
@@ -147,6 +149,10 @@ class Report:
             ],
             "no_person": [{"start_s": _r(i.start_s), "end_s": _r(i.end_s)} for i in self.no_person],
             "view": {**asdict(self.view), "problems_s": {k: _r(v) for k, v in self.view.problems_s.items()}},
+            "not_judged": [
+                {"fault": code, "why": why, "s": _r(seconds)}
+                for (code, why), seconds in self.not_judged_s.items()
+            ],
             "main_signals": list(self.main_signals),
         }
         out.update(self.extra)
@@ -217,6 +223,7 @@ class SessionRecorder:
         self._view_ok: Counter[bool] = Counter()
         self._view_side: Counter[str] = Counter()
         self._view_problem: Counter[str] = Counter()
+        self._unjudged: Counter[tuple[str, str]] = Counter()
         self._reps: list[RepRecord] = []
         self._partials: list[RepRecord] = []
         self._holds: list[tuple[float, float, tuple[str, ...]]] = []
@@ -279,6 +286,7 @@ class SessionRecorder:
                 self._view_side[a.view.side] += 1
             if not a.view.ok and a.view.problem:
                 self._view_problem[str(a.view.problem)] += 1
+            self._unjudged.update(a.unjudged)
 
         self._track_faults(a, t)
         if self._last is not None:  # a checker reset (live `r`, a routine's next set) restarts its counters
@@ -390,6 +398,7 @@ class SessionRecorder:
             hold_s=hold_s,
             best_hold_s=max((h.duration_s for h in holds), default=0.0),
             in_position_s=self._in_position * period / 1000,
+            not_judged_s={k: n * period / 1000 for k, n in self._unjudged.most_common()},
             reps=list(self._reps),
             partial_reps=list(self._partials),
             faults=faults,

@@ -122,3 +122,23 @@ def test_a_clip_shorter_than_a_fault_can_last_is_too_short_to_judge():
     assert str(too_short(coverage, "blink.mp4")).startswith(
         "blink.mp4 is too short to judge (3 frames over 0.07 s)"
     )
+
+
+def test_faults_the_checker_could_not_judge_are_said_with_why():
+    recorder, coverage = SessionRecorder("hip-hinge"), CoverageSink()
+    behind = (("rounded_back", "seen from behind at an angle"),)
+    ok = ViewVerdict(True, "left", None, 1)
+    # 1 s judged, 2 s without a judgeable back, 0.2 s with a short outline glitch (not worth saying).
+    unjudged = [()] * FPS + [behind] * (2 * FPS) + [(("head_drop", "the head hid the neck"),)] * 6
+    for i, (why, t) in enumerate(zip(unjudged, times(len(unjudged)), strict=True)):
+        a = Assessment("hip-hinge", t, i, ok, "hinged", {}, pose=stick_pose(0.0, t, i), unjudged=why)
+        recorder.consume(None, a)
+        coverage.consume(None, a)
+    report = recorder.report()
+    assert report.to_dict()["not_judged"] == [
+        {"fault": "rounded_back", "why": "seen from behind at an angle", "s": 2.0},
+        {"fault": "head_drop", "why": "the head hid the neck", "s": 0.2},
+    ]
+    assert coverage_warnings(report, coverage) == [
+        "Rounded back could not be judged for 2.0 s: seen from behind at an angle."
+    ]
