@@ -442,6 +442,9 @@ class HipHingeChecker(SideViewChecker):
             and not from_behind
             and self._outline_steady_hinged()
         )
+        back_unjudged = None
+        if in_position and hinged and knee <= th.rounding_max_knee_deg and not outline_ok:
+            back_unjudged = _why_back_unjudged(spread, from_behind)
         # Judged in the bent-over part of the rep, where the spine carries the load (and
         # where a prop along the back no longer rests on it on the way up).
         rounded = (
@@ -509,6 +512,7 @@ class HipHingeChecker(SideViewChecker):
             0.0,
             in_position,
             view.pose,
+            unjudged={"rounded_back": back_unjudged} if back_unjudged else None,
         )
 
     def _rep_boundary(self, o):
@@ -547,6 +551,15 @@ class HipHingeChecker(SideViewChecker):
             False,
             pose,
         )
+
+
+def _why_back_unjudged(standing_spread: float | None, from_behind: bool) -> str:
+    """Why the back's outline could not be judged while bent over, for the report."""
+    if from_behind:
+        return "seen from behind at an angle, the outline's top edge is the shoulder blade, not the spine"
+    if standing_spread is None:
+        return "the back's outline was never seen clearly standing, so there was nothing to compare it with"
+    return "the back's outline was unclear (loose clothing, a prop, or a background like the clothes)"
 
 
 SPEC = ExerciseSpec(

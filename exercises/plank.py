@@ -290,8 +290,8 @@ class PlankChecker(SideViewChecker):
             self._head_history.append(head)
         word = "hands" if straight else "elbows"
         conditions = {}
+        piked = line_deg < -th.max_pike_deg
         if in_position:
-            piked = line_deg < -th.max_pike_deg
             conditions = {
                 "hip_sag": line_deg > th.max_sag_deg,
                 "hip_pike": piked,
@@ -329,7 +329,16 @@ class PlankChecker(SideViewChecker):
             self.timer.total_s,
             in_position,
             view.pose,
+            unjudged=self._head_unjudged(neck) if in_position and not piked else None,
         )
+
+    def _head_unjudged(self, neck: float) -> dict[str, str] | None:
+        """Why the head line could not be judged, for the report."""
+        if neck < self.thresholds.min_neck_torso:
+            return {"head_drop": "the head hid the neck (filmed from above or behind)"}
+        if not self._head_steady():
+            return {"head_drop": "the head's landmarks were too unsteady to trust"}
+        return None
 
     def _head_dropped(self, head: float, face: float, neck: float) -> bool:
         """The ear below the trunk line and the face turned down, from a steady head line

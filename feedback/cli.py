@@ -23,6 +23,7 @@ from exercises.registry import spec_for
 from exercises.spec import Counts
 from feedback import routine_cli
 from feedback.cli_options import LiveCliOptions
+from feedback.coverage import no_faults_line
 from feedback.history.commands import ComfortOptions, history_app, journal_app
 from feedback.stopping import exit_code, held, signal_name, signum_of, stop_signals_raise
 from vision.errors import BackformError
@@ -432,7 +433,7 @@ def print_summary(result) -> None:
             faults.add_row(code.replace("_", " "), spans[0].message, when + more, f"{total:.1f} s")
         out.print(faults)
     else:
-        out.print("No faults found.")
+        out.print(no_faults_line(r))
     for kind, path in result.written.items():
         out.print(f"{kind:>6}: {escape(str(path))}", soft_wrap=True)
     out.print(

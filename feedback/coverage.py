@@ -161,6 +161,19 @@ def _view_notes(report: Report) -> list[str]:
     return notes
 
 
+def no_faults_line(report: Report) -> str:
+    """'No faults found.', qualified when some fault could not be judged for a while."""
+    unjudged: dict[str, float] = {}
+    for (code, _), seconds in report.not_judged_s.items():
+        unjudged[code] = unjudged.get(code, 0.0) + seconds
+    said = ", ".join(
+        f"{code.replace('_', ' ')} for {s:.1f} s" for code, s in unjudged.items() if s >= MIN_NOTABLE_S
+    )
+    if not said:
+        return "No faults found."
+    return f"No faults found in what could be judged (not judged: {said})."
+
+
 def _not_judged_notes(report: Report) -> list[str]:
     """Faults the checker could not judge for a while, and why: without this a clip filmed
     from behind at an angle would read as a flat back."""

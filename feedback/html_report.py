@@ -18,6 +18,7 @@ from typing import IO
 
 from exercises.registry import find_spec
 from exercises.spec import Counts
+from feedback.coverage import no_faults_line
 from feedback.report import SEVERITY_COLOURS, SessionRow, session_rows, signal_label
 from feedback.session import Report
 from feedback.stills import FaultStill
@@ -191,7 +192,7 @@ def _faults_section(r: Report) -> str:
         if per_rep:
             table += f"<p>Also {_e(judged)}.</p>"
     else:
-        table = f"<p>{_e(f'No fault over time; {judged}.' if per_rep else 'No faults found.')}</p>"
+        table = f"<p>{_e(f'No fault over time; {judged}.' if per_rep else no_faults_line(r))}</p>"
     return f"<h2>Fault timeline</h2>{_timeline(r)}{table}"
 
 

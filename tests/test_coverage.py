@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from exercises.base import Assessment, ViewProblem, ViewVerdict
-from feedback.coverage import CoverageSink, coverage_warnings, nothing_judged, too_short
+from feedback.coverage import CoverageSink, coverage_warnings, no_faults_line, nothing_judged, too_short
 from feedback.session import SessionRecorder
 from tests.feedback_fakes import stick_pose, times
 from vision.errors import ViewError
@@ -142,3 +142,11 @@ def test_faults_the_checker_could_not_judge_are_said_with_why():
     assert coverage_warnings(report, coverage) == [
         "Rounded back could not be judged for 2.0 s: seen from behind at an angle."
     ]
+    assert no_faults_line(report) == (
+        "No faults found in what could be judged (not judged: rounded back for 2.0 s)."
+    )
+
+
+def test_no_faults_line_plain_when_everything_was_judged():
+    report, _ = session(seconds(2.0))
+    assert no_faults_line(report) == "No faults found."

@@ -277,6 +277,9 @@ def test_the_back_is_not_judged_from_behind_at_an_angle(yaw, judged):
     r = check(reps(sy.hinge(75.0, 20.0, back_bow=0.10), n=2), render=render)
     assert r.rep_count == 2
     assert r.fault_codes == ({"rounded_back"} if judged else set())
+    # ... and the report is told why, rather than reading as a flat back.
+    whys = {why for a in r.assessments for code, why in a.unjudged if code == "rounded_back"}
+    assert any("from behind" in why for why in whys) == (not judged)
 
 
 @pytest.mark.parametrize(("outline_noise", "rounded"), [(0.0, True), (0.06, False)])

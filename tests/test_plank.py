@@ -205,6 +205,7 @@ def test_a_neck_seen_too_short_to_point_claims_no_head_drop():
     r = check(seq, render=render)
     assert r.last.measurements["neck_torso"] < PlankChecker().thresholds.min_neck_torso
     assert "head_drop" not in r.fault_codes
+    assert ("head_drop", "the head hid the neck (filmed from above or behind)") in r.last.unjudged
     # The head line alone would have claimed it.
     th = dataclasses.replace(PlankChecker().thresholds, min_neck_torso=0.0)
     assert "head_drop" in check(seq, render=render, checker=PlankChecker(th)).fault_codes
