@@ -190,6 +190,7 @@ def analyze_video(
     target_hold_s: float | None = None,
     video_height: int | None = DEFAULT_VIDEO_HEIGHT,
     skip_other_exercises: bool = False,
+    work_ahead: bool = False,
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
@@ -207,6 +208,8 @@ def analyze_video(
     they are, then raised.
     `skip_other_exercises`: segments recognised as another exercise are left out of the
     judging and listed in the report (feedback.other_exercises; `analyze -e`, batches, evaluate).
+    `work_ahead`: with one estimator, estimate the next frames' poses on a thread while this
+    one is judged, drawn and encoded (vision.parallel.WorkAhead; the same poses).
     """
     args = dict(locals())
     del args["skip_other_exercises"]
@@ -236,6 +239,7 @@ def _analyze_once(
     target_reps: int | None = None,
     target_hold_s: float | None = None,
     video_height: int | None = DEFAULT_VIDEO_HEIGHT,
+    work_ahead: bool = False,
 ) -> AnalysisResult:
     """One run of `analyze_video`; `recognition` taps the poses or drops skipped frames."""
     b = backends or default_backends()
@@ -251,6 +255,7 @@ def _analyze_once(
     )
     run.workers = 1 if workers is None else workers
     run.encoder_threads, run.video_height = encoder_threads, video_height
+    run.work_ahead = work_ahead
     run.targets = {"counts": spec.counts.value, "target_reps": target_reps, "target_hold_s": target_hold_s}
     run.recognition = recognition
     try:
@@ -294,6 +299,7 @@ class _AnalysisRun:
     read_to_end: list[bool] = field(default_factory=list)
     # Taps the poses for other exercises (or drops the frames of those found): `analyze -e`.
     recognition: OtherExercises | None = None
+    work_ahead: bool = False  # one estimator on its own thread, frames ahead (WorkAhead)
 
     def abort(self) -> None:
         if self.writer is not None:
@@ -392,6 +398,10 @@ class _AnalysisRun:
         smoother = b.make_smoother() if self.smoothing else None
         options = self.estimator_options or {}
         with b.make_estimator(model_path, workers=self.workers, **options) as estimator:
+            if self.work_ahead and not hasattr(estimator, "stream"):
+                from vision.parallel import WorkAhead
+
+                estimator = WorkAhead(estimator)  # the `with` above closes the estimator itself
             if self.recognition is not None:
                 estimator = self.recognition.estimator(estimator)
             # The progress bar starts last, so nothing can fail between its start and the

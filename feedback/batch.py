@@ -242,6 +242,10 @@ def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = Non
                 encoder_threads=1,
                 video_height=job.options.video_height,
                 skip_other_exercises=True,
+                # One process per core runs one video each: while this video's frame is judged,
+                # drawn and encoded, the next ones' poses are estimated (a video alone at the
+                # end of the batch, or beside a worker still starting, then uses both cores).
+                work_ahead=True,
             )
     except BackformError as err:
         return failed_row(job, _one_line(str(err)) or type(err).__name__), {}
