@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -99,6 +99,7 @@ def run_local(
     crashes: Counter[int] = Counter()
     rows: dict[int, BatchRow] = {}
     stopped_by: int | None = None
+    closing: list[threading.Thread] = []  # workers let go early, exiting (_release_idle)
     try:
         while pending or running:
             busy = {slot for slot, _ in running.values()}
@@ -118,6 +119,8 @@ def run_local(
                 if row is not None:
                     rows[job.index] = row
                     on_row(job, row)
+            if not pending:
+                _release_idle(slots, running, closing)
     except KeyboardInterrupt as stop:  # feedback.stopping turns SIGTERM/SIGHUP into one too
         stopped_by = signum_of(stop)
         workers = _processes(slots)
@@ -126,6 +129,8 @@ def run_local(
     finally:
         if stopped_by is None:  # a stop has closed them already, within its grace
             _shut_down(slots)
+        for closer in closing:  # long done by now, as a rule: they had the last videos' time
+            closer.join(STOP_GRACE_S)
         events.put(None)
         reader.join(timeout=10)
     return rows, stopped_by
@@ -161,10 +166,34 @@ def _close_within(slots: list[ProcessPoolExecutor | None], workers: list[Any], g
         closer.join(grace_s)
 
 
+def _release_idle(
+    slots: list[ProcessPoolExecutor | None],
+    running: dict[Future, tuple[int, BatchJob]],
+    closing: list[threading.Thread],
+) -> None:
+    """Let the workers with nothing left to do exit now, while the last videos still run (a
+    worker takes ~0.1 s to exit with MediaPipe loaded, which the batch's end used to wait for,
+    one worker after the other); `closing` gets the threads waiting for them. A video that
+    crashes its worker later gets a fresh one."""
+    busy = {slot for slot, _ in running.values()}
+    for slot, executor in enumerate(slots):
+        if executor is not None and slot not in busy:
+            closer = threading.Thread(target=executor.shutdown, name="batch-close", daemon=True)
+            closer.start()
+            closing.append(closer)
+            slots[slot] = None
+
+
 def _shut_down(slots: list[ProcessPoolExecutor | None]) -> None:
-    for executor in slots:
-        if executor is not None:
+    """Shut every executor down and wait for all of them, side by side (one by one, each
+    waited for its worker to exit before the next was even told to)."""
+    live = [executor for executor in slots if executor is not None]
+    if len(live) <= 1:
+        for executor in live:
             executor.shutdown(wait=True, cancel_futures=True)
+        return
+    with ThreadPoolExecutor(len(live), thread_name_prefix="batch-close") as closers:
+        list(closers.map(lambda executor: executor.shutdown(wait=True, cancel_futures=True), live))
 
 
 def _processes(slots: list[ProcessPoolExecutor | None]) -> list[Any]:
