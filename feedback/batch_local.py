@@ -37,13 +37,14 @@ STOP_GRACE_S = 60.0
 # Set in each worker process by `_init_worker`.
 _events: Any = None
 _cancel: Any = None
+_idle_core: Any = None  # set by the batch once no video is left to start and a core idles
 
 
-def _init_worker(events: Any, cancel: Any) -> None:
+def _init_worker(events: Any, cancel: Any, idle_core: Any) -> None:
     # Ctrl+C reaches the whole process group: the parent decides, workers stop via `cancel`.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global _events, _cancel
-    _events, _cancel = events, cancel
+    global _events, _cancel, _idle_core
+    _events, _cancel, _idle_core = events, cancel, idle_core
     import cv2
 
     # One process per core already: OpenCV's own threads would only contend.
@@ -66,7 +67,10 @@ def _worker_job(job: BatchJob) -> BatchRow:
             last = done
 
     try:
-        return run_job_in_place(job, on_frames)
+        # While every core has a video, each worker runs its video in series (it then keeps its
+        # core busy; a pose thread beside it would only contend); once a core idles, the
+        # videos still running estimate their poses ahead on a thread and use it too.
+        return run_job_in_place(job, on_frames, work_ahead=_idle_core.is_set)
     except JobCancelled:
         return BatchRow(job.label, job.exercise, "not run", note="stopped before it finished")
 
@@ -91,6 +95,7 @@ def run_local(
     ctx = mp.get_context("spawn")
     events = ctx.Queue()
     cancel = ctx.Event()
+    idle_core = ctx.Event()
     reader = threading.Thread(target=_read_events, args=(events, on_frames), daemon=True)
     reader.start()
     slots: list[ProcessPoolExecutor | None] = [None] * max(1, min(processes, len(jobs)))
@@ -107,11 +112,18 @@ def run_local(
                 if pending and slot not in busy:
                     if slots[slot] is None:
                         slots[slot] = ProcessPoolExecutor(
-                            1, mp_context=ctx, initializer=_init_worker, initargs=(events, cancel)
+                            1,
+                            mp_context=ctx,
+                            initializer=_init_worker,
+                            initargs=(events, cancel, idle_core),
                         )
                     job = pending.popleft()
                     with held():  # a stop mid-submit would leave a job running that nobody waits for
                         running[slots[slot].submit(task or _worker_job, job)] = (slot, job)
+            if not pending:  # nothing left to start: the cores without a video are idle
+                _release_idle(slots, running, closing)
+                if len(running) < processes:
+                    idle_core.set()
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 slot, job = running.pop(future)
@@ -119,8 +131,6 @@ def run_local(
                 if row is not None:
                     rows[job.index] = row
                     on_row(job, row)
-            if not pending:
-                _release_idle(slots, running, closing)
     except KeyboardInterrupt as stop:  # feedback.stopping turns SIGTERM/SIGHUP into one too
         stopped_by = signum_of(stop)
         workers = _processes(slots)

@@ -170,6 +170,23 @@ def test_work_ahead_runs_one_estimator_in_order_on_its_own_thread(recording):
     assert len(inner.threads) == 1 and threading.current_thread().name not in inner.threads
 
 
+def test_work_ahead_runs_in_series_in_the_callers_thread_until_told_to_go_ahead(recording):
+    inner = RecordingEstimator(None)
+    caller = threading.current_thread().name
+    seen_threads: list[str] = []
+    inner_estimate = inner.estimate
+
+    def estimate(image, t_ms, frame_index):
+        seen_threads.append(threading.current_thread().name)
+        return inner_estimate(image, t_ms, frame_index)
+
+    inner.estimate = estimate
+    out = list(WorkAhead(inner, when=lambda: len(seen_threads) >= 10).stream(frames(30)))
+    assert [p.frame_index for _, p, _ in out] == [i for i, _ in inner.seen] == list(range(30))
+    assert seen_threads[:10] == [caller] * 10
+    assert len(set(seen_threads[10:])) == 1 and caller not in seen_threads[10:]
+
+
 def test_work_ahead_stops_early_with_a_bounded_look_ahead_and_no_thread_left(recording):
     before = threading.active_count()
     inner = RecordingEstimator(None, delay_s=0.002)

@@ -140,19 +140,22 @@ class EstimatorPool:
 
 
 class WorkAhead:
-    """One estimator run a few frames ahead on its own thread, behind the same interface.
+    """One estimator that can run a few frames ahead on its own thread, behind the same interface.
 
     MediaPipe infers on its own graph threads while the caller waits, and everything else a
     frame needs (decoding the next frame, judging, drawing, H.264) waits for it in turn, so a
-    video runs on about one core at a time: a batch's last video, running alone, leaves the
-    other core idle, and so does a batch worker still starting up. Here the next frames'
-    poses are being estimated while the caller works on the current one.
-    Results are those of the plain estimator, bit for bit: the one estimator sees every frame,
-    in order, on one thread (its tracking and people-count schedule are unchanged).
+    video runs on one core at a time. That is right while other videos keep the other cores
+    busy (a batch worker's CPU time is ~100 % of its wall time, in series), but a batch's last
+    video, once it runs alone, leaves a core idle. From the first frame for which `when()` is
+    true on, the next frames' poses are estimated on a thread while the caller works on the
+    current one. Results are those of the plain estimator, bit for bit: the one estimator sees
+    every frame, in order, one call at a time (its tracking and people-count schedule are
+    unchanged); only the thread it is called from changes.
     """
 
-    def __init__(self, estimator: Any, lookahead: int = 2) -> None:
+    def __init__(self, estimator: Any, when: Callable[[], bool] = lambda: True, lookahead: int = 2) -> None:
         self.inner = estimator
+        self.when = when
         # Frames in flight: enough to keep the estimator busy while the caller handles one
         # frame (a frame takes ~4 ms outside inference, a pose ~17 ms); each holds a picture.
         self.lookahead = max(1, lookahead)
@@ -162,7 +165,7 @@ class WorkAhead:
 
     def stream(self, frames: Iterable[FrameLike]) -> Iterator[tuple[Any, Pose | None, float]]:
         """`(frame, pose, wait_s)` in frame order; wait_s: how long the caller waited for it."""
-        executor = ThreadPoolExecutor(1, thread_name_prefix="pose-ahead")
+        executor: ThreadPoolExecutor | None = None
         pending: deque[tuple[Any, Future]] = deque()
         clock = time.perf_counter
 
@@ -174,6 +177,12 @@ class WorkAhead:
 
         try:
             for frame in frames:
+                if executor is None and not self.when():  # in series, in this thread
+                    t0 = clock()
+                    yield frame, self.inner.estimate(frame.image, frame.t_ms, frame.index), clock() - t0
+                    continue
+                if executor is None:
+                    executor = ThreadPoolExecutor(1, thread_name_prefix="pose-ahead")
                 future = executor.submit(self.inner.estimate, frame.image, frame.t_ms, frame.index)
                 pending.append((frame, future))
                 if len(pending) > self.lookahead:
@@ -185,7 +194,8 @@ class WorkAhead:
             # estimated finishes before the estimator can be closed, and no thread is left.
             for _, future in pending:
                 future.cancel()
-            executor.shutdown(wait=True)
+            if executor is not None:
+                executor.shutdown(wait=True)
 
     def close(self) -> None:
         self.inner.close()
