@@ -315,7 +315,7 @@ def _idle_core_task(job: BatchJob) -> BatchRow:
     import feedback.batch_local as batch_local
 
     idle = batch_local._idle_core
-    started = job.video.with_suffix(".looked")
+    started = job.video.parent / "looked"  # written by the job that looks, waited for by job 0
     if job.index == 0:
         _wait_for(started.exists)
         return BatchRow(job.label, job.exercise, "done")
