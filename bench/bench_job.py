@@ -111,6 +111,7 @@ def job_cpu(clip: Path, model: Path, out: Path) -> tuple[float, dict[str, float]
     """(whole job CPU ms per frame, stages ms per frame, frames) for one batch job on `clip`."""
     import feedback.analysis as analysis
     import feedback.pipeline as pipeline
+    import vision.parallel as parallel
     from feedback.analysis import AnalysisOutputs
     from feedback.batch import BatchJob, JobOptions, analyze_job
     from vision.estimator import PoseEstimator
@@ -135,6 +136,11 @@ def job_cpu(clip: Path, model: Path, out: Path) -> tuple[float, dict[str, float]
     outputs = AnalysisOutputs.defaults(clip, out)
     job = BatchJob(0, clip.resolve(), exercise_of(clip), outputs, JobOptions(model=model))
     with (
+        # In series, as before WorkAhead: stages are process CPU, and a pose thread running
+        # beside them would count in theirs. The job's CPU is the same either way.
+        patched(parallel, "WorkAhead", lambda est: est)
+        if hasattr(parallel, "WorkAhead")  # older commits, for before/after runs
+        else contextlib.nullcontext(),
         patched(pipeline._FrameLoop, "step", step),
         patched(pipeline, "_posed_frames", posed),
         patched(analysis, "_save_outputs", clock.wrap("outputs", original_save)),

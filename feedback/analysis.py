@@ -190,6 +190,7 @@ def analyze_video(
     target_hold_s: float | None = None,
     video_height: int | None = DEFAULT_VIDEO_HEIGHT,
     skip_other_exercises: bool = False,
+    work_ahead: Callable[[], bool] | None = None,
 ) -> AnalysisResult:
     """Analyse `video` for `exercise`; writes the requested outputs and returns the report.
 
@@ -207,6 +208,9 @@ def analyze_video(
     they are, then raised.
     `skip_other_exercises`: segments recognised as another exercise are left out of the
     judging and listed in the report (feedback.other_exercises; `analyze -e`, batches, evaluate).
+    `work_ahead`: with one estimator, from the first frame for which it returns True on, the
+    next frames' poses are estimated on a thread while this one is judged, drawn and encoded
+    (vision.parallel.WorkAhead; the same poses). A batch sets it when a core is left idle.
     """
     args = dict(locals())
     del args["skip_other_exercises"]
@@ -236,6 +240,7 @@ def _analyze_once(
     target_reps: int | None = None,
     target_hold_s: float | None = None,
     video_height: int | None = DEFAULT_VIDEO_HEIGHT,
+    work_ahead: Callable[[], bool] | None = None,
 ) -> AnalysisResult:
     """One run of `analyze_video`; `recognition` taps the poses or drops skipped frames."""
     b = backends or default_backends()
@@ -251,6 +256,7 @@ def _analyze_once(
     )
     run.workers = 1 if workers is None else workers
     run.encoder_threads, run.video_height = encoder_threads, video_height
+    run.work_ahead = work_ahead
     run.targets = {"counts": spec.counts.value, "target_reps": target_reps, "target_hold_s": target_hold_s}
     run.recognition = recognition
     try:
@@ -294,6 +300,7 @@ class _AnalysisRun:
     read_to_end: list[bool] = field(default_factory=list)
     # Taps the poses for other exercises (or drops the frames of those found): `analyze -e`.
     recognition: OtherExercises | None = None
+    work_ahead: Callable[[], bool] | None = None  # when the estimator may run ahead (WorkAhead)
 
     def abort(self) -> None:
         if self.writer is not None:
@@ -392,6 +399,11 @@ class _AnalysisRun:
         smoother = b.make_smoother() if self.smoothing else None
         options = self.estimator_options or {}
         with b.make_estimator(model_path, workers=self.workers, **options) as estimator:
+            if self.work_ahead is not None and not hasattr(estimator, "stream"):
+                from vision.parallel import WorkAhead
+
+                # The `with` above closes the estimator itself.
+                estimator = WorkAhead(estimator, when=self.work_ahead)
             if self.recognition is not None:
                 estimator = self.recognition.estimator(estimator)
             # The progress bar starts last, so nothing can fail between its start and the

@@ -206,12 +206,19 @@ class JobCancelled(Exception):
 FrameReport = Callable[[int], None]  # frames done so far; may raise JobCancelled
 
 
-def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = None) -> tuple[BatchRow, dict]:
+def analyze_job(
+    job: BatchJob,
+    folder: Path,
+    on_frames: FrameReport | None = None,
+    work_ahead: Callable[[], bool] | None = None,
+) -> tuple[BatchRow, dict]:
     """Analyse one video into `folder` (its outputs under their final file names there).
 
     Never raises for a bad video: it becomes a failed row with its one-line reason. Returns the
     row and the written paths by kind (empty unless the row is "done"; a run stopped by a
-    signal in the worker is "not run").
+    signal in the worker is "not run"). `work_ahead`: asked each frame until it says yes, which
+    it does when the batch leaves a core idle (the last videos): the poses are then estimated
+    frames ahead on a thread beside the rest of the work (vision.parallel.WorkAhead).
     """
     from feedback.analysis import analyze_video
     from feedback.sinks import ProgressSink
@@ -242,6 +249,7 @@ def analyze_job(job: BatchJob, folder: Path, on_frames: FrameReport | None = Non
                 encoder_threads=1,
                 video_height=job.options.video_height,
                 skip_other_exercises=True,
+                work_ahead=work_ahead,
             )
     except BackformError as err:
         return failed_row(job, _one_line(str(err)) or type(err).__name__), {}
@@ -276,13 +284,15 @@ def _one_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
-def run_job_in_place(job: BatchJob, on_frames: FrameReport | None = None) -> BatchRow:
+def run_job_in_place(
+    job: BatchJob, on_frames: FrameReport | None = None, work_ahead: Callable[[], bool] | None = None
+) -> BatchRow:
     """Analyse one video straight into the output folder (a local worker sees it): staged in a
-    hidden folder there, then committed as a set."""
+    hidden folder there, then committed as a set. `work_ahead`: see `analyze_job`."""
     folder = job.outputs.report.parent
     staging = staging_dir(folder)
     try:
-        row, written = analyze_job(job, staging, on_frames)
+        row, written = analyze_job(job, staging, on_frames, work_ahead)
         if row.status == "done":
             final = job.outputs.paths()
             if job.exercise == AUTO:  # what the recognition wrote, under the same names there

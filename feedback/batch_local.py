@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -37,13 +37,14 @@ STOP_GRACE_S = 60.0
 # Set in each worker process by `_init_worker`.
 _events: Any = None
 _cancel: Any = None
+_idle_core: Any = None  # set by the batch once no video is left to start and a core idles
 
 
-def _init_worker(events: Any, cancel: Any) -> None:
+def _init_worker(events: Any, cancel: Any, idle_core: Any) -> None:
     # Ctrl+C reaches the whole process group: the parent decides, workers stop via `cancel`.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    global _events, _cancel
-    _events, _cancel = events, cancel
+    global _events, _cancel, _idle_core
+    _events, _cancel, _idle_core = events, cancel, idle_core
     import cv2
 
     # One process per core already: OpenCV's own threads would only contend.
@@ -66,7 +67,10 @@ def _worker_job(job: BatchJob) -> BatchRow:
             last = done
 
     try:
-        return run_job_in_place(job, on_frames)
+        # While every core has a video, each worker runs its video in series (it then keeps its
+        # core busy; a pose thread beside it would only contend); once a core idles, the
+        # videos still running estimate their poses ahead on a thread and use it too.
+        return run_job_in_place(job, on_frames, work_ahead=_idle_core.is_set)
     except JobCancelled:
         return BatchRow(job.label, job.exercise, "not run", note="stopped before it finished")
 
@@ -91,6 +95,7 @@ def run_local(
     ctx = mp.get_context("spawn")
     events = ctx.Queue()
     cancel = ctx.Event()
+    idle_core = ctx.Event()
     reader = threading.Thread(target=_read_events, args=(events, on_frames), daemon=True)
     reader.start()
     slots: list[ProcessPoolExecutor | None] = [None] * max(1, min(processes, len(jobs)))
@@ -99,6 +104,7 @@ def run_local(
     crashes: Counter[int] = Counter()
     rows: dict[int, BatchRow] = {}
     stopped_by: int | None = None
+    closing: list[threading.Thread] = []  # workers let go early, exiting (_release_idle)
     try:
         while pending or running:
             busy = {slot for slot, _ in running.values()}
@@ -106,11 +112,18 @@ def run_local(
                 if pending and slot not in busy:
                     if slots[slot] is None:
                         slots[slot] = ProcessPoolExecutor(
-                            1, mp_context=ctx, initializer=_init_worker, initargs=(events, cancel)
+                            1,
+                            mp_context=ctx,
+                            initializer=_init_worker,
+                            initargs=(events, cancel, idle_core),
                         )
                     job = pending.popleft()
                     with held():  # a stop mid-submit would leave a job running that nobody waits for
                         running[slots[slot].submit(task or _worker_job, job)] = (slot, job)
+            if not pending:  # nothing left to start: the cores without a video are idle
+                _release_idle(slots, running, closing)
+                if len(running) < processes:
+                    idle_core.set()
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 slot, job = running.pop(future)
@@ -126,6 +139,8 @@ def run_local(
     finally:
         if stopped_by is None:  # a stop has closed them already, within its grace
             _shut_down(slots)
+        for closer in closing:  # long done by now, as a rule: they had the last videos' time
+            closer.join(STOP_GRACE_S)
         events.put(None)
         reader.join(timeout=10)
     return rows, stopped_by
@@ -161,10 +176,34 @@ def _close_within(slots: list[ProcessPoolExecutor | None], workers: list[Any], g
         closer.join(grace_s)
 
 
+def _release_idle(
+    slots: list[ProcessPoolExecutor | None],
+    running: dict[Future, tuple[int, BatchJob]],
+    closing: list[threading.Thread],
+) -> None:
+    """Let the workers with nothing left to do exit now, while the last videos still run (a
+    worker takes ~0.1 s to exit with MediaPipe loaded, which the batch's end used to wait for,
+    one worker after the other); `closing` gets the threads waiting for them. A video that
+    crashes its worker later gets a fresh one."""
+    busy = {slot for slot, _ in running.values()}
+    for slot, executor in enumerate(slots):
+        if executor is not None and slot not in busy:
+            closer = threading.Thread(target=executor.shutdown, name="batch-close", daemon=True)
+            closer.start()
+            closing.append(closer)
+            slots[slot] = None
+
+
 def _shut_down(slots: list[ProcessPoolExecutor | None]) -> None:
-    for executor in slots:
-        if executor is not None:
+    """Shut every executor down and wait for all of them, side by side (one by one, each
+    waited for its worker to exit before the next was even told to)."""
+    live = [executor for executor in slots if executor is not None]
+    if len(live) <= 1:
+        for executor in live:
             executor.shutdown(wait=True, cancel_futures=True)
+        return
+    with ThreadPoolExecutor(len(live), thread_name_prefix="batch-close") as closers:
+        list(closers.map(lambda executor: executor.shutdown(wait=True, cancel_futures=True), live))
 
 
 def _processes(slots: list[ProcessPoolExecutor | None]) -> list[Any]:

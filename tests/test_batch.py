@@ -299,6 +299,45 @@ def test_a_stopped_batch_ends_even_when_a_worker_hangs(tmp_path, monkeypatch):
     assert multiprocessing.active_children() == []  # the hung worker was killed
 
 
+def _wait_for(check, deadline_s: float = 30.0) -> bool:
+    end = time.monotonic() + deadline_s
+    while not check():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _idle_core_task(job: BatchJob) -> BatchRow:
+    """Run in a worker process: what the batch's idle-core signal said while this job ran.
+    Job 0 finishes only once job 1 has looked (so both ran side by side); the others look at
+    their start, then wait for the signal."""
+    import feedback.batch_local as batch_local
+
+    idle = batch_local._idle_core
+    started = job.video.parent / "looked"  # written by the job that looks, waited for by job 0
+    if job.index == 0:
+        _wait_for(started.exists)
+        return BatchRow(job.label, job.exercise, "done")
+    at_start = idle.is_set()
+    started.write_text("looked")
+    return BatchRow(job.label, job.exercise, "done", note=f"{at_start} {_wait_for(idle.is_set)}")
+
+
+def test_a_core_left_idle_is_signalled_to_the_videos_still_running(tmp_path):
+    jobs = [
+        BatchJob(i, _touch(tmp_path / f"v{i}.mp4"), "plank", AnalysisOutputs(None), JobOptions())
+        for i in range(2)
+    ]
+    rows, _ = run_local(jobs, 2, lambda i, n: None, lambda j, r: None, _idle_core_task)
+    # Both cores busy: no signal; once video 0 is done and nothing is left to start: signalled.
+    assert rows[1].note == "False True"
+    alone = [BatchJob(1, jobs[1].video.with_name("w1.mp4"), "plank", AnalysisOutputs(None), JobOptions())]
+    _touch(alone[0].video)
+    rows, _ = run_local(alone, 2, lambda i, n: None, lambda j, r: None, _idle_core_task)
+    assert rows[1].note.endswith("True")  # one video for two cores: signalled from the start
+
+
 # -- end to end: the real model on short clips, in a subprocess as a user runs it ---------------
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from vision.estimator import PeopleCount, PoseEstimatorOptions
-from vision.parallel import EstimatorPool, default_workers
+from vision.parallel import EstimatorPool, WorkAhead, default_workers
 from vision.pose import Pose
 from vision.sources import open_video
 
@@ -162,7 +162,69 @@ def test_people_count_waits_longer_while_alone_and_always_counts_a_finding():
     assert [count.due(t) for t in (5600, 6100, 6200)] == [False, True, False]
 
 
+def test_work_ahead_runs_one_estimator_in_order_on_its_own_thread(recording):
+    inner = RecordingEstimator(None, delay_s=0.001)
+    out = list(WorkAhead(inner, lookahead=3).stream(frames(40)))
+    assert [f.index for f, _, _ in out] == [p.frame_index for _, p, _ in out] == list(range(40))
+    assert [i for i, _ in inner.seen] == list(range(40))  # every frame, in order
+    assert len(inner.threads) == 1 and threading.current_thread().name not in inner.threads
+
+
+def test_work_ahead_runs_in_series_in_the_callers_thread_until_told_to_go_ahead(recording):
+    inner = RecordingEstimator(None)
+    caller = threading.current_thread().name
+    seen_threads: list[str] = []
+    inner_estimate = inner.estimate
+
+    def estimate(image, t_ms, frame_index):
+        seen_threads.append(threading.current_thread().name)
+        return inner_estimate(image, t_ms, frame_index)
+
+    inner.estimate = estimate
+    out = list(WorkAhead(inner, when=lambda: len(seen_threads) >= 10).stream(frames(30)))
+    assert [p.frame_index for _, p, _ in out] == [i for i, _ in inner.seen] == list(range(30))
+    assert seen_threads[:10] == [caller] * 10
+    assert len(set(seen_threads[10:])) == 1 and caller not in seen_threads[10:]
+
+
+def test_work_ahead_stops_early_with_a_bounded_look_ahead_and_no_thread_left(recording):
+    before = threading.active_count()
+    inner = RecordingEstimator(None, delay_s=0.002)
+    with WorkAhead(inner, lookahead=2) as ahead:
+        stream = ahead.stream(frames(200))
+        for n, _ in enumerate(stream):
+            if n == 5:
+                break
+        stream.close()
+        assert threading.active_count() == before
+        assert len(inner.seen) <= 6 + 2  # the frames taken and those in flight, no more
+    assert inner.closed
+
+
+def test_work_ahead_raises_an_estimator_failure_in_the_caller(recording):
+    with pytest.raises(RuntimeError, match="inference failed"):
+        list(WorkAhead(RecordingEstimator(None, fail_at=7)).stream(frames(20)))
+
+
 # ------------------------------------------------------------------ with the real model
+
+
+def test_work_ahead_gives_the_plain_estimators_poses_bit_for_bit(model_path):
+    from vision.estimator import PoseEstimator
+
+    with open_video(CLIP) as video:
+        clip = [F(f.image, f.t_ms, f.index) for f in video if f.t_ms < 1500.0]
+    options = PoseEstimatorOptions(model_path)
+    with PoseEstimator(options) as single:
+        ref = [single.estimate(f.image, f.t_ms, f.index) for f in clip]
+    asked = []  # in series for 10 frames, then ahead on its thread: the same poses either way
+    with WorkAhead(PoseEstimator(options), when=lambda: len(asked) > 10 or asked.append(1)) as ahead:
+        got = [p for _, p, _ in ahead.stream(clip)]
+    assert all(p is not None for p in ref)
+    for a, b in zip(ref, got, strict=True):
+        assert np.array_equal(a.xy, b.xy) and np.array_equal(a.world, b.world)
+        assert np.array_equal(a.visibility, b.visibility) and np.array_equal(a.mask, b.mask)
+        assert (a.people, a.track_id, a.people_counted) == (b.people, b.track_id, b.people_counted)
 
 
 def test_pool_matches_a_single_estimator_on_a_clip(model_path):

@@ -137,3 +137,74 @@ class EstimatorPool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class WorkAhead:
+    """One estimator that can run a few frames ahead on its own thread, behind the same interface.
+
+    MediaPipe infers on its own graph threads while the caller waits, and everything else a
+    frame needs (decoding the next frame, judging, drawing, H.264) waits for it in turn, so a
+    video runs on one core at a time. That is right while other videos keep the other cores
+    busy (a batch worker's CPU time is ~100 % of its wall time, in series), but a batch's last
+    video, once it runs alone, leaves a core idle. From the first frame for which `when()` is
+    true on, the next frames' poses are estimated on a thread while the caller works on the
+    current one. Results are those of the plain estimator, bit for bit: the one estimator sees
+    every frame, in order, one call at a time (its tracking and people-count schedule are
+    unchanged); only the thread it is called from changes.
+    """
+
+    def __init__(self, estimator: Any, when: Callable[[], bool] = lambda: True, lookahead: int = 2) -> None:
+        self.inner = estimator
+        self.when = when
+        # Frames in flight: enough to keep the estimator busy while the caller handles one
+        # frame (a frame takes ~4 ms outside inference, a pose ~17 ms); each holds a picture.
+        self.lookahead = max(1, lookahead)
+
+    def estimate(self, image_bgr: Any, t_ms: float, frame_index: int) -> Pose | None:
+        return self.inner.estimate(image_bgr, t_ms, frame_index)
+
+    def stream(self, frames: Iterable[FrameLike]) -> Iterator[tuple[Any, Pose | None, float]]:
+        """`(frame, pose, wait_s)` in frame order; wait_s: how long the caller waited for it."""
+        executor: ThreadPoolExecutor | None = None
+        pending: deque[tuple[Any, Future]] = deque()
+        clock = time.perf_counter
+
+        def collect() -> tuple[Any, Pose | None, float]:
+            frame, future = pending.popleft()
+            t0 = clock()
+            pose = future.result()
+            return frame, pose, clock() - t0
+
+        try:
+            for frame in frames:
+                if executor is None and not self.when():  # in series, in this thread
+                    t0 = clock()
+                    yield frame, self.inner.estimate(frame.image, frame.t_ms, frame.index), clock() - t0
+                    continue
+                if executor is None:
+                    executor = ThreadPoolExecutor(1, thread_name_prefix="pose-ahead")
+                future = executor.submit(self.inner.estimate, frame.image, frame.t_ms, frame.index)
+                pending.append((frame, future))
+                if len(pending) > self.lookahead:
+                    yield collect()
+            while pending:
+                yield collect()
+        finally:
+            # Early exit (Ctrl+C, an error downstream): queued frames are dropped, the one being
+            # estimated finishes before the estimator can be closed, and no thread is left.
+            for _, future in pending:
+                future.cancel()
+            if executor is not None:
+                executor.shutdown(wait=True)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:  # reset(), options, ... of the estimator
+        return getattr(self.inner, name)
+
+    def __enter__(self) -> WorkAhead:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
