@@ -151,6 +151,8 @@ class CatCowChecker(SideViewChecker):
         self._recent: deque[tuple[float, float]] = deque()
         self._bow_minus_head: deque[float] = deque(maxlen=30)  # fills frames the outline missed
         self._elbows = SortedWindow(600)  # elbow angles in position (~20 s)
+        # (t, spine signal, arms straight) of the frames in position, ~30 s at 30 fps.
+        self._trace: deque[tuple[float, float, bool]] = deque(maxlen=900)
         self._last_in_position = float("-inf")
         self._reset_cycle_state()
 
@@ -173,6 +175,7 @@ class CatCowChecker(SideViewChecker):
         """Out of the table-top for long: the next stretch is measured afresh."""
         self._recent.clear()
         self._bow_minus_head.clear()
+        self._trace.clear()
         self._elbows.clear()
 
     def spine_raw(self, bow: float | None, head: float) -> float:
@@ -203,6 +206,20 @@ class CatCowChecker(SideViewChecker):
         if cow:
             return MESSAGES["small_range_cow"]
         return False
+
+    def _spine_moved(self, span: float | None, t0: float | None, t1: float) -> float | None:
+        """How far the spine moved between two turning points. Where the elbows bent in
+        between (moving_from_arms), only the frames with straight arms count: lowering the
+        chest on bent arms tilts the back outline into a hollow that the spine did not make
+        (seed 61, 017: a cycle at 26% of the full range read 0.080 peak to peak, 0.04 of it
+        while the elbows bent)."""
+        if span is None or t0 is None:
+            return span
+        frames = [(v, ok) for t, v, ok in self._trace if t0 <= t <= t1]
+        straight = [v for v, ok in frames if ok]
+        if len(straight) == len(frames) or len(straight) < 2:
+            return span
+        return min(span, max(straight) - min(straight))
 
     def _range_short(self, span: float | None, pos: float | None, neg: float | None) -> dict[int, bool]:
         """Which directions of a finished (half-)cycle fell short of the target range.
@@ -236,12 +253,14 @@ class CatCowChecker(SideViewChecker):
                 self._last_peak[o.side] = peak
                 if o.half_leg is not None:
                     # Each half-cycle is judged as soon as it ends (a full one clears the cue).
-                    self._short = self._range_short(o.half_leg, self._last_peak[1], self._last_peak[-1])
+                    leg = self._spine_moved(o.half_leg, o.half_start_ms, o.t_ms)
+                    self._short = self._range_short(leg, self._last_peak[1], self._last_peak[-1])
                 self._judge_pace(o)
             else:
                 faults = set(self._episode_faults)
                 if o.kind == "completed":
-                    self._short = self._range_short(o.span, o.pos_peak, o.neg_peak)
+                    span = self._spine_moved(o.span, o.start_ms, o.t_ms)
+                    self._short = self._range_short(span, o.pos_peak, o.neg_peak)
                     if any(self._short.values()):
                         faults.add("small_range")
                     if self._cycle_fast:
@@ -310,6 +329,8 @@ class CatCowChecker(SideViewChecker):
         events = self._cycle_events(self.counter.update(t_ms, raw))
         straight = self._elbows.percentile(90) if len(self._elbows) >= 5 else None
         elbow_bend = None if straight is None or not in_position or not wrist_seen else straight - elbow
+        if raw is not None:
+            self._trace.append((t_ms, raw, elbow_bend is None or elbow_bend <= th.max_elbow_bend_deg))
         m = {
             "spine_curvature": self.spine_curvature(raw),
             "back_bow": bow,

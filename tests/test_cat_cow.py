@@ -127,6 +127,18 @@ def test_moving_from_arms():
     assert r.rep_faults() == [("moving_from_arms",)] * 2
 
 
+def test_the_range_moved_on_bent_arms_is_not_the_spine_s():
+    # A small cycle whose cow reads a deeper hollow only while the elbows bend (lowering the
+    # chest on bent arms tilts the back outline, as MediaPipe shows on rendered clips):
+    # peak to peak it passes the targets, with straight arms it does not.
+    seq = sy.hold(q(), 1.0)
+    for _ in range(2):
+        seq += sy.cycle(q(), q(0.02, 5.0), 1.0, 1.0) + sy.cycle(q(), q(-0.05, -12.5, elbow=40.0), 1.0, 1.0)
+    r = check(seq + sy.hold(q(), 0.5))
+    assert r.rep_count == 2
+    assert r.fault_codes == {"moving_from_arms", "small_range"}
+
+
 def test_without_a_mask_the_head_line_drives_the_count():
     r = check(cycles(2), render=sy.Render(noise_px=1.0))
     assert r.rep_count == 2 and r.fault_codes == set()
