@@ -367,7 +367,9 @@ class CycleCounter:
     """Counts full two-sided cycles (e.g. cat -> cow) from the turning points of a raw signal.
 
     `zero` (the neutral the peaks are reported from) is a still moment of the signal that
-    lies between the extremes, otherwise the midpoint of the range moved through.
+    lies between the extremes and is no held extreme (the signal did not turn in it),
+    otherwise the midpoint of the range moved through. That range is read robustly from the
+    recent signal (10th-90th percentile), never from its all-time extremes.
     """
 
     def __init__(self, rule: CycleRule) -> None:
@@ -397,7 +399,8 @@ class CycleCounter:
         self._range_hi = float("-inf")
         self._values = SortedWindow(self.rule.range_frames)
         self._last_value: float | None = None
-        self._stills: list[list[float]] = []  # [value, first t, last t] of each still moment
+        # [value, first t, last t] of the recent still moments (a long session has many).
+        self._stills: deque[list[float]] = deque(maxlen=32)
         self._turn_times: deque[float] = deque(maxlen=8)  # of the last turning points
         self._recent_values: deque[float] = deque(maxlen=60)
         self._history: deque[tuple[float, float]] = deque(maxlen=240)  # ~8 s at 30 fps
