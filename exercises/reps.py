@@ -334,10 +334,10 @@ class CycleRule:
     # 0.45-1.45; a first mask that took in the floor (seed 61, 005) 3.3.
     first_outlier: float = 2.0
     # The range moved through is read from the percentiles range_pct / 100 - range_pct of the
-    # last range_frames values (~20 s at 30 fps: longer than the slowest real cycle, 12.4 s),
-    # once range_min_values are known; see `CycleCounter._update_range`.
+    # values of the last range_ms (longer than the slowest real cycle, 12.4 s), once
+    # range_min_values are known; see `CycleCounter._update_range`.
     range_pct: float = 10.0
-    range_frames: int = 600
+    range_ms: float = 20000.0
     range_min_values: int = 20
 
     def __post_init__(self) -> None:
@@ -397,7 +397,8 @@ class CycleCounter:
         # The range moved through, robustly (see `_update_range`), and the values it is read from.
         self._range_lo = float("inf")
         self._range_hi = float("-inf")
-        self._values = SortedWindow(self.rule.range_frames)
+        self._values = SortedWindow(None)
+        self._value_times: deque[float] = deque()
         self._last_value: float | None = None
         # [value, first t, last t] of the recent still moments (a long session has many).
         self._stills: deque[list[float]] = deque(maxlen=32)
@@ -491,7 +492,7 @@ class CycleCounter:
         # frame, a slow webcam) between two judged frames does not.
         self._last_judged = t_ms
         self._last_value = value
-        self._update_range(value)
+        self._update_range(t_ms, value)
         self._note_still(t_ms, value)
         if self._leg_from is None:
             self._leg_from = value
@@ -501,15 +502,20 @@ class CycleCounter:
             out += self._turning_point(*turn)
         return out
 
-    def _update_range(self, value: float) -> None:
+    def _update_range(self, t_ms: float, value: float) -> None:
         """The range moved through: the `range_pct` and 100 - `range_pct` percentiles of the
-        stretch's recent values, not their all-time extremes. A few frames of a broken
-        outline (a first mask that took in the floor read -0.13 for 0.3 s against cycles of
-        0..+0.045) would otherwise fix the range, the neutral and what counts as a cat or cow
-        for the whole stretch. A sine spends 10% of its time beyond +-0.95 of its amplitude,
+        stretch's values over the last `range_ms` (by time, so a slow webcam or a GIF adapts
+        as fast), not their all-time extremes. A few frames of a broken outline (a first mask
+        that took in the floor read -0.13 for 0.3 s against cycles of 0..+0.045) would
+        otherwise fix the range, the neutral and what counts as a cat or cow for the whole
+        stretch. A sine spends 10% of its time beyond +-0.95 of its amplitude,
         so real peaks still lie at or beyond the range. Until `range_min_values` values are
         known the plain extremes are used."""
         self._values.append(value)
+        self._value_times.append(t_ms)
+        while t_ms - self._value_times[0] > self.rule.range_ms:
+            self._value_times.popleft()
+            self._values.popleft()
         n = len(self._values)
         if n < self.rule.range_min_values:
             self._range_lo, self._range_hi = min(self._range_lo, value), max(self._range_hi, value)
