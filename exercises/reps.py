@@ -620,7 +620,11 @@ class CycleCounter:
         """Judge waiting turning points in order once the signal has moved 3 x `swing` (the
         wobbles of a still start are not a range)."""
         out: list[CycleOutcome] = []
-        established = self._range_hi - self._range_lo >= 3.0 * self.rule.swing
+        # The plain extent of the window here, not the percentile range: a small cycle that
+        # spans 3 x swing from peak to peak is established (its 10th-90th percentiles lie
+        # inside its peaks), and a still start's wobbles are no movement either way.
+        vals = self._values
+        established = len(vals) > 0 and vals.percentile(100.0) - vals.percentile(0.0) >= 3.0 * self.rule.swing
         while self._queue and (established or final):
             kind, value, t = self._queue.pop(0)
             last = self._last_extreme

@@ -239,6 +239,14 @@ def test_a_broken_first_reading_is_no_extreme_and_does_not_stall_the_count():
     assert all(o.span == pytest.approx(0.08, abs=0.01) for o in done)
 
 
+def test_small_cycles_count_as_they_happen_not_only_when_the_stream_ends():
+    # Peak to peak just over 3 x swing: the movement is established (its 10th-90th
+    # percentiles would not be), so the cycles count live, on the frame they end.
+    c = CycleCounter(CYCLE)
+    feed(c, flat(0.0, 1.0) + wave(4.0, 3, amp_pos=0.031, amp_neg=0.031) + flat(0.0, 0.5))
+    assert c.count == 3
+
+
 def test_a_half_cycle_cut_by_the_end_of_the_stream_is_not_timed():
     c = CycleCounter(CYCLE)
     _, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.06, 0.4))
