@@ -159,6 +159,7 @@ class CatCowChecker(SideViewChecker):
     def _reset_cycle_state(self) -> None:
         self._short = {1: False, -1: False}  # last extreme each way fell short of the target
         self._last_peak: dict[int, float | None] = {1: None, -1: None}  # from the zero, each way
+        self._turn_legs: deque[float] = deque(maxlen=3)  # legs into the last turning points
         self._fast = False  # the last half-cycle was rushed
         self._fast_since: float | None = None  # when that half-cycle began
         self._cycle_fast = False  # a half-cycle ending in the current cycle was rushed
@@ -176,6 +177,7 @@ class CatCowChecker(SideViewChecker):
         self._recent.clear()
         self._bow_minus_head.clear()
         self._trace.clear()
+        self._turn_legs.clear()
         self._elbows.clear()
 
     def spine_raw(self, bow: float | None, head: float) -> float:
@@ -248,6 +250,8 @@ class CatCowChecker(SideViewChecker):
                 # Faults seen since the last cycle ended belong to this one: the cycle's start
                 # is only known once its first peak is confirmed.
                 events.append(rep_event(EventKind.REP_STARTED, o.t_ms, o.start_ms))
+            elif o.kind == "turn":
+                self._judge_small_turns(o)
             elif o.kind == "extreme":
                 peak = o.pos_peak if o.side > 0 else o.neg_peak
                 self._last_peak[o.side] = peak
@@ -281,6 +285,22 @@ class CatCowChecker(SideViewChecker):
                 self._episode_faults = set()
                 self._cycle = {}
         return events
+
+    def _judge_small_turns(self, o: CycleOutcome) -> None:
+        """Bad form is judged, not skipped: moving back and forth through turning points too
+        small to count as cats and cows (a range still widened by earlier full cycles, or a
+        movement at the edge of what the picture shows) is a small range all the same. The
+        legs into the last three turns (a whole small cycle) must all lie under the range
+        target and at least 2 x swing (no wobble of a still table-top). Measured (cached
+        MediaPipe, every cat-cow clip): clips of full cycles have at most two such legs in a
+        row (once; otherwise one: a settling wobble, a first leg), real clips one; small-range
+        clips three or more."""
+        th = self.thresholds
+        self._turn_legs.append(o.half_leg or 0.0)
+        legs = list(self._turn_legs)
+        target = th.cat_target_bow + th.cow_target_bow
+        if len(legs) == 3 and all(2.0 * th.swing <= leg < target for leg in legs):
+            self._short = {1: True, -1: True}
 
     def _judge_pace(self, o: CycleOutcome) -> None:
         """A half-cycle (one turning point to the next) taken at a rushed pace. Only a

@@ -347,7 +347,9 @@ class CycleRule:
 
 @dataclass(frozen=True, slots=True)
 class CycleOutcome:
-    kind: str  # "started" | "completed" | "partial" | "extreme" (a side's peak is confirmed)
+    # "started" | "completed" | "partial" | "extreme" (a side's peak is confirmed) | "turn" (any
+    # turning point, extreme or not: side and half_leg, the leg into it)
+    kind: str
     t_ms: float
     start_ms: float
     index: int | None = None
@@ -614,7 +616,10 @@ class CycleCounter:
         if self._last_leg >= self.rule.swing:  # seen moving into it (not a still start)
             self._turn_times.append(t)
         self._queue.append((kind, value, t))
-        return self._drain()
+        # Every turning point, extreme or not, with the leg that led to it: how far the
+        # movement goes even where it is too small to count.
+        turn = CycleOutcome("turn", t, t, side=kind, half_leg=self._last_leg)
+        return [turn, *self._drain()]
 
     def _drain(self, final: bool = False) -> list[CycleOutcome]:
         """Judge waiting turning points in order once the signal has moved 3 x `swing` (the

@@ -94,6 +94,21 @@ def test_a_full_cycle_with_an_uneven_neutral_is_not_short():
     assert r.fault_codes == set()
 
 
+def test_cycles_too_small_to_count_are_still_judged_small():
+    # Four full cycles, then small ones (0.02 each way) that the range of the full ones keeps
+    # from counting as cats and cows for a while: moving back and forth through three
+    # turning points, each leg under the range target, is a small range all the same.
+    def one(a):
+        cat, cow = q(a, HEAD_DEG_PER_BOW * a), q(-a, HEAD_DEG_PER_BOW * -a)
+        return sy.cycle(q(), cat, 1.0, 1.0) + sy.cycle(q(), cow, 1.0, 1.0)
+
+    seq = sy.hold(q(), 1.0) + one(0.08) + one(0.08) + one(0.08) + one(0.08)
+    r = check(seq + one(0.02) + one(0.02) + one(0.02) + sy.hold(q(), 0.5))
+    shown = [a.t_ms for a in r.assessments if any(f.code == "small_range" for f in a.faults)]
+    assert r.rep_faults()[:4] == [()] * 4
+    assert shown and 17000.0 < shown[0] < 26000.0  # small cycles from 17 s, 4 s each
+
+
 def test_too_fast():
     r = check(cycles(4, half_s=1.0))
     assert r.rep_count == 4
