@@ -66,12 +66,14 @@ class CatCowThresholds:
     # turning point is 0.010. Real clips: full cycles swing 0.2-0.6, wobbles inside a held
     # cat or cow stay under 0.01.
     swing: float = limit(0.0095, 0.002, 0.3)
-    # Range a cycle should reach each way from a trusted neutral, or (without one) both ways
-    # together. Physio aim: move through the whole available spinal range. Rendered cycles at
-    # 20-28% of the full range peak at 0.009-0.025 each way; full-range ones at 0.074-0.085
-    # on the sample bodies but only 0.039-0.09 on others (randomized renders, noisy small
-    # pictures). 0.03 each way sits above every small peak and below every full one; real
-    # full cycles span 0.2-0.6, 3-10x the 0.06 total.
+    # Range a cycle should reach: each (half-)cycle's peak-to-peak movement must reach
+    # cat_target_bow + cow_target_bow; the two halves only name the direction of the cue.
+    # Physio aim: move through the whole available spinal range. Judged peak to peak because
+    # per-side peaks need the neutral, and the neutral read from a still start or the middle
+    # of the range sits off by 0.02-0.04 often enough that full cycles read -0.02 one way
+    # (rendered cycles at 75-99% of the full range, cached MediaPipe: side ratios down to
+    # 0.01). Peak-to-peak per cycle (see exercises/README.md): small cycles (15-32% of the
+    # full range) 0.019-0.046, full ones 0.069-0.21; real full cycles 0.26-0.48.
     cat_target_bow: float = limit(0.03, 0.002, 0.3)
     cow_target_bow: float = limit(0.03, 0.002, 0.3)
     # A cycle faster than this is rushed: cat-cow is a slow mobility drill paced with the
@@ -149,11 +151,15 @@ class CatCowChecker(SideViewChecker):
         self._recent: deque[tuple[float, float]] = deque()
         self._bow_minus_head: deque[float] = deque(maxlen=30)  # fills frames the outline missed
         self._elbows = SortedWindow(600)  # elbow angles in position (~20 s)
+        # (t, spine signal, arms straight) of the frames in position, ~30 s at 30 fps.
+        self._trace: deque[tuple[float, float, bool]] = deque(maxlen=900)
         self._last_in_position = float("-inf")
         self._reset_cycle_state()
 
     def _reset_cycle_state(self) -> None:
         self._short = {1: False, -1: False}  # last extreme each way fell short of the target
+        self._last_peak: dict[int, float | None] = {1: None, -1: None}  # from the zero, each way
+        self._turn_legs: deque[float] = deque(maxlen=3)  # legs into the last turning points
         self._fast = False  # the last half-cycle was rushed
         self._fast_since: float | None = None  # when that half-cycle began
         self._cycle_fast = False  # a half-cycle ending in the current cycle was rushed
@@ -170,6 +176,8 @@ class CatCowChecker(SideViewChecker):
         """Out of the table-top for long: the next stretch is measured afresh."""
         self._recent.clear()
         self._bow_minus_head.clear()
+        self._trace.clear()
+        self._turn_legs.clear()
         self._elbows.clear()
 
     def spine_raw(self, bow: float | None, head: float) -> float:
@@ -201,33 +209,62 @@ class CatCowChecker(SideViewChecker):
             return MESSAGES["small_range_cow"]
         return False
 
-    def _range_short(self, o: CycleOutcome) -> dict[int, bool]:
-        """Which directions of a finished cycle fell short of the target range. Each way on its
-        own only from a trusted neutral; otherwise the two ways together."""
+    def _spine_moved(self, span: float | None, t0: float | None, t1: float) -> float | None:
+        """How far the spine moved between two turning points. Where the elbows bent in
+        between (moving_from_arms), only the frames with straight arms count: lowering the
+        chest on bent arms tilts the back outline into a hollow that the spine did not make
+        (seed 61, 017: a cycle at 26% of the full range read 0.080 peak to peak, 0.04 of it
+        while the elbows bent)."""
+        if span is None or t0 is None:
+            return span
+        frames = [(v, ok) for t, v, ok in self._trace if t0 <= t <= t1]
+        straight = [v for v, ok in frames if ok]
+        if len(straight) == len(frames) or len(straight) < 2:
+            return span
+        return min(span, max(straight) - min(straight))
+
+    def _range_short(self, span: float | None, pos: float | None, neg: float | None) -> dict[int, bool]:
+        """Which directions of a finished (half-)cycle fell short of the target range.
+
+        Judged on the peak-to-peak movement, which needs no neutral: the neutral is a still
+        moment or the middle of the range, and on rendered and real clips alike it sits off
+        the middle often enough (a still start read 0.02-0.04 towards cow, a range widened by
+        a broken first mask) that per-side peaks called full cycles short (cow -0.02 on a
+        0.07-0.10 cycle). The cue names one direction only when a trusted neutral shows that
+        side clearly behind the other (under half of it); otherwise both."""
         th = self.thresholds
-        if self.counter.still_trusted and o.pos_peak is not None and o.neg_peak is not None:
-            return {1: o.pos_peak < th.cat_target_bow, -1: o.neg_peak > -th.cow_target_bow}
-        short = o.span is not None and o.span < th.cat_target_bow + th.cow_target_bow
-        return {1: short, -1: short}
+        if span is None or span >= th.cat_target_bow + th.cow_target_bow:
+            return {1: False, -1: False}
+        if self.counter.still_trusted and pos is not None and neg is not None:
+            cat, cow = max(pos, 0.0), max(-neg, 0.0)
+            if cat < 0.5 * cow:
+                return {1: True, -1: False}
+            if cow < 0.5 * cat:
+                return {1: False, -1: True}
+        return {1: True, -1: True}
 
     def _cycle_events(self, outcomes: list[CycleOutcome]) -> list:
-        th = self.thresholds
         events = []
         for o in outcomes:
             if o.kind == "started":
                 # Faults seen since the last cycle ended belong to this one: the cycle's start
                 # is only known once its first peak is confirmed.
                 events.append(rep_event(EventKind.REP_STARTED, o.t_ms, o.start_ms))
+            elif o.kind == "turn":
+                self._judge_small_turns(o)
             elif o.kind == "extreme":
                 peak = o.pos_peak if o.side > 0 else o.neg_peak
-                if peak is not None and self.counter.still_trusted:
-                    target = th.cat_target_bow if o.side > 0 else th.cow_target_bow
-                    self._short[o.side] = abs(peak) < target
+                self._last_peak[o.side] = peak
+                if o.half_leg is not None:
+                    # Each half-cycle is judged as soon as it ends (a full one clears the cue).
+                    leg = self._spine_moved(o.half_leg, o.half_start_ms, o.t_ms)
+                    self._short = self._range_short(leg, self._last_peak[1], self._last_peak[-1])
                 self._judge_pace(o)
             else:
                 faults = set(self._episode_faults)
                 if o.kind == "completed":
-                    self._short = self._range_short(o)
+                    span = self._spine_moved(o.span, o.start_ms, o.t_ms)
+                    self._short = self._range_short(span, o.pos_peak, o.neg_peak)
                     if any(self._short.values()):
                         faults.add("small_range")
                     if self._cycle_fast:
@@ -248,6 +285,22 @@ class CatCowChecker(SideViewChecker):
                 self._episode_faults = set()
                 self._cycle = {}
         return events
+
+    def _judge_small_turns(self, o: CycleOutcome) -> None:
+        """Bad form is judged, not skipped: moving back and forth through turning points too
+        small to count as cats and cows (a range still widened by earlier full cycles, or a
+        movement at the edge of what the picture shows) is a small range all the same. The
+        legs into the last three turns (a whole small cycle) must all lie under the range
+        target and at least 2 x swing (no wobble of a still table-top). Measured (cached
+        MediaPipe, every cat-cow clip): clips of full cycles have at most two such legs in a
+        row (once; otherwise one: a settling wobble, a first leg), real clips one; small-range
+        clips three or more."""
+        th = self.thresholds
+        self._turn_legs.append(o.half_leg or 0.0)
+        legs = list(self._turn_legs)
+        target = th.cat_target_bow + th.cow_target_bow
+        if len(legs) == 3 and all(2.0 * th.swing <= leg < target for leg in legs):
+            self._short = {1: True, -1: True}
 
     def _judge_pace(self, o: CycleOutcome) -> None:
         """A half-cycle (one turning point to the next) taken at a rushed pace. Only a
@@ -296,6 +349,8 @@ class CatCowChecker(SideViewChecker):
         events = self._cycle_events(self.counter.update(t_ms, raw))
         straight = self._elbows.percentile(90) if len(self._elbows) >= 5 else None
         elbow_bend = None if straight is None or not in_position or not wrist_seen else straight - elbow
+        if raw is not None:
+            self._trace.append((t_ms, raw, elbow_bend is None or elbow_bend <= th.max_elbow_bend_deg))
         m = {
             "spine_curvature": self.spine_curvature(raw),
             "back_bow": bow,

@@ -18,7 +18,7 @@ from enum import Enum
 
 import numpy as np
 
-from exercises.stats import jitter
+from exercises.stats import SortedWindow, jitter
 
 
 class RepPhase(Enum):
@@ -329,6 +329,16 @@ class CycleRule:
     # first_dwell x as long as near the next one: a sine leaves both peaks equally slowly, a
     # recording that starts 40% of the way into a cow leaves its first value at 0.4 of that.
     first_dwell: float = 0.6
+    # ... and only if the leg out of it is at most first_outlier x the next leg. Measured
+    # (cached MediaPipe, first turns of every cat-cow clip): renders 0.23-1.28, real clips
+    # 0.45-1.45; a first mask that took in the floor (seed 61, 005) 3.3.
+    first_outlier: float = 2.0
+    # The range moved through is read from the percentiles range_pct / 100 - range_pct of the
+    # values of the last range_ms (longer than the slowest real cycle, 12.4 s), once
+    # range_min_values are known; see `CycleCounter._update_range`.
+    range_pct: float = 10.0
+    range_ms: float = 20000.0
+    range_min_values: int = 20
 
     def __post_init__(self) -> None:
         if not (self.swing > 0.0 and 0.0 <= self.release < 1.0 and 0.0 <= self.outer < 1.0):
@@ -337,7 +347,9 @@ class CycleRule:
 
 @dataclass(frozen=True, slots=True)
 class CycleOutcome:
-    kind: str  # "started" | "completed" | "partial" | "extreme" (a side's peak is confirmed)
+    # "started" | "completed" | "partial" | "extreme" (a side's peak is confirmed) | "turn" (any
+    # turning point, extreme or not: side and half_leg, the leg into it)
+    kind: str
     t_ms: float
     start_ms: float
     index: int | None = None
@@ -357,7 +369,9 @@ class CycleCounter:
     """Counts full two-sided cycles (e.g. cat -> cow) from the turning points of a raw signal.
 
     `zero` (the neutral the peaks are reported from) is a still moment of the signal that
-    lies between the extremes, otherwise the midpoint of the range moved through.
+    lies between the extremes and is no held extreme (the signal did not turn in it),
+    otherwise the midpoint of the range moved through. That range is read robustly from the
+    recent signal (10th-90th percentile), never from its all-time extremes.
     """
 
     def __init__(self, rule: CycleRule) -> None:
@@ -381,10 +395,16 @@ class CycleCounter:
         self._queue: list[tuple[int, float, float]] = []  # turning points waiting to be judged
         self._between: float | None = None  # furthest turn back since the last extreme
         self._last_extreme: tuple[int, float, float] | None = None
-        self._min = float("inf")
-        self._max = float("-inf")
+        self._unseen_turn: tuple[int, float, float] | None = None  # queued by `finish`
+        # The range moved through, robustly (see `_update_range`), and the values it is read from.
+        self._range_lo = float("inf")
+        self._range_hi = float("-inf")
+        self._values = SortedWindow(None)
+        self._value_times: deque[float] = deque()
         self._last_value: float | None = None
-        self._stills: list[float] = []
+        # [value, first t, last t] of the recent still moments (a long session has many).
+        self._stills: deque[list[float]] = deque(maxlen=32)
+        self._turn_times: deque[float] = deque(maxlen=8)  # of the last turning points
         self._recent_values: deque[float] = deque(maxlen=60)
         self._history: deque[tuple[float, float]] = deque(maxlen=240)  # ~8 s at 30 fps
         self._last_turn_t: float | None = None
@@ -412,16 +432,22 @@ class CycleCounter:
         drift = abs(float(np.median(values[:half]) - np.median(values[half:])))
         still = float(np.std(values)) <= r.still_sd and drift <= r.still_sd / 2
         if still and not self._in_still:
-            self._stills.append(float(np.median(values)))
+            self._stills.append([float(np.median(values)), hist[0][0], t_ms])
+        elif still:
+            self._stills[-1][2] = t_ms
         self._in_still = still
 
     def _trusted_still(self) -> float | None:
         """The still moment nearest the middle of the range, if it lies between the extremes."""
-        if not self._stills or not self._max > self._min:
+        # A still moment the signal moved into and turned in is a held cat or cow, never the
+        # neutral (a slow sine is still at its peaks too): only the others are candidates.
+        turns = self._turn_times
+        stills = [v for v, t0, t1 in self._stills if not any(t0 - 100.0 <= t <= t1 + 100.0 for t in turns)]
+        if not stills or not self._range_hi > self._range_lo:
             return None
-        mid, span = 0.5 * (self._max + self._min), self._max - self._min
-        best = min(self._stills, key=lambda v: abs(v - mid))
-        return best if 0.2 <= (best - self._min) / span <= 0.8 else None
+        mid, span = 0.5 * (self._range_hi + self._range_lo), self._range_hi - self._range_lo
+        best = min(stills, key=lambda v: abs(v - mid))
+        return best if 0.2 <= (best - self._range_lo) / span <= 0.8 else None
 
     @property
     def still_trusted(self) -> bool:
@@ -432,8 +458,8 @@ class CycleCounter:
         still = self._trusted_still()
         if still is not None:
             return still
-        if self._max >= self._min:
-            return 0.5 * (self._max + self._min)
+        if self._range_hi >= self._range_lo:
+            return 0.5 * (self._range_hi + self._range_lo)
         return None
 
     @property
@@ -442,7 +468,7 @@ class CycleCounter:
         z = self.zero
         if z is None or self._last_value is None:
             return 0
-        band = max(self.rule.swing, self.rule.outer * 0.5 * (self._max - self._min))
+        band = max(self.rule.swing, self.rule.outer * 0.5 * (self._range_hi - self._range_lo))
         d = self._last_value - z
         return 0 if abs(d) <= band else (1 if d > 0 else -1)
 
@@ -468,7 +494,7 @@ class CycleCounter:
         # frame, a slow webcam) between two judged frames does not.
         self._last_judged = t_ms
         self._last_value = value
-        self._min, self._max = min(self._min, value), max(self._max, value)
+        self._update_range(t_ms, value)
         self._note_still(t_ms, value)
         if self._leg_from is None:
             self._leg_from = value
@@ -477,6 +503,28 @@ class CycleCounter:
         for turn in self._zigzag(value, t_ms):
             out += self._turning_point(*turn)
         return out
+
+    def _update_range(self, t_ms: float, value: float) -> None:
+        """The range moved through: the `range_pct` and 100 - `range_pct` percentiles of the
+        stretch's values over the last `range_ms` (by time, so a slow webcam or a GIF adapts
+        as fast), not their all-time extremes. A few frames of a broken outline (a first mask
+        that took in the floor read -0.13 for 0.3 s against cycles of 0..+0.045) would
+        otherwise fix the range, the neutral and what counts as a cat or cow for the whole
+        stretch. A sine spends 10% of its time beyond +-0.95 of its amplitude,
+        so real peaks still lie at or beyond the range. Until `range_min_values` values are
+        known the plain extremes are used."""
+        self._values.append(value)
+        self._value_times.append(t_ms)
+        while t_ms - self._value_times[0] > self.rule.range_ms:
+            self._value_times.popleft()
+            self._values.popleft()
+        n = len(self._values)
+        if n < self.rule.range_min_values:
+            self._range_lo, self._range_hi = min(self._range_lo, value), max(self._range_hi, value)
+        else:
+            pct = self.rule.range_pct
+            lo, hi = self._values.percentile(pct), self._values.percentile(100.0 - pct)
+            self._range_lo, self._range_hi = lo, hi
 
     def finish(self, t_ms: float) -> list[CycleOutcome]:
         """The stream ended: a peak still being held is a turning point if the signal moved
@@ -487,6 +535,9 @@ class CycleCounter:
             leg = None if peak is None else abs(peak[0] - self._leg_from)
             if leg is not None and leg >= max(self.rule.swing, 0.6 * self._last_leg):
                 self._queue.append((self._trend, *peak))
+                # Never seen turning: the recording may have stopped the movement short (the
+                # last return to neutral), so the half-cycle into it is not timed or sized.
+                self._unseen_turn = (self._trend, *peak)
                 self._trend = 0
         return self._drain(final=True)
 
@@ -524,6 +575,10 @@ class CycleCounter:
         if self._trend <= 0 and v < lo[0]:
             lo = (v, t)
         start = self._leg_from if self._leg_from is not None else v
+        # The share of the leg to retrace is taken of at most the range moved through: a leg
+        # that began at an outlier (a broken first mask) would otherwise ask the next turn to
+        # retrace more than the whole movement, and no turn would ever be confirmed.
+        span = max(self._range_hi - self._range_lo, 0.0)
         prev = self._last_turn_t
 
         def long_enough(peak_t: float) -> bool:
@@ -532,7 +587,7 @@ class CycleCounter:
         turns = []
         if (
             self._trend >= 0
-            and v <= hi[0] - max(swing, r.release * max(hi[0] - start, 0.0))
+            and v <= hi[0] - max(swing, r.release * min(max(hi[0] - start, 0.0), span))
             and long_enough(hi[1])
         ):
             self._last_leg = abs(hi[0] - start)
@@ -540,7 +595,7 @@ class CycleCounter:
             self._trend, lo, self._leg_from, self._last_turn_t = -1, (v, t), hi[0], hi[1]
         elif (
             self._trend <= 0
-            and v >= lo[0] + max(swing, r.release * max(start - lo[0], 0.0))
+            and v >= lo[0] + max(swing, r.release * min(max(start - lo[0], 0.0), span))
             and long_enough(lo[1])
         ):
             self._last_leg = abs(start - lo[0])
@@ -558,14 +613,23 @@ class CycleCounter:
         return turns
 
     def _turning_point(self, kind: int, value: float, t: float) -> list[CycleOutcome]:
+        if self._last_leg >= self.rule.swing:  # seen moving into it (not a still start)
+            self._turn_times.append(t)
         self._queue.append((kind, value, t))
-        return self._drain()
+        # Every turning point, extreme or not, with the leg that led to it: how far the
+        # movement goes even where it is too small to count.
+        turn = CycleOutcome("turn", t, t, side=kind, half_leg=self._last_leg)
+        return [turn, *self._drain()]
 
     def _drain(self, final: bool = False) -> list[CycleOutcome]:
         """Judge waiting turning points in order once the signal has moved 3 x `swing` (the
         wobbles of a still start are not a range)."""
         out: list[CycleOutcome] = []
-        established = self._max - self._min >= 3.0 * self.rule.swing
+        # The plain extent of the window here, not the percentile range: a small cycle that
+        # spans 3 x swing from peak to peak is established (its 10th-90th percentiles lie
+        # inside its peaks), and a still start's wobbles are no movement either way.
+        vals = self._values
+        established = len(vals) > 0 and vals.percentile(100.0) - vals.percentile(0.0) >= 3.0 * self.rule.swing
         while self._queue and (established or final):
             kind, value, t = self._queue.pop(0)
             last = self._last_extreme
@@ -609,7 +673,9 @@ class CycleCounter:
             # stayed there rather than passing through: a recording that began mid-movement.
             settled = self.rule.first_dwell * self._dwell(chain[1], next_leg)
             keep = [h for h in lead if self._entered(h) or self._dwell(h, next_leg) >= settled]
-            if out_leg < 0.6 * max(out_leg, next_leg):
+            if out_leg < 0.6 * max(out_leg, next_leg) or out_leg > self.rule.first_outlier * next_leg:
+                # From neutral the leg out is about half the next; from a value the movement
+                # never comes near again (a broken first mask) it is several times it.
                 keep = []
         out: list[CycleOutcome] = []
         for h in keep + held[len(lead) :]:
@@ -638,10 +704,10 @@ class CycleCounter:
         if still is not None:
             # Beyond it by a good part of the way to that side's furthest point: the drift back
             # to a table-top that is not quite the still one is no extreme.
-            reach = (self._max - still) if kind > 0 else (still - self._min)
+            reach = (self._range_hi - still) if kind > 0 else (still - self._range_lo)
             return kind * (value - still) >= max(0.5 * self.rule.swing, 0.4 * reach)
-        half = 0.5 * (self._max - self._min)
-        mid = 0.5 * (self._max + self._min)
+        half = 0.5 * (self._range_hi - self._range_lo)
+        mid = 0.5 * (self._range_hi + self._range_lo)
         return half > 0 and kind * (value - mid) >= self.rule.outer * half
 
     def _extreme(self, kind: int, value: float, t: float) -> list[CycleOutcome]:
@@ -665,6 +731,8 @@ class CycleCounter:
                 self._new_cycle()
         self._between = None
         half = None if last is None or last[0] == kind else (last[2], t - last[2], abs(value - last[1]))
+        if (kind, value, t) == self._unseen_turn:
+            half = None
         self._last_extreme = (kind, value, t)
         if self._start_ms is None:
             self._start_ms = t

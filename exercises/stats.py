@@ -51,8 +51,8 @@ class SortedWindow:
     """The last `maxlen` values, also kept sorted, so a percentile costs a lookup rather than a
     sort of the whole window every frame. Values must be finite."""
 
-    def __init__(self, maxlen: int) -> None:
-        self._recent: deque[float] = deque(maxlen=maxlen)
+    def __init__(self, maxlen: int | None) -> None:
+        self._recent: deque[float] = deque(maxlen=maxlen)  # None: the caller evicts (popleft)
         self._sorted: list[float] = []
 
     def __len__(self) -> int:
@@ -64,6 +64,12 @@ class SortedWindow:
             del self._sorted[bisect_left(self._sorted, self._recent[0])]
         self._recent.append(value)
         insort(self._sorted, value)
+
+    def popleft(self) -> float:
+        """Drop the oldest value (for windows bounded by time rather than by count)."""
+        value = self._recent.popleft()
+        del self._sorted[bisect_left(self._sorted, value)]
+        return value
 
     def clear(self) -> None:
         self._recent.clear()

@@ -214,6 +214,47 @@ def test_wobbles_while_holding_a_peak_are_one_extreme():
     assert c.count == 1 and c.partials == 0
 
 
+def test_one_deep_first_extreme_does_not_set_the_range_for_the_rest():
+    # A rushed first cycle whose cow is brief and well over twice as deep as every later one
+    # (the range moved through is read from percentiles of the recent signal, not the
+    # all-time extremes): the later cows count.
+    c = CycleCounter(CYCLE)
+    values = ramp(0.0, -0.16, 0.5) + ramp(-0.16, 0.08, 0.9) + ramp(0.08, 0.0, 1.0)
+    values += wave(4.0, 4, amp_neg=0.06, first=-1) + flat(0.0, 0.5)  # 10 extremes after the start
+    _, t = feed(c, values)
+    c.finish(t)
+    assert c.count == 5 and c.partials == 0
+
+
+def test_a_broken_first_reading_is_no_extreme_and_does_not_stall_the_count():
+    # 0.3 s of a value the movement never comes near again (a first mask that took in the
+    # floor), then small cycles: the outlier is no cow, and the leg out of it (several times
+    # the next one) does not ask the next turn to retrace more than the whole movement.
+    c = CycleCounter(CYCLE)
+    values = flat(-0.3, 0.3) + flat(0.0, 0.5) + wave(4.0, 3, amp_pos=0.04, amp_neg=0.04) + flat(0.0, 0.5)
+    out, t = feed(c, values)
+    out += c.finish(t)
+    assert c.count == 3
+    done = [o for o in out if o.kind == "completed"]
+    assert all(o.span == pytest.approx(0.08, abs=0.01) for o in done)
+
+
+def test_small_cycles_count_as_they_happen_not_only_when_the_stream_ends():
+    # Peak to peak just over 3 x swing: the movement is established (its 10th-90th
+    # percentiles would not be), so the cycles count live, on the frame they end.
+    c = CycleCounter(CYCLE)
+    feed(c, flat(0.0, 1.0) + wave(4.0, 3, amp_pos=0.031, amp_neg=0.031) + flat(0.0, 0.5))
+    assert c.count == 3
+
+
+def test_a_half_cycle_cut_by_the_end_of_the_stream_is_not_timed():
+    c = CycleCounter(CYCLE)
+    _, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.06, 0.4))
+    out = c.finish(t)
+    last = [o for o in out if o.kind == "extreme"][-1]
+    assert last.side == -1 and last.half_ms is None and last.half_leg is None
+
+
 def test_cycle_counter_ignores_setup_and_bridges_dropouts():
     c = CycleCounter(CYCLE)
     # Getting into position is not measured (None), then a short dropout mid-cycle.

@@ -40,3 +40,17 @@ def test_percentile_of_a_sliding_window_is_numpys(q):
 
 def test_percentile_of_one_value():
     assert percentile_of_sorted([4.5], 10) == 4.5
+
+
+def test_a_window_bounded_by_the_caller_drops_its_oldest_values():
+    # Unbounded by count, the caller evicts (a window of the last N seconds at any frame rate).
+    rng = np.random.default_rng(3)
+    window = SortedWindow(None)
+    recent: list[float] = []
+    for i, v in enumerate(np.round(rng.normal(0.0, 0.05, 300), 2)):  # ties too
+        window.append(v)
+        recent.append(float(v))
+        while len(recent) > 20 + (i % 7):
+            assert window.popleft() == recent.pop(0)
+        assert len(window) == len(recent)
+        assert window.percentile(10) == float(np.percentile(recent, 10))
