@@ -161,17 +161,20 @@ def _view_notes(report: Report) -> list[str]:
     return notes
 
 
-def no_faults_line(report: Report) -> str:
-    """'No faults found.', qualified when some fault could not be judged for a while."""
+def not_judged_said(report: Report) -> str:
+    """'rounded back for 4.7 s, ...': the faults the warnings say could not be judged (the
+    same stretches, so the seconds agree), or ''."""
     unjudged: dict[str, float] = {}
     for (code, _), seconds in report.not_judged_s.items():
-        unjudged[code] = unjudged.get(code, 0.0) + seconds
-    said = ", ".join(
-        f"{code.replace('_', ' ')} for {s:.1f} s" for code, s in unjudged.items() if s >= MIN_NOTABLE_S
-    )
-    if not said:
-        return "No faults found."
-    return f"No faults found in what could be judged (not judged: {said})."
+        if seconds >= MIN_NOTABLE_S:
+            unjudged[code] = unjudged.get(code, 0.0) + seconds
+    return ", ".join(f"{code.replace('_', ' ')} for {s:.1f} s" for code, s in unjudged.items())
+
+
+def no_faults_line(report: Report) -> str:
+    """'No faults found.', qualified when some fault could not be judged for a while."""
+    said = not_judged_said(report)
+    return f"No faults found in what could be judged (not judged: {said})." if said else "No faults found."
 
 
 def _not_judged_notes(report: Report) -> list[str]:

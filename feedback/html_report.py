@@ -18,7 +18,7 @@ from typing import IO
 
 from exercises.registry import find_spec
 from exercises.spec import Counts
-from feedback.coverage import no_faults_line
+from feedback.coverage import no_faults_line, not_judged_said
 from feedback.report import SEVERITY_COLOURS, SessionRow, session_rows, signal_label
 from feedback.session import Report
 from feedback.stills import FaultStill
@@ -140,7 +140,8 @@ def _fault_totals(r: Report) -> str:
             in_reps[code] = in_reps.get(code, 0) + 1
     codes = sorted(set(r.fault_time_s) | set(in_reps), key=lambda c: (-r.fault_time_s.get(c, 0.0), c))
     if not codes:
-        return '<span class="ok">none found</span>'
+        unjudged = not_judged_said(r)
+        return '<span class="ok">none found</span>' + (f" (not judged: {_e(unjudged)})" if unjudged else "")
     parts = []
     for code in codes:
         said = [f"{r.fault_time_s[code]:.1f} s"] if code in r.fault_time_s else []

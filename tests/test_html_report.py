@@ -236,3 +236,19 @@ def test_faults_judged_on_whole_reps_are_in_the_summary():
     assert "none found" not in page and "No faults found" not in page
     assert "Small range</span> in 1 of 2 reps" in page
     assert "small range judged on whole reps" in page
+
+
+def test_no_fault_found_says_what_could_not_be_judged():
+    """A back seen from behind is not a flat back: "none found" says what was not judged."""
+    rec = SessionRecorder("hip-hinge", "h.mp4", title="Hip hinge")
+    behind = (("rounded_back", "seen from behind at an angle"),)
+    for i in range(30):
+        t = i * 100.0
+        rec.record(
+            Assessment("hip-hinge", t, i, OK, "hinged", {}, pose=stick_pose(80.0, t, i), unjudged=behind)
+        )
+    out = io.StringIO()
+    dump_html(rec.report(), out)
+    page = out.getvalue()
+    assert "none found</span> (not judged: rounded back for 3.0 s)" in page
+    assert "No faults found in what could be judged (not judged: rounded back for 3.0 s)." in page
