@@ -209,14 +209,21 @@ def test_work_ahead_raises_an_estimator_failure_in_the_caller(recording):
 # ------------------------------------------------------------------ with the real model
 
 
-def test_work_ahead_gives_the_plain_estimators_poses_bit_for_bit(model_path):
+def _clip_and_single_estimator_poses(model_path, until_ms: float) -> tuple[list, list]:
+    """The sample clip's frames up to `until_ms` and one plain estimator's poses for them."""
     from vision.estimator import PoseEstimator
 
     with open_video(CLIP) as video:
-        clip = [F(f.image, f.t_ms, f.index) for f in video if f.t_ms < 1500.0]
+        clip = [F(f.image, f.t_ms, f.index) for f in video if f.t_ms < until_ms]
+    with PoseEstimator(PoseEstimatorOptions(model_path)) as single:
+        return clip, [single.estimate(f.image, f.t_ms, f.index) for f in clip]
+
+
+def test_work_ahead_gives_the_plain_estimators_poses_bit_for_bit(model_path):
+    from vision.estimator import PoseEstimator
+
+    clip, ref = _clip_and_single_estimator_poses(model_path, 1500.0)
     options = PoseEstimatorOptions(model_path)
-    with PoseEstimator(options) as single:
-        ref = [single.estimate(f.image, f.t_ms, f.index) for f in clip]
     asked = []  # in series for 10 frames, then ahead on its thread: the same poses either way
     with WorkAhead(PoseEstimator(options), when=lambda: len(asked) > 10 or asked.append(1)) as ahead:
         got = [p for _, p, _ in ahead.stream(clip)]
@@ -228,14 +235,8 @@ def test_work_ahead_gives_the_plain_estimators_poses_bit_for_bit(model_path):
 
 
 def test_pool_matches_a_single_estimator_on_a_clip(model_path):
-    from vision.estimator import PoseEstimator
-
-    with open_video(CLIP) as video:
-        clip = [F(f.image, f.t_ms, f.index) for f in video if f.t_ms < 2000.0]
-    options = PoseEstimatorOptions(model_path)
-    with PoseEstimator(options) as single:
-        ref = [single.estimate(f.image, f.t_ms, f.index) for f in clip]
-    with EstimatorPool(options, workers=2) as pool:
+    clip, ref = _clip_and_single_estimator_poses(model_path, 2000.0)
+    with EstimatorPool(PoseEstimatorOptions(model_path), workers=2) as pool:
         got = [p for _, p, _ in pool.stream(clip)]
     assert all(p is not None for p in ref + got)
     # Two trackers at 15 fps each see the same body as one at 30 fps: same landmarks within

@@ -92,13 +92,10 @@ class EstimatorPool:
         executors = [ThreadPoolExecutor(1, thread_name_prefix=f"pose{k}") for k in range(k_all)]
         pending: deque[tuple[Any, Future]] = deque()
         recent: deque[Any] = deque(maxlen=WARMUP)  # the frames just before the current one
-        clock = time.perf_counter
 
         def collect() -> tuple[Any, Pose | None, float]:
-            frame, future = pending.popleft()
-            t0 = clock()
-            pose = future.result()
-            return frame, self._people.apply(pose), clock() - t0
+            frame, pose, waited = _oldest(pending)
+            return frame, self._people.apply(pose), waited
 
         try:
             for n, frame in enumerate(frames):
@@ -120,12 +117,7 @@ class EstimatorPool:
             while pending:
                 yield collect()
         finally:
-            # Early exit (Ctrl+C, an error downstream): let queued work finish before the
-            # estimators can be closed, and never leave threads behind.
-            for _, future in pending:
-                future.cancel()
-            for executor in executors:
-                executor.shutdown(wait=True)
+            _drop(pending, executors)
 
     def close(self) -> None:
         for estimator in self._estimators:
@@ -167,35 +159,23 @@ class WorkAhead:
         """`(frame, pose, wait_s)` in frame order; wait_s: how long the caller waited for it."""
         executor: ThreadPoolExecutor | None = None
         pending: deque[tuple[Any, Future]] = deque()
-        clock = time.perf_counter
-
-        def collect() -> tuple[Any, Pose | None, float]:
-            frame, future = pending.popleft()
-            t0 = clock()
-            pose = future.result()
-            return frame, pose, clock() - t0
-
         try:
             for frame in frames:
                 if executor is None and not self.when():  # in series, in this thread
-                    t0 = clock()
-                    yield frame, self.inner.estimate(frame.image, frame.t_ms, frame.index), clock() - t0
+                    t0 = time.perf_counter()
+                    pose = self.inner.estimate(frame.image, frame.t_ms, frame.index)
+                    yield frame, pose, time.perf_counter() - t0
                     continue
                 if executor is None:
                     executor = ThreadPoolExecutor(1, thread_name_prefix="pose-ahead")
                 future = executor.submit(self.inner.estimate, frame.image, frame.t_ms, frame.index)
                 pending.append((frame, future))
                 if len(pending) > self.lookahead:
-                    yield collect()
+                    yield _oldest(pending)
             while pending:
-                yield collect()
+                yield _oldest(pending)
         finally:
-            # Early exit (Ctrl+C, an error downstream): queued frames are dropped, the one being
-            # estimated finishes before the estimator can be closed, and no thread is left.
-            for _, future in pending:
-                future.cancel()
-            if executor is not None:
-                executor.shutdown(wait=True)
+            _drop(pending, [executor] if executor is not None else [])
 
     def close(self) -> None:
         self.inner.close()
@@ -208,3 +188,20 @@ class WorkAhead:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _oldest(pending: deque[tuple[Any, Future]]) -> tuple[Any, Pose | None, float]:
+    """The oldest frame in flight with its pose, and how long the caller waited for it."""
+    frame, future = pending.popleft()
+    t0 = time.perf_counter()
+    pose = future.result()
+    return frame, pose, time.perf_counter() - t0
+
+
+def _drop(pending: deque[tuple[Any, Future]], executors: list[ThreadPoolExecutor]) -> None:
+    """Early exit (Ctrl+C, an error downstream): queued frames are dropped, those being
+    estimated finish before the estimators can be closed, and no thread is left behind."""
+    for _, future in pending:
+        future.cancel()
+    for executor in executors:
+        executor.shutdown(wait=True)
