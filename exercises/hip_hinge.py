@@ -494,7 +494,11 @@ class HipHingeChecker(SideViewChecker):
             and knee <= th.rounding_max_knee_deg
             and rounding >= th.rounded_bow
         )
-        rounding_back = rounding is not None and rounding >= 0.8 * th.rounded_bow
+        # The head cue gives way to the back cue only where the outline reads as rounded as
+        # rounded_back needs, trusted or not. Below it (formerly from 0.8 x rounded_bow) the
+        # person got neither cue: a standing outline taken from the first, stiller second of
+        # a render (seed 73, 024) put flat backs at +0.036-0.045 and hid two of six head drops.
+        rounding_back = rounding is not None and rounding >= th.rounded_bow
         # Judged once hinged, where the neck carries the head against gravity: on the way down
         # the head line jumps for a few frames (a bar passing the face, the head swinging with
         # a fast descent: a good hinge with a barbell read +20 deg for 0.3 s at 16-41 deg of
