@@ -117,8 +117,8 @@ class HipHingeThresholds:
     # and at least head_drop_rise_deg more than while standing, so that a view or a posture
     # that reads high anyway does not fire it. MediaPipe reads a neutral neck as 13-23 deg
     # (sample clips, bent phase), a ~38 deg neck flexion as 31 deg (median; +8.5 over
-    # standing). Not reported while the back is rounding: the rounded back drags the head
-    # down and is the cue that matters.
+    # standing). Not reported while the back reads rounded (rounding >= rounded_bow): the
+    # rounded back drags the head down and is the cue that matters.
     head_drop_deg: float = limit(27.0, 5.0, 90.0)
     head_drop_rise_deg: float = limit(5.0, 0.0, 60.0)
     # Faults must persist this long to show (one noisy frame is not a fault).
@@ -211,8 +211,8 @@ class StandingReference:
 # under this share of the other is taken as folded by the estimator and the other leg is
 # measured. Measured, near / far hip->ankle span (cached MediaPipe, every judged frame of every
 # hinge clip): real clips >= 0.93, except a single-leg RDL (the free leg reaching back) 0.76;
-# rendered hinges, squats included, >= 0.73 (5th pct. >= 0.71) apart from folded legs, which
-# read 0.31-0.6 (seed 73, 021: 48 frames; knee error 97 -> 6 deg).
+# rendered hinges and squats 5th pct. >= 0.71 per clip; below that, legs MediaPipe misplaced
+# (seed 73, 021: 48 frames down to 0.31, knee error 97 -> 6 deg; see exercises/README.md).
 FOLDED_LEG_SPAN = 0.65
 
 
