@@ -39,6 +39,7 @@ from exercises.spec import (
 from exercises.stats import SortedWindow, median
 from exercises.thresholds import limit
 from exercises.view import ViewRule, landmark_in_view
+from vision import geometry as g
 from vision.landmarks import Joint
 from vision.pose import Pose
 
@@ -84,12 +85,21 @@ class CatCowThresholds:
     # first cat was taken for a cow, 2.27-2.47 across the boundary of a slow and a rushed
     # cycle; real clips 2.83-12.4. 2.1 s lies between 2.0 and 2.2.
     min_cycle_s: float = limit(2.1, 0.5, 20.0)
-    # Elbows bent more than this below their straightest angle in position (90th percentile):
-    # the arms are lowering and lifting the trunk instead of the spine moving. Relative,
-    # because MediaPipe reads a straight arm as 160-172 deg depending on the view. Sample
-    # clips: straight-arm cycles bend at most 2.5 deg side-on, 10 deg at 32 deg yaw; ~35 deg
-    # of true elbow flexion reads 23-24 deg. Real clips (straight arms): at most 7 deg.
-    max_elbow_bend_deg: float = limit(16.0, 5.0, 90.0)
+    # Elbows bent more than this below their straightest angle in position (90th percentile),
+    # both arms averaged when the far wrist is in the picture: the arms are lowering and
+    # lifting the trunk instead of the spine moving. Relative, because MediaPipe reads a
+    # straight arm as 160-172 deg depending on the view. Largest bend held 0.3 s per clip
+    # (cached MediaPipe, every cat-cow clip): straight-arm renders at most 16.3 (a rushed
+    # 21-deg render; 13.6 and 13.1 next, the near arm alone read them 18.0, 10.5 and 22.0),
+    # arm-driven renders (35-44 deg of true elbow flexion) 19.2-31.9; real clips (straight
+    # arms) at most 10.3. 17.5 lies between 16.3 and 19.2.
+    max_elbow_bend_deg: float = limit(17.5, 5.0, 90.0)
+    # Frames whose near elbow reads bent past this are left out of the range measure (lowering
+    # the chest on bent arms tilts the outline into a hollow the spine did not make). Lower
+    # than the fault's: leaving a doubtful frame out costs a full cycle nothing, while the
+    # artefact grows with the bend and is already there as the elbows straighten (stress 059:
+    # its arm-driven cow read -0.026 at a near bend of 17.4 deg and -0.031 at 18.0).
+    range_elbow_bend_deg: float = limit(16.0, 5.0, 90.0)
     # Hands and knees: trunk within max_trunk_deg of horizontal, thighs and arms within
     # max_limb_deg of vertical, knees bent about a right angle.
     max_trunk_deg: float = limit(40.0, 10.0, 80.0)
@@ -130,6 +140,17 @@ FAULTS: tuple[FaultInfo, ...] = (
 )
 
 
+def far_elbow_angle(pose: Pose, side: str) -> float | None:
+    """The far arm's shoulder-elbow-wrist angle (deg, 180 = straight), or None with its wrist
+    outside the picture. Often hidden behind the near arm, but MediaPipe still places it from
+    the body it sees: it is used only beside the near arm, never alone."""
+    far = "right" if side == "left" else "left"
+    if not landmark_in_view(pose, Joint.WRIST.on(far), min_seen=0.0):
+        return None
+    xy = pose.xy.astype(float)
+    return float(g.joint_angle(xy[Joint.SHOULDER.on(far)], xy[Joint.ELBOW.on(far)], xy[Joint.WRIST.on(far)]))
+
+
 class CatCowChecker(SideViewChecker):
     name = "cat-cow"
     title = "Cat-cow"
@@ -151,6 +172,7 @@ class CatCowChecker(SideViewChecker):
         self._recent: deque[tuple[float, float]] = deque()
         self._bow_minus_head: deque[float] = deque(maxlen=30)  # fills frames the outline missed
         self._elbows = SortedWindow(600)  # elbow angles in position (~20 s)
+        self._far_elbows = SortedWindow(600)  # the far arm's, likewise
         # (t, spine signal, arms straight) of the frames in position, ~30 s at 30 fps.
         self._trace: deque[tuple[float, float, bool]] = deque(maxlen=900)
         self._last_in_position = float("-inf")
@@ -179,6 +201,7 @@ class CatCowChecker(SideViewChecker):
         self._trace.clear()
         self._turn_legs.clear()
         self._elbows.clear()
+        self._far_elbows.clear()
 
     def spine_raw(self, bow: float | None, head: float) -> float:
         """The spine signal in bow units before any neutral is known (+ towards cat): the
@@ -314,6 +337,22 @@ class CatCowChecker(SideViewChecker):
             self._fast_since = o.half_start_ms
             self._cycle_fast = True
 
+    def _elbow_bends(self, near: float, far: float | None) -> tuple[float, float] | None:
+        """How far the elbows bent below their straightest in position (90th percentile): the
+        near arm's, and the one moving_from_arms claims, the mean of both arms when the far one
+        is in the picture. Lowering the trunk on the arms bends both elbows (they carry it
+        together); MediaPipe misplacing one arm's landmarks bends one. A rushed straight-arm
+        cat-cow on a small, blurred 24-deg render (seed 73, 008) read the near elbow 20-25 deg
+        bent for 0.3-1.7 s at a time with the far one at 0-8; both arms read alike on every
+        arm-driven render (held 0.3 s, near/far 20/18 ... 32/34). The range measure still
+        distrusts frames on the near arm alone: a doubt is enough to leave a frame out."""
+        if len(self._elbows) < 5:
+            return None
+        bend = self._elbows.percentile(90) - near
+        if far is None or len(self._far_elbows) < 5:
+            return bend, bend
+        return bend, 0.5 * (bend + self._far_elbows.percentile(90) - far)
+
     def _in_position(self, view: SideView, knee: float, trunk: float, wrist_seen: bool) -> bool:
         th = self.thresholds
         hand = view.wrist if wrist_seen else view.elbow
@@ -333,7 +372,9 @@ class CatCowChecker(SideViewChecker):
         elbow = elbow_angle(view)
         knee = knee_flexion(view)
         trunk = trunk_from_horizontal(view)
-        wrist_seen = landmark_in_view(view.pose, Joint.WRIST.on(verdict.side or "left"))
+        side = verdict.side or "left"
+        wrist_seen = landmark_in_view(view.pose, Joint.WRIST.on(side))
+        far_elbow = far_elbow_angle(view.pose, side)
         in_position = self._in_position(view, knee, trunk, wrist_seen)
         raw = None
         if in_position:
@@ -344,13 +385,15 @@ class CatCowChecker(SideViewChecker):
             raw = median(v for _, v in self._recent)
             if wrist_seen:
                 self._elbows.append(elbow)
+            if far_elbow is not None:
+                self._far_elbows.append(far_elbow)
         elif t_ms - self._last_in_position > self.counter.rule.max_gap_ms:
             self._forget_position()
         events = self._cycle_events(self.counter.update(t_ms, raw))
-        straight = self._elbows.percentile(90) if len(self._elbows) >= 5 else None
-        elbow_bend = None if straight is None or not in_position or not wrist_seen else straight - elbow
+        bends = self._elbow_bends(elbow, far_elbow) if in_position and wrist_seen else None
+        near_bend, elbow_bend = (None, None) if bends is None else bends
         if raw is not None:
-            self._trace.append((t_ms, raw, elbow_bend is None or elbow_bend <= th.max_elbow_bend_deg))
+            self._trace.append((t_ms, raw, near_bend is None or near_bend <= th.range_elbow_bend_deg))
         m = {
             "spine_curvature": self.spine_curvature(raw),
             "back_bow": bow,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from exercises.base import EventKind
 from exercises.cat_cow import CatCowChecker
 from tests import synthetic as sy
+from vision.landmarks import Landmark
 from vision.smoothing import PoseSmoother
 
 q = sy.quadruped
@@ -179,3 +183,34 @@ def test_reset():
     checker.reset()
     r = check(cycles(1), checker=checker)
     assert r.rep_count == 1
+
+
+def _elbows_pushed_back(frames, sides, t0_ms=3000.0, t1_ms=7000.0):
+    """The elbow landmarks of `sides` moved off the shoulder-wrist line by 12 % of its length
+    between t0 and t1 (each half of the arm turned ~13.5 deg: ~27 deg of read bend) while the
+    body moves with straight arms."""
+    out = []
+    for p, t, i in frames:
+        if p is not None and t0_ms <= t <= t1_ms:
+            xy = p.xy.copy()
+            for side in sides:
+                s, e, w = (getattr(Landmark, f"{side}_{j}") for j in ("SHOULDER", "ELBOW", "WRIST"))
+                d = xy[w] - xy[s]
+                xy[e] = (xy[s] + xy[w]) / 2 + 0.12 * np.array([d[1], -d[0]])
+            p = replace(p, xy=xy)
+        out.append((p, t, i))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("sides", "claimed"), [(("LEFT",), False), (("RIGHT",), False), (("LEFT", "RIGHT"), True)]
+)
+def test_moving_from_arms_needs_both_elbows(sides, claimed):
+    # Lowering the trunk on the arms bends both elbows; MediaPipe misplacing one arm's elbow
+    # (a rushed, blurred render read one elbow 22 deg bent, the other straight) bends one.
+    frames = sy.track(cycles(2)[::2], MASKED, fps=15.0, seed=0)
+    frames = _elbows_pushed_back(frames, sides)
+    smoother = PoseSmoother()
+    r = sy.run(CatCowChecker(), [(smoother(p), t, i) for p, t, i in frames])
+    assert r.rep_count == 2
+    assert ("moving_from_arms" in r.fault_codes) == claimed
