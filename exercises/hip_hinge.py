@@ -235,6 +235,15 @@ def planted_leg(view: SideView) -> SideView:
     )
 
 
+# Locked knees are judged on the median knee bend of the rep's last this-many hinged frames
+# (~0.3 s at 30 fps, 0.6 s at 15). Before there are that many, a median of two or three frames
+# is no robust statistic, and those are the way down, where the knee is still softening and
+# MediaPipe lags it on a fast descent (a seed-79 good hinge, true 16-19 deg, read 1-5 over its
+# first hinged frames and 7-17 from the 9th on): then every frame so far must read locked
+# (their maximum is judged). First 8 hinged frames per rep, maximum: locked renders 0.9-6.2
+# (true 0.4-1.1), good renders >= 7.1, real RDLs >= 15.6.
+BOTTOM_KNEE_FRAMES = 9
+
 # The trunk's descent speed is measured over this much of the stream (max_rounding_descent_dps).
 DESCENT_WINDOW_MS = 200.0
 
@@ -345,7 +354,7 @@ class HipHingeChecker(SideViewChecker):
         return StandingReference(th.max_standing_deg, th.rep_rest_deg)
 
     def _new_rep(self) -> None:
-        self._hinged_knees: deque[float] = deque(maxlen=9)
+        self._hinged_knees: deque[float] = deque(maxlen=BOTTOM_KNEE_FRAMES)
         self._episode_faults = set()
         self._rep: dict[str, float] = {}
         self._squatted = False
@@ -362,12 +371,19 @@ class HipHingeChecker(SideViewChecker):
         if rounding is not None and rounding > r.get("max_back_rounding", float("-inf")):
             r["max_back_rounding"] = rounding
 
-    def _bottom_knee(self, knee: float, lean: float) -> float:
-        """Median knee bend over the last ~0.3 s spent hinged: one noisy frame of a soft knee
-        (MediaPipe jitters +-3 deg on small, dark pictures) is not a locked knee."""
+    def _bottom_knee(self, knee: float, lean: float) -> float | None:
+        """The knee bend the bottom of the rep shows (see BOTTOM_KNEE_FRAMES): the median of
+        the last BOTTOM_KNEE_FRAMES hinged frames (one noisy frame of a soft knee, MediaPipe
+        jitters +-3 deg on small, dark pictures, is not a locked knee), and before there are
+        that many the most bent frame so far, so that a knee read straight on a few frames of
+        the way down is not yet called locked. None before the first hinged frame."""
         if lean >= self.thresholds.hinged_deg:
             self._hinged_knees.append(knee)
-        return median(self._hinged_knees) if self._hinged_knees else knee
+        if not self._hinged_knees:
+            return None
+        if len(self._hinged_knees) == self._hinged_knees.maxlen:
+            return median(self._hinged_knees)
+        return max(self._hinged_knees)
 
     def _steady(self, history: deque[float]) -> bool:
         """The signal's own noise is known (8 frames on the feet) and below what its faults
@@ -534,7 +550,8 @@ class HipHingeChecker(SideViewChecker):
             "squatting": squatting,
             "locked_knees": self.counter.in_rep
             and lean >= th.hinged_deg
-            and sagittal_bend(self._bottom_knee(knee, lean), self.gate.yaw_deg) < th.locked_knee_deg
+            and (bottom_knee := self._bottom_knee(knee, lean)) is not None
+            and sagittal_bend(bottom_knee, self.gate.yaw_deg) < th.locked_knee_deg
             and self._steady(self._knee_history),
             "shallow_hinge": shallow,
             "head_drop": head_dropped,
