@@ -98,6 +98,9 @@ class Assessment:
     # (fault code, why) for each fault this frame would have judged but could not (the view or
     # the picture did not allow it): the report says so instead of an unexplained "no fault".
     unjudged: tuple[tuple[str, str], ...] = ()
+    # The side whose knee, ankle and foot were measured when not the view's own (a leg MediaPipe
+    # misplaced was swapped for the other): drawing puts the labels where the numbers came from.
+    leg_side: Side | None = None
 
     @property
     def top_fault(self) -> Fault | None:

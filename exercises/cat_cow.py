@@ -439,6 +439,7 @@ class CatCowChecker(SideViewChecker):
             0.0,
             in_position,
             view.pose,
+            leg_side=view.leg_side,
         )
 
     def finish(self, t_ms: float) -> tuple[Event, ...]:

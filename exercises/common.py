@@ -11,6 +11,7 @@ from exercises.base import Assessment, Checker, Event, EventKind, Fault, ViewVer
 from exercises.faults import FaultSpec, FaultTracker
 from exercises.signals import SideView
 from exercises.view import ViewGate, ViewRule
+from vision.landmarks import Side
 from vision.pose import Pose
 
 
@@ -81,6 +82,7 @@ class SideViewChecker(Checker):
         in_position: bool = False,
         pose: Pose | None = None,
         unjudged: Mapping[str, str] | None = None,
+        leg_side: Side | None = None,
     ) -> Assessment:
         return Assessment(
             exercise=self.name,
@@ -96,4 +98,5 @@ class SideViewChecker(Checker):
             in_position=in_position,
             pose=pose,
             unjudged=tuple(unjudged.items()) if unjudged else (),
+            leg_side=None if leg_side == verdict.side else leg_side,
         )

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
 from exercises.faults import tracked
@@ -221,7 +219,7 @@ def planted_leg(view: SideView) -> SideView:
     view spans under FOLDED_LEG_SPAN of it (see above)."""
     p = view.pose.xy.astype(float)
     # The leg in the view is the near one, or the far one SideView.of found truer.
-    other: Side = "right" if np.array_equal(view.knee, p[Joint.KNEE.on("left")]) else "left"
+    other: Side = "right" if view.leg_side == "left" else "left"
     ankle = p[Joint.ANKLE.on(other)]
     span = float(g.segment_length(view.hip, view.ankle))
     if span >= FOLDED_LEG_SPAN * float(g.segment_length(view.hip, ankle)):
@@ -232,6 +230,7 @@ def planted_leg(view: SideView) -> SideView:
         ankle=ankle,
         heel=p[Joint.HEEL.on(other)],
         toe=p[Joint.FOOT_INDEX.on(other)],
+        leg_side=other,
     )
 
 
@@ -572,6 +571,7 @@ class HipHingeChecker(SideViewChecker):
             0.0,
             in_position,
             view.pose,
+            leg_side=view.leg_side,
             unjudged={"rounded_back": back_unjudged} if back_unjudged else None,
         )
 

@@ -330,6 +330,7 @@ class PlankChecker(SideViewChecker):
             in_position,
             view.pose,
             unjudged=self._head_unjudged(neck) if in_position and not piked else None,
+            leg_side=view.leg_side,
         )
 
     def _head_unjudged(self, neck: float) -> dict[str, str] | None:

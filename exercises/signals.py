@@ -33,6 +33,7 @@ class SideView:
     far_shoulder: np.ndarray
     facing: int
     pose: Pose
+    leg_side: Side  # the side whose knee, ankle and foot these are (not always the near one)
 
     @classmethod
     def of(cls, pose: Pose, side: Side, facing: int) -> SideView:
@@ -53,6 +54,7 @@ class SideView:
             far_shoulder=p[Joint.SHOULDER.on(far)],
             facing=facing,
             pose=pose,
+            leg_side=leg,
         )
 
     @property

@@ -261,6 +261,16 @@ def visible_side(assessment: Assessment) -> Side | None:
     return "left" if score["left"] >= score["right"] else "right"
 
 
+LEG_JOINTS = frozenset({Joint.KNEE, Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX})
+
+
+def joint_sides(assessment: Assessment, side: Side) -> dict[Joint, Side]:
+    """The side to draw each joint on: the view's, except the leg's when the checker measured
+    the other leg (a misplaced one swapped out), so lines and labels show what was judged."""
+    leg = assessment.leg_side or side
+    return {j: leg if j in LEG_JOINTS else side for j in Joint}
+
+
 def faulty_joints(assessment: Assessment, fault_joints: Mapping[str, frozenset[Joint]]) -> frozenset[Joint]:
     """The joints the active faults are about (`fault_joints`: the exercise's, by fault code)."""
     out: set[Joint] = set()
@@ -286,8 +296,9 @@ class SkeletonAnnotator:
         style = Style.for_frame(frame.shape)
         xy = pose_points(pose, frame.shape)
         bad = faulty_joints(assessment, self.fault_joints)
-        seen = {j: pose.seen(j.on(side)) >= self.min_seen for j in Joint}
-        pts = {j: (round(float(xy[j.on(side)][0])), round(float(xy[j.on(side)][1]))) for j in Joint}
+        on = joint_sides(assessment, side)
+        seen = {j: pose.seen(j.on(on[j])) >= self.min_seen for j in Joint}
+        pts = {j: (round(float(xy[j.on(on[j])][0])), round(float(xy[j.on(on[j])][1]))) for j in Joint}
         for a, b in SIDE_BONES:
             if seen[a] and seen[b]:
                 colour = PALETTE.fault if a in bad and b in bad else PALETTE.bone
@@ -317,16 +328,18 @@ class AngleAnnotator:
         style = Style.for_frame(frame.shape)
         xy = pose_points(pose, frame.shape)
         active = {f.code for f in assessment.faults}
+        on = joint_sides(assessment, side)
         for spec in self.specs:
             value = assessment.measurements.get(spec.measurement)
-            if value is None or not np.isfinite(value) or pose.seen(spec.vertex.on(side)) < self.min_seen:
+            vertex = spec.vertex.on(on[spec.vertex])
+            if value is None or not np.isfinite(value) or pose.seen(vertex) < self.min_seen:
                 continue
             colour = PALETTE.fault if spec.faults & active else PALETTE.text
-            v = xy[spec.vertex.on(side)].astype(float)
+            v = xy[vertex].astype(float)
             away = np.array([0.0, -1.0])  # no arms known: label above the joint (clear of a lying body)
             radius = 22 * style.unit
             if spec.arm_a is not None and spec.arm_c is not None:
-                a, c = xy[spec.arm_a.on(side)] - v, xy[spec.arm_c.on(side)] - v
+                a, c = xy[spec.arm_a.on(on[spec.arm_a])] - v, xy[spec.arm_c.on(on[spec.arm_c])] - v
                 len_a, len_c = np.linalg.norm(a), np.linalg.norm(c)  # once: ~7 us a call
                 if min(len_a, len_c) > 1:
                     radius = min(radius, 0.45 * min(len_a, len_c))

@@ -10,6 +10,7 @@ import pytest
 from exercises.base import Assessment, EventKind, ViewProblem
 from exercises.hip_hinge import HipHingeChecker
 from tests import synthetic as sy
+from vision.landmarks import Joint
 
 S = sy.STANDING
 PLAIN = sy.Render(noise_px=1.0)
@@ -339,3 +340,32 @@ def test_the_back_is_judged_where_it_carries_the_load_not_on_a_fast_descent(when
     r = check(sy.modulate(seq, bow), render=MASKED)
     assert r.rep_count == 2
     assert r.fault_codes == ({"rounded_back"} if rounded else set())
+
+
+def test_a_folded_near_leg_is_measured_on_the_other_and_the_assessment_says_which():
+    # Plates across the shins: MediaPipe folds the near leg up behind them (it spans well under
+    # FOLDED_LEG_SPAN of the far leg's hip->ankle). The knee is read on the far leg, and the
+    # assessment names that side so the overlay draws the number where it came from.
+    from exercises.hip_hinge import planted_leg
+    from exercises.signals import SideView
+    from tests.feedback_fakes import stick_pose
+
+    pose = stick_pose(0.0)
+    xy = pose.xy.copy()
+    hip = xy[Joint.HIP.on("left")]
+    xy[Joint.KNEE.on("left")] = hip + np.array([60.0, 20.0])
+    xy[Joint.ANKLE.on("left")] = hip + np.array([40.0, 60.0])
+    folded = dataclasses.replace(pose, xy=xy)
+    for p, leg in ((pose, "left"), (folded, "right")):
+        view = planted_leg(SideView.of(p, "left", 1))
+        assert view.leg_side == leg
+        assert np.array_equal(view.knee, p.xy[Joint.KNEE.on(leg)])
+
+    checker = HipHingeChecker()
+    judged = [
+        checker.update(dataclasses.replace(folded, t_ms=i * 33.0, frame_index=i), i * 33.0, i)
+        for i in range(40)
+    ]
+    sides = {a.leg_side for a in judged if a.measurements.get("knee_flexion_deg") is not None}
+    assert sides == {"right"}
+    assert abs(judged[-1].measurements["knee_flexion_deg"]) < 5.0  # the far leg is straight

@@ -369,3 +369,33 @@ def test_an_angle_label_goes_round_its_joint_to_keep_clear_of_a_panel():
     assert moved is not None and Rect.at(*moved, 60, 16).overlap(panel) == 0
     assert moved[1] > 100  # below the joint, the far side
     assert label_spot(joint, up, 20.0, 60, 16, [Rect.at(0, 0, 400, 400)]) is None  # nowhere clear: left out
+
+
+def test_labels_and_leg_bones_drawn_on_the_leg_that_was_measured():
+    # The checker measured the far (right) leg because MediaPipe misplaced the near one: the
+    # knee's label and the shin are drawn there, not at the near knee the number did not come from.
+    import dataclasses
+
+    pose = stick_pose(40.0)
+    xy, vis = pose.xy.copy(), pose.visibility.copy()
+    for joint in (Joint.KNEE, Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX):
+        xy[joint.on("right")] = xy[joint.on("left")] + np.array([120.0, 0.0])
+        vis[joint.on("right")] = 0.95
+    pose = dataclasses.replace(pose, xy=xy, visibility=vis)
+    spec = AngleLabel("knee_flexion_deg", Joint.KNEE, "knee", Joint.HIP, Joint.ANKLE, flexion=True)
+    near_knee, far_knee = pose.joint(Joint.KNEE, "left"), pose.joint(Joint.KNEE, "right")
+    boxes = {}
+    for leg in (None, "right"):
+        img = blank()
+        a = assessment(pose, measurements={"knee_flexion_deg": 10.0}, leg_side=leg)
+        AngleAnnotator([spec]).annotate(img, a)
+        boxes[leg] = changed_box(img)
+        skeleton = SkeletonAnnotator(HINGE_JOINTS).annotate(blank(), a)
+        drawn_knee, other_knee = (far_knee, near_knee) if leg else (near_knee, far_knee)
+        assert px(skeleton, drawn_knee) == PALETTE.joint_ok
+        assert px(skeleton, other_knee) == (GREY,) * 3
+    # Each label sits beside the knee it measured.
+    for leg, knee, other in ((None, near_knee, far_knee), ("right", far_knee, near_knee)):
+        x0, y0, x1, y1 = boxes[leg]
+        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        assert np.linalg.norm(centre - knee) < np.linalg.norm(centre - other)
