@@ -16,6 +16,7 @@ from exercises.faults import tracked
 from exercises.reps import RepCounter, RepPhase, RepRule
 from exercises.signals import (
     SideView,
+    face_turn,
     far_shoulder_along_trunk,
     head_line,
     hip_angle,
@@ -119,6 +120,25 @@ class HipHingeThresholds:
     # rounded back drags the head down and is the cue that matters.
     head_drop_deg: float = limit(27.0, 5.0, 90.0)
     head_drop_rise_deg: float = limit(5.0, 0.0, 60.0)
+    # ... or the face turned down towards the chest this far (ear->nose against hip->shoulder,
+    # ~90 = face square to the trunk, eyes on the floor): chin to chest turns the head about
+    # the top of the neck, which moves the nose far more than the ear. The head line misses
+    # drops that turn the head rather than the neck (rendered 39-47 deg drops whose true head
+    # line rose 0-10 deg over standing; MediaPipe read them -5..+3 around standing, rep
+    # medians), the face does not. Not a standing-reference problem: MediaPipe reads every
+    # standing head line ~11 deg over the truth (those two no more), and the movement offers
+    # no neutral hinged frames where every rep drops. Held for 0.2 s while hinged, outline
+    # under rounded_bow, face steady: head drops 120-136 except two that the head line finds
+    # (106, 111); good hinges <= 108, rounded backs where their outline stayed under
+    # rounded_bow <= 112, real RDLs <= 103.5 (looking ahead: 54-65). Between the neutral
+    # 112 and the dropped 120.
+    head_drop_face_deg: float = limit(116.0, 60.0, 170.0)
+    # The face cue is claimed only from a steady face: its frame-to-frame noise (as
+    # max_signal_noise_deg, last 60 frames on the feet) above this, and it is not. Two face
+    # landmarks a few pixels apart jitter more than the head line: noise while hinged in
+    # labelled head drops 0.7-2.5 deg; noisy renders 3.1-5.4, among them a good hinge whose
+    # face held 111-112.5 at noise 3.5-5.4.
+    max_face_noise_deg: float = limit(3.0, 0.3, 20.0)
     # Faults must persist this long to show (one noisy frame is not a fault).
     fault_on_ms: float = limit(200.0, 0.0, 2000.0)
     # A fault is claimed only from a signal steadier than the fault: when the head line's or
@@ -327,6 +347,7 @@ class HipHingeChecker(SideViewChecker):
         self.standing = self._new_reference()
         self._recent_rounding: deque[float] = deque(maxlen=5)
         self._head_history: deque[float] = deque(maxlen=60)
+        self._face_history: deque[float] = deque(maxlen=60)
         self._knee_history: deque[float] = deque(maxlen=60)
         self._far_shoulder: deque[float] = deque(maxlen=60)
         self._hinged_bows: deque[float] = deque(maxlen=30)
@@ -341,6 +362,7 @@ class HipHingeChecker(SideViewChecker):
         self.standing = self._new_reference()
         self._recent_rounding.clear()
         self._head_history.clear()
+        self._face_history.clear()
         self._knee_history.clear()
         self._far_shoulder.clear()
         self._hinged_bows.clear()
@@ -393,6 +415,24 @@ class HipHingeChecker(SideViewChecker):
         noise = jitter(history)
         return noise is not None and noise <= self.thresholds.max_signal_noise_deg
 
+    def _head_line_dropped(self, head: float, head_rise: float | None) -> bool:
+        """The ear sits low against the trunk, more than while standing, from a steady head line."""
+        th = self.thresholds
+        return (
+            head >= th.head_drop_deg
+            and head_rise is not None
+            and head_rise >= th.head_drop_rise_deg
+            and self._steady(self._head_history)  # last: only worked out when it matters
+        )
+
+    def _face_dropped(self, face: float) -> bool:
+        """The face turned down towards the chest, from a steady face (unknown not trusted)."""
+        th = self.thresholds
+        if face < th.head_drop_face_deg:
+            return False
+        noise = jitter(self._face_history)
+        return noise is not None and noise <= th.max_face_noise_deg
+
     def _outline_steady_hinged(self) -> bool:
         """The back outline while bent over is steadier than a rounded back: unlike the angle
         gates, unknown (under 8 hinged frames) is not trusted, since a prop or a ragged mask
@@ -432,6 +472,7 @@ class HipHingeChecker(SideViewChecker):
         hip = hip_angle(view)
         knee = knee_flexion(view)
         head = head_line(view)
+        face = face_turn(view)
         bow = spine_bow(view)
         # On the feet: shins roughly upright, feet well below the hips (not kneeling, sitting or
         # lying down).
@@ -442,6 +483,7 @@ class HipHingeChecker(SideViewChecker):
         if in_position:
             ref.add(trunk, bow, head)
             self._head_history.append(head)
+            self._face_history.append(face)
             self._knee_history.append(knee)
         # The lean in the body's own (sagittal) plane: seen obliquely, the trunk's fore-aft tilt
         # is foreshortened by cos(yaw) (tan(seen) = tan(true) x cos(yaw)), so a 51 deg hinge
@@ -469,6 +511,7 @@ class HipHingeChecker(SideViewChecker):
             "back_rounding": rounding,
             "head_line_deg": head,
             "head_rise_deg": head_rise,
+            "face_turn_deg": face,
             **self.view_measurements(),
         }
 
@@ -520,11 +563,8 @@ class HipHingeChecker(SideViewChecker):
         # lean) and a drop that is not kept at the bottom is no fault.
         head_dropped = (
             hinged
-            and head >= th.head_drop_deg
-            and head_rise is not None
-            and head_rise >= th.head_drop_rise_deg
             and not rounding_back
-            and self._steady(self._head_history)  # last: only worked out when it matters
+            and (self._head_line_dropped(head, head_rise) or self._face_dropped(face))
         )
         squatting = (
             in_position

@@ -52,6 +52,8 @@ class Posture:
     (thigh: hip->knee, shin: knee->ankle, upper_arm: shoulder->elbow, forearm: elbow->wrist).
     trunk: hip->shoulder measured from straight up, + leaning forward.
     neck: shoulder->ear relative to the trunk line, + = head dropped forward.
+    nod: the head turned about the top of the neck on top of that, + = chin towards the chest
+    (the face turns, the ear stays where the neck puts it).
     foot: heel->toe direction from horizontal-forward, + = toes pointing down.
     back_bow: dorsal outline sagitta / torso length, + rounded (cat), - arched (cow).
     """
@@ -62,6 +64,7 @@ class Posture:
     upper_arm: float = 0.0
     forearm: float = 5.0
     neck: float = 0.0
+    nod: float = 0.0
     foot: float = 0.0
     back_bow: float = 0.0
     ankle_height: float = 0.08  # m above the floor
@@ -93,8 +96,9 @@ def sagittal_joints(p: Posture, body: Body = Body()) -> dict[str, np.ndarray]:
     trunk_dir = _up(p.trunk)
     shoulder = hip + body.trunk * trunk_dir
     ear = shoulder + body.neck * _rot(trunk_dir, p.neck)
-    face_fwd = _rot(_rot(trunk_dir, 90.0), p.neck)  # the front, turned with the head
-    nose = ear + 0.10 * face_fwd + 0.02 * _rot(trunk_dir, p.neck)
+    head = p.neck + p.nod
+    face_fwd = _rot(_rot(trunk_dir, 90.0), head)  # the front, turned with the head
+    nose = ear + 0.10 * face_fwd + 0.02 * _rot(trunk_dir, head)
     elbow = shoulder + body.upper_arm * _down(p.upper_arm)
     wrist = elbow + body.forearm * _down(p.forearm)
     hand = wrist + body.hand * _down(p.forearm)
@@ -382,7 +386,9 @@ def modulate(postures: Sequence[Posture], fn: Callable[[int, Posture], Posture])
 STANDING = Posture(trunk=2.0, thigh=5.0, shin=-3.0, upper_arm=2.0, forearm=6.0, neck=0.0)
 
 
-def hinge(trunk: float = 80.0, knee_flex: float = 20.0, neck: float = 0.0, back_bow: float = 0.0) -> Posture:
+def hinge(
+    trunk: float = 80.0, knee_flex: float = 20.0, neck: float = 0.0, back_bow: float = 0.0, nod: float = 0.0
+) -> Posture:
     """A hip hinge: shins tilt forward 40% of the knee bend (the hips go back), arms hang."""
     shin = -0.4 * knee_flex
     return Posture(
@@ -392,6 +398,7 @@ def hinge(trunk: float = 80.0, knee_flex: float = 20.0, neck: float = 0.0, back_
         upper_arm=trunk * 0.15,
         forearm=trunk * 0.15 + 5.0,
         neck=neck,
+        nod=nod,
         back_bow=back_bow,
     )
 

@@ -55,6 +55,7 @@ def test_assessment_contents():
         "hip_travel",
         "back_bow",
         "head_line_deg",
+        "face_turn_deg",
     ):
         assert key in a.measurements
     assert a.pose is not None
@@ -140,6 +141,34 @@ def test_head_drop():
     r = check(reps(sy.hinge(80.0, 20.0, neck=45.0), n=2), render=sy.Render(noise_px=0.5))
     assert r.rep_count == 2
     assert r.fault_codes == {"head_drop"}
+
+
+@pytest.mark.parametrize(("nod", "dropped"), [(40.0, True), (20.0, False)])
+def test_a_head_turned_chin_to_chest_is_a_head_drop_though_the_ear_stays(nod, dropped):
+    # Chin to chest can turn the head about the top of the neck rather than bend the neck:
+    # the ear barely moves (renders: true head line 0-10 deg over standing, read below it),
+    # the face turns towards the chest (face turn 120-136 against a neutral ~90-108). A
+    # slight nod, the eyes on the floor a little behind the feet, is no fault.
+    r = check(reps(sy.hinge(80.0, 20.0, nod=nod), n=2), render=sy.Render(noise_px=0.5))
+    assert r.rep_count == 2
+    hinged = [a for a in r.assessments if a.phase == "hinged"]
+    assert max(a.measurements["head_line_deg"] for a in hinged) < HipHingeChecker().thresholds.head_drop_deg
+    assert r.fault_codes == ({"head_drop"} if dropped else set())
+
+
+def test_a_face_noisier_than_its_turn_claims_no_head_drop():
+    # The same turned head, the face landmark jumping +-5 deg from frame to frame (two
+    # landmarks a few pixels apart on a small, noisy picture; noise ~8 deg): every frame reads
+    # dropped, but a face that unsteady claims nothing. With the gate opened it would.
+    from exercises.hip_hinge import HipHingeThresholds
+
+    seq = reps(sy.hinge(80.0, 20.0, nod=48.0), n=2)
+    jumpy = [dataclasses.replace(p, nod=p.nod + (5.0 if i % 2 else -5.0)) for i, p in enumerate(seq)]
+    r = check(jumpy, render=sy.Render(noise_px=0.5))
+    assert r.rep_count == 2
+    assert "head_drop" not in r.fault_codes
+    lenient = HipHingeChecker(HipHingeThresholds(max_face_noise_deg=20.0))
+    assert "head_drop" in check(jumpy, render=sy.Render(noise_px=0.5), checker=lenient).fault_codes
 
 
 def test_partial_reps_are_not_counted():

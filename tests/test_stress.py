@@ -264,6 +264,9 @@ def test_committed_stress_labels_follow_the_schema(path: Path) -> None:
 # the zoomed second look finds the small cat-cow of stress_011 (no person found before): its
 # reps and view are right, and it brings a small_range false positive (precision 36/38, 2 of
 # 24 good-form clips with a fault; the allowance keeps a margin of one).
+# The hinge's head_drop read from the face turned to the chest as well as from the head line
+# finds the head drops of stress_024 and stress_057 (recall 41/44, precision 0.98); the
+# gates stay where they were.
 REPS_EXACT_MIN = 0.85  # of the clips with reps (side-on hinge and cat-cow)
 FAULT_PRECISION_MIN = 0.9
 FAULT_RECALL_MIN = 0.75
