@@ -24,6 +24,7 @@ from exercises.signals import (
     knee_flexion,
     sagittal_bend,
     spine_bow,
+    torso_mask_px,
     trunk_inclination,
 )
 from exercises.spec import (
@@ -77,6 +78,18 @@ class HipHingeThresholds:
     # above every flat back and below the 90th percentile of every rounded one. (The head
     # line is no help here: it rises as much with a dropped head as with a rounded back.)
     rounded_bow: float = limit(0.045, 0.005, 0.5)
+    # The rounding must be resolvable in the picture: rounded_bow x the torso's length in the
+    # segmentation mask's pixels (the mask stays at the estimator's inference size, which can
+    # be smaller than the frame) at least this many pixels of outline, else the back's shape
+    # is not judged. Where the picture is otherwise fair a flat back's outline still moves
+    # this much from standing (edge quantisation, the mask's own smoothing): rendered 640 px
+    # samples side-on (hinged torsos 93-97 px) +2.9 px at most, the smallest real flat RDL
+    # (79 px) +3.1 px at most. In smaller pictures it decides the reading: rendered flat backs
+    # on 36-60 px torsos read +2 to +5 px (+0.05 to +0.10) over standing, two of them long
+    # enough to be claimed (49 and 56 px). Torsos (mask px, 5-frame median, while hinged):
+    # rounded backs found 78-80 (render), 92 (sample), 125-133 (real RDL), and one at 60 px
+    # (a 400 px render) that this gives up; real clips hinged 79-142. 3 px / 0.045 = 67 px.
+    min_bow_px: float = limit(3.0, 0.0, 20.0)
     # With the knees bent past this (a deadlift from the floor, a squat) the thighs fold into
     # the belly and the glutes into the lower back outline: it no longer shows the spine, so
     # rounding is not judged. RDL bottoms read 15-50 deg; floor deadlifts 55-90 deg, where flat
@@ -346,6 +359,7 @@ class HipHingeChecker(SideViewChecker):
         self.counter = RepCounter(rule)
         self.standing = self._new_reference()
         self._recent_rounding: deque[float] = deque(maxlen=5)
+        self._recent_torso_px: deque[float] = deque(maxlen=5)  # the same frames' torso, mask px
         self._head_history: deque[float] = deque(maxlen=60)
         self._face_history: deque[float] = deque(maxlen=60)
         self._knee_history: deque[float] = deque(maxlen=60)
@@ -361,6 +375,7 @@ class HipHingeChecker(SideViewChecker):
         self.counter.reset()
         self.standing = self._new_reference()
         self._recent_rounding.clear()
+        self._recent_torso_px.clear()
         self._head_history.clear()
         self._face_history.clear()
         self._knee_history.clear()
@@ -494,6 +509,7 @@ class HipHingeChecker(SideViewChecker):
         if bow is not None and ref.bow is not None:
             # A median over 5 frames: single-frame outline glitches are not rounding.
             self._recent_rounding.append(bow - ref.bow)
+            self._recent_torso_px.append(torso_mask_px(view) or 0.0)
             self._rounding_t = t_ms
             rounding = median(self._recent_rounding)
         elif self._recent_rounding and t_ms - self._rounding_t <= 300.0:
@@ -533,15 +549,19 @@ class HipHingeChecker(SideViewChecker):
             if bow is not None:
                 self._hinged_bows.append(bow)
         from_behind = len(self._far_shoulder) >= 5 and median(self._far_shoulder) < th.min_far_shoulder_t
+        # The rounding threshold in outline pixels, on the torso the rounding was read on.
+        torso_px = median(self._recent_torso_px) if self._recent_torso_px else None
+        too_small = torso_px is not None and th.rounded_bow * torso_px < th.min_bow_px
         outline_ok = (
             spread is not None
             and spread <= th.max_outline_noise
             and not from_behind
+            and not too_small
             and self._outline_steady_hinged()
         )
         back_unjudged = None
         if in_position and hinged and knee <= th.rounding_max_knee_deg and not outline_ok:
-            back_unjudged = _why_back_unjudged(spread, from_behind)
+            back_unjudged = _why_back_unjudged(spread, from_behind, too_small)
         # Judged in the bent-over part of the rep, where the spine carries the load (and
         # where a prop along the back no longer rests on it on the way up).
         rounded = (
@@ -653,10 +673,12 @@ class HipHingeChecker(SideViewChecker):
         )
 
 
-def _why_back_unjudged(standing_spread: float | None, from_behind: bool) -> str:
+def _why_back_unjudged(standing_spread: float | None, from_behind: bool, too_small: bool = False) -> str:
     """Why the back's outline could not be judged while bent over, for the report."""
     if from_behind:
         return "seen from behind at an angle, the outline's top edge is the shoulder blade, not the spine"
+    if too_small:
+        return "the back is too small in the picture to judge its shape (film closer or in higher resolution)"
     if standing_spread is None:
         return "the back's outline was never seen clearly standing, so there was nothing to compare it with"
     return "the back's outline was unclear (loose clothing, a prop, or a background like the clothes)"

@@ -160,6 +160,17 @@ def spine_bow(v: SideView) -> float | None:
     return back_bow(v.pose.mask, v.shoulder, v.hip, v.facing, v.pose.image_size)
 
 
+def torso_mask_px(v: SideView) -> float | None:
+    """Hip->shoulder length in the segmentation mask's pixels, the scale the back outline is
+    traced at (the estimator keeps the mask at its inference size, which may be smaller than
+    the frame), or None without a mask."""
+    mask = v.pose.mask
+    if mask is None or mask.ndim != 2:
+        return None
+    ends = g.scale_to_mask(np.stack([v.hip, v.shoulder]), v.pose.image_size, mask.shape)
+    return float(g.segment_length(ends[0], ends[1]))
+
+
 def body_line(v: SideView) -> tuple[float, float]:
     """Plank line at the hip: (signed deviation deg, signed drop / shoulder-ankle length).
     + = hips below the shoulder-ankle line (sag), - = above it (pike)."""

@@ -312,6 +312,21 @@ def test_the_back_is_not_judged_from_behind_at_an_angle(yaw, judged):
     assert any("from behind" in why for why in whys) == (not judged)
 
 
+@pytest.mark.parametrize(("mask_scale", "judged"), [(1.0, True), (0.75, True), (0.5, False)])
+def test_a_back_too_small_in_the_mask_to_resolve_rounding_is_not_judged(mask_scale, judged):
+    # The same rounded back in the same 640x480 frame (torso ~99 px); the segmentation mask the
+    # outline is traced on is kept at mask_scale of the frame (the estimator's inference size),
+    # so the torso spans ~99, ~74 or ~49 mask pixels. rounded_bow (0.045) of 49 px is 2.2 px
+    # of outline, within what a flat back's outline moves: not claimed, and the report says
+    # why rather than reading as a flat back.
+    render = dataclasses.replace(MASKED, mask_scale=mask_scale)
+    r = check(reps(sy.hinge(75.0, 20.0, back_bow=0.10), n=2), render=render)
+    assert r.rep_count == 2
+    assert r.fault_codes == ({"rounded_back"} if judged else set())
+    whys = {why for a in r.assessments for code, why in a.unjudged if code == "rounded_back"}
+    assert any("too small in the picture" in why for why in whys) == (not judged)
+
+
 @pytest.mark.parametrize(("outline_noise", "rounded"), [(0.0, True), (0.06, False)])
 def test_a_back_outline_noisier_than_rounding_while_bent_claims_nothing(outline_noise, rounded):
     # A prop over the back (a dowel the mask half takes in) or a noisy picture makes the
