@@ -329,6 +329,9 @@ class CycleRule:
     # first_dwell x as long as near the next one: a sine leaves both peaks equally slowly, a
     # recording that starts 40% of the way into a cow leaves its first value at 0.4 of that.
     first_dwell: float = 0.6
+    # ... and at least min_leg_ms: held no longer than a cat or cow can last, it was passed
+    # through. On a noisy signal the dwell near the next turn can be as short (seed 67, 017,
+    # 15 fps: a neutral start read as a cat left after 0.13 s, the next cow after 0.10 s).
     # ... and only if the leg out of it is at most first_outlier x the next leg. Measured
     # (cached MediaPipe, first turns of every cat-cow clip): renders 0.23-1.28, real clips
     # 0.45-1.45; a first mask that took in the floor (seed 61, 005) 3.3.
@@ -671,7 +674,7 @@ class CycleCounter:
             next_leg = abs(chain[2][1] - chain[1][1])
             # ... and a turn not seen being entered (the first frames) only if the signal
             # stayed there rather than passing through: a recording that began mid-movement.
-            settled = self.rule.first_dwell * self._dwell(chain[1], next_leg)
+            settled = max(self.rule.first_dwell * self._dwell(chain[1], next_leg), self.rule.min_leg_ms)
             keep = [h for h in lead if self._entered(h) or self._dwell(h, next_leg) >= settled]
             if out_leg < 0.6 * max(out_leg, next_leg) or out_leg > self.rule.first_outlier * next_leg:
                 # From neutral the leg out is about half the next; from a value the movement

@@ -195,6 +195,26 @@ def test_a_recording_that_begins_mid_movement_does_not_start_at_an_extreme():
     assert all(o.period_ms == pytest.approx(4000.0, abs=100.0) for o in done)
 
 
+def line(a, b, seconds):
+    n = round(seconds * 30)
+    return list(np.linspace(a, b, n + 1)[1:])
+
+
+def test_a_first_value_passed_through_at_speed_is_no_extreme():
+    # Half-way down from a cat at full speed, along straight legs: the signal stays near its
+    # first value (within 15% of the next leg) as briefly as near the sharp next turn, 0.2 s,
+    # so the ratio alone would take it for a cat held at the start; held for less than
+    # min_leg_ms it was passed through. Seen: cow, cat, cow, back to neutral: one cycle.
+    values = [0.04, *line(0.04, -0.07, 1.1), *line(-0.07, 0.08, 1.5), *line(0.08, -0.07, 1.5)]
+    values += line(-0.07, 0.0, 0.7)
+    c = CycleCounter(CYCLE)
+    out, t = feed(c, values)
+    out += c.finish(t)
+    assert c.count == 1
+    done = [o for o in out if o.kind == "completed"]
+    assert done[0].start_ms == pytest.approx(1100.0, abs=70.0)  # from the cow, not frame 0
+
+
 def test_a_peak_held_to_the_end_of_the_stream_counts():
     c = CycleCounter(CYCLE)
     out, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0))
