@@ -311,7 +311,8 @@ class CycleRule:
     one of a stretch was not seen being entered (the person may have started at neutral or
     at an extreme), so it waits for two more, or for the end of the stream. A cycle = a +
     and a - extreme, in either order. The same side twice is one held extreme if the signal
-    did not come half-way back to neutral in between, otherwise the first was a partial.
+    did not come half-way back to neutral in between, otherwise the first was a partial,
+    unless the turn back between them was a small other half: see `_small_other_half`.
     """
 
     swing: float
@@ -397,6 +398,7 @@ class CycleCounter:
         self._held_trace: list[tuple[float, float]] = []  # (t, value) until the first is judged
         self._queue: list[tuple[int, float, float]] = []  # turning points waiting to be judged
         self._between: float | None = None  # furthest turn back since the last extreme
+        self._between_turn: tuple[int, float, float] | None = None  # that turn
         self._last_extreme: tuple[int, float, float] | None = None
         self._unseen_turn: tuple[int, float, float] | None = None  # queued by `finish`
         # The range moved through, robustly (see `_update_range`), and the values it is read from.
@@ -635,7 +637,7 @@ class CycleCounter:
         established = len(vals) > 0 and vals.percentile(100.0) - vals.percentile(0.0) >= 3.0 * self.rule.swing
         while self._queue and (established or final):
             kind, value, t = self._queue.pop(0)
-            last = self._last_extreme
+            last = self._held[-1] if self._held else self._last_extreme
             if not self._is_extreme(kind, value):
                 if (
                     last is not None
@@ -643,8 +645,16 @@ class CycleCounter:
                     and (self._between is None or kind * (value - self._between) > 0)
                 ):
                     self._between = value  # a turn back short of the other side: how far
+                    self._between_turn = (kind, value, t)
                 continue
+            half = self._small_other_half(kind, value, last)
+            if half is not None:
+                if self._held is not None:
+                    self._held.append(half)
+                else:
+                    out += self._extreme(*half)
             if self._held is not None:
+                self._between, self._between_turn = None, None
                 self._held.append((kind, value, t))
                 out += self._release_first(final=False)
             else:
@@ -652,6 +662,26 @@ class CycleCounter:
         if final and self._held:
             out += self._release_first(final=True)
         return out
+
+    def _small_other_half(
+        self, kind: int, value: float, last: tuple[int, float, float] | None
+    ) -> tuple[int, float, float] | None:
+        """The turn back between two extremes of one side, if it was the other half of a small
+        cycle: past the neutral (the zero), with the legs into and out of it both at least
+        2 x `swing` (no wobble of a still table-top; the same bar as the small-range legs).
+        The outer part of the range, or a still neutral's reach, can ask more of it than a
+        small cycle moves when earlier full cycles still widen the range (seed 67, 026: small
+        cycles after a full one, a cat 0.005 past a still neutral that asked 0.03) or the
+        baseline drifts (seed 47, 005: a cow 0.004 past a still neutral that asked 0.0054).
+        A return to neutral between two cats is no cow: the partial stays a partial."""
+        turn = self._between_turn
+        if turn is None or last is None or turn[0] != -kind or last[0] != kind:
+            return None
+        zero = self.zero
+        legs = (abs(last[1] - turn[1]), abs(value - turn[1]))
+        if zero is None or min(legs) < 2.0 * self.rule.swing or turn[0] * (turn[1] - zero) <= 0:
+            return None
+        return turn
 
     def _release_first(self, final: bool) -> list[CycleOutcome]:
         """The stretch's first extreme was not seen being entered: the person may have started
@@ -732,7 +762,7 @@ class CycleCounter:
                 self.partials += 1
                 out.append(self._outcome("partial", t))
                 self._new_cycle()
-        self._between = None
+        self._between, self._between_turn = None, None
         half = None if last is None or last[0] == kind else (last[2], t - last[2], abs(value - last[1]))
         if (kind, value, t) == self._unseen_turn:
             half = None

@@ -259,6 +259,20 @@ def test_a_broken_first_reading_is_no_extreme_and_does_not_stall_the_count():
     assert all(o.span == pytest.approx(0.08, abs=0.01) for o in done)
 
 
+def test_small_cycles_after_full_ones_count_though_the_range_asks_more():
+    # A still neutral, three full cycles, then two small ones: the range (and the still
+    # neutral's reach) still spans the full cycles, so a small cat lies short of what an
+    # extreme needs there. Past the neutral with legs of at least 2 x swing into and out of
+    # it (between two cows), it is the other half of a small cycle. A return to neutral is
+    # not (see the partial test above).
+    c = CycleCounter(CYCLE)
+    values = flat(0.0, 1.0) + wave(4.0, 3, amp_pos=0.1, amp_neg=0.1, first=-1)
+    values += wave(4.0, 2, amp_pos=0.025, amp_neg=0.05, first=-1) + ramp(0.0, -0.05, 1.0)
+    _, t = feed(c, values)
+    c.finish(t)
+    assert c.count == 5 and c.partials == 0
+
+
 def test_small_cycles_count_as_they_happen_not_only_when_the_stream_ends():
     # Peak to peak just over 3 x swing: the movement is established (its 10th-90th
     # percentiles would not be), so the cycles count live, on the frame they end.
