@@ -534,11 +534,15 @@ class CycleCounter:
     def finish(self, t_ms: float) -> list[CycleOutcome]:
         """The stream ended: a peak still being held is a turning point if the signal moved
         into it at least `swing` and about as far as the leg before (drifting back to neutral
-        after a peak is about half a leg), and every turning point still waiting is judged."""
+        after a peak is about half a leg) and stayed there, not past it, at least `min_leg_ms`
+        (like a first turn not seen being entered: a value the stream merely stopped at was
+        not held; stress 059 ends 0.27 s after a return to neutral that read as a cat, 0.73
+        of the leg before), and every turning point still waiting is judged."""
         if self._last_value is not None and self._trend != 0 and self._leg_from is not None:
             peak = self._hi if self._trend > 0 else self._lo
             leg = None if peak is None else abs(peak[0] - self._leg_from)
-            if leg is not None and leg >= max(self.rule.swing, 0.6 * self._last_leg):
+            held = peak is not None and self._history[-1][0] - peak[1] >= self.rule.min_leg_ms
+            if held and leg is not None and leg >= max(self.rule.swing, 0.6 * self._last_leg):
                 self._queue.append((self._trend, *peak))
                 # Never seen turning: the recording may have stopped the movement short (the
                 # last return to neutral), so the half-cycle into it is not timed or sized.

@@ -217,14 +217,25 @@ def test_a_first_value_passed_through_at_speed_is_no_extreme():
 
 def test_a_peak_held_to_the_end_of_the_stream_counts():
     c = CycleCounter(CYCLE)
-    out, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0))
+    out, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + flat(0.08, 0.4))
     assert c.count == 2
     out = c.finish(t)
     assert c.count == 2 and kinds(out) == ["started", "extreme"]  # a cat without its cow
     c = CycleCounter(CYCLE)
-    _, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.07, 1.5))
+    values = flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.07, 1.5)
+    _, t = feed(c, [*values, *flat(-0.07, 0.4)])
     c.finish(t)
     assert c.count == 3
+
+
+def test_a_value_the_stream_stops_at_is_no_peak_unless_held():
+    # Cut 0.2 s after the signal stopped rising (less than min_leg_ms): not seen held, it may
+    # be a pause on the way back to neutral; no cycle is completed by it.
+    c = CycleCounter(CYCLE)
+    values = flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.07, 1.5)
+    _, t = feed(c, [*values, *flat(-0.07, 0.2)])
+    c.finish(t)
+    assert c.count == 2
 
 
 def test_wobbles_while_holding_a_peak_are_one_extreme():
@@ -267,7 +278,7 @@ def test_small_cycles_after_full_ones_count_though_the_range_asks_more():
     # not (see the partial test above).
     c = CycleCounter(CYCLE)
     values = flat(0.0, 1.0) + wave(4.0, 3, amp_pos=0.1, amp_neg=0.1, first=-1)
-    values += wave(4.0, 2, amp_pos=0.025, amp_neg=0.05, first=-1) + ramp(0.0, -0.05, 1.0)
+    values += wave(4.0, 2, amp_pos=0.025, amp_neg=0.05, first=-1) + ramp(0.0, -0.05, 1.0) + flat(-0.05, 0.4)
     _, t = feed(c, values)
     c.finish(t)
     assert c.count == 5 and c.partials == 0
@@ -283,7 +294,8 @@ def test_small_cycles_count_as_they_happen_not_only_when_the_stream_ends():
 
 def test_a_half_cycle_cut_by_the_end_of_the_stream_is_not_timed():
     c = CycleCounter(CYCLE)
-    _, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.06, 0.4))
+    values = flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.06, 0.4)
+    _, t = feed(c, [*values, *flat(-0.06, 0.4)])
     out = c.finish(t)
     last = [o for o in out if o.kind == "extreme"][-1]
     assert last.side == -1 and last.half_ms is None and last.half_leg is None
