@@ -311,7 +311,8 @@ class CycleRule:
     one of a stretch was not seen being entered (the person may have started at neutral or
     at an extreme), so it waits for two more, or for the end of the stream. A cycle = a +
     and a - extreme, in either order. The same side twice is one held extreme if the signal
-    did not come half-way back to neutral in between, otherwise the first was a partial.
+    did not come half-way back to neutral in between, otherwise the first was a partial,
+    unless the turn back between them was a small other half: see `_small_other_half`.
     """
 
     swing: float
@@ -329,6 +330,9 @@ class CycleRule:
     # first_dwell x as long as near the next one: a sine leaves both peaks equally slowly, a
     # recording that starts 40% of the way into a cow leaves its first value at 0.4 of that.
     first_dwell: float = 0.6
+    # ... and at least min_leg_ms: held no longer than a cat or cow can last, it was passed
+    # through. On a noisy signal the dwell near the next turn can be as short (seed 67, 017,
+    # 15 fps: a neutral start read as a cat left after 0.13 s, the next cow after 0.10 s).
     # ... and only if the leg out of it is at most first_outlier x the next leg. Measured
     # (cached MediaPipe, first turns of every cat-cow clip): renders 0.23-1.28, real clips
     # 0.45-1.45; a first mask that took in the floor (seed 61, 005) 3.3.
@@ -394,6 +398,7 @@ class CycleCounter:
         self._held_trace: list[tuple[float, float]] = []  # (t, value) until the first is judged
         self._queue: list[tuple[int, float, float]] = []  # turning points waiting to be judged
         self._between: float | None = None  # furthest turn back since the last extreme
+        self._between_turn: tuple[int, float, float] | None = None  # that turn
         self._last_extreme: tuple[int, float, float] | None = None
         self._unseen_turn: tuple[int, float, float] | None = None  # queued by `finish`
         # The range moved through, robustly (see `_update_range`), and the values it is read from.
@@ -529,11 +534,15 @@ class CycleCounter:
     def finish(self, t_ms: float) -> list[CycleOutcome]:
         """The stream ended: a peak still being held is a turning point if the signal moved
         into it at least `swing` and about as far as the leg before (drifting back to neutral
-        after a peak is about half a leg), and every turning point still waiting is judged."""
+        after a peak is about half a leg) and stayed there, not past it, at least `min_leg_ms`
+        (like a first turn not seen being entered: a value the stream merely stopped at was
+        not held; stress 059 ends 0.27 s after a return to neutral that read as a cat, 0.73
+        of the leg before), and every turning point still waiting is judged."""
         if self._last_value is not None and self._trend != 0 and self._leg_from is not None:
             peak = self._hi if self._trend > 0 else self._lo
             leg = None if peak is None else abs(peak[0] - self._leg_from)
-            if leg is not None and leg >= max(self.rule.swing, 0.6 * self._last_leg):
+            held = peak is not None and self._history[-1][0] - peak[1] >= self.rule.min_leg_ms
+            if held and leg is not None and leg >= max(self.rule.swing, 0.6 * self._last_leg):
                 self._queue.append((self._trend, *peak))
                 # Never seen turning: the recording may have stopped the movement short (the
                 # last return to neutral), so the half-cycle into it is not timed or sized.
@@ -632,7 +641,7 @@ class CycleCounter:
         established = len(vals) > 0 and vals.percentile(100.0) - vals.percentile(0.0) >= 3.0 * self.rule.swing
         while self._queue and (established or final):
             kind, value, t = self._queue.pop(0)
-            last = self._last_extreme
+            last = self._held[-1] if self._held else self._last_extreme
             if not self._is_extreme(kind, value):
                 if (
                     last is not None
@@ -640,8 +649,16 @@ class CycleCounter:
                     and (self._between is None or kind * (value - self._between) > 0)
                 ):
                     self._between = value  # a turn back short of the other side: how far
+                    self._between_turn = (kind, value, t)
                 continue
+            half = self._small_other_half(kind, value, last)
+            if half is not None:
+                if self._held is not None:
+                    self._held.append(half)
+                else:
+                    out += self._extreme(*half)
             if self._held is not None:
+                self._between, self._between_turn = None, None
                 self._held.append((kind, value, t))
                 out += self._release_first(final=False)
             else:
@@ -649,6 +666,26 @@ class CycleCounter:
         if final and self._held:
             out += self._release_first(final=True)
         return out
+
+    def _small_other_half(
+        self, kind: int, value: float, last: tuple[int, float, float] | None
+    ) -> tuple[int, float, float] | None:
+        """The turn back between two extremes of one side, if it was the other half of a small
+        cycle: past the neutral (the zero), with the legs into and out of it both at least
+        2 x `swing` (no wobble of a still table-top; the same bar as the small-range legs).
+        The outer part of the range, or a still neutral's reach, can ask more of it than a
+        small cycle moves when earlier full cycles still widen the range (seed 67, 026: small
+        cycles after a full one, a cat 0.005 past a still neutral that asked 0.03) or the
+        baseline drifts (seed 47, 005: a cow 0.004 past a still neutral that asked 0.0054).
+        A return to neutral between two cats is no cow: the partial stays a partial."""
+        turn = self._between_turn
+        if turn is None or last is None or turn[0] != -kind or last[0] != kind:
+            return None
+        zero = self.zero
+        legs = (abs(last[1] - turn[1]), abs(value - turn[1]))
+        if zero is None or min(legs) < 2.0 * self.rule.swing or turn[0] * (turn[1] - zero) <= 0:
+            return None
+        return turn
 
     def _release_first(self, final: bool) -> list[CycleOutcome]:
         """The stretch's first extreme was not seen being entered: the person may have started
@@ -671,7 +708,7 @@ class CycleCounter:
             next_leg = abs(chain[2][1] - chain[1][1])
             # ... and a turn not seen being entered (the first frames) only if the signal
             # stayed there rather than passing through: a recording that began mid-movement.
-            settled = self.rule.first_dwell * self._dwell(chain[1], next_leg)
+            settled = max(self.rule.first_dwell * self._dwell(chain[1], next_leg), self.rule.min_leg_ms)
             keep = [h for h in lead if self._entered(h) or self._dwell(h, next_leg) >= settled]
             if out_leg < 0.6 * max(out_leg, next_leg) or out_leg > self.rule.first_outlier * next_leg:
                 # From neutral the leg out is about half the next; from a value the movement
@@ -729,7 +766,7 @@ class CycleCounter:
                 self.partials += 1
                 out.append(self._outcome("partial", t))
                 self._new_cycle()
-        self._between = None
+        self._between, self._between_turn = None, None
         half = None if last is None or last[0] == kind else (last[2], t - last[2], abs(value - last[1]))
         if (kind, value, t) == self._unseen_turn:
             half = None

@@ -195,16 +195,47 @@ def test_a_recording_that_begins_mid_movement_does_not_start_at_an_extreme():
     assert all(o.period_ms == pytest.approx(4000.0, abs=100.0) for o in done)
 
 
+def line(a, b, seconds):
+    n = round(seconds * 30)
+    return list(np.linspace(a, b, n + 1)[1:])
+
+
+def test_a_first_value_passed_through_at_speed_is_no_extreme():
+    # Half-way down from a cat at full speed, along straight legs: the signal stays near its
+    # first value (within 15% of the next leg) as briefly as near the sharp next turn, 0.2 s,
+    # so the ratio alone would take it for a cat held at the start; held for less than
+    # min_leg_ms it was passed through. Seen: cow, cat, cow, back to neutral: one cycle.
+    values = [0.04, *line(0.04, -0.07, 1.1), *line(-0.07, 0.08, 1.5), *line(0.08, -0.07, 1.5)]
+    values += line(-0.07, 0.0, 0.7)
+    c = CycleCounter(CYCLE)
+    out, t = feed(c, values)
+    out += c.finish(t)
+    assert c.count == 1
+    done = [o for o in out if o.kind == "completed"]
+    assert done[0].start_ms == pytest.approx(1100.0, abs=70.0)  # from the cow, not frame 0
+
+
 def test_a_peak_held_to_the_end_of_the_stream_counts():
     c = CycleCounter(CYCLE)
-    out, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0))
+    out, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + flat(0.08, 0.4))
     assert c.count == 2
     out = c.finish(t)
     assert c.count == 2 and kinds(out) == ["started", "extreme"]  # a cat without its cow
     c = CycleCounter(CYCLE)
-    _, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.07, 1.5))
+    values = flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.07, 1.5)
+    _, t = feed(c, [*values, *flat(-0.07, 0.4)])
     c.finish(t)
     assert c.count == 3
+
+
+def test_a_value_the_stream_stops_at_is_no_peak_unless_held():
+    # Cut 0.2 s after the signal stopped rising (less than min_leg_ms): not seen held, it may
+    # be a pause on the way back to neutral; no cycle is completed by it.
+    c = CycleCounter(CYCLE)
+    values = flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.07, 1.5)
+    _, t = feed(c, [*values, *flat(-0.07, 0.2)])
+    c.finish(t)
+    assert c.count == 2
 
 
 def test_wobbles_while_holding_a_peak_are_one_extreme():
@@ -239,6 +270,20 @@ def test_a_broken_first_reading_is_no_extreme_and_does_not_stall_the_count():
     assert all(o.span == pytest.approx(0.08, abs=0.01) for o in done)
 
 
+def test_small_cycles_after_full_ones_count_though_the_range_asks_more():
+    # A still neutral, three full cycles, then two small ones: the range (and the still
+    # neutral's reach) still spans the full cycles, so a small cat lies short of what an
+    # extreme needs there. Past the neutral with legs of at least 2 x swing into and out of
+    # it (between two cows), it is the other half of a small cycle. A return to neutral is
+    # not (see the partial test above).
+    c = CycleCounter(CYCLE)
+    values = flat(0.0, 1.0) + wave(4.0, 3, amp_pos=0.1, amp_neg=0.1, first=-1)
+    values += wave(4.0, 2, amp_pos=0.025, amp_neg=0.05, first=-1) + ramp(0.0, -0.05, 1.0) + flat(-0.05, 0.4)
+    _, t = feed(c, values)
+    c.finish(t)
+    assert c.count == 5 and c.partials == 0
+
+
 def test_small_cycles_count_as_they_happen_not_only_when_the_stream_ends():
     # Peak to peak just over 3 x swing: the movement is established (its 10th-90th
     # percentiles would not be), so the cycles count live, on the frame they end.
@@ -249,7 +294,8 @@ def test_small_cycles_count_as_they_happen_not_only_when_the_stream_ends():
 
 def test_a_half_cycle_cut_by_the_end_of_the_stream_is_not_timed():
     c = CycleCounter(CYCLE)
-    _, t = feed(c, flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.06, 0.4))
+    values = flat(0.0, 1.0) + wave(4.0, 2) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.06, 0.4)
+    _, t = feed(c, [*values, *flat(-0.06, 0.4)])
     out = c.finish(t)
     last = [o for o in out if o.kind == "extreme"][-1]
     assert last.side == -1 and last.half_ms is None and last.half_leg is None
