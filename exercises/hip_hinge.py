@@ -175,6 +175,13 @@ class HipHingeThresholds:
     # (samples, renders) +4 to +14, a real rounded RDL +48 (and below +36 from 0.1 s later
     # on); a dowel render's false rounding +50 to +63.
     max_rounding_descent_dps: float = limit(40.0, 5.0, 500.0)
+    # Locked knees likewise (same lean speed): they are a fault of the bottom, where the
+    # hamstrings take the stretch, and on a fast descent MediaPipe lags the knee that is still
+    # softening. A seed-79 good hinge (true 12-14 deg) read 1-4 deg over its first hinged
+    # frames at +54 to +72 deg/s and was called locked; every locked knee found (samples,
+    # stress, holdouts) is still found from its bottom and way up. Any value from 20 to 60
+    # gives the same result on all eight sets.
+    max_locked_descent_dps: float = limit(40.0, 5.0, 500.0)
 
     def __post_init__(self) -> None:
         check_consistent(self.rep_rest_deg < self.rep_start_deg, "rep_rest_deg must be below rep_start_deg")
@@ -610,6 +617,7 @@ class HipHingeChecker(SideViewChecker):
             "locked_knees": self.counter.in_rep
             and lean >= th.hinged_deg
             and (bottom_knee := self._bottom_knee(knee, lean)) is not None
+            and descent <= th.max_locked_descent_dps
             and sagittal_bend(bottom_knee, self.gate.yaw_deg) < th.locked_knee_deg
             and self._steady(self._knee_history),
             "shallow_hinge": shallow,

@@ -125,6 +125,23 @@ def test_locked_knees():
     assert r.rep_faults() == [("locked_knees",), ("locked_knees",)]
 
 
+@pytest.mark.parametrize("when, locked", [("descent", False), ("bottom", True)])
+def test_locked_knees_are_judged_at_the_bottom_not_on_a_fast_descent(when, locked):
+    # MediaPipe lags a soft knee on a fast way down (a good hinge, true 12-17 deg, read 1-4 on
+    # its first hinged frames): no locked knees. The same straight reading held at the
+    # bottom, where the trunk has stopped dropping, is.
+    seq = reps(sy.hinge(80.0, 18.0), n=2, down=1.0, pause=0.6)
+
+    def straight(i, p):
+        going_down = i > 0 and p.trunk > seq[i - 1].trunk + 0.5
+        shown = going_down and 30.0 < p.trunk < 70.0 if when == "descent" else p.trunk >= 75.0
+        return sy.hinge(p.trunk, 1.0) if shown else p
+
+    r = check(sy.modulate(seq, straight))
+    assert r.rep_count == 2
+    assert r.fault_codes == ({"locked_knees"} if locked else set())
+
+
 def test_shallow_hinge_counts_but_is_flagged():
     r = check(reps(sy.hinge(35.0, 18.0), n=3))
     assert r.rep_count == 3
