@@ -24,6 +24,14 @@ def reps(peak, n=3, down=1.2, up=1.2, pause=0.3, rest=0.6, start=1.0):
     return seq
 
 
+def jitter(seq, field: str, amp: float):
+    """`field` of every posture pushed +-amp on alternate frames: a landmark jumping frame to frame."""
+    return [
+        dataclasses.replace(p, **{field: getattr(p, field) + (amp if i % 2 else -amp)})
+        for i, p in enumerate(seq)
+    ]
+
+
 def check(seq, render=PLAIN, dropouts=(), seed=0, checker=None):
     checker = checker or HipHingeChecker()
     return sy.run(checker, sy.track(seq, render, seed=seed, dropouts=dropouts))
@@ -180,7 +188,7 @@ def test_a_face_noisier_than_its_turn_claims_no_head_drop():
     from exercises.hip_hinge import HipHingeThresholds
 
     seq = reps(sy.hinge(80.0, 20.0, nod=48.0), n=2)
-    jumpy = [dataclasses.replace(p, nod=p.nod + (5.0 if i % 2 else -5.0)) for i, p in enumerate(seq)]
+    jumpy = jitter(seq, "nod", 5.0)
     r = check(jumpy, render=sy.Render(noise_px=0.5))
     assert r.rep_count == 2
     assert "head_drop" not in r.fault_codes
@@ -293,15 +301,13 @@ def test_a_signal_noisier_than_its_fault_claims_no_fault():
     # MediaPipe's does on a small, noisy, blurred picture): its head line cannot tell a drop.
     # The reps still count; steady, the same drop is reported (test_head_drop).
     seq = reps(sy.hinge(80.0, 20.0, neck=45.0), n=2)
-    jumpy = [dataclasses.replace(p, neck=p.neck + (20.0 if i % 2 else -20.0)) for i, p in enumerate(seq)]
+    jumpy = jitter(seq, "neck", 20.0)
     r = check(jumpy, render=sy.Render(noise_px=0.5))
     assert r.rep_count == 2
     assert "head_drop" not in r.fault_codes
     # Knees as jumpy: no squat is claimed from them either.
     squats = reps(sy.squat(), n=2)
-    r = check(
-        [dataclasses.replace(p, shin=p.shin + (15.0 if i % 2 else -15.0)) for i, p in enumerate(squats)]
-    )
+    r = check(jitter(squats, "shin", 15.0))
     assert "squatting" not in r.fault_codes
 
 
