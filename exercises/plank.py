@@ -122,6 +122,21 @@ class PlankThresholds:
     # 0.1-0.2 (0.4 for a moment while getting up), lowering to the floor 0.0-0.3 (median 0.1).
     knees_up_clearance: float = limit(0.3, 0.0, 1.0)
     knees_down_clearance: float = limit(0.15, 0.0, 1.0)
+    # ... but the knees cannot touch the floor from a body held straight and raised: knees on
+    # the floor need the body to bend off it (at the knees, or the hips sagging towards the
+    # floor: a knee plank, a sphinx) or to lie low (prone, the end of lowering). With straight
+    # knees (flexion under straight_knee_deg) and the body line inside the good-form band
+    # (-max_pike_deg..max_sag_deg), a clearance under knees_down while the shoulder-ankle line
+    # is still raised_incline_deg or more above horizontal is landmark noise (the toe or
+    # support landmark lifting the floor line), and the knees stay up. Measured (cached
+    # MediaPipe, every frame with clearance under knees_down and the other in-position
+    # conditions met): real knees on the floor with the line in that band (prone, lowering,
+    # 173 frames) incline 1.4-6.4; real knees down at a higher incline (knee planks, up to
+    # 31) all read the line +17 or more; the only such frames on renders (all eight sets),
+    # a noisy high plank 23 deg off side-on, incline 19.7-21.1, knees 1-5, line +2..+4.
+    # Straight planks in position: knees 0-22 (real), 0-12 (that render).
+    straight_knee_deg: float = limit(15.0, 5.0, 40.0)
+    raised_incline_deg: float = limit(15.0, 5.0, 40.0)
     # ... and the body line within these: a deep pike (hips high, ~-40 on this line) is still
     # a plank with a fault to report; past -70 the body is an inverted V (a downward dog), and
     # past +45 the hips hang to the floor: those are other postures.
@@ -143,6 +158,10 @@ class PlankThresholds:
         check_consistent(
             self.knees_down_clearance <= self.knees_up_clearance,
             "knees_down_clearance must not be above knees_up_clearance",
+        )
+        check_consistent(
+            self.straight_knee_deg <= self.max_knee_flexion_deg,
+            "straight_knee_deg must not be above max_knee_flexion_deg",
         )
 
 
@@ -235,13 +254,22 @@ class PlankChecker(SideViewChecker):
             self.straight_arm = False
         return self.straight_arm
 
-    def _knees_up(self, clearance: float) -> bool:
+    def _knees_up(self, clearance: float, held_raised: bool) -> bool:
         th = self.thresholds
         if clearance >= th.knees_up_clearance:
             self.knees_up = True
-        elif clearance < th.knees_down_clearance:
+        elif clearance < th.knees_down_clearance and not held_raised:
             self.knees_up = False
         return self.knees_up
+
+    def _held_raised(self, knee: float, line_deg: float, incline: float) -> bool:
+        """Straight knees, the body in line and well off the floor: the knees cannot be down."""
+        th = self.thresholds
+        return (
+            knee <= th.straight_knee_deg
+            and -th.max_pike_deg <= line_deg <= th.max_sag_deg
+            and incline >= th.raised_incline_deg
+        )
 
     def judge(self, view: SideView, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
         th = self.thresholds
@@ -281,7 +309,7 @@ class PlankChecker(SideViewChecker):
         in_position = (
             incline <= th.max_body_incline_deg
             and knee <= th.max_knee_flexion_deg
-            and self._knees_up(clearance)
+            and self._knees_up(clearance, self._held_raised(knee, line_deg, incline))
             and -th.max_pike_line_deg <= line_deg <= th.max_line_deg
             and supported
             and straight is not None

@@ -184,6 +184,61 @@ def test_lowering_out_of_the_plank_knees_first_is_not_a_sag():
     assert not r.last.in_position
 
 
+def _lift_toes(frames, start: int, stop: int, px: float):
+    """Both toe landmarks lifted by px (as a noisy toe tracks up the shin) in frames start..stop."""
+    from vision.landmarks import Landmark
+
+    out = []
+    for k, (pose, t, i) in enumerate(frames):
+        if pose is not None and start <= k < stop:
+            xy = pose.xy.copy()
+            for toe in (Landmark.LEFT_FOOT_INDEX, Landmark.RIGHT_FOOT_INDEX):
+                xy[toe, 1] -= px
+            pose = dataclasses.replace(pose, xy=xy)
+        out.append((pose, t, i))
+    return out
+
+
+def test_a_floor_line_lifted_by_noise_does_not_end_a_straight_high_plank():
+    # A noisy toe landmark lifts the floor line (support -> toes) up to the knees for 0.8 s
+    # and the knee clearance reads ~0.1: but straight knees in a straight body still raised
+    # ~20 deg cannot be on the floor. The hold goes on.
+    p = sy.plank()
+    seq = get_down(p) + sy.hold(p, 5.0)
+    frames = sy.track(seq, R)
+    arrive = sy.frames_for(ARRIVE_S + 2.0)
+    lifted = _lift_toes(frames, arrive, arrive + sy.frames_for(0.8), 70.0)
+    r = sy.run(PlankChecker(), lifted)
+    th = PlankChecker().thresholds
+    low = r.assessments[arrive : arrive + sy.frames_for(0.8)]
+    assert max(a.measurements["knee_clearance"] for a in low) < th.knees_down_clearance
+    assert min(a.measurements["body_incline_deg"] for a in low) > th.raised_incline_deg
+    assert all(a.in_position for a in low)
+    assert r.last.hold_s == pytest.approx(4.5, abs=0.3)
+    assert len(r.kinds(EventKind.HOLD_STARTED)) == 1
+    # Without the rule the knees would have been taken as down, and the hold broken.
+    loose = dataclasses.replace(th, raised_incline_deg=40.0)
+    broken = sy.run(PlankChecker(loose), lifted).assessments[arrive : arrive + sy.frames_for(0.8)]
+    assert not all(a.in_position for a in broken)
+
+
+def test_the_same_low_clearance_ends_a_low_forearm_plank():
+    # The same lifted floor line under a forearm plank (body ~10 deg off horizontal, as low
+    # as lying on the forearms): from so low the knees can reach the floor, so a clearance
+    # under knees_down is taken at its word and the plank ends (lowering, lying down).
+    p = sy.plank(forearm=True)
+    frames = sy.track(get_down(p, forearm=True) + sy.hold(p, 5.0), R)
+    arrive = sy.frames_for(ARRIVE_S + 2.0)
+    span = slice(arrive, arrive + sy.frames_for(0.8))
+    lifted = _lift_toes(frames, span.start, span.stop, 70.0)
+    r = sy.run(PlankChecker(), lifted)
+    th = PlankChecker().thresholds
+    low = r.assessments[span]
+    assert max(a.measurements["body_incline_deg"] for a in low) < th.raised_incline_deg
+    assert min(a.measurements["knee_clearance"] for a in low) < th.knees_down_clearance
+    assert not all(a.in_position for a in low)
+
+
 def test_a_deep_sag_lowers_the_knees_but_is_still_judged():
     # A 35 deg forearm sag brings the knees down to ~0.27 shin lengths above the floor line,
     # below where a plank starts (knees_up) but above where it ends (knees_down).

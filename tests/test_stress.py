@@ -266,7 +266,9 @@ def test_committed_stress_labels_follow_the_schema(path: Path) -> None:
 # 24 good-form clips with a fault; the allowance keeps a margin of one).
 # The hinge's head_drop read from the face turned to the chest as well as from the head line
 # finds the head drops of stress_024 and stress_057 (recall 41/44, precision 0.98); the
-# gates stay where they were.
+# gates stay where they were. The plank keeping the knees up while the body is held straight
+# and raised (a noisy floor line is no knee on the floor) brings stress_061's hold into its
+# range (6.1 -> 7.9 s for 7.1-9.1; holds in range 18/18 on the cached poses).
 REPS_EXACT_MIN = 0.85  # of the clips with reps (side-on hinge and cat-cow)
 FAULT_PRECISION_MIN = 0.9
 FAULT_RECALL_MIN = 0.75
