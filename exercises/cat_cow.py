@@ -40,7 +40,7 @@ from exercises.stats import SortedWindow, median
 from exercises.thresholds import limit
 from exercises.view import ViewRule, landmark_in_view
 from vision import geometry as g
-from vision.landmarks import Joint
+from vision.landmarks import Joint, Side, other_side
 from vision.pose import Pose
 
 
@@ -140,11 +140,11 @@ FAULTS: tuple[FaultInfo, ...] = (
 )
 
 
-def far_elbow_angle(pose: Pose, side: str) -> float | None:
+def far_elbow_angle(pose: Pose, side: Side) -> float | None:
     """The far arm's shoulder-elbow-wrist angle (deg, 180 = straight), or None with its wrist
     outside the picture. Often hidden behind the near arm, but MediaPipe still places it from
     the body it sees: it is used only beside the near arm, never alone."""
-    far = "right" if side == "left" else "left"
+    far = other_side(side)
     if not landmark_in_view(pose, Joint.WRIST.on(far), min_seen=0.0):
         return None
     xy = pose.xy.astype(float)

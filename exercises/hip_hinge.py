@@ -40,7 +40,7 @@ from exercises.stats import SortedWindow, jitter, median
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
 from vision import geometry as g
-from vision.landmarks import Joint, Side
+from vision.landmarks import Joint, other_side
 from vision.pose import Pose
 
 
@@ -259,7 +259,7 @@ def planted_leg(view: SideView) -> SideView:
     view spans under FOLDED_LEG_SPAN of it (see above)."""
     p = view.pose.xy.astype(float)
     # The leg in the view is the near one, or the far one SideView.of found truer.
-    other: Side = "right" if view.leg_side == "left" else "left"
+    other = other_side(view.leg_side)
     ankle = p[Joint.ANKLE.on(other)]
     span = float(g.segment_length(view.hip, view.ankle))
     if span >= FOLDED_LEG_SPAN * float(g.segment_length(view.hip, ankle)):
@@ -428,14 +428,16 @@ class HipHingeChecker(SideViewChecker):
             return median(self._hinged_knees)
         return max(self._hinged_knees)
 
-    def _steady(self, history: deque[float]) -> bool:
-        """The signal's own noise is known (8 frames on the feet) and below what its faults
-        need. Unknown is not trusted: in the first frames of a 15 fps render with a barbell at
-        the thighs MediaPipe read a standing knee at 66-92 deg (true 5), a "squat" that the
-        noise of the next frames disowned; nobody squats, drops the head or locks the knees
-        in a hinge within 8 frames of stepping into view."""
+    def _steady(self, history: deque[float], limit: float | None = None) -> bool:
+        """The signal's own noise is known (8 frames) and at most `limit` (by default
+        max_signal_noise_deg, what the angle faults need). Unknown is not trusted: in the
+        first frames of a 15 fps render with a barbell at the thighs MediaPipe read a standing
+        knee at 66-92 deg (true 5), a "squat" that the noise of the next frames disowned;
+        nobody squats, drops the head or locks the knees in a hinge within 8 frames of
+        stepping into view."""
         noise = jitter(history)
-        return noise is not None and noise <= self.thresholds.max_signal_noise_deg
+        most = self.thresholds.max_signal_noise_deg if limit is None else limit
+        return noise is not None and noise <= most
 
     def _head_line_dropped(self, head: float, head_rise: float | None) -> bool:
         """The ear sits low against the trunk, more than while standing, from a steady head line."""
@@ -450,17 +452,12 @@ class HipHingeChecker(SideViewChecker):
     def _face_dropped(self, face: float) -> bool:
         """The face turned down towards the chest, from a steady face (unknown not trusted)."""
         th = self.thresholds
-        if face < th.head_drop_face_deg:
-            return False
-        noise = jitter(self._face_history)
-        return noise is not None and noise <= th.max_face_noise_deg
+        return face >= th.head_drop_face_deg and self._steady(self._face_history, th.max_face_noise_deg)
 
     def _outline_steady_hinged(self) -> bool:
-        """The back outline while bent over is steadier than a rounded back: unlike the angle
-        gates, unknown (under 8 hinged frames) is not trusted, since a prop or a ragged mask
-        shows only once the person is bent over."""
-        noise = jitter(self._hinged_bows)
-        return noise is not None and noise <= self.thresholds.max_hinged_outline_noise
+        """The back outline while bent over is steadier than a rounded back; known only after
+        8 hinged frames, since a prop or a ragged mask shows only once the person is bent over."""
+        return self._steady(self._hinged_bows, self.thresholds.max_hinged_outline_noise)
 
     def _descent_speed(self, t_ms: float, lean: float | None) -> float:
         """How fast the trunk is dropping (deg/s over the last ~0.2 s; + = going down)."""

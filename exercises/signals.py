@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vision import geometry as g
-from vision.landmarks import Joint, Landmark, Side
+from vision.landmarks import Joint, Landmark, Side, other_side
 from vision.pose import Pose
 from vision.silhouette import back_bow
 
@@ -38,7 +38,7 @@ class SideView:
     @classmethod
     def of(cls, pose: Pose, side: Side, facing: int) -> SideView:
         p = pose.xy.astype(float)
-        far: Side = "right" if side == "left" else "left"
+        far = other_side(side)
         leg = far if _far_leg_is_truer(pose, side, far) else side
         return cls(
             ear=p[Joint.EAR.on(side)],

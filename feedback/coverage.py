@@ -165,9 +165,8 @@ def not_judged_said(report: Report) -> str:
     """'rounded back for 4.7 s, ...': the faults the warnings say could not be judged (the
     same stretches, so the seconds agree), or ''."""
     unjudged: dict[str, float] = {}
-    for (code, _), seconds in report.not_judged_s.items():
-        if seconds >= MIN_NOTABLE_S:
-            unjudged[code] = unjudged.get(code, 0.0) + seconds
+    for (code, _), seconds in _notable_not_judged(report):
+        unjudged[code] = unjudged.get(code, 0.0) + seconds
     return ", ".join(f"{code.replace('_', ' ')} for {s:.1f} s" for code, s in unjudged.items())
 
 
@@ -182,9 +181,13 @@ def _not_judged_notes(report: Report) -> list[str]:
     from behind at an angle would read as a flat back."""
     return [
         f"{code.replace('_', ' ').capitalize()} could not be judged for {seconds:.1f} s: {why}."
-        for (code, why), seconds in report.not_judged_s.items()
-        if seconds >= MIN_NOTABLE_S
+        for (code, why), seconds in _notable_not_judged(report)
     ]
+
+
+def _notable_not_judged(report: Report) -> list[tuple[tuple[str, str], float]]:
+    """((fault code, why), seconds) for the faults unjudged long enough to mention."""
+    return [(key, s) for key, s in report.not_judged_s.items() if s >= MIN_NOTABLE_S]
 
 
 def too_short(coverage: CoverageSink, video_name: str) -> VideoError | None:

@@ -8,6 +8,11 @@ from typing import Literal
 Side = Literal["left", "right"]
 
 
+def other_side(side: Side) -> Side:
+    """The body's other side: the far one of a side view."""
+    return "right" if side == "left" else "left"
+
+
 class Landmark(IntEnum):
     NOSE = 0
     LEFT_EYE_INNER = 1
