@@ -175,13 +175,21 @@ class HipHingeThresholds:
     # (samples, renders) +4 to +14, a real rounded RDL +48 (and below +36 from 0.1 s later
     # on); a dowel render's false rounding +50 to +63.
     max_rounding_descent_dps: float = limit(40.0, 5.0, 500.0)
-    # Locked knees likewise (same lean speed): they are a fault of the bottom, where the
-    # hamstrings take the stretch, and on a fast descent MediaPipe lags the knee that is still
-    # softening. A seed-79 good hinge (true 12-14 deg) read 1-4 deg over its first hinged
-    # frames at +54 to +72 deg/s and was called locked; every locked knee found (samples,
-    # stress, holdouts) is still found from its bottom and way up. Any value from 20 to 60
-    # gives the same result on all eight sets.
-    max_locked_descent_dps: float = limit(40.0, 5.0, 500.0)
+    # The knee faults likewise (same lean speed): locked knees and squatting are faults of the
+    # bottom, where the legs hold the position, and while the trunk swings down fast MediaPipe
+    # lags and smears the legs. Locked knees: a seed-79 good hinge (true 12-14 deg) read 1-4 deg
+    # over its first hinged frames at +54 to +72 deg/s and was called locked; every locked
+    # knee found (samples, stress, holdouts) is still found from its bottom and way up (any
+    # value from 20 to 60 gives the same result on all eight sets). Squatting (knee >=
+    # squat_knee_deg and >= squat_ratio x hip flexion, steady knee): a squat bends the knees
+    # while the trunk stays fairly upright, so its trunk barely drops where the knees are bent
+    # (lean speed on those frames, squat renders and the sample: median -3 to +10 deg/s, max
+    # 44-100; longest run of such frames at or under 40 deg/s: 333-1400 ms per clip, the
+    # fault needs fault_on_ms 200). A good hinge whose legs barbell plates hide (seed 79, 320
+    # px) read a squat (43-69 deg, true 15) only while dropping at +60 to +115 deg/s (median
+    # 95): none of it at or under 60. Real clips: unchanged (a floor deadlift's bent knees,
+    # -6 deg/s median, still claimed).
+    max_knee_descent_dps: float = limit(40.0, 5.0, 500.0)
 
     def __post_init__(self) -> None:
         check_consistent(self.rep_rest_deg < self.rep_start_deg, "rep_rest_deg must be below rep_start_deg")
@@ -592,6 +600,7 @@ class HipHingeChecker(SideViewChecker):
         )
         squatting = (
             in_position
+            and descent <= th.max_knee_descent_dps
             and knee >= th.squat_knee_deg
             and knee >= th.squat_ratio * hip_flex
             and self._steady(self._knee_history)
@@ -614,7 +623,7 @@ class HipHingeChecker(SideViewChecker):
             "locked_knees": self.counter.in_rep
             and lean >= th.hinged_deg
             and (bottom_knee := self._bottom_knee(knee, lean)) is not None
-            and descent <= th.max_locked_descent_dps
+            and descent <= th.max_knee_descent_dps
             and sagittal_bend(bottom_knee, self.gate.yaw_deg) < th.locked_knee_deg
             and self._steady(self._knee_history),
             "shallow_hinge": shallow,
