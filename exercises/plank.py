@@ -110,8 +110,9 @@ class PlankThresholds:
     # above): labelled drops whose head line stays under 13.5 (seed-83 016, a 12 deg true drop
     # read +10..+12) rise 9.3..17.5 with the face +34..+40; every neutral frame whose head line
     # rose 10 or more: real planks (a tutorial's pinched shoulder blades, a GIF's pike) face
-    # +7..+16, renders -6..+4. The face rise is the separating cue (margin 9 either side of
-    # 25); the head rise says the ear moved with it.
+    # +7..+16; renders none on a stacked plank (but a drop's own edge frames and a noisy one
+    # the face gate below stops). The face rise is the separating cue (margin 9 either side
+    # of 25); the head rise says the ear moved with it.
     head_drop_rise_deg: float = limit(10.0, 2.0, 45.0)
     head_drop_face_rise_deg: float = limit(25.0, 5.0, 90.0)
     # ... from a steady face: the turned-down cue is not claimed while the face turn's own
