@@ -16,6 +16,7 @@ from exercises.faults import tracked
 from exercises.reps import HoldTimer
 from exercises.signals import (
     SideView,
+    ankle_along_trunk,
     body_inclination,
     body_line,
     elbow_angle,
@@ -39,7 +40,7 @@ from exercises.spec import (
 from exercises.stats import jitter, median
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
-from vision.landmarks import Joint
+from vision.landmarks import Joint, Side, other_side
 from vision.pose import Pose
 
 
@@ -160,6 +161,17 @@ class PlankThresholds:
     # Straight planks in position: knees 0-22 (real), 0-12 (that render).
     straight_knee_deg: float = limit(15.0, 5.0, 40.0)
     raised_incline_deg: float = limit(15.0, 5.0, 40.0)
+    # The legs are measured on a leg whose ankle lies behind the hip: where MediaPipe places
+    # the measured ankle forward past the hip, more than this many torso lengths along the
+    # hip->shoulder line, and the other ankle is not, the other leg is measured. Standing,
+    # kneeling, lying and in a plank the ankle lies behind the hip. Measured (cached
+    # MediaPipe, every frame the plank judged, all sets): real clips up to -0.23 (in position
+    # -0.91), renders up to -0.01 (in position -1.16); a blurred 400 px render 30 deg off
+    # side-on whose near leg MediaPipe folded forward under the body (visibility 0.9 against
+    # the straight far leg's 0.5-0.7) +0.4..+1.26 for 1.4 s of a good plank: its body line read
+    # -130 and the hold lost 1.6 s. 0.2 lies midway. A hip hinge puts both ankles +0.5..+0.75
+    # forward, so this is the plank's own rule, not the shared leg choice.
+    max_ankle_along_trunk: float = limit(0.2, -1.0, 1.0)
     # ... and the body line within these: a deep pike (hips high, ~-40 on this line) is still
     # a plank with a fault to report; past -70 the body is an inverted V (a downward dog), and
     # past +45 the hips hang to the floor: those are other postures.
@@ -300,8 +312,18 @@ class PlankChecker(SideViewChecker):
             and incline >= th.raised_incline_deg
         )
 
+    def _leg_behind_the_hip(self, view: SideView, near: Side) -> SideView:
+        """The other leg where the measured one is folded forward past the hip and the other
+        is not: no posture met on the way into, in or out of a plank puts an ankle there."""
+        limit = self.thresholds.max_ankle_along_trunk
+        other = other_side(view.leg_side)
+        if ankle_along_trunk(view, view.leg_side) > limit >= ankle_along_trunk(view, other):
+            return SideView.of(view.pose, near, view.facing, leg=other)
+        return view
+
     def judge(self, view: SideView, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
         th = self.thresholds
+        view = self._leg_behind_the_hip(view, verdict.side)
         hip_line_deg, line_rel = body_line(view)
         knee_line_deg = knee_line(view)
         line_deg = 0.5 * (hip_line_deg + knee_line_deg)

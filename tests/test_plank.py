@@ -430,3 +430,37 @@ def test_a_head_line_read_with_the_shoulders_off_the_support_claims_no_head_drop
     assert r.fault_codes == {"shoulders_not_stacked"}
     th = dataclasses.replace(PlankChecker().thresholds, max_stack_deg=60.0)
     assert check(seq, render=sy.Render(noise_px=0.5), checker=PlankChecker(th)).fault_codes == {"head_drop"}
+
+
+def test_a_measured_leg_folded_forward_past_the_hip_gives_way_to_the_other():
+    """Seen on a fresh render (blurred, 30 deg off side-on): MediaPipe folded the near leg
+    forward under the body, surer of it than of the straight far leg, for 1.4 s of a good
+    plank; measured on it the body line read -130 and the hold lost that time. No posture on
+    the way into, in or out of a plank puts an ankle forward of the hip: the other leg is
+    measured."""
+    from vision.landmarks import Joint
+
+    p = sy.plank()
+    frames = sy.track(get_down(p) + sy.hold(p, 4.0), sy.Render(noise_px=0.5))
+    start = sy.frames_for(ARRIVE_S + 1.0)
+    folded = []
+    for i, (pose, t, idx) in enumerate(frames):
+        if pose is not None and start <= i < start + sy.frames_for(1.4):
+            seen = pose.visibility
+            near = "left" if seen[Joint.KNEE.on("left")] >= seen[Joint.KNEE.on("right")] else "right"
+            far = "right" if near == "left" else "left"
+            xy, seen = pose.xy.copy(), seen.copy()
+            hip, shoulder = xy[Joint.HIP.on(near)], xy[Joint.SHOULDER.on(near)]
+            xy[Joint.KNEE.on(near)] = hip + 0.3 * (shoulder - hip) + (0, 8)
+            xy[Joint.ANKLE.on(near)] = hip + 0.7 * (shoulder - hip) + (0, 15)
+            seen[[Joint.KNEE.on(near), Joint.ANKLE.on(near)]] = 0.9
+            seen[[Joint.KNEE.on(far), Joint.ANKLE.on(far)]] = 0.6
+            pose = dataclasses.replace(pose, xy=xy, visibility=seen, presence=np.maximum(pose.presence, seen))
+        folded.append((pose, t, idx))
+    r = sy.run(PlankChecker(), folded)
+    assert r.fault_codes == set()
+    assert r.last.hold_s == pytest.approx(3.5, abs=0.3)
+    assert len(r.kinds(EventKind.HOLD_STARTED)) == 1
+    # Measured on the folded leg, the plank is lost for that time.
+    th = dataclasses.replace(PlankChecker().thresholds, max_ankle_along_trunk=1.0)
+    assert sy.run(PlankChecker(th), folded).last.hold_s < 2.6
