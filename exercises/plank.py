@@ -16,6 +16,7 @@ from exercises.faults import tracked
 from exercises.reps import HoldTimer
 from exercises.signals import (
     SideView,
+    ankle_along_trunk,
     body_inclination,
     body_line,
     elbow_angle,
@@ -36,10 +37,10 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
-from exercises.stats import jitter
+from exercises.stats import jitter, median
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
-from vision.landmarks import Joint
+from vision.landmarks import Joint, Side, other_side
 from vision.pose import Pose
 
 
@@ -99,6 +100,29 @@ class PlankThresholds:
     # head-drop clip); a 400 px render (noise 4, blur 1.5, JPEG 25) whose head line jumps
     # 20-30 deg between frames 2.9-16.
     max_head_noise_deg: float = limit(2.5, 0.3, 20.0)
+    # ... or, where the absolute head line stays under head_drop_deg, the head turned down from
+    # the person's own start of the position: the head line at least head_drop_rise_deg and the
+    # face turn at least head_drop_face_rise_deg above their medians over the first settle_ms in
+    # position, with the ear below the trunk line extended (head line > 0) and the face past
+    # head_drop_face_deg. Where a head sits against the trunk depends on the person and the
+    # camera (neutral necks read -27..+19 across clips), so a drop shows better as a change;
+    # a flexing neck moves both the ear and the nose, a landmark drifting moves one. Held
+    # fault_on_ms, in position, not piked, shoulders stacked (cached MediaPipe, reference as
+    # above): labelled drops whose head line stays under 13.5 (seed-83 016, a 12 deg true drop
+    # read +10..+12) rise 9.3..17.5 with the face +34..+40; every neutral frame whose head line
+    # rose 10 or more: real planks (a tutorial's pinched shoulder blades, a GIF's pike) face
+    # +7..+16; renders none on a stacked plank (but a drop's own edge frames and a noisy one
+    # the face gate below stops). The face rise is the separating cue (margin 9 either side
+    # of 25); the head rise says the ear moved with it.
+    head_drop_rise_deg: float = limit(10.0, 2.0, 45.0)
+    head_drop_face_rise_deg: float = limit(25.0, 5.0, 90.0)
+    # ... from a steady face: the turned-down cue is not claimed while the face turn's own
+    # frame-to-frame noise (as max_head_noise_deg, last 60 faces in position) is above this
+    # (the hinge's face gate). Ear and nose a few pixels apart can swap sides on a small,
+    # blurred head and the face turn then jumps through 180. Measured (largest over the clip):
+    # real planks <= 1.3; labelled rendered drops where turned down <= 2.6; noisy good renders
+    # 4.0-52 (a 400 px blurred JPEG one 8.7-24 where its head line rose with the face).
+    max_face_noise_deg: float = limit(3.0, 0.3, 20.0)
     # Supporting arm (shoulder->elbow in a forearm plank, shoulder->wrist straight-arm) from
     # vertical: shoulders not stacked over the support, extra shoulder load. + = the support
     # ahead of the shoulder (body shifted back), - = the shoulders ahead of it. Rendered:
@@ -137,6 +161,17 @@ class PlankThresholds:
     # Straight planks in position: knees 0-22 (real), 0-12 (that render).
     straight_knee_deg: float = limit(15.0, 5.0, 40.0)
     raised_incline_deg: float = limit(15.0, 5.0, 40.0)
+    # The legs are measured on a leg whose ankle lies behind the hip: where MediaPipe places
+    # the measured ankle forward past the hip, more than this many torso lengths along the
+    # hip->shoulder line, and the other ankle is not, the other leg is measured. Standing,
+    # kneeling, lying and in a plank the ankle lies behind the hip. Measured (cached
+    # MediaPipe, every frame the plank judged, all sets): real clips up to -0.23 (in position
+    # -0.91), renders up to -0.01 (in position -1.16); a blurred 400 px render 30 deg off
+    # side-on whose near leg MediaPipe folded forward under the body (visibility 0.9 against
+    # the straight far leg's 0.5-0.7) +0.4..+1.26 for 1.4 s of a good plank: its body line read
+    # -130 and the hold lost 1.6 s. 0.2 lies midway. A hip hinge puts both ankles +0.5..+0.75
+    # forward, so this is the plank's own rule, not the shared leg choice.
+    max_ankle_along_trunk: float = limit(0.2, -1.0, 1.0)
     # ... and the body line within these: a deep pike (hips high, ~-40 on this line) is still
     # a plank with a fault to report; past -70 the body is an inverted V (a downward dog), and
     # past +45 the hips hang to the floor: those are other postures.
@@ -240,6 +275,12 @@ class PlankChecker(SideViewChecker):
         self.knees_up = False  # on the toes (knees off the floor), with hysteresis
         self._held_once = False
         self._head_history: deque[float] = deque(maxlen=60)
+        self._face_history: deque[float] = deque(maxlen=60)
+        # The person's own head line and face turn over the first settle_ms in position (None
+        # until formed; formed again at each entry into the position).
+        self._position_since: float | None = None
+        self._start_heads: list[tuple[float, float]] = []
+        self._head_start: tuple[float, float] | None = None
 
     def reset(self) -> None:
         super().reset()
@@ -271,8 +312,18 @@ class PlankChecker(SideViewChecker):
             and incline >= th.raised_incline_deg
         )
 
+    def _leg_behind_the_hip(self, view: SideView, near: Side) -> SideView:
+        """The other leg where the measured one is folded forward past the hip and the other
+        is not: no posture met on the way into, in or out of a plank puts an ankle there."""
+        limit = self.thresholds.max_ankle_along_trunk
+        other = other_side(view.leg_side)
+        if ankle_along_trunk(view, view.leg_side) > limit >= ankle_along_trunk(view, other):
+            return SideView.of(view.pose, near, view.facing, leg=other)
+        return view
+
     def judge(self, view: SideView, verdict: ViewVerdict, t_ms: float, frame_index: int) -> Assessment:
         th = self.thresholds
+        view = self._leg_behind_the_hip(view, verdict.side)
         hip_line_deg, line_rel = body_line(view)
         knee_line_deg = knee_line(view)
         line_deg = 0.5 * (hip_line_deg + knee_line_deg)
@@ -316,9 +367,12 @@ class PlankChecker(SideViewChecker):
         )
         if in_position:
             self._head_history.append(head)
+            self._face_history.append(face)
+        self._track_head_start(in_position, t_ms, head, face)
         word = "hands" if straight else "elbows"
         conditions = {}
         piked = line_deg < -th.max_pike_deg
+        unstacked = stack > th.max_stack_deg or stack < -th.max_stack_forward_deg
         if in_position:
             conditions = {
                 "hip_sag": line_deg > th.max_sag_deg,
@@ -326,11 +380,12 @@ class PlankChecker(SideViewChecker):
                 # In a pike the trunk tilts head-down and a head held in line with the body
                 # (or hanging with gravity) reads as flexed against the trunk: the head line
                 # says nothing while piked, and lowering the hips is the cue that matters.
-                "head_drop": not piked and self._head_dropped(head, face, neck),
+                # Likewise with the shoulders off the support: the shoulder landmark, the
+                # head line's vertex, rides up with the arm, so the trunk line tilts and a
+                # head in line reads as hanging (see exercises/README.md).
+                "head_drop": not piked and not unstacked and self._head_dropped(head, face, neck),
                 "shoulders_not_stacked": (
-                    MESSAGES["shoulders_not_stacked"].format(support=word)
-                    if stack > th.max_stack_deg or stack < -th.max_stack_forward_deg
-                    else False
+                    MESSAGES["shoulders_not_stacked"].format(support=word) if unstacked else False
                 ),
             }
         faults = self.tracker.update(t_ms, conditions)
@@ -357,7 +412,7 @@ class PlankChecker(SideViewChecker):
             self.timer.total_s,
             in_position,
             view.pose,
-            unjudged=self._head_unjudged(neck) if in_position and not piked else None,
+            unjudged=self._head_unjudged(neck) if in_position and not piked and not unstacked else None,
             leg_side=view.leg_side,
         )
 
@@ -369,21 +424,56 @@ class PlankChecker(SideViewChecker):
             return {"head_drop": "the head's landmarks were too unsteady to trust"}
         return None
 
+    def _track_head_start(self, in_position: bool, t_ms: float, head: float, face: float) -> None:
+        """Form the person's own head reference over the first settle_ms in position."""
+        if not in_position:
+            self._position_since, self._start_heads, self._head_start = None, [], None
+            return
+        if self._position_since is None:
+            self._position_since = t_ms
+        if self._head_start is not None:
+            return
+        if t_ms - self._position_since <= self.thresholds.settle_ms:
+            self._start_heads.append((head, face))
+        elif self._start_heads:
+            self._head_start = (
+                median(h for h, _ in self._start_heads),
+                median(f for _, f in self._start_heads),
+            )
+
     def _head_dropped(self, head: float, face: float, neck: float) -> bool:
-        """The ear below the trunk line and the face turned down, from a steady head line
-        over a neck seen long enough to point somewhere."""
+        """The ear below the trunk line and the face turned down (past the limits, or turned
+        down from the person's own start of the position), from a steady head line over a
+        neck seen long enough to point somewhere."""
         th = self.thresholds
         return (
-            head > th.head_drop_deg
+            (head > th.head_drop_deg or self._head_turned_down(head, face))
             and face >= th.head_drop_face_deg
             and neck >= th.min_neck_torso
             and self._head_steady()
         )
 
+    def _head_turned_down(self, head: float, face: float) -> bool:
+        """Ear below the trunk line, ear and face both turned down from their start, read
+        from a steady face."""
+        th = self.thresholds
+        if self._head_start is None or not self._steady(self._face_history, th.max_face_noise_deg):
+            return False
+        start_head, start_face = self._head_start
+        return (
+            head > 0.0
+            and head - start_head >= th.head_drop_rise_deg
+            and face - start_face >= th.head_drop_face_rise_deg
+        )
+
     def _head_steady(self) -> bool:
         """The head line's own noise is below what head_drop needs (unknown yet: trusted)."""
-        noise = jitter(self._head_history)
-        return noise is None or noise <= self.thresholds.max_head_noise_deg
+        return self._steady(self._head_history, self.thresholds.max_head_noise_deg)
+
+    @staticmethod
+    def _steady(history: deque[float], max_noise: float) -> bool:
+        noise = jitter(history)
+        return noise is None or noise <= max_noise
 
     def _hold_events(self, outcomes) -> list:
         events = []

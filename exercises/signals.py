@@ -36,10 +36,12 @@ class SideView:
     leg_side: Side  # the side whose knee, ankle and foot these are (not always the near one)
 
     @classmethod
-    def of(cls, pose: Pose, side: Side, facing: int) -> SideView:
+    def of(cls, pose: Pose, side: Side, facing: int, leg: Side | None = None) -> SideView:
+        """The near side's joints; the legs' from `leg`, or from the leg MediaPipe is surer of."""
         p = pose.xy.astype(float)
         far = other_side(side)
-        leg = far if _far_leg_is_truer(pose, side, far) else side
+        if leg is None:
+            leg = far if _far_leg_is_truer(pose, side, far) else side
         return cls(
             ear=p[Joint.EAR.on(side)],
             nose=p[Landmark.NOSE],
@@ -87,6 +89,14 @@ def _far_leg_is_truer(pose: Pose, near: Side, far: Side) -> bool:
         return 0.5 * (pose.seen(Joint.KNEE.on(side)) + pose.seen(Joint.ANKLE.on(side)))
 
     return sure(far) >= sure(near) + LEG_SURER_BY
+
+
+def ankle_along_trunk(v: SideView, side: Side) -> float:
+    """Where the `side` ankle lands along the near hip->shoulder line, in torso lengths from
+    the hip: + towards the shoulders, - behind the hip (a plank's ankles ~-1.5 to -2)."""
+    chord = v.shoulder - v.hip
+    ankle = v.pose.xy[Joint.ANKLE.on(side)].astype(float)
+    return float((ankle - v.hip) @ chord / max(float(chord @ chord), 1e-9))
 
 
 def trunk_inclination(v: SideView) -> float:
