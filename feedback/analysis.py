@@ -25,7 +25,7 @@ from feedback.overlay import ExerciseDisplay, Overlay, display_for
 from feedback.pipeline import FrameLike, PipelineResult, Sink, run_pipeline
 from feedback.report import stage_report_files
 from feedback.session import Report, SessionRecorder
-from feedback.sinks import AnnotatedVideoSink
+from feedback.sinks import LastFrameSettledVideoSink
 from feedback.stills import FaultStill, FaultStillSink
 from feedback.stopping import Stopped, held, signum_of
 from feedback.targets import check_targets
@@ -385,7 +385,7 @@ class _AnalysisRun:
 
         # Scaled, drawn and encoded; finished into its temporary file and named with the other
         # outputs of the run.
-        video_sink = AnnotatedVideoSink(
+        video_sink = LastFrameSettledVideoSink(
             self.writer, Overlay(display), self.video_height, keep=someone_judged, in_set=True, cues=cues
         )
         return [cues, video_sink]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import cv2
+import numpy as np
 
 from exercises.base import Assessment
-from feedback.cues import CueStage
+from feedback.cues import CueStage, CueState
 from feedback.overlay import Overlay
 from feedback.pipeline import FrameLike
 from feedback.video_out import VideoWriter, scaled_size
@@ -80,16 +81,60 @@ class AnnotatedVideoSink(VideoSink):
         self.cues = cues
 
     def consume(self, frame: FrameLike, assessment: Assessment) -> None:
-        image = frame.image
+        image = self._scaled(frame.image)
+        # Landmarks are mapped onto the picture's size.
+        self.overlay.draw(image, assessment, self.cues.state if self.cues is not None else None)
+        self.writer.write(image, frame.t_ms)
+
+    def _scaled(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         size = scaled_size(w, h, self.max_height)
         if size[1] < h - h % 2:
             # Bilinear is alias-free enough down to half size and ~4x cheaper than INTER_AREA.
             small = size[1] * 2 >= h
-            image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR if small else cv2.INTER_AREA)
-        # Landmarks are mapped onto the picture's size.
-        self.overlay.draw(image, assessment, self.cues.state if self.cues is not None else None)
-        self.writer.write(image, frame.t_ms)
+            return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR if small else cv2.INTER_AREA)
+        return image
+
+
+class LastFrameSettledVideoSink(AnnotatedVideoSink):
+    """An annotated video whose last frame shows what the checker settled at the end of the
+    stream (`consume_final`: a cat-cow peak held to the end completes the last rep), so the
+    video ends on the count the report gives. Each frame is drawn and encoded when the next
+    one arrives; a frame drawn in place is copied first, as the loop may reuse its buffer.
+    Only for a video of its own (frames of several sinks sharing a writer would reorder)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending: tuple[np.ndarray, Assessment, CueState | None, float] | None = None
+
+    def consume(self, frame: FrameLike, assessment: Assessment) -> None:
+        self._flush()
+        image = self._scaled(frame.image)
+        if image is frame.image:
+            image = image.copy()
+        cue = self.cues.state if self.cues is not None else None
+        self._pending = (image, assessment, cue, frame.t_ms)
+
+    def consume_final(self, assessment: Assessment) -> None:
+        if self._pending is not None:
+            image, _, cue, t_ms = self._pending
+            self._pending = (image, assessment, cue, t_ms)
+
+    def _flush(self) -> None:
+        if self._pending is None:
+            return
+        image, assessment, cue, t_ms = self._pending
+        self._pending = None
+        self.overlay.draw(image, assessment, cue)
+        self.writer.write(image, t_ms)
+
+    def close(self) -> None:
+        self._flush()
+        super().close()
+
+    def abort(self) -> None:
+        self._pending = None
+        super().abort()
 
 
 class ProgressSink:

@@ -14,7 +14,7 @@ from exercises.registry import spec_for
 from feedback.overlay import Overlay, display_for
 from feedback.pipeline import StopPipeline, run_pipeline
 from feedback.session import SessionRecorder
-from feedback.sinks import OverlaySink, VideoSink
+from feedback.sinks import LastFrameSettledVideoSink, OverlaySink, VideoSink
 from feedback.video_out import VideoWriter
 from tests.feedback_fakes import FakeHingeChecker, FakeSource, TrackEstimator, hinge_schedule, times
 
@@ -225,3 +225,67 @@ def test_events_decided_at_the_end_of_the_stream_reach_the_report_not_the_video(
     assert report.reps[-1].end_s == pytest.approx(result.last_t_ms / 1000)
     assert len(rec.seen) == result.frames  # no extra frame drawn for it
     assert result.last.rep_count == 2
+
+
+class _DrawnCounts:
+    """An overlay that writes the rep count it is asked to draw into the picture's first pixel."""
+
+    def draw(self, image, assessment, cue=None):
+        image[0, 0, 0] = assessment.rep_count
+
+
+class _Frames:
+    """A writer that keeps what it was given."""
+
+    def __init__(self):
+        self.written: list[tuple[int, float]] = []  # (drawn rep count, t_ms)
+        self.finished = self.aborted = False
+
+    def write(self, image, t_ms):
+        self.written.append((int(image[0, 0, 0]), t_ms))
+
+    def finish(self):
+        self.finished = True
+
+    def close(self):
+        self.finished = True
+
+    def abort(self):
+        self.aborted = True
+
+
+def test_the_annotated_video_ends_on_the_count_settled_at_the_end_of_the_stream():
+    n = 30 + 60 + 15
+    writer = _Frames()
+    sink = LastFrameSettledVideoSink(writer, _DrawnCounts(), None, in_set=True)
+    source = FakeSource(times(n))
+    result = run_pipeline(source, TrackEstimator(hinge_schedule(1)), _EndsInARep(), [sink])
+    assert writer.finished and len(writer.written) == n == result.frames
+    assert [t for _, t in writer.written] == times(n)  # every frame once, in order
+    counts = [c for c, _ in writer.written]
+    assert counts[-2] == 1 and counts[-1] == 2  # only the last frame shows the settled rep
+    assert counts[:-1] == sorted(counts[:-1]) and counts[0] == 0
+
+
+class _FailsAt(Recording):
+    def __init__(self, index: int):
+        super().__init__()
+        self.index = index
+
+    def consume(self, frame, assessment):
+        if frame.index == self.index:
+            raise RuntimeError("disk full")
+        super().consume(frame, assessment)
+
+
+def test_a_video_stopped_by_a_failure_drops_the_frame_it_held_back():
+    writer = _Frames()
+    sink = LastFrameSettledVideoSink(writer, _DrawnCounts(), None)
+    with pytest.raises(RuntimeError):
+        run_pipeline(
+            FakeSource(times(20)),
+            TrackEstimator(hinge_schedule(1)),
+            FakeHingeChecker(),
+            [sink, _FailsAt(10)],
+        )
+    assert writer.aborted and len(writer.written) == 10  # frame 10 was held, then dropped
