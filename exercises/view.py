@@ -39,7 +39,18 @@ class ViewRule:
     # Measured (10th-90th percentile of the raw estimate): real side views 3-29 deg, real views
     # a physio would refuse (45-60 deg front-oblique, front) 48-88; a rendered 35 deg camera
     # 37-42. Real ~45 deg oblique views also read 34-43: MediaPipe cannot tell them from a
-    # 35 deg view, and they are judged.
+    # 35 deg view, and they are judged. Other landmark cues (10th-90th percentile per clip)
+    # overlap the same way: shoulder/hip image separation per world metre against the largest
+    # limb or trunk image scale, judged up to 0.55-0.72 (the 35 deg render), those two obliques
+    # 0.40-0.65; trunk foreshortening (its image scale against that largest), judged planks
+    # down to 0.68-0.74, the oblique plank 0.65-0.71; ear separation against ear-to-nose,
+    # judged up to 1.17-1.44 (a 27 deg plank seen from the head side), obliques 0.29-0.68;
+    # far-side visibility, judged hinges up to 0.77-0.82, the oblique RDL 0.81-0.87; the
+    # yaw of the bent trunk's horizontal part (a 4x longer lever than the shoulders), the
+    # oblique RDL 30-42, the 35 deg render 32-41. The head is not the body: at a webcam one
+    # looks at the screen, so a face turned to the camera refuses nothing. A head-on render
+    # can also be fitted as a side plank outright (far arm taken for the legs, depth 20-22 deg,
+    # width 0.34-0.38): its 2-D and 3-D landmarks and the mask then agree with each other.
     not_side_on_deg: float = 46.0
     side_on_again_deg: float = 41.0
     # MediaPipe's depth can also be far off where the picture is not: a side-on plank on a
