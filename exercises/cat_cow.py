@@ -36,7 +36,7 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
-from exercises.stats import SortedWindow, median
+from exercises.stats import SampleClock, SortedWindow, median
 from exercises.thresholds import limit
 from exercises.view import ViewRule, landmark_in_view
 from vision import geometry as g
@@ -175,6 +175,8 @@ class CatCowChecker(SideViewChecker):
         self._far_elbows = SortedWindow(600)  # the far arm's, likewise
         # (t, spine signal, arms straight) of the frames in position, ~30 s at 30 fps.
         self._trace: deque[tuple[float, float, bool]] = deque(maxlen=900)
+        # _bow_minus_head and the elbow windows count samples, not frames: see MIN_SAMPLE_MS.
+        self._clock = SampleClock()
         self._last_in_position = float("-inf")
         self._reset_cycle_state()
 
@@ -191,6 +193,7 @@ class CatCowChecker(SideViewChecker):
     def reset(self) -> None:
         super().reset()
         self.counter.reset()
+        self._clock.reset()
         self._forget_position()
         self._reset_cycle_state()
 
@@ -203,14 +206,15 @@ class CatCowChecker(SideViewChecker):
         self._elbows.clear()
         self._far_elbows.clear()
 
-    def spine_raw(self, bow: float | None, head: float) -> float:
+    def spine_raw(self, bow: float | None, head: float, sample: bool = True) -> float:
         """The spine signal in bow units before any neutral is known (+ towards cat): the
         outline's bow averaged with the head line. A frame whose outline could not be traced
         borrows the bow from the head line by their recent relation; with no mask at all the
-        head line alone drives it."""
+        head line alone drives it. Only a `sample` (see MIN_SAMPLE_MS) updates that relation."""
         head_part = self.thresholds.head_bow_per_deg * head
         if bow is not None:
-            self._bow_minus_head.append(bow - head_part)
+            if sample:
+                self._bow_minus_head.append(bow - head_part)
         elif self._bow_minus_head:
             bow = head_part + median(self._bow_minus_head)
         else:
@@ -379,13 +383,14 @@ class CatCowChecker(SideViewChecker):
         raw = None
         if in_position:
             self._last_in_position = t_ms
-            self._recent.append((t_ms, self.spine_raw(bow, head)))
+            sample = self._clock.take(t_ms)
+            self._recent.append((t_ms, self.spine_raw(bow, head, sample)))
             while t_ms - self._recent[0][0] > 150.0:
                 self._recent.popleft()
             raw = median(v for _, v in self._recent)
-            if wrist_seen:
+            if wrist_seen and sample:
                 self._elbows.append(elbow)
-            if far_elbow is not None:
+            if far_elbow is not None and sample:
                 self._far_elbows.append(far_elbow)
         elif t_ms - self._last_in_position > self.counter.rule.max_gap_ms:
             self._forget_position()

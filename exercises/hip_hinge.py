@@ -36,7 +36,7 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
-from exercises.stats import SortedWindow, jitter, median
+from exercises.stats import SampleClock, SortedWindow, jitter, median
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
 from vision import geometry as g
@@ -108,13 +108,13 @@ class HipHingeThresholds:
     # RDLs 0.95-0.99; front-oblique 1.03-1.30. Below this the back is not judged.
     min_far_shoulder_t: float = limit(0.92, 0.0, 1.5)
     # The outline while hinged must be steadier than the rounding it would report: its own
-    # frame-to-frame noise (robust SD from second differences of the back bow over the last
-    # 30 hinged frames) above this means a prop on or above the back (a dowel the mask half
-    # takes in), a noisy or compressed picture, and rounded_back is not claimed. Per clip:
-    # rounded backs that are found 0.005-0.010 (samples, renders, a real rounded RDL 0.006);
-    # real flat RDLs 0.004-0.008, a real front-oblique variant 0.017; rendered good hinges
-    # whose outline read as rounding 0.022-0.025 (a dowel floating above the back, a noisy
-    # 400 px picture). About 0.4 x rounded_bow, the ratio the angle gates use.
+    # frame-to-frame noise (robust SD from second differences of the back bow over the last 30
+    # hinged samples, see MIN_SAMPLE_MS) above this means a prop on or above the back (a dowel
+    # the mask half takes in), a noisy or compressed picture, and rounded_back is not claimed.
+    # Per clip: rounded backs that are found 0.005-0.010 (samples, renders, a real rounded RDL
+    # 0.006); real flat RDLs 0.004-0.008, a real front-oblique variant 0.017; rendered good
+    # hinges whose outline read as rounding 0.022-0.025 (a dowel floating above the back, a
+    # noisy 400 px picture). About 0.4 x rounded_bow, the ratio the angle gates use.
     max_hinged_outline_noise: float = limit(0.018, 0.002, 0.2)
     # Squatting: knees bend past squat_knee_deg AND by at least squat_ratio of the hip flexion.
     # A hinge keeps knees soft (~15-25 deg) while the hips flex ~90; a squat bends both alike.
@@ -147,7 +147,7 @@ class HipHingeThresholds:
     # 112 and the dropped 120.
     head_drop_face_deg: float = limit(116.0, 60.0, 170.0)
     # The face cue is claimed only from a steady face: its frame-to-frame noise (as
-    # max_signal_noise_deg, last 60 frames on the feet) above this, and it is not. Two face
+    # max_signal_noise_deg, last 60 samples on the feet) above this, and it is not. Two face
     # landmarks a few pixels apart jitter more than the head line: noise while hinged in
     # labelled head drops 0.7-2.5 deg; noisy renders 3.1-5.4, among them a good hinge whose
     # face held 111-112.5 at noise 3.5-5.4.
@@ -156,10 +156,11 @@ class HipHingeThresholds:
     fault_on_ms: float = limit(200.0, 0.0, 2000.0)
     # A fault is claimed only from a signal steadier than the fault: when the head line's or
     # the knee angle's own frame-to-frame noise (robust SD from second differences over the
-    # last 60 frames on the feet) passes this, head_drop (head) or squatting and locked_knees
-    # (knee) are not judged. Measured over whole clips: rendered samples 0.1-0.4 deg, stress
-    # renders 0.3-1.8 (noise, blur, JPEG, 320-480 px); two whose head line jumps 20-40 deg
-    # between frames (noise 4.7 / blur 1.6 at 400/320 px) 2.5-2.8 (head) and 3.6 (knee).
+    # last 60 samples on the feet: every frame up to 40 fps, see MIN_SAMPLE_MS) passes this,
+    # head_drop (head) or squatting and locked_knees (knee) are not judged. Measured over
+    # whole clips: rendered samples 0.1-0.4 deg, stress renders 0.3-1.8 (noise, blur, JPEG,
+    # 320-480 px); two whose head line jumps 20-40 deg between frames (noise 4.7 / blur 1.6 at
+    # 400/320 px) 2.5-2.8 (head) and 3.6 (knee).
     max_signal_noise_deg: float = limit(2.2, 0.3, 20.0)
     # A rep survives this long without a judgeable frame (not on the feet, view lost): at the
     # bottom of a loaded hinge the plates or dumbbells cross the shins and MediaPipe folds the
@@ -282,13 +283,13 @@ def planted_leg(view: SideView) -> SideView:
     )
 
 
-# Locked knees are judged on the median knee bend of the rep's last this-many hinged frames
-# (~0.3 s at 30 fps, 0.6 s at 15). Before there are that many, a median of two or three frames
-# is no robust statistic, and those are the way down, where the knee is still softening and
-# MediaPipe lags it on a fast descent (a seed-79 good hinge, true 16-19 deg, read 1-5 over its
-# first hinged frames and 7-17 from the 9th on): then every frame so far must read locked
-# (their maximum is judged). First 8 hinged frames per rep, maximum: locked renders 0.9-6.2
-# (true 0.4-1.1), good renders >= 7.1, real RDLs >= 15.6.
+# Locked knees are judged on the median knee bend of the rep's last this-many hinged samples
+# (~0.3 s at 30 fps and above, 0.6 s at 15; see MIN_SAMPLE_MS). Before there are that many, a
+# median of two or three frames is no robust statistic, and those are the way down, where the
+# knee is still softening and MediaPipe lags it on a fast descent (a seed-79 good hinge, true
+# 16-19 deg, read 1-5 over its first hinged frames and 7-17 from the 9th on): then every frame
+# so far must read locked (their maximum is judged). First 8 hinged frames per rep, maximum:
+# locked renders 0.9-6.2 (true 0.4-1.1), good renders >= 7.1, real RDLs >= 15.6.
 BOTTOM_KNEE_FRAMES = 9
 
 # The trunk's descent speed is measured over this much of the stream (max_rounding_descent_dps).
@@ -380,6 +381,8 @@ class HipHingeChecker(SideViewChecker):
         self._knee_history: deque[float] = deque(maxlen=60)
         self._far_shoulder: deque[float] = deque(maxlen=60)
         self._hinged_bows: deque[float] = deque(maxlen=30)
+        # The histories above count samples, not frames: see MIN_SAMPLE_MS.
+        self._clock = SampleClock()
         self._rounding_t = float("-inf")
         self._leans: deque[tuple[float, float]] = deque()  # (t_ms, lean) on the feet, one window
         self._last_lean: float | None = None  # the stream's last lean on the feet, for finish()
@@ -396,6 +399,7 @@ class HipHingeChecker(SideViewChecker):
         self._knee_history.clear()
         self._far_shoulder.clear()
         self._hinged_bows.clear()
+        self._clock.reset()
         self._leans.clear()
         self._last_lean = None
         self._new_rep()
@@ -422,13 +426,14 @@ class HipHingeChecker(SideViewChecker):
         if rounding is not None and rounding > r.get("max_back_rounding", float("-inf")):
             r["max_back_rounding"] = rounding
 
-    def _bottom_knee(self, knee: float, lean: float) -> float | None:
+    def _bottom_knee(self, knee: float, lean: float, sample: bool = True) -> float | None:
         """The knee bend the bottom of the rep shows (see BOTTOM_KNEE_FRAMES): the median of
         the last BOTTOM_KNEE_FRAMES hinged frames (one noisy frame of a soft knee, MediaPipe
         jitters +-3 deg on small, dark pictures, is not a locked knee), and before there are
         that many the most bent frame so far, so that a knee read straight on a few frames of
-        the way down is not yet called locked. None before the first hinged frame."""
-        if lean >= self.thresholds.hinged_deg:
+        the way down is not yet called locked. None before the first hinged frame. Frames that
+        are no `sample` (see MIN_SAMPLE_MS) only start the history."""
+        if lean >= self.thresholds.hinged_deg and (sample or not self._hinged_knees):
             self._hinged_knees.append(knee)
         if not self._hinged_knees:
             return None
@@ -505,9 +510,11 @@ class HipHingeChecker(SideViewChecker):
         # lying down).
         leg = view.leg_px
         in_position = view.ankle[1] - view.knee[1] > 0.25 * leg and view.ankle[1] - view.hip[1] > 0.4 * leg
-        # Every frame on the feet informs this person's reference posture.
+        # Every frame on the feet (every sample of it, see MIN_SAMPLE_MS) informs this person's
+        # reference posture.
+        sample = self._clock.take(t_ms)
         ref = self.standing
-        if in_position:
+        if in_position and sample:
             ref.add(trunk, bow, head)
             self._head_history.append(head)
             self._face_history.append(face)
@@ -519,9 +526,10 @@ class HipHingeChecker(SideViewChecker):
         lean = sagittal_bend(trunk, yaw) - sagittal_bend(ref.trunk, yaw)
         rounding = None
         if bow is not None and ref.bow is not None:
-            # A median over 5 frames: single-frame outline glitches are not rounding.
-            self._recent_rounding.append(bow - ref.bow)
-            self._recent_torso_px.append(torso_mask_px(view) or 0.0)
+            # A median over 5 frames (samples): single-frame outline glitches are not rounding.
+            if sample or not self._recent_rounding:
+                self._recent_rounding.append(bow - ref.bow)
+                self._recent_torso_px.append(torso_mask_px(view) or 0.0)
             self._rounding_t = t_ms
             rounding = median(self._recent_rounding)
         elif self._recent_rounding and t_ms - self._rounding_t <= 300.0:
@@ -556,7 +564,7 @@ class HipHingeChecker(SideViewChecker):
         # over deeply bent knees, the back is not judged.
         spread = ref.bow_spread
         hinged = lean >= th.hinged_deg
-        if in_position and hinged:
+        if in_position and hinged and sample:
             self._far_shoulder.append(far_shoulder_along_trunk(view))
             if bow is not None:
                 self._hinged_bows.append(bow)
@@ -622,7 +630,7 @@ class HipHingeChecker(SideViewChecker):
             "squatting": squatting,
             "locked_knees": self.counter.in_rep
             and lean >= th.hinged_deg
-            and (bottom_knee := self._bottom_knee(knee, lean)) is not None
+            and (bottom_knee := self._bottom_knee(knee, lean, sample)) is not None
             and descent <= th.max_knee_descent_dps
             and sagittal_bend(bottom_knee, self.gate.yaw_deg) < th.locked_knee_deg
             and self._steady(self._knee_history),

@@ -37,7 +37,7 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
-from exercises.stats import jitter, median
+from exercises.stats import SampleClock, jitter, median
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
 from vision.landmarks import Joint, Side, other_side
@@ -95,10 +95,10 @@ class PlankThresholds:
     # (10 deg) would cut into real head drops at -10.5.
     # A fault is claimed only from a signal steadier than the fault (as in the hinge): while
     # the head line's own frame-to-frame noise (robust SD of second differences, last 60
-    # frames in position) is above this, head_drop is not judged. Measured (largest over the
-    # clip): rendered samples <= 0.23 deg, stress renders <= 1.49, real planks <= 2.06 (a
-    # head-drop clip); a 400 px render (noise 4, blur 1.5, JPEG 25) whose head line jumps
-    # 20-30 deg between frames 2.9-16.
+    # samples in position, see MIN_SAMPLE_MS) is above this, head_drop is not judged.
+    # Measured (largest over the clip): rendered samples <= 0.23 deg, stress renders <= 1.49,
+    # real planks <= 2.06 (a head-drop clip); a 400 px render (noise 4, blur 1.5, JPEG 25)
+    # whose head line jumps 20-30 deg between frames 2.9-16.
     max_head_noise_deg: float = limit(2.5, 0.3, 20.0)
     # ... or, where the absolute head line stays under head_drop_deg, the head turned down from
     # the person's own start of the position: the head line at least head_drop_rise_deg and the
@@ -117,8 +117,8 @@ class PlankThresholds:
     head_drop_rise_deg: float = limit(10.0, 2.0, 45.0)
     head_drop_face_rise_deg: float = limit(25.0, 5.0, 90.0)
     # ... from a steady face: the turned-down cue is not claimed while the face turn's own
-    # frame-to-frame noise (as max_head_noise_deg, last 60 faces in position) is above this
-    # (the hinge's face gate). Ear and nose a few pixels apart can swap sides on a small,
+    # frame-to-frame noise (as max_head_noise_deg, last 60 faces in position: samples) is
+    # above this (the hinge's face gate). Ear and nose a few pixels apart can swap sides on a small,
     # blurred head and the face turn then jumps through 180. Measured (largest over the clip):
     # real planks <= 1.3; labelled rendered drops where turned down <= 2.6; noisy good renders
     # 4.0-52 (a 400 px blurred JPEG one 8.7-24 where its head line rose with the face).
@@ -274,8 +274,10 @@ class PlankChecker(SideViewChecker):
         self.straight_arm: bool | None = None  # plank type, decided with hysteresis
         self.knees_up = False  # on the toes (knees off the floor), with hysteresis
         self._held_once = False
+        # Head and face noise windows count samples, not frames: see MIN_SAMPLE_MS.
         self._head_history: deque[float] = deque(maxlen=60)
         self._face_history: deque[float] = deque(maxlen=60)
+        self._clock = SampleClock()
         # The person's own head line and face turn over the first settle_ms in position (None
         # until formed; formed again at each entry into the position).
         self._position_since: float | None = None
@@ -365,7 +367,7 @@ class PlankChecker(SideViewChecker):
             and supported
             and straight is not None
         )
-        if in_position:
+        if in_position and self._clock.take(t_ms):
             self._head_history.append(head)
             self._face_history.append(face)
         self._track_head_start(in_position, t_ms, head, face)

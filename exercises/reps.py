@@ -18,7 +18,7 @@ from enum import Enum
 
 import numpy as np
 
-from exercises.stats import SortedWindow, jitter
+from exercises.stats import SampleClock, SortedWindow, jitter
 
 
 class RepPhase(Enum):
@@ -410,7 +410,8 @@ class CycleCounter:
         # [value, first t, last t] of the recent still moments (a long session has many).
         self._stills: deque[list[float]] = deque(maxlen=32)
         self._turn_times: deque[float] = deque(maxlen=8)  # of the last turning points
-        self._recent_values: deque[float] = deque(maxlen=60)
+        self._recent_values: deque[float] = deque(maxlen=60)  # samples, see MIN_SAMPLE_MS
+        self._clock = SampleClock()
         self._history: deque[tuple[float, float]] = deque(maxlen=240)  # ~8 s at 30 fps
         self._last_turn_t: float | None = None
         self._last_leg = 0.0  # size of the leg into the last turning point
@@ -575,7 +576,8 @@ class CycleCounter:
     def _zigzag(self, v: float, t: float) -> list[tuple[int, float, float]]:
         """Confirmed turning points (+1 max / -1 min, value, time) on this frame."""
         r = self.rule
-        self._recent_values.append(v)
+        if self._clock.take(t):
+            self._recent_values.append(v)
         self._history.append((t, v))
         swing = max(r.swing, r.noise_k * self._jitter())
         hi, lo = self._hi or (v, t), self._lo or (v, t)

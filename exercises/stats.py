@@ -79,6 +79,38 @@ class SortedWindow:
         return percentile_of_sorted(self._sorted, q)
 
 
+# The checkers' windows counted in frames (medians over the last N frames, noise from the
+# second differences of the last N frames) were calibrated on 15-30 fps footage (renders at
+# 15 and 30 fps, real clips at 25-30). Sampled more densely, N frames span less time and a
+# median rides on fewer independent readings: a real 25 fps RDL played as 50 fps (every frame
+# twice) halved the standing-outline window and the 5-frame rounding median and reported a
+# rounded back the 25 fps clip does not. The histories therefore take a frame only once
+# MIN_SAMPLE_MS has passed since the last one they took: at up to 40 fps every frame (as
+# calibrated, unchanged), at 50-60 fps every second one, so N samples span the time they
+# span at 25-30 fps and second differences see the same movement between samples.
+MIN_SAMPLE_MS = 25.0
+
+
+class SampleClock:
+    """Whether a frame is a sample of the histories (see MIN_SAMPLE_MS)."""
+
+    def __init__(self, min_spacing_ms: float = MIN_SAMPLE_MS) -> None:
+        self.min_spacing_ms = min_spacing_ms
+        self._last_ms: float | None = None
+
+    def take(self, t_ms: float) -> bool:
+        """True (and counted) if t_ms is at least min_spacing_ms after the last frame taken; a
+        time that goes back (a new stream) starts afresh."""
+        last = self._last_ms
+        if last is not None and 0.0 <= t_ms - last < self.min_spacing_ms:
+            return False
+        self._last_ms = t_ms
+        return True
+
+    def reset(self) -> None:
+        self._last_ms = None
+
+
 def jitter(values: Sequence[float]) -> float | None:
     """Frame-to-frame noise of a signal: a robust SD from its second differences, which a
     smooth movement leaves near zero (white noise of SD s gives s). None below 8 values."""

@@ -439,3 +439,50 @@ def test_a_folded_near_leg_is_measured_on_the_other_and_the_assessment_says_whic
     sides = {a.leg_side for a in judged if a.measurements.get("knee_flexion_deg") is not None}
     assert sides == {"right"}
     assert abs(judged[-1].measurements["knee_flexion_deg"]) < 5.0  # the far leg is straight
+
+
+def _twice_as_fast(frames):
+    """The same track at twice the frame rate, every frame twice (30 fps content filmed at 60)."""
+    out = []
+    for pose, t, i in frames:
+        half = 1000.0 / (2 * sy.FPS)
+        out += [(pose, t, 2 * i), (pose, t + half, 2 * i + 1)]
+    return out
+
+
+@pytest.mark.parametrize(
+    "posture, render",
+    [
+        (sy.hinge(80.0, 20.0), MASKED),
+        (sy.hinge(75.0, 20.0, back_bow=0.10), MASKED),
+        (sy.hinge(80.0, knee_flex=2.0), PLAIN),
+        (sy.hinge(80.0, 20.0, neck=45.0), sy.Render(noise_px=0.5)),
+    ],
+)
+def test_the_same_hinges_are_judged_alike_at_30_and_60_fps(posture, render):
+    # The frame-count windows take samples at most every 25 ms (see MIN_SAMPLE_MS), so the
+    # 60 fps stream is judged on the same samples as the 30 fps one.
+    frames = sy.track(reps(posture, n=2), render, seed=3)
+    slow, fast = sy.run(HipHingeChecker(), frames), sy.run(HipHingeChecker(), _twice_as_fast(frames))
+    assert fast.rep_count == slow.rep_count == 2
+    assert fast.rep_faults() == slow.rep_faults()
+    for a, b in zip(slow.kinds(EventKind.REP_COMPLETED), fast.kinds(EventKind.REP_COMPLETED), strict=True):
+        key = "knee_flexion_at_bottom_deg"
+        assert b.metrics[key] == pytest.approx(a.metrics[key])
+    # Fault spans start within two frames at 30 fps: the trunk's descent speed (over 0.2 s, every
+    # frame) sees the repeated frames as steps.
+    for code, spans in slow.fault_spans.items():
+        assert [s for s, _ in fast.fault_spans[code]] == pytest.approx([s for s, _ in spans], abs=70.0)
+
+
+@pytest.mark.parametrize("amp, claimed", [(0.5, True), (1.5, False), (2.5, False), (5.0, False)])
+def test_a_noise_gate_gives_the_same_answer_at_30_and_60_fps(amp, claimed):
+    # A turned head whose face landmark jumps +-amp deg from frame to frame, at 30 fps and
+    # every frame twice at 60: read frame by frame, the 60 fps face jumps half as often and
+    # the last 60 frames span 1 s instead of 2, so it reads about half as noisy and a face
+    # the gate refuses at 30 fps would claim a head drop at 60. Over samples it reads alike.
+    frames = sy.track(jitter(reps(sy.hinge(80.0, 20.0, nod=48.0), n=2), "nod", amp), sy.Render(noise_px=0.5))
+    slow, fast = sy.run(HipHingeChecker(), frames), sy.run(HipHingeChecker(), _twice_as_fast(frames))
+    assert fast.rep_count == slow.rep_count == 2
+    assert ("head_drop" in slow.fault_codes) is claimed
+    assert ("head_drop" in fast.fault_codes) is claimed

@@ -1,13 +1,15 @@
-"""exercises.stats: the same floats as NumPy's median and percentile, bit for bit."""
+"""exercises.stats: the same floats as NumPy's median and percentile, bit for bit; the sample clock
+that keeps frame-count windows to the time they were calibrated on."""
 
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import numpy as np
 import pytest
 
-from exercises.stats import SortedWindow, median, percentile_of_sorted
+from exercises.stats import SampleClock, SortedWindow, jitter, median, percentile_of_sorted
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 9, 60, 61])
@@ -54,3 +56,44 @@ def test_a_window_bounded_by_the_caller_drops_its_oldest_values():
             assert window.popleft() == recent.pop(0)
         assert len(window) == len(recent)
         assert window.percentile(10) == float(np.percentile(recent, 10))
+
+
+def _movement(fps: float, seconds: float = 3.0) -> list[tuple[float, float]]:
+    """(t_ms, value) of one movement sampled at `fps`: a 70 deg hinge over 2.5 s plus 0.8 deg of
+    noise keyed to the instant, so 60 fps sees the 30 fps samples and new ones between them."""
+    out = []
+    for i in range(round(seconds * fps)):
+        t = 1000.0 * i / fps
+        noise = np.random.default_rng(round(t * 1000.0)).normal(0.0, 0.8)
+        out.append((t, 35.0 - 35.0 * math.cos(2.0 * math.pi * t / 2500.0) + noise))
+    return out
+
+
+def _noise_over_samples(stream: list[tuple[float, float]]) -> float | None:
+    clock, history = SampleClock(), deque(maxlen=60)  # as the checkers' noise gates keep them
+    for t, v in stream:
+        if clock.take(t):
+            history.append(v)
+    return jitter(history)
+
+
+@pytest.mark.parametrize("low, high", [(30.0, 60.0), (25.0, 50.0)])
+def test_a_noise_gate_reads_the_same_movement_alike_at_two_frame_rates(low, high):
+    calibrated = _noise_over_samples(_movement(low))
+    assert calibrated is not None
+    assert _noise_over_samples(_movement(high)) == pytest.approx(calibrated, rel=1e-9)
+    # Every frame of the faster stream, the last 60 of them, reads another noise: half the
+    # time span and a quarter of the movement between samples.
+    every_frame = jitter([v for _, v in _movement(high)][-60:])
+    assert every_frame != pytest.approx(calibrated, rel=0.05)
+
+
+def test_the_sample_clock_takes_every_frame_up_to_40_fps():
+    for fps in (15.0, 24.0, 25.0, 29.97, 30.0, 40.0):
+        clock = SampleClock()
+        assert all(clock.take(round(1000.0 * i / fps)) for i in range(300)), fps  # ms stamps
+    clock = SampleClock()
+    assert [clock.take(1000.0 * i / 60.0) for i in range(6)] == [True, False, True, False, True, False]
+    assert clock.take(0.0)  # time going back (a new stream) starts afresh
+    clock.reset()
+    assert clock.take(90.0)
