@@ -239,6 +239,10 @@ class _SegmentJudge:
             frames.assessments.clear()
             return
         self.judged.append(res)
+        # The segment's last frame shows what its checker settled at its end, as `analyze -e`
+        # does (a cat-cow peak held to the end completes the last rep only then).
+        if frames.assessments and one.pipeline.last is not None:
+            frames.assessments[max(frames.assessments)] = kept(one.pipeline.last)
         frames.display = display_for(spec_for(seg.label), one.report.thresholds)
         res.judged, res.written = True, one.written
         res.summary = _segment_summary(one.report, res.start_s)

@@ -215,6 +215,35 @@ def test_analyze_without_exercise_judges_each_segment_as_its_own_clip(tmp_path):
     assert alone.report.rep_count == 3
 
 
+def test_a_segments_last_frame_shows_the_count_settled_at_its_end(tmp_path, monkeypatch):
+    import dataclasses
+
+    from exercises.base import Event, EventKind
+    from exercises.registry import create_checker
+    from feedback import segmented
+    from feedback.analysis import AnalysisOutputs
+
+    def ends_in_a_rep(name, *args, **kwargs):
+        # A checker that learns only at the end of its stream that the last movement was a rep.
+        checker = create_checker(name, *args, **kwargs)
+        finish = checker.finish
+        checker.finish = lambda t_ms: (*finish(t_ms), Event(EventKind.REP_COMPLETED, t_ms, 0, t_ms - 500.0))
+        return checker
+
+    shown = []
+    monkeypatch.setattr(segmented, "write_segments_video", lambda _f, _w, segs, *a: shown.extend(segs))
+    routine = hold(STANDING, 3.0) + hinge_reps(3) + hold(STANDING, 2.0)
+    video = tmp_path / "routine.mp4"
+    video.write_bytes(b"x")
+    backends = dataclasses.replace(_routine_backends(routine), create_checker=ends_in_a_rep)
+    outputs = AnalysisOutputs(report=tmp_path / "r.json", video=tmp_path / "r_annotated.mp4")
+    result = segmented.analyze_segments(video, outputs, backends=backends)
+    hinge = next(s for s in shown if s.label == "hip-hinge")
+    counts = [hinge.assessments[i].rep_count for i in sorted(hinge.assessments)]
+    reps = next(r for r in result.segments if r.judged).summary["reps"]
+    assert reps == 4 and counts[-1] == 4 and counts[-2] == 3
+
+
 def test_only_one_exercise_skips_the_others(tmp_path):
     import json
 
