@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
@@ -60,6 +61,15 @@ class VideoSink:
         self.writer.abort()
 
 
+class _Drawing(NamedTuple):
+    """A frame's picture and what to draw on it before it is encoded."""
+
+    image: np.ndarray
+    assessment: Assessment
+    cue: CueState | None
+    t_ms: float
+
+
 class AnnotatedVideoSink(VideoSink):
     """Scales the frame to at most `max_height` (a copy; the frame itself is left alone), draws
     the overlay on it and encodes it: drawing and encoding cost by the output's pixels, not the
@@ -81,10 +91,15 @@ class AnnotatedVideoSink(VideoSink):
         self.cues = cues
 
     def consume(self, frame: FrameLike, assessment: Assessment) -> None:
-        image = self._scaled(frame.image)
+        self._draw_and_write(_Drawing(self._scaled(frame.image), assessment, self._cue(), frame.t_ms))
+
+    def _cue(self) -> CueState | None:
+        return self.cues.state if self.cues is not None else None
+
+    def _draw_and_write(self, d: _Drawing) -> None:
         # Landmarks are mapped onto the picture's size.
-        self.overlay.draw(image, assessment, self.cues.state if self.cues is not None else None)
-        self.writer.write(image, frame.t_ms)
+        self.overlay.draw(d.image, d.assessment, d.cue)
+        self.writer.write(d.image, d.t_ms)
 
     def _scaled(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
@@ -103,30 +118,25 @@ class LastFrameSettledVideoSink(AnnotatedVideoSink):
     one arrives; a frame drawn in place is copied first, as the loop may reuse its buffer.
     Only for a video of its own (frames of several sinks sharing a writer would reorder)."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._pending: tuple[np.ndarray, Assessment, CueState | None, float] | None = None
+        self._pending: _Drawing | None = None
 
     def consume(self, frame: FrameLike, assessment: Assessment) -> None:
         self._flush()
         image = self._scaled(frame.image)
         if image is frame.image:
             image = image.copy()
-        cue = self.cues.state if self.cues is not None else None
-        self._pending = (image, assessment, cue, frame.t_ms)
+        self._pending = _Drawing(image, assessment, self._cue(), frame.t_ms)
 
     def consume_final(self, assessment: Assessment) -> None:
         if self._pending is not None:
-            image, _, cue, t_ms = self._pending
-            self._pending = (image, assessment, cue, t_ms)
+            self._pending = self._pending._replace(assessment=assessment)
 
     def _flush(self) -> None:
-        if self._pending is None:
-            return
-        image, assessment, cue, t_ms = self._pending
-        self._pending = None
-        self.overlay.draw(image, assessment, cue)
-        self.writer.write(image, t_ms)
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._draw_and_write(pending)
 
     def close(self) -> None:
         self._flush()
