@@ -36,7 +36,7 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
-from exercises.stats import SampleClock, SortedWindow, jitter, median
+from exercises.stats import SampleClock, SortedWindow, median, within_noise
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
 from vision import geometry as g
@@ -448,9 +448,8 @@ class HipHingeChecker(SideViewChecker):
         knee at 66-92 deg (true 5), a "squat" that the noise of the next frames disowned;
         nobody squats, drops the head or locks the knees in a hinge within 8 frames of
         stepping into view."""
-        noise = jitter(history)
         most = self.thresholds.max_signal_noise_deg if limit is None else limit
-        return noise is not None and noise <= most
+        return within_noise(history, most, unknown=False)
 
     def _head_line_dropped(self, head: float, head_rise: float | None) -> bool:
         """The ear sits low against the trunk, more than while standing, from a steady head line."""

@@ -37,7 +37,7 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
-from exercises.stats import SampleClock, jitter, median
+from exercises.stats import SampleClock, median, within_noise
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
 from vision.landmarks import Joint, Side, other_side
@@ -459,7 +459,9 @@ class PlankChecker(SideViewChecker):
         """Ear below the trunk line, ear and face both turned down from their start, read
         from a steady face."""
         th = self.thresholds
-        if self._head_start is None or not self._steady(self._face_history, th.max_face_noise_deg):
+        if self._head_start is None or not within_noise(
+            self._face_history, th.max_face_noise_deg, unknown=True
+        ):
             return False
         start_head, start_face = self._head_start
         return (
@@ -470,12 +472,7 @@ class PlankChecker(SideViewChecker):
 
     def _head_steady(self) -> bool:
         """The head line's own noise is below what head_drop needs (unknown yet: trusted)."""
-        return self._steady(self._head_history, self.thresholds.max_head_noise_deg)
-
-    @staticmethod
-    def _steady(history: deque[float], max_noise: float) -> bool:
-        noise = jitter(history)
-        return noise is None or noise <= max_noise
+        return within_noise(self._head_history, self.thresholds.max_head_noise_deg, unknown=True)
 
     def _hold_events(self, outcomes) -> list:
         events = []

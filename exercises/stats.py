@@ -111,6 +111,13 @@ class SampleClock:
         self._last_ms = None
 
 
+def within_noise(values: Sequence[float], limit: float, *, unknown: bool) -> bool:
+    """The signal's own frame-to-frame noise (see `jitter`) is at most `limit`; `unknown` is
+    the answer while there are too few values to know it (each gate says which it needs)."""
+    noise = jitter(values)
+    return unknown if noise is None else noise <= limit
+
+
 def jitter(values: Sequence[float]) -> float | None:
     """Frame-to-frame noise of a signal: a robust SD from its second differences, which a
     smooth movement leaves near zero (white noise of SD s gives s). None below 8 values."""
