@@ -182,8 +182,10 @@ class CatCowChecker(SideViewChecker):
 
     def _reset_cycle_state(self) -> None:
         self._short = {1: False, -1: False}  # last extreme each way fell short of the target
+        self._short_since: float | None = None  # when the movement judged short began
         self._last_peak: dict[int, float | None] = {1: None, -1: None}  # from the zero, each way
         self._turn_legs: deque[float] = deque(maxlen=3)  # legs into the last turning points
+        self._turn_times: deque[float] = deque(maxlen=4)  # and the times of those turns
         self._fast = False  # the last half-cycle was rushed
         self._fast_since: float | None = None  # when that half-cycle began
         self._cycle_fast = False  # a half-cycle ending in the current cycle was rushed
@@ -203,6 +205,7 @@ class CatCowChecker(SideViewChecker):
         self._bow_minus_head.clear()
         self._trace.clear()
         self._turn_legs.clear()
+        self._turn_times.clear()
         self._elbows.clear()
         self._far_elbows.clear()
 
@@ -285,13 +288,15 @@ class CatCowChecker(SideViewChecker):
                 if o.half_leg is not None:
                     # Each half-cycle is judged as soon as it ends (a full one clears the cue).
                     leg = self._spine_moved(o.half_leg, o.half_start_ms, o.t_ms)
-                    self._short = self._range_short(leg, self._last_peak[1], self._last_peak[-1])
+                    self._judge_range(
+                        self._range_short(leg, self._last_peak[1], self._last_peak[-1]), o.half_start_ms
+                    )
                 self._judge_pace(o)
             else:
                 faults = set(self._episode_faults)
                 if o.kind == "completed":
                     span = self._spine_moved(o.span, o.start_ms, o.t_ms)
-                    self._short = self._range_short(span, o.pos_peak, o.neg_peak)
+                    self._judge_range(self._range_short(span, o.pos_peak, o.neg_peak), o.start_ms)
                     if any(self._short.values()):
                         faults.add("small_range")
                     if self._cycle_fast:
@@ -324,10 +329,22 @@ class CatCowChecker(SideViewChecker):
         clips three or more."""
         th = self.thresholds
         self._turn_legs.append(o.half_leg or 0.0)
+        self._turn_times.append(o.t_ms)
         legs = list(self._turn_legs)
         target = th.cat_target_bow + th.cow_target_bow
         if len(legs) == 3 and all(2.0 * th.swing <= leg < target for leg in legs):
-            self._short = {1: True, -1: True}
+            # From the turn the first of the three legs left (the earliest turn known).
+            self._judge_range({1: True, -1: True}, self._turn_times[0])
+
+    def _judge_range(self, short: dict[int, bool], began_ms: float | None) -> None:
+        """A range judgement of a movement that began at `began_ms`: the small_range fault,
+        known only once the movement is over, covers it (as too_fast covers its half-cycle),
+        so the report shows the fault on the cycle that fell short, not just after it."""
+        if not any(short.values()):
+            self._short_since = None
+        elif not any(self._short.values()) or self._short_since is None:
+            self._short_since = began_ms
+        self._short = short
 
     def _judge_pace(self, o: CycleOutcome) -> None:
         """A half-cycle (one turning point to the next) taken at a rushed pace. Only a
@@ -422,12 +439,12 @@ class CatCowChecker(SideViewChecker):
                 "too_fast": self._fast,
             }
         faults = self.tracker.update(t_ms, conditions)
-        if self._fast_since is not None:
-            # A rushed half-cycle is known only once it is over: the fault covers it.
-            faults = tuple(
-                replace(f, since_ms=min(f.since_ms, self._fast_since)) if f.code == "too_fast" else f
-                for f in faults
-            )
+        # A rushed or short movement is known only once it is over: the fault covers it.
+        began = {"too_fast": self._fast_since, "small_range": self._short_since}
+        faults = tuple(
+            replace(f, since_ms=min(f.since_ms, began[f.code])) if began.get(f.code) is not None else f
+            for f in faults
+        )
         if in_position:
             self._episode_faults.update(f.code for f in faults if f.code == "moving_from_arms")
         side = self.counter.side
@@ -456,6 +473,7 @@ class CatCowChecker(SideViewChecker):
         if t_ms - self._last_in_position > self.counter.rule.max_gap_ms:
             self._forget_position()
             self._short = {1: False, -1: False}
+            self._short_since = None
             self._fast = False
         phase = "paused" if t_ms - self._last_in_position <= self.counter.rule.max_gap_ms else "setup"
         return self.assessment(

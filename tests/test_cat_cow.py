@@ -87,6 +87,11 @@ def test_small_range_per_cycle_names_the_direction_behind(cat, cow, message):
     # Where the neutral cannot tell which way lags (before it is trusted, or a half-cycle
     # that lags both ways alike) the cue names both.
     assert set(shown) <= {message, "Move further: round up more, then let your belly drop more"}
+    # Known only once the cycle is over (here ~3 s after its first peak), the fault covers
+    # the cycle that fell short: the report dates it to that rep, not to after it.
+    since = [f.since_ms for a in r.assessments for f in a.faults if f.code == "small_range"]
+    first = r.kinds(EventKind.REP_COMPLETED)[0]
+    assert since and min(since) <= first.start_ms
 
 
 def test_a_full_cycle_with_an_uneven_neutral_is_not_short():
@@ -111,6 +116,9 @@ def test_cycles_too_small_to_count_are_still_judged_small():
     shown = [a.t_ms for a in r.assessments if any(f.code == "small_range" for f in a.faults)]
     assert r.rep_faults()[:4] == [()] * 4
     assert shown and 17000.0 < shown[0] < 26000.0  # small cycles from 17 s, 4 s each
+    # ... and dated to the turn the first small leg left (the cat peak at 18 s), not before.
+    since = {f.since_ms for a in r.assessments for f in a.faults if f.code == "small_range"}
+    assert since and all(17000.0 < s < shown[0] - 2000.0 for s in since)
 
 
 def test_too_fast():
