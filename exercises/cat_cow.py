@@ -11,11 +11,11 @@ either order.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
-from exercises.faults import tracked
+from exercises.faults import dated_from, tracked
 from exercises.reps import CycleCounter, CycleOutcome, CycleRule
 from exercises.signals import (
     SideView,
@@ -439,12 +439,7 @@ class CatCowChecker(SideViewChecker):
                 "too_fast": self._fast,
             }
         faults = self.tracker.update(t_ms, conditions)
-        # A rushed or short movement is known only once it is over: the fault covers it.
-        began = {"too_fast": self._fast_since, "small_range": self._short_since}
-        faults = tuple(
-            replace(f, since_ms=min(f.since_ms, began[f.code])) if began.get(f.code) is not None else f
-            for f in faults
-        )
+        faults = dated_from(faults, {"too_fast": self._fast_since, "small_range": self._short_since})
         if in_position:
             self._episode_faults.update(f.code for f in faults if f.code == "moving_from_arms")
         side = self.counter.side

@@ -8,7 +8,7 @@ is the first frame the condition held.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from exercises.base import Fault, Severity
 from exercises.spec import FaultInfo
@@ -101,3 +101,13 @@ class FaultTracker:
         ]
         faults.sort(key=lambda f: (-f.severity, f.since_ms, f.code))
         return tuple(faults)
+
+
+def dated_from(faults: tuple[Fault, ...], began: Mapping[str, float | None]) -> tuple[Fault, ...]:
+    """Faults judged on a whole movement (a cycle's range, a rep's depth) are known only once
+    it is over; each one in `began` (code -> when the movement it judges began, None if none)
+    is dated from then, so the report puts it on the movement it is about, not just after it."""
+    return tuple(
+        replace(f, since_ms=min(f.since_ms, start)) if (start := began.get(f.code)) is not None else f
+        for f in faults
+    )

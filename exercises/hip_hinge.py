@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from exercises.base import Assessment, Event, EventKind, Severity, ViewVerdict
 from exercises.common import SideViewChecker, rep_event
-from exercises.faults import tracked
+from exercises.faults import dated_from, tracked
 from exercises.reps import RepCounter, RepPhase, RepRule
 from exercises.signals import (
     SideView,
@@ -386,6 +386,7 @@ class HipHingeChecker(SideViewChecker):
         self._rounding_t = float("-inf")
         self._leans: deque[tuple[float, float]] = deque()  # (t_ms, lean) on the feet, one window
         self._last_lean: float | None = None  # the stream's last lean on the feet, for finish()
+        self._rep_began: float | None = None  # start of the latest rep (its faults' tail outlasts it)
         self._new_rep()
 
     def reset(self) -> None:
@@ -402,6 +403,7 @@ class HipHingeChecker(SideViewChecker):
         self._clock.reset()
         self._leans.clear()
         self._last_lean = None
+        self._rep_began = None
         self._new_rep()
 
     def _new_reference(self) -> StandingReference:
@@ -636,7 +638,11 @@ class HipHingeChecker(SideViewChecker):
             "shallow_hinge": shallow,
             "head_drop": head_dropped,
         }
-        faults = self.tracker.update(t_ms, conditions)
+        # Shallow is known only on the way up; it is about the whole rep's depth (and an
+        # episode keeps that date while it clears after the rep).
+        if self.counter.rep_start_ms is not None:
+            self._rep_began = self.counter.rep_start_ms
+        faults = dated_from(self.tracker.update(t_ms, conditions), {"shallow_hinge": self._rep_began})
         if self.counter.in_rep:
             self._episode_faults.update(f.code for f in faults)
             self._episode_faults.update(c for c, on in conditions.items() if on and c == "shallow_hinge")

@@ -160,6 +160,12 @@ def test_shallow_hinge_counts_but_is_flagged():
     assert r.rep_faults() == [("shallow_hinge",)] * 3
     msg = {f.message for a in r.assessments for f in a.faults}
     assert msg == {"Hinge deeper — push your hips further back"}
+    # Known only on the way up (the trunk turned back short of the target), the fault is
+    # about the whole rep: each episode is dated from its rep's start, not from the turn.
+    starts = [e.start_ms for e in r.kinds(EventKind.REP_COMPLETED)]
+    shown = [(f.since_ms, a.t_ms) for a in r.assessments for f in a.faults]
+    assert sorted({since for since, _ in shown}) == pytest.approx(starts, abs=1.0)
+    assert all(t - since > 500.0 for since, t in shown)  # shown from the way up, dated earlier
 
 
 def test_head_drop():
