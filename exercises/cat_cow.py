@@ -184,8 +184,8 @@ class CatCowChecker(SideViewChecker):
         self._short = {1: False, -1: False}  # last extreme each way fell short of the target
         self._short_since: float | None = None  # when the movement judged short began
         self._last_peak: dict[int, float | None] = {1: None, -1: None}  # from the zero, each way
-        self._turn_legs: deque[float] = deque(maxlen=3)  # legs into the last turning points
-        self._turn_times: deque[float] = deque(maxlen=4)  # and the times of those turns
+        # (time, leg into it) of the last turning points: three legs and the turn before them.
+        self._turns: deque[tuple[float, float]] = deque(maxlen=4)
         self._fast = False  # the last half-cycle was rushed
         self._fast_since: float | None = None  # when that half-cycle began
         self._cycle_fast = False  # a half-cycle ending in the current cycle was rushed
@@ -204,8 +204,7 @@ class CatCowChecker(SideViewChecker):
         self._recent.clear()
         self._bow_minus_head.clear()
         self._trace.clear()
-        self._turn_legs.clear()
-        self._turn_times.clear()
+        self._turns.clear()
         self._elbows.clear()
         self._far_elbows.clear()
 
@@ -328,13 +327,12 @@ class CatCowChecker(SideViewChecker):
         row (once; otherwise one: a settling wobble, a first leg), real clips one; small-range
         clips three or more."""
         th = self.thresholds
-        self._turn_legs.append(o.half_leg or 0.0)
-        self._turn_times.append(o.t_ms)
-        legs = list(self._turn_legs)
+        self._turns.append((o.t_ms, o.half_leg or 0.0))
+        legs = [leg for _, leg in self._turns][-3:]
         target = th.cat_target_bow + th.cow_target_bow
         if len(legs) == 3 and all(2.0 * th.swing <= leg < target for leg in legs):
             # From the turn the first of the three legs left (the earliest turn known).
-            self._judge_range({1: True, -1: True}, self._turn_times[0])
+            self._judge_range({1: True, -1: True}, self._turns[0][0])
 
     def _judge_range(self, short: dict[int, bool], began_ms: float | None) -> None:
         """A range judgement of a movement that began at `began_ms`: the small_range fault,
