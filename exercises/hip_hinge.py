@@ -126,6 +126,13 @@ class HipHingeThresholds:
     # A hinge keeps knees soft (~15-25 deg) while the hips flex ~90; a squat bends both alike.
     squat_knee_deg: float = limit(45.0, 15.0, 120.0)
     squat_ratio: float = limit(0.6, 0.2, 2.0)
+    # A squat shows at the bottom of the rep, which a brisk rep holds only briefly: it needs
+    # squat_on_ms, not fault_on_ms. Runs of the squatting condition (every condition met,
+    # first to last frame): squat renders 133-2067 ms (133 = three frames at 15 fps of a
+    # 1.4 s rep); every non-squat render (samples, stress, seeds 97-109) none at all; real
+    # clips a single frame (a kettlebell deadlift), a floor deadlift (its bent knees claimed
+    # anyway) 0-3487. One noisy frame is still no squat: three frames at 15 fps, four at 30.
+    squat_on_ms: float = limit(100.0, 0.0, 2000.0)
     # Locked knees: straighter than this at the bottom puts the stretch on the lower back and
     # the back of the knee; physios cue a soft bend (~10-20 deg). Judged on the knee bend
     # corrected for camera yaw; on the samples locked knees read <= 3.6, soft knees >= 8.
@@ -192,7 +199,7 @@ class HipHingeThresholds:
     # while the trunk stays fairly upright, so its trunk barely drops where the knees are bent
     # (lean speed on those frames, squat renders and the sample: median -3 to +10 deg/s, max
     # 44-100; longest run of such frames at or under 40 deg/s: 333-1400 ms per clip, the
-    # fault needs fault_on_ms 200). A good hinge whose legs barbell plates hide (seed 79, 320
+    # fault needs squat_on_ms). A good hinge whose legs barbell plates hide (seed 79, 320
     # px) read a squat (43-69 deg, true 15) only while dropping at +60 to +115 deg/s (median
     # 95): none of it at or under 60. Real clips: unchanged (a floor deadlift's bent knees,
     # -6 deg/s median, still claimed).
@@ -366,7 +373,9 @@ class HipHingeChecker(SideViewChecker):
     def __init__(self, thresholds: HipHingeThresholds | None = None) -> None:
         self.thresholds = th = thresholds or HipHingeThresholds()
         on = th.fault_on_ms
-        self.fault_specs = tracked(FAULTS, on, {"shallow_hinge": (0.0, 600.0)})
+        self.fault_specs = tracked(
+            FAULTS, on, {"shallow_hinge": (0.0, 600.0), "squatting": (th.squat_on_ms, 300.0)}
+        )
         super().__init__()
         # No settling before the first rep: a frame near standing is a start. A recording that
         # begins mid-rep counts that rep once the person is back up (start_in_rep).

@@ -133,6 +133,17 @@ def test_locked_knees():
     assert r.rep_faults() == [("locked_knees",), ("locked_knees",)]
 
 
+def test_a_brisk_squat_is_found_from_its_short_bottom():
+    # A 1.2 s squat filmed at 15 fps: its knees pass the squat bend for three frames (133 ms)
+    # at the bottom, under the 200 ms other faults need (seed 109, 006: read 50-52 deg for a
+    # true 76). The squat needs squat_on_ms; at 200 ms it would be missed.
+    seq = reps(sy.squat(0.5), n=2, down=0.3, up=0.3, pause=0.0, rest=0.4)  # 30-fps frames
+    r = sy.run(HipHingeChecker(), sy.track(seq, PLAIN, fps=15.0))  # played at 15 fps: 0.6 s each way
+    assert r.fault_codes == {"squatting"}
+    slow = dataclasses.replace(HipHingeChecker().thresholds, squat_on_ms=200.0)
+    assert sy.run(HipHingeChecker(slow), sy.track(seq, PLAIN, fps=15.0)).fault_codes == set()
+
+
 @pytest.mark.parametrize("fault, knee", [("locked_knees", 1.0), ("squatting", 80.0)])
 @pytest.mark.parametrize("when, judged", [("descent", False), ("bottom", True)])
 def test_knee_faults_are_judged_where_the_trunk_has_stopped_dropping(fault, knee, when, judged):
