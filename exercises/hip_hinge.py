@@ -24,6 +24,7 @@ from exercises.signals import (
     knee_flexion,
     sagittal_bend,
     spine_bow,
+    thigh_share,
     torso_mask_px,
     trunk_inclination,
 )
@@ -126,6 +127,14 @@ class HipHingeThresholds:
     # A hinge keeps knees soft (~15-25 deg) while the hips flex ~90; a squat bends both alike.
     squat_knee_deg: float = limit(45.0, 15.0, 120.0)
     squat_ratio: float = limit(0.6, 0.2, 2.0)
+    # ... with the thigh making at least this share of the knee bend (thigh_share): a squat
+    # sinks the hips back and down, turning the thighs towards horizontal, while the ankle's
+    # dorsiflexion keeps the shins within ~20-35 deg of vertical. On every frame that met the
+    # other squat conditions: rendered squats 0.69-0.97 (samples, stress, seeds 97-113), a real
+    # floor deadlift 0.71-0.86, a kettlebell deadlift 0.75; a good barbell hinge standing with
+    # the plates across its knees (seed 113, 021: MediaPipe pulled both knees forward, read
+    # 47-58 deg bent under thighs 16-26 deg from vertical) 0.33-0.53. Between 0.53 and 0.69.
+    squat_thigh_share: float = limit(0.6, 0.0, 1.0)
     # A squat shows at the bottom of the rep, which a brisk rep holds only briefly: it needs
     # squat_on_ms, not fault_on_ms. Runs of the squatting condition (every condition met,
     # first to last frame): squat renders 133-2067 ms (133 = three frames at 15 fps of a
@@ -627,6 +636,8 @@ class HipHingeChecker(SideViewChecker):
             and descent <= th.max_knee_descent_dps
             and knee >= th.squat_knee_deg
             and knee >= th.squat_ratio * hip_flex
+            and (share := thigh_share(view)) is not None
+            and share >= th.squat_thigh_share
             and self._steady(self._knee_history)
         )
         if squatting and self.counter.in_rep:

@@ -406,7 +406,9 @@ def hinge(
 def squat(depth: float = 1.0) -> Posture:
     """Knees travel forward and bend far more than the hips hinge."""
     knee = 95.0 * depth
-    shin = -0.45 * knee  # shins lean forward: the ankle stays behind the knee
+    # Shins lean forward a third of the knee bend (the ankle behind the knee), the thighs turn
+    # the rest: ankle dorsiflexion keeps shins within ~20-35 deg of vertical.
+    shin = -knee / 3.0
     return Posture(
         trunk=35.0 * depth, thigh=shin + knee, shin=shin, upper_arm=40.0 * depth, forearm=50.0 * depth
     )

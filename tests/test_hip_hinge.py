@@ -126,6 +126,22 @@ def test_squatting():
     assert r.rep_faults() == [("squatting",), ("squatting",)]
 
 
+@pytest.mark.parametrize(("thigh", "shin", "squat"), [(36.0, -18.0, True), (18.0, -36.0, False)])
+def test_a_knee_bent_under_an_upright_thigh_is_no_squat(thigh, shin, squat):
+    # Between good hinges the person stands with knees read 54 deg bent. A squat bends them by
+    # sinking the hips, the thigh turning most of it (rendered and real squats: 0.69-0.97 of
+    # the bend); barbell plates hanging across the knees made MediaPipe pull both knees forward
+    # under upright thighs instead (seed 113, 021: thighs 16-26 deg, shins 22-35): no squat.
+    bent = sy.Posture(trunk=10.0, thigh=thigh, shin=shin)
+    seq = reps(sy.hinge(75.0, 18.0), n=2, rest=1.0)
+
+    def stand_bent(i, p):
+        return bent if p.trunk < 12.0 and i > 60 else p
+
+    r = check(sy.modulate(seq, stand_bent))
+    assert ("squatting" in r.fault_codes) is squat
+
+
 def test_locked_knees():
     r = check(reps(sy.hinge(80.0, knee_flex=2.0), n=2))
     assert r.rep_count == 2
