@@ -174,6 +174,15 @@ class HipHingeThresholds:
     # labelled head drops 0.7-2.5 deg; noisy renders 3.1-5.4, among them a good hinge whose
     # face held 111-112.5 at noise 3.5-5.4.
     max_face_noise_deg: float = limit(3.0, 0.3, 20.0)
+    # A back that reads rounded drags the head down with it, so the head cue gives way to the
+    # back cue there. Where that rounding is read from an outline too small or too ragged to
+    # trust, the head cue still shows when both head signals are past anything rounding alone
+    # gives. Hinged frames reading rounded from an untrusted outline (head line, face turn):
+    # rounded backs at most (35, 116) and (31, 121), a locked-knee render (34, 120) and
+    # (32, 134), flat backs below; head drops (seeds 103 and 113, 42-46 deg drops) (36-44,
+    # 124-142). Both at once, past the rounded backs' extremes.
+    head_drop_past_rounding_deg: float = limit(36.0, 5.0, 90.0)
+    head_drop_past_rounding_face_deg: float = limit(122.0, 60.0, 170.0)
     # Faults must persist this long to show (one noisy frame is not a fault).
     fault_on_ms: float = limit(200.0, 0.0, 2000.0)
     # A fault is claimed only from a signal steadier than the fault: when the head line's or
@@ -492,6 +501,16 @@ class HipHingeChecker(SideViewChecker):
         th = self.thresholds
         return face >= th.head_drop_face_deg and self._steady(self._face_history, th.max_face_noise_deg)
 
+    def _head_dropped_past_rounding(self, head: float, face: float) -> bool:
+        """Head line and face both dropped past what a rounded back alone gives them."""
+        th = self.thresholds
+        return (
+            head >= th.head_drop_past_rounding_deg
+            and face >= th.head_drop_past_rounding_face_deg
+            and self._steady(self._head_history)
+            and self._steady(self._face_history, th.max_face_noise_deg)
+        )
+
     def _outline_steady_hinged(self) -> bool:
         """The back outline while bent over is steadier than a rounded back; known only after
         8 hinged frames, since a prop or a ragged mask shows only once the person is bent over."""
@@ -626,10 +645,10 @@ class HipHingeChecker(SideViewChecker):
         # the head line jumps for a few frames (a bar passing the face, the head swinging with
         # a fast descent: a good hinge with a barbell read +20 deg for 0.3 s at 16-41 deg of
         # lean) and a drop that is not kept at the bottom is no fault.
-        head_dropped = (
-            hinged
-            and not rounding_back
-            and (self._head_line_dropped(head, head_rise) or self._face_dropped(face))
+        head_dropped = hinged and (
+            self._head_line_dropped(head, head_rise) or self._face_dropped(face)
+            if not rounding_back
+            else not outline_ok and self._head_dropped_past_rounding(head, face)
         )
         squatting = (
             in_position

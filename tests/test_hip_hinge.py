@@ -398,6 +398,28 @@ def test_a_back_too_small_in_the_mask_to_resolve_rounding_is_not_judged(mask_sca
     assert any("too small in the picture" in why for why in whys) == (not judged)
 
 
+@pytest.mark.parametrize(
+    ("mask_scale", "neck", "nod", "faults"),
+    [
+        (0.5, 45.0, 20.0, {"head_drop"}),  # rounding unresolvable: a drop past it still shows
+        # ... a head only as low as a rounded back carries it (read 31 deg, past head_drop_deg:
+        # over a flat back this is a head drop) does not
+        (0.5, 28.0, 0.0, set()),
+        (1.0, 45.0, 20.0, {"rounded_back"}),  # rounding trusted: the back cue covers the head
+    ],
+)
+def test_a_head_drop_shows_through_a_rounding_too_small_to_trust(mask_scale, neck, nod, faults):
+    # The back reads rounded. Where its outline is too small to judge (seed 113, 024: a flat
+    # back at 400x300 read +0.055-0.086), that reading cannot speak for the head either: a
+    # head dropped past anything a rounded back gives (head line >= 36, face >= 122 together;
+    # rounded backs read at most 35 / 121) is cued; a rounded back's own head is not.
+    render = dataclasses.replace(MASKED, mask_scale=mask_scale, noise_px=0.5)  # as test_head_drop
+    seq = reps(sy.hinge(75.0, 20.0, back_bow=0.10, neck=neck, nod=nod), n=2)
+    r = check(seq, render=render)
+    assert r.rep_count == 2
+    assert r.fault_codes == faults
+
+
 @pytest.mark.parametrize(("outline_noise", "rounded"), [(0.0, True), (0.06, False)])
 def test_a_back_outline_noisier_than_rounding_while_bent_claims_nothing(outline_noise, rounded):
     # A prop over the back (a dowel the mask half takes in) or a noisy picture makes the
