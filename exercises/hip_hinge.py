@@ -640,15 +640,17 @@ class HipHingeChecker(SideViewChecker):
         # rounded_back needs, trusted or not. Below it (formerly from 0.8 x rounded_bow) the
         # person got neither cue: a standing outline taken from the first, stiller second of
         # a render (seed 73, 024) put flat backs at +0.036-0.045 and hid two of six head drops.
+        # Read from an outline not trusted, that rounding gives way in turn to a head dropped
+        # past anything a rounded back carries (head_drop_past_rounding_*).
         rounding_back = rounding is not None and rounding >= th.rounded_bow
         # Judged once hinged, where the neck carries the head against gravity: on the way down
         # the head line jumps for a few frames (a bar passing the face, the head swinging with
         # a fast descent: a good hinge with a barbell read +20 deg for 0.3 s at 16-41 deg of
         # lean) and a drop that is not kept at the bottom is no fault.
         head_dropped = hinged and (
-            self._head_line_dropped(head, head_rise) or self._face_dropped(face)
+            (self._head_line_dropped(head, head_rise) or self._face_dropped(face))
             if not rounding_back
-            else not outline_ok and self._head_dropped_past_rounding(head, face)
+            else (not outline_ok and self._head_dropped_past_rounding(head, face))
         )
         squatting = (
             in_position

@@ -126,6 +126,28 @@ def test_squatting():
     assert r.rep_faults() == [("squatting",), ("squatting",)]
 
 
+@pytest.mark.parametrize("facing", [1, -1])
+def test_thigh_share_is_the_thighs_part_of_the_knee_bend(facing):
+    from exercises.signals import SideView, thigh_share
+
+    def leg(thigh_deg, shin_deg):
+        # Image pixels, y down; the person faces +x (facing 1) or -x. Tilts from vertical, +
+        # forward: the shin leans its knee ahead of the ankle, the thigh its knee ahead of the hip.
+        ankle = np.array([0.0, 400.0])
+        knee = ankle + 100.0 * np.array(
+            [facing * np.sin(np.radians(shin_deg)), -np.cos(np.radians(shin_deg))]
+        )
+        hip = knee + 100.0 * np.array(
+            [-facing * np.sin(np.radians(thigh_deg)), -np.cos(np.radians(thigh_deg))]
+        )
+        z = np.zeros(2)
+        return SideView(z, z, z, z, z, hip, knee, ankle, z, z, z, facing, None, "left")  # type: ignore[arg-type]
+
+    assert thigh_share(leg(50.0, 20.0)) == pytest.approx(50.0 / 70.0)  # a squat: the hips sink
+    assert thigh_share(leg(20.0, 30.0)) == pytest.approx(0.4)  # a knee pulled forward
+    assert thigh_share(leg(0.0, 0.0)) is None  # a straight leg has no bend to share
+
+
 @pytest.mark.parametrize(("thigh", "shin", "squat"), [(36.0, -18.0, True), (18.0, -36.0, False)])
 def test_a_knee_bent_under_an_upright_thigh_is_no_squat(thigh, shin, squat):
     # Between good hinges the person stands with knees read 54 deg bent. A squat bends them by
