@@ -118,23 +118,6 @@ def knee_flexion(v: SideView) -> float:
     return float(g.line_deviation(v.hip, v.knee, v.ankle))
 
 
-def _forward_tilt(top: np.ndarray, bottom: np.ndarray, facing: int) -> float:
-    """How far a limb segment leans from vertical with its top ahead of its bottom, deg."""
-    d = top - bottom
-    return float(np.degrees(np.arctan2(facing * d[0], -d[1])))
-
-
-def thigh_share(v: SideView) -> float | None:
-    """The share of the knee bend that comes from the thigh tilting (hip behind the knee) rather
-    than the shin (knee ahead of the ankle): ~0.7-0.95 in a squat, where the hips sink back and
-    the ankle's dorsiflexion keeps the shin within ~20-35 deg of vertical. None with the leg
-    straight or bent backwards (no bend to share)."""
-    shin = _forward_tilt(v.knee, v.ankle, v.facing)
-    thigh = -_forward_tilt(v.hip, v.knee, v.facing)
-    bend = thigh + shin
-    return None if bend < 1.0 else thigh / bend
-
-
 def sagittal_bend(image_bend_deg: float, yaw_deg: float | None, max_yaw_deg: float = 50.0) -> float:
     """A small bend of a near-vertical limb seen obliquely, back in the sagittal plane, deg.
 
@@ -246,6 +229,17 @@ def lean_from_vertical(top: np.ndarray, bottom: np.ndarray, facing: int) -> floa
 
 def thigh_from_vertical(v: SideView) -> float:
     return abs(lean_from_vertical(v.hip, v.knee, v.facing))
+
+
+def thigh_share(v: SideView) -> float | None:
+    """The share of the knee bend that comes from the thigh tilting (hip behind the knee) rather
+    than the shin (knee ahead of the ankle): ~0.7-0.95 in a squat, where the hips sink back and
+    the ankle's dorsiflexion keeps the shin within ~20-35 deg of vertical. None with the leg
+    straight or bent backwards (no bend to share)."""
+    thigh = lean_from_vertical(v.hip, v.knee, v.facing)
+    shin = -lean_from_vertical(v.knee, v.ankle, v.facing)
+    bend = thigh + shin
+    return None if bend < 1.0 else thigh / bend
 
 
 def arm_from_vertical(v: SideView, to_wrist: bool = True) -> float:
