@@ -58,8 +58,12 @@ class HipHingeThresholds:
     rep_start_deg: float = limit(8.0, 3.0, 60.0)
     rep_rest_deg: float = limit(4.0, 1.0, 50.0)
     # It counts once the trunk passes this: clearly a hinge, not a nod or a reach. Shallower
-    # movements are reported as partial reps and not counted.
-    rep_count_deg: float = limit(20.0, 5.0, 80.0)
+    # movements are reported as partial reps and not counted; a counted rep short of
+    # target_deg is judged shallow (bad form is cued, not skipped). Deepest lean per
+    # rendered movement (cached MediaPipe, committed stress and seeds 97-127): dips of 7-17
+    # deg true read 4.4-11.9; the shallowest labelled reps (true 23-30, some 22 deg off
+    # side-on) 18.3 and up. 15 lies midway; 20 dropped an 18.3 rep, and the shallow cue with it.
+    rep_count_deg: float = limit(15.0, 5.0, 80.0)
     # Physio target depth: the trunk at least ~45 deg forward is where the hamstrings and
     # glutes do the work the exercise is for; counted reps that stay shallower are flagged.
     # Set in MediaPipe's reading, which falls short of the true lean (already turned back into
