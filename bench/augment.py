@@ -1,0 +1,123 @@
+"""Copies of a labelled set of clips that should be judged the same: an invariance check.
+
+    python -m bench.augment SRC OUT [--labels FILE] [--kinds reencode,mirror,half]
+    backform evaluate OUT --labels OUT/labels.json
+
+Each clip is written again as H.264 (`reencode_NAME.mp4`, the control: what re-encoding alone
+changes), mirrored left to right (`mirror_NAME.mp4`: the person filmed from the other side)
+and at half size (`half_NAME.mp4`, only where the half is still at least 240 px high), at the
+frame times of the original, with the original's labels. A verdict that differs between a clip's
+control and its mirror or half is MediaPipe's reading of the same movement moving a signal
+across a threshold: a threshold without margin for that clip. Nothing here is judged; OUT
+holds the copies and one labels.json (real-clip schema keyed by file name; a sample entry
+keeps its own schema with `clip` renamed). Clips whose labels are not in SRC are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from feedback.evaluate import find_clips, load_labels
+from feedback.video_out import VideoWriter
+from vision.errors import BackformError
+from vision.sources import open_video
+
+MIN_HALF_PX = 240
+
+
+def _half(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    return cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+
+
+KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "reencode": lambda image: image,
+    "mirror": lambda image: np.ascontiguousarray(image[:, ::-1]),
+    "half": _half,
+}
+
+
+def write_copy(video: Path, dst: Path, change: Callable[[np.ndarray], np.ndarray]) -> None:
+    """`video` with `change` applied to every frame, keeping each frame's time (atomic)."""
+    with open_video(video) as source, VideoWriter(dst, fps=source.info.fps, crf=18) as writer:
+        for frame in source:
+            writer.write(change(frame.image), frame.t_ms)
+
+
+def _relabel(entry: dict, name: str, kind: str) -> dict:
+    entry = copy.deepcopy(entry)
+    if "expected" in entry:
+        entry["clip"] = name
+        side = entry["expected"].get("near_side")
+        if kind == "mirror" and side in ("left", "right"):
+            entry["expected"]["near_side"] = "right" if side == "left" else "left"
+    return entry
+
+
+def _entries(src: Path, labels_file: Path | None) -> list[tuple[Path, dict]]:
+    """(video, raw labels entry) per clip, every entry validated first."""
+    if labels_file is None:
+        return find_clips(src)
+    clips = load_labels(src, labels_file)
+    raw = json.loads(Path(labels_file).read_text())
+    if "expected" in raw:
+        return [(clips[0][0], raw)]
+    return [(src / v.get("clip", k), v) for k, v in sorted(raw.items()) if not k.startswith("_")]
+
+
+def augment(src: Path, out: Path, labels_file: Path | None, kinds: list[str]) -> int:
+    entries = _entries(src, labels_file)
+    out.mkdir(parents=True, exist_ok=True)
+    labels: dict[str, dict] = {"_about": {"made_by": "bench.augment", "from": str(src), "kinds": kinds}}
+    for video, entry in entries:
+        if not video.is_file():
+            continue
+        with open_video(video) as source:
+            info = source.info
+        for kind in kinds:
+            if kind == "half" and info.height // 2 < MIN_HALF_PX:
+                continue
+            name = f"{kind}_{video.stem}.mp4"
+            if not (out / name).exists():
+                write_copy(video, out / name, KINDS[kind])
+            labels[name] = _relabel(entry, name, kind)
+        print(f"{video.name}: {info.width}x{info.height}, {info.fps:.1f} fps", flush=True)
+    tmp = out / ".labels.json.tmp"
+    tmp.write_text(json.dumps(labels, indent=1))
+    os.replace(tmp, out / "labels.json")
+    return len(labels) - 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("src", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--labels", type=Path, help="a labels file; default: SRC/*.labels.json")
+    ap.add_argument("--kinds", default="reencode,mirror,half")
+    a = ap.parse_args(argv)
+    kinds = [k for k in a.kinds.split(",") if k]
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown or not kinds:
+        named = ", ".join(unknown) or "(none)"
+        print(f"bench.augment: unknown kind {named}; choose from {', '.join(KINDS)}", file=sys.stderr)
+        return 2
+    try:
+        n = augment(a.src, a.out, a.labels, kinds)
+    except (BackformError, OSError, ValueError, KeyError) as err:
+        print(f"bench.augment: {err}", file=sys.stderr)
+        return 1
+    print(f"{n} copies in {a.out}; evaluate with: backform evaluate {a.out} --labels {a.out / 'labels.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

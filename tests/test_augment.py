@@ -1,0 +1,65 @@
+"""bench.augment: mirrored / half-size copies of a labelled clip set with labels to match."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from bench.augment import augment, main
+from bench.bench_pipeline import decode_rgb, make_scaled_copy
+from feedback.evaluate import load_labels
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+FRAMES = 10
+
+
+def _labelled_folder(folder: Path, height: int) -> Path:
+    folder.mkdir()
+    make_scaled_copy(SAMPLES / "hinge_good.mp4", folder / "clip.mp4", (height * 4 // 3, height), FRAMES)
+    entry = json.loads((SAMPLES / "hinge_good.labels.json").read_text())
+    entry["clip"] = "clip.mp4"
+    (folder / "clip.labels.json").write_text(json.dumps(entry))
+    return folder
+
+
+def test_copies_are_mirrored_and_halved_with_their_frame_times_and_labels(tmp_path):
+    src = _labelled_folder(tmp_path / "src", 480)
+    out = tmp_path / "out"
+    assert augment(src, out, None, ["reencode", "mirror", "half"]) == 3
+    control, t_control = decode_rgb(out / "reencode_clip.mp4")
+    mirror, t_mirror = decode_rgb(out / "mirror_clip.mp4")
+    half, _ = decode_rgb(out / "half_clip.mp4")
+    _, t_src = decode_rgb(src / "clip.mp4")
+    assert len(control) == len(mirror) == len(half) == FRAMES
+    assert np.allclose(t_control, t_src) and np.allclose(t_mirror, t_src)
+    for a, b in zip(control, mirror, strict=True):
+        flipped = np.abs(a.astype(int) - b[:, ::-1].astype(int)).mean()
+        unflipped = np.abs(a.astype(int) - b.astype(int)).mean()
+        assert flipped < 3.0 < unflipped
+    assert half[0].shape == (240, 320, 3)
+    labels = json.loads((out / "labels.json").read_text())
+    assert labels["mirror_clip.mp4"]["expected"]["near_side"] == "right"  # hinge_good is seen from the left
+    assert labels["reencode_clip.mp4"]["expected"]["near_side"] == "left"
+    names = sorted(v.name for v, _ in load_labels(out, out / "labels.json"))
+    assert names == ["half_clip.mp4", "mirror_clip.mp4", "reencode_clip.mp4"]
+
+
+def test_a_small_clip_gets_no_half_and_a_real_clip_labels_file_is_read(tmp_path):
+    src = _labelled_folder(tmp_path / "src", 360)
+    label = {"exercise": "hip-hinge", "reps": 3, "faults_present": [], "view_ok": True}
+    real = {"_about": "notes", "clip.mp4": label}
+    (tmp_path / "real.json").write_text(json.dumps(real))
+    out = tmp_path / "out"
+    assert augment(src, out, tmp_path / "real.json", ["mirror", "half"]) == 1
+    labels = json.loads((out / "labels.json").read_text())
+    assert labels["mirror_clip.mp4"] == label and "half_clip.mp4" not in labels
+
+
+def test_bad_arguments_are_one_line_and_an_exit_code(tmp_path, capsys):
+    assert main([str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 1
+    assert main([str(SAMPLES), str(tmp_path / "out"), "--kinds", "sideways"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "nowhere" in err[0] and "sideways" in err[1]
+    assert not (tmp_path / "out").exists()
