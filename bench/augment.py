@@ -55,8 +55,9 @@ def write_copy(video: Path, dst: Path, change: Callable[[np.ndarray], np.ndarray
 
 def _relabel(entry: dict, name: str, kind: str) -> dict:
     entry = copy.deepcopy(entry)
-    if "expected" in entry:
+    if "clip" in entry or "expected" in entry:
         entry["clip"] = name
+    if "expected" in entry:
         side = entry["expected"].get("near_side")
         if kind == "mirror" and side in ("left", "right"):
             entry["expected"]["near_side"] = "right" if side == "left" else "left"

@@ -49,12 +49,13 @@ def test_copies_are_mirrored_and_halved_with_their_frame_times_and_labels(tmp_pa
 def test_a_small_clip_gets_no_half_and_a_real_clip_labels_file_is_read(tmp_path):
     src = _labelled_folder(tmp_path / "src", 360)
     label = {"exercise": "hip-hinge", "reps": 3, "faults_present": [], "view_ok": True}
-    real = {"_about": "notes", "clip.mp4": label}
+    real = {"_about": "notes", "first": label | {"clip": "clip.mp4"}}
     (tmp_path / "real.json").write_text(json.dumps(real))
     out = tmp_path / "out"
     assert augment(src, out, tmp_path / "real.json", ["mirror", "half"]) == 1
     labels = json.loads((out / "labels.json").read_text())
-    assert labels["mirror_clip.mp4"] == label and "half_clip.mp4" not in labels
+    assert labels["mirror_clip.mp4"] == label | {"clip": "mirror_clip.mp4"} and "half_clip.mp4" not in labels
+    assert [v.name for v, _ in load_labels(out, out / "labels.json")] == ["mirror_clip.mp4"]
 
 
 def test_bad_arguments_are_one_line_and_an_exit_code(tmp_path, capsys):
