@@ -26,8 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from bench.bench_pipeline import transformed_copy
 from feedback.evaluate import find_clips, load_labels
-from feedback.video_out import VideoWriter
 from vision.errors import BackformError
 from vision.sources import open_video
 
@@ -44,13 +44,6 @@ KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "mirror": lambda image: np.ascontiguousarray(image[:, ::-1]),
     "half": _half,
 }
-
-
-def write_copy(video: Path, dst: Path, change: Callable[[np.ndarray], np.ndarray]) -> None:
-    """`video` with `change` applied to every frame, keeping each frame's time (atomic)."""
-    with open_video(video) as source, VideoWriter(dst, fps=source.info.fps, crf=18) as writer:
-        for frame in source:
-            writer.write(change(frame.image), frame.t_ms)
 
 
 def _relabel(entry: dict, name: str, kind: str) -> dict:
@@ -89,7 +82,7 @@ def augment(src: Path, out: Path, labels_file: Path | None, kinds: list[str]) ->
                 continue
             name = f"{kind}_{video.stem}.mp4"
             if not (out / name).exists():
-                write_copy(video, out / name, KINDS[kind])
+                transformed_copy(video, out / name, KINDS[kind])
             labels[name] = _relabel(entry, name, kind)
         print(f"{video.name}: {info.width}x{info.height}, {info.fps:.1f} fps", flush=True)
     tmp = out / ".labels.json.tmp"

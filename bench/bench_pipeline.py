@@ -54,8 +54,11 @@ RSS_GROWTH_MAX_MB = 20.0
 
 
 # -- inputs ----------------------------------------------------------------------------------
-def make_scaled_copy(src: Path, dst: Path, size: tuple[int, int], max_frames: int | None = None) -> Path:
-    """Re-encode `src` at `size` (w, h) with PyAV, keeping its timestamps; first `max_frames` only."""
+def transformed_copy(
+    src: Path, dst: Path, change: Callable[[np.ndarray], np.ndarray], max_frames: int | None = None
+) -> Path:
+    """Re-encode `src` with `change` applied to every (BGR) frame, keeping its timestamps
+    (atomic, the product's VideoWriter); first `max_frames` only."""
     from feedback.video_out import VideoWriter
     from vision.sources import open_video
 
@@ -63,8 +66,17 @@ def make_scaled_copy(src: Path, dst: Path, size: tuple[int, int], max_frames: in
         for frame in video:
             if max_frames is not None and frame.index >= max_frames:
                 break
-            writer.write(cv2.resize(frame.image, size, interpolation=cv2.INTER_CUBIC), frame.t_ms)
+            writer.write(change(frame.image), frame.t_ms)
     return dst
+
+
+def make_scaled_copy(src: Path, dst: Path, size: tuple[int, int], max_frames: int | None = None) -> Path:
+    """Re-encode `src` at `size` (w, h) with PyAV, keeping its timestamps; first `max_frames` only."""
+
+    def scale(image: np.ndarray) -> np.ndarray:
+        return cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+
+    return transformed_copy(src, dst, scale, max_frames)
 
 
 def decode_rgb(path: Path) -> tuple[list[np.ndarray], list[float]]:
