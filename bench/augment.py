@@ -1,12 +1,14 @@
 """Copies of a labelled set of clips that should be judged the same: an invariance check.
 
-    python -m bench.augment SRC OUT [--labels FILE] [--kinds reencode,mirror,half]
+    python -m bench.augment SRC OUT [--labels FILE] [--kinds reencode,mirror,half,halfrate]
     backform evaluate OUT --labels OUT/labels.json
 
 Each clip is written again as H.264 (`reencode_NAME.mp4`, the control: what re-encoding alone
-changes), mirrored left to right (`mirror_NAME.mp4`: the person filmed from the other side)
-and at half size (`half_NAME.mp4`, only where the half is still at least 240 px high), at the
-frame times of the original, with the original's labels. A verdict that differs between a clip's
+changes), mirrored left to right (`mirror_NAME.mp4`: the person filmed from the other side),
+at half size (`half_NAME.mp4`, only where the half is still at least 240 px high) and at half
+the frame rate (`halfrate_NAME.mp4`: every other frame, only where that leaves at least 12
+fps, as a slower webcam or phone would record it), at the frame times of the original, with
+the original's labels. A verdict that differs between a clip's
 control and its mirror or half is MediaPipe's reading of the same movement moving a signal
 across a threshold: a threshold without margin for that clip. Nothing here is judged; OUT
 holds the copies and one labels.json (real-clip schema keyed by file name; a sample entry
@@ -32,6 +34,7 @@ from vision.errors import BackformError
 from vision.sources import open_video
 
 MIN_HALF_PX = 240
+MIN_HALFRATE_FPS = 12.0
 
 
 def _half(image: np.ndarray) -> np.ndarray:
@@ -39,10 +42,16 @@ def _half(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
 
 
-KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "reencode": lambda image: image,
-    "mirror": lambda image: np.ascontiguousarray(image[:, ::-1]),
-    "half": _half,
+def _same(image: np.ndarray) -> np.ndarray:
+    return image
+
+
+# kind -> (change to every kept frame, keep every n-th frame)
+KINDS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], int]] = {
+    "reencode": (_same, 1),
+    "mirror": (lambda image: np.ascontiguousarray(image[:, ::-1]), 1),
+    "half": (_half, 1),
+    "halfrate": (_same, 2),
 }
 
 
@@ -80,9 +89,12 @@ def augment(src: Path, out: Path, labels_file: Path | None, kinds: list[str]) ->
         for kind in kinds:
             if kind == "half" and info.height // 2 < MIN_HALF_PX:
                 continue
+            if kind == "halfrate" and info.fps / 2 < MIN_HALFRATE_FPS:
+                continue
             name = f"{kind}_{video.stem}.mp4"
             if not (out / name).exists():
-                transformed_copy(video, out / name, KINDS[kind])
+                change, stride = KINDS[kind]
+                transformed_copy(video, out / name, change, stride=stride)
             labels[name] = _relabel(entry, name, kind)
         print(f"{video.name}: {info.width}x{info.height}, {info.fps:.1f} fps", flush=True)
     tmp = out / ".labels.json.tmp"

@@ -55,18 +55,23 @@ RSS_GROWTH_MAX_MB = 20.0
 
 # -- inputs ----------------------------------------------------------------------------------
 def transformed_copy(
-    src: Path, dst: Path, change: Callable[[np.ndarray], np.ndarray], max_frames: int | None = None
+    src: Path,
+    dst: Path,
+    change: Callable[[np.ndarray], np.ndarray],
+    max_frames: int | None = None,
+    stride: int = 1,
 ) -> Path:
-    """Re-encode `src` with `change` applied to every (BGR) frame, keeping its timestamps
-    (atomic, the product's VideoWriter); first `max_frames` only."""
+    """Re-encode `src` with `change` applied to every `stride`-th (BGR) frame, keeping its
+    timestamps (atomic, the product's VideoWriter); first `max_frames` only."""
     from feedback.video_out import VideoWriter
     from vision.sources import open_video
 
-    with open_video(src) as video, VideoWriter(dst, fps=video.info.fps, crf=18) as writer:
+    with open_video(src) as video, VideoWriter(dst, fps=video.info.fps / stride, crf=18) as writer:
         for frame in video:
             if max_frames is not None and frame.index >= max_frames:
                 break
-            writer.write(change(frame.image), frame.t_ms)
+            if frame.index % stride == 0:
+                writer.write(change(frame.image), frame.t_ms)
     return dst
 
 

@@ -1,4 +1,4 @@
-"""bench.augment: mirrored / half-size copies of a labelled clip set with labels to match."""
+"""bench.augment: mirrored / half-size / half-rate copies of a labelled clip set with labels to match."""
 
 from __future__ import annotations
 
@@ -44,6 +44,17 @@ def test_copies_are_mirrored_and_halved_with_their_frame_times_and_labels(tmp_pa
     assert labels["reencode_clip.mp4"]["expected"]["near_side"] == "left"
     names = sorted(v.name for v, _ in load_labels(out, out / "labels.json"))
     assert names == ["half_clip.mp4", "mirror_clip.mp4", "reencode_clip.mp4"]
+
+
+def test_a_half_rate_copy_keeps_every_other_frame_at_its_own_time(tmp_path):
+    src = _labelled_folder(tmp_path / "src", 240)
+    out = tmp_path / "out"
+    assert augment(src, out, None, ["halfrate"]) == 1
+    _, t_src = decode_rgb(src / "clip.mp4")
+    kept, t_kept = decode_rgb(out / "halfrate_clip.mp4")
+    assert len(kept) == FRAMES // 2
+    assert np.allclose(t_kept, t_src[::2])
+    assert json.loads((out / "labels.json").read_text())["halfrate_clip.mp4"]["clip"] == "halfrate_clip.mp4"
 
 
 def test_a_small_clip_gets_no_half_and_a_real_clip_labels_file_is_read(tmp_path):
