@@ -7,8 +7,10 @@ Each clip is written again as H.264 (`reencode_NAME.mp4`, the control: what re-e
 changes), mirrored left to right (`mirror_NAME.mp4`: the person filmed from the other side),
 at half size (`half_NAME.mp4`, only where the half is still at least 240 px high) and at half
 the frame rate (`halfrate_NAME.mp4`: every other frame, only where that leaves at least 12
-fps, as a slower webcam or phone would record it), at the frame times of the original, with
-the original's labels. A verdict that differs between a clip's
+fps, as a slower webcam or phone would record it), and turned 6 deg clockwise and
+anticlockwise (`tiltcw_NAME.mp4`, `tiltccw_NAME.mp4`: a laptop lid or phone not quite level;
+the corners are filled from the frame's edge), at the frame times of the original, with the
+original's labels. A verdict that differs between a clip's
 control and its mirror or half is MediaPipe's reading of the same movement moving a signal
 across a threshold: a threshold without margin for that clip. Nothing here is judged; OUT
 holds the copies and one labels.json (real-clip schema keyed by file name; a sample entry
@@ -46,12 +48,28 @@ def _same(image: np.ndarray) -> np.ndarray:
     return image
 
 
+TILT_DEG = 6.0
+
+
+def _tilt(deg: float) -> Callable[[np.ndarray], np.ndarray]:
+    """Turned `deg` anticlockwise about the centre (OpenCV's sign), same size."""
+
+    def turn(image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), deg, 1.0)
+        return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    return turn
+
+
 # kind -> (change to every kept frame, keep every n-th frame)
 KINDS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], int]] = {
     "reencode": (_same, 1),
     "mirror": (lambda image: np.ascontiguousarray(image[:, ::-1]), 1),
     "half": (_half, 1),
     "halfrate": (_same, 2),
+    "tiltcw": (_tilt(-TILT_DEG), 1),
+    "tiltccw": (_tilt(TILT_DEG), 1),
 }
 
 

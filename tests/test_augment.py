@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from bench.augment import augment, main
@@ -55,6 +56,23 @@ def test_a_half_rate_copy_keeps_every_other_frame_at_its_own_time(tmp_path):
     assert len(kept) == FRAMES // 2
     assert np.allclose(t_kept, t_src[::2])
     assert json.loads((out / "labels.json").read_text())["halfrate_clip.mp4"]["clip"] == "halfrate_clip.mp4"
+
+
+def test_tilted_copies_turn_the_picture_both_ways_about_its_centre(tmp_path):
+    src = _labelled_folder(tmp_path / "src", 240)
+    out = tmp_path / "out"
+    assert augment(src, out, None, ["tiltcw", "tiltccw"]) == 2
+    original, _ = decode_rgb(src / "clip.mp4")
+    cw, _ = decode_rgb(out / "tiltcw_clip.mp4")
+    ccw, _ = decode_rgb(out / "tiltccw_clip.mp4")
+    assert len(cw) == len(ccw) == FRAMES and cw[0].shape == original[0].shape
+    h, w = original[0].shape[:2]
+    for copy, deg in ((cw, -6.0), (ccw, 6.0)):
+        m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), deg, 1.0)
+        expected = cv2.warpAffine(original[0], m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        other = cv2.warpAffine(original[0], cv2.getRotationMatrix2D((w / 2.0, h / 2.0), -deg, 1.0), (w, h))
+        assert np.abs(copy[0].astype(int) - expected.astype(int)).mean() < 3.0
+        assert np.abs(copy[0].astype(int) - other.astype(int)).mean() > 3.0
 
 
 def test_a_small_clip_gets_no_half_and_a_real_clip_labels_file_is_read(tmp_path):
