@@ -253,13 +253,19 @@ class SessionRecorder:
         """Events the checker decided when the stream ended: no new frame, only reps. A fault
         of a rep completed there (a cat-cow cycle whose last peak was held to the end, too
         small) never showed on a frame: it is reported from the rep's start to the end of the
-        stream, where it was decided, unless a frame already showed it in that time."""
+        stream, where it was decided, unless a frame already showed it since the previous rep
+        ended: a checker gives a rep the faults seen since then, before the rep's own start
+        (known only from its first confirmed peak) as well as after it."""
+        ended = [r.end_s * 1000 for r in (*self._reps, *self._partials)]
+        since = max(ended, default=self.t_ms[0] if self.t_ms else 0.0)
         self._track_events(assessment)
         end = max(self.t_ms[-1], assessment.t_ms) if self.t_ms else assessment.t_ms  # the last frame
         for e in assessment.events:
             if e.kind is EventKind.REP_COMPLETED:
                 start = e.start_ms if e.start_ms is not None else e.t_ms
-                self._add_rep_faults(e.faults, start, end)
+                self._add_rep_faults(e.faults, start, end, seen_since_ms=min(since, start))
+            if e.kind in (EventKind.REP_COMPLETED, EventKind.REP_PARTIAL):
+                since = e.t_ms
         if self._last is not None:
             self._last = dataclasses.replace(self._last, rep_count=assessment.rep_count)
 
@@ -318,15 +324,18 @@ class SessionRecorder:
             start = max(min(fault.since_ms, t), floor)
             self._open_faults[code] = _OpenFault(start, t, fault.message, fault.severity)
 
-    def _add_rep_faults(self, codes: tuple[str, ...], start_ms: float, end_ms: float) -> None:
+    def _add_rep_faults(
+        self, codes: tuple[str, ...], start_ms: float, end_ms: float, seen_since_ms: float | None = None
+    ) -> None:
         spec = find_spec(self.exercise)
         infos = {f.code: f for f in spec.faults} if spec is not None else {}
+        since = start_ms if seen_since_ms is None else seen_since_ms
         for code in codes:
             episodes = list(self._closed_faults.get(code, []))
             if code in self._open_faults:
                 episodes.append(self._open_faults[code])
-            if any(o.start_ms <= end_ms and o.last_ms >= start_ms for o in episodes):
-                continue  # already reported over this rep
+            if any(o.start_ms <= end_ms and o.last_ms >= since for o in episodes):
+                continue  # already reported in this rep's time
             info = infos.get(code)
             message, severity = (info.message, info.severity) if info else (code, Severity.MINOR)
             self._closed_faults.setdefault(code, []).append(_OpenFault(start_ms, end_ms, message, severity))

@@ -192,3 +192,21 @@ def test_a_fault_of_a_rep_completed_at_the_end_of_the_stream_is_reported():
     ]
     assert (rep.faults[0].message, rep.faults[0].severity) == ("Lift your hips", "major")
     assert rep.reps[0].faults == ("head_drop", "hip_sag")
+
+
+def test_a_final_rep_fault_seen_before_the_rep_start_but_after_the_last_rep_is_not_repeated():
+    # A cat-cow cycle's start is known only from its first confirmed peak, so the checker gives
+    # it the faults seen since the previous rep ended, before that start too: a frame that
+    # showed one then already reported it. Seen before the previous rep ended, it was that rep's.
+    def run(previous_rep_at: int | None):
+        frames = [a(i, [(HEAD, 500.0)] if 5 <= i <= 8 else []) for i in range(30)]
+        if previous_rep_at is not None:
+            done = Event(EventKind.REP_COMPLETED, previous_rep_at * STEP, 1, 0.0, ("head_drop",), {})
+            frames[previous_rep_at] = a(previous_rep_at, events=[done], reps=1)
+        rec = record(frames)
+        final = Event(EventKind.REP_COMPLETED, 2900, 2 if previous_rep_at else 1, 1500, ("head_drop",), {})
+        rec.consume_final(a(29, events=[final], reps=2 if previous_rep_at else 1))
+        return [(f.code, f.start_s, round(f.end_s, 3)) for f in rec.report().faults]
+
+    assert run(None) == [("head_drop", 0.5, 0.9)]
+    assert run(12) == [("head_drop", 0.5, 0.9), ("head_drop", 1.5, 3.0)]
