@@ -1,6 +1,6 @@
 """Copies of a labelled set of clips that should be judged the same: an invariance check.
 
-    python -m bench.augment SRC OUT [--labels FILE] [--kinds reencode,mirror,half,halfrate]
+    python -m bench.augment SRC OUT [--labels FILE] [--kinds reencode,mirror,half,halfrate,tiltcw,tiltccw]
     backform evaluate OUT --labels OUT/labels.json
 
 Each clip is written again as H.264 (`reencode_NAME.mp4`, the control: what re-encoding alone
@@ -126,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("src", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--labels", type=Path, help="a labels file; default: SRC/*.labels.json")
-    ap.add_argument("--kinds", default="reencode,mirror,half")
+    ap.add_argument(
+        "--kinds", default="reencode,mirror,half", help=f"comma-separated, from {','.join(KINDS)}"
+    )
     a = ap.parse_args(argv)
     kinds = [k for k in a.kinds.split(",") if k]
     unknown = sorted(set(kinds) - set(KINDS))
