@@ -144,6 +144,10 @@ class PlankThresholds:
     # 0.5-0.8, rendered 0.4-0.7 (one noisy 23-deg view 0.2-0.4); sagging planks, real (line
     # +27) 0.3-0.4, rendered (+14) 0.3, rendered (+22) 0.2-0.3; a real plank on the knees
     # 0.1-0.2 (0.4 for a moment while getting up), lowering to the floor 0.0-0.3 (median 0.1).
+    # A recording that opens in a plank posture shows no way into it: the first state is
+    # taken against knees_down, as for a plank already held (seed 139, 004: a sag held from
+    # the first frame, +19 on the line, knees at 0.2-0.3, was never in position; cached on
+    # every set nothing else moves).
     knees_up_clearance: float = limit(0.3, 0.0, 1.0)
     knees_down_clearance: float = limit(0.15, 0.0, 1.0)
     # ... but the knees cannot touch the floor from a body held straight and raised: knees on
@@ -273,6 +277,7 @@ class PlankChecker(SideViewChecker):
     def _reset_state(self) -> None:
         self.straight_arm: bool | None = None  # plank type, decided with hysteresis
         self.knees_up = False  # on the toes (knees off the floor), with hysteresis
+        self._knees_seen = False  # the knees' state has been decided once in a plank posture
         self._held_once = False
         # Head and face noise windows count samples, not frames: see MIN_SAMPLE_MS.
         self._head_history: deque[float] = deque(maxlen=60)
@@ -297,8 +302,14 @@ class PlankChecker(SideViewChecker):
             self.straight_arm = False
         return self.straight_arm
 
-    def _knees_up(self, clearance: float, held_raised: bool) -> bool:
+    def _knees_up(self, clearance: float, held_raised: bool, posture: bool = True) -> bool:
         th = self.thresholds
+        if posture and not self._knees_seen and clearance >= th.knees_down_clearance:
+            # The first look at a plank posture: no way into it was seen, so the knees are
+            # judged as they would be in a plank already held.
+            self.knees_up = True
+        if posture:
+            self._knees_seen = True
         if clearance >= th.knees_up_clearance:
             self.knees_up = True
         elif clearance < th.knees_down_clearance and not held_raised:
@@ -359,13 +370,18 @@ class PlankChecker(SideViewChecker):
         # the upper arm, and the body is long and low, knees off the floor.
         upper_arm = max(float(((view.elbow - view.shoulder) ** 2).sum() ** 0.5), 1e-6)
         supported = support[1] - view.shoulder[1] > 0.6 * upper_arm
-        in_position = (
-            incline <= th.max_body_incline_deg
-            and knee <= th.max_knee_flexion_deg
-            and self._knees_up(clearance, self._held_raised(knee, line_deg, incline))
+        low_and_straight = incline <= th.max_body_incline_deg and knee <= th.max_knee_flexion_deg
+        # Everything of a plank but the knees (whose hysteresis needs a first state).
+        posture = (
+            low_and_straight
             and -th.max_pike_line_deg <= line_deg <= th.max_line_deg
             and supported
             and straight is not None
+        )
+        in_position = (
+            low_and_straight
+            and self._knees_up(clearance, self._held_raised(knee, line_deg, incline), posture)
+            and posture
         )
         if in_position and self._clock.take(t_ms):
             self._head_history.append(head)

@@ -250,6 +250,23 @@ def test_a_deep_sag_lowers_the_knees_but_is_still_judged():
     assert r.last.in_position
 
 
+def test_a_recording_that_opens_in_a_deep_sag_is_judged_not_skipped():
+    # No way into the plank is seen, so the knees never come up past knees_up: a plank already
+    # held is judged as one (its knees between knees_down and knees_up), and the sag is cued.
+    bad = sy.plank(sag=40.0, forearm=True)
+    r = check(sy.hold(bad, 3.0), render=sy.Render(noise_px=0.0))
+    th = PlankChecker().thresholds
+    assert th.knees_down_clearance < r.last.measurements["knee_clearance"] < th.knees_up_clearance
+    assert r.fault_codes == {"hip_sag"}
+    assert sum(a.in_position for a in r.assessments) >= sy.frames_for(2.5)
+
+
+def test_a_recording_that_opens_lying_on_the_forearms_is_still_not_a_plank():
+    r = check(sy.hold(sphinx(), 3.0), render=sy.Render(noise_px=0.0))
+    assert r.fault_codes == set()
+    assert not any(a.in_position for a in r.assessments)
+
+
 def test_a_neck_seen_too_short_to_point_claims_no_head_drop():
     # Seen from behind and above the head hides the neck: the ear lands next to the shoulder
     # and the head line is the angle of a segment a few pixels long. Same drop as above.
