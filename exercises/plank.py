@@ -302,14 +302,13 @@ class PlankChecker(SideViewChecker):
             self.straight_arm = False
         return self.straight_arm
 
-    def _knees_up(self, clearance: float, held_raised: bool, posture: bool = True) -> bool:
+    def _knees_up(self, clearance: float, held_raised: bool, posture: bool) -> bool:
         th = self.thresholds
-        if posture and not self._knees_seen and clearance >= th.knees_down_clearance:
+        if posture and not self._knees_seen:
             # The first look at a plank posture: no way into it was seen, so the knees are
             # judged as they would be in a plank already held.
-            self.knees_up = True
-        if posture:
             self._knees_seen = True
+            self.knees_up = self.knees_up or clearance >= th.knees_down_clearance
         if clearance >= th.knees_up_clearance:
             self.knees_up = True
         elif clearance < th.knees_down_clearance and not held_raised:
@@ -371,7 +370,8 @@ class PlankChecker(SideViewChecker):
         upper_arm = max(float(((view.elbow - view.shoulder) ** 2).sum() ** 0.5), 1e-6)
         supported = support[1] - view.shoulder[1] > 0.6 * upper_arm
         low_and_straight = incline <= th.max_body_incline_deg and knee <= th.max_knee_flexion_deg
-        # Everything of a plank but the knees (whose hysteresis needs a first state).
+        # Everything of a plank but the knees (whose hysteresis needs a first state). The
+        # hysteresis itself moves only on frames low and straight enough, hence the order below.
         posture = (
             low_and_straight
             and -th.max_pike_line_deg <= line_deg <= th.max_line_deg

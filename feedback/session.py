@@ -263,7 +263,7 @@ class SessionRecorder:
         for e in assessment.events:
             if e.kind is EventKind.REP_COMPLETED:
                 start = e.start_ms if e.start_ms is not None else e.t_ms
-                self._add_rep_faults(e.faults, start, end, seen_since_ms=min(since, start))
+                self._add_rep_faults(e.faults, start, end, min(since, start))
             if e.kind in (EventKind.REP_COMPLETED, EventKind.REP_PARTIAL):
                 since = e.t_ms
         if self._last is not None:
@@ -325,16 +325,17 @@ class SessionRecorder:
             self._open_faults[code] = _OpenFault(start, t, fault.message, fault.severity)
 
     def _add_rep_faults(
-        self, codes: tuple[str, ...], start_ms: float, end_ms: float, seen_since_ms: float | None = None
+        self, codes: tuple[str, ...], start_ms: float, end_ms: float, since_ms: float
     ) -> None:
+        """Report the rep's faults over start..end, unless an episode already showed one
+        between since_ms (where the checker began gathering the rep's faults) and end."""
         spec = find_spec(self.exercise)
         infos = {f.code: f for f in spec.faults} if spec is not None else {}
-        since = start_ms if seen_since_ms is None else seen_since_ms
         for code in codes:
             episodes = list(self._closed_faults.get(code, []))
             if code in self._open_faults:
                 episodes.append(self._open_faults[code])
-            if any(o.start_ms <= end_ms and o.last_ms >= since for o in episodes):
+            if any(o.start_ms <= end_ms and o.last_ms >= since_ms for o in episodes):
                 continue  # already reported in this rep's time
             info = infos.get(code)
             message, severity = (info.message, info.severity) if info else (code, Severity.MINOR)
