@@ -95,6 +95,15 @@ def test_head_drop_breaks_the_hold_too():
     assert r.last.hold_s == pytest.approx(2.0, abs=0.3)
 
 
+@pytest.mark.parametrize(("offset", "unstacked"), [(10.0, False), (19.0, True)])
+def test_hands_a_hand_width_ahead_are_not_stacked(offset, unstacked):
+    # Hands 20 cm ahead of the shoulders tilt the arm ~19 deg (stress renders of 20-30 cm read
+    # 19-28); planks held stacked read at most ~10 (a pike shifts the shoulders back).
+    p = sy.plank(arm_offset=offset)
+    r = check(get_down(p) + sy.hold(p, 3.0), render=sy.Render(noise_px=0.5))
+    assert r.fault_codes == ({"shoulders_not_stacked"} if unstacked else set())
+
+
 @pytest.mark.parametrize(("forearm", "support"), [(False, "hands"), (True, "elbows")])
 def test_shoulders_not_stacked(forearm, support):
     p = sy.plank(forearm=forearm, arm_offset=35.0)
