@@ -481,6 +481,23 @@ def test_a_head_flick_on_the_way_down_is_no_head_drop():
     assert "head_drop" not in r.fault_codes
 
 
+@pytest.mark.parametrize(("frames", "dropped"), [(8, False), (15, True)])
+def test_a_glance_down_at_the_bottom_is_no_head_drop(frames, dropped):
+    # A dropped head is held: the head line up for under head_drop_on_ms (8 frames at 30 fps,
+    # 0.23 s) at the bottom is a glance, or the head swinging as the descent stops; half a
+    # second of it is a head drop.
+    seq = reps(sy.hinge(80.0, 20.0), n=2, down=1.2, pause=0.8)
+    bottoms = [i for i, p in enumerate(seq) if p.trunk >= 79.5 and (i == 0 or seq[i - 1].trunk < 79.5)]
+    shown = {i + k for i in bottoms for k in range(frames)}
+
+    def neck(i, p):
+        return dataclasses.replace(p, neck=45.0) if i in shown else p
+
+    r = check(sy.modulate(seq, neck), render=sy.Render(noise_px=0.5))
+    assert r.rep_count == 2
+    assert r.fault_codes == ({"head_drop"} if dropped else set())
+
+
 def test_legs_lost_at_the_bottom_for_most_of_a_second_keep_the_rep():
     # A barbell's plates cross the shins at the bottom and MediaPipe folds the legs it cannot
     # see: 0.7 s of frames that cannot be judged. Nobody kneels or lies down and is back in a
