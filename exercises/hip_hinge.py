@@ -189,8 +189,8 @@ class HipHingeThresholds:
     head_drop_past_rounding_face_deg: float = limit(122.0, 60.0, 170.0)
     # A dropped head is held at the bottom, not a glance: head_drop must hold this long (the
     # other faults fault_on_ms). Longest unbroken run of the head_drop condition (cached
-    # MediaPipe; samples, stress, seeds 97-139, 15 fps renders): per labelled drop it shows
-    # in, 0.27-1.4 s; elsewhere at most 0.20 s (two claimed at the former 0.2 s: a good
+    # MediaPipe; samples, stress, seeds 97-139, 15 fps renders): per labelled drop where it
+    # shows at all, 0.27-1.4 s; elsewhere at most 0.20 s (two claimed at the former 0.2 s: a good
     # hinge's head swinging as a fast descent stops, a rounded back before its outline read
     # rounded), except rounded backs under a dowel read as a drop (0.53, 0.67 s). 0.25 s lies
     # between 0.20 and 0.27.

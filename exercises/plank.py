@@ -127,7 +127,7 @@ class PlankThresholds:
     # vertical: shoulders not stacked over the support, extra shoulder load. + = the support
     # ahead of the shoulder (body shifted back), - = the shoulders ahead of it. Per clip,
     # 5th-95th percentile in position (cached MediaPipe): planks held stacked, renders (stress,
-    # seeds 131-137) -20.1..+10.3 (a pike +10.3: the shoulders shift back), real +5.5..-29.6
+    # seeds 97-139) -20.1..+10.3 (a pike +10.3: the shoulders shift back), real +5.5..-29.6
     # (MediaPipe puts the shoulder landmark of a real forearm plank forward of the joint, so
     # the forward limit is wider); hands 20-30 cm ahead (renders) medians 19.1-27.6, the
     # lowest 27 deg off side-on, which shortens the tilt. 15 lies between 10.3 and 19.1.
