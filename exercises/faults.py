@@ -86,6 +86,17 @@ class FaultTracker:
                     ep.first_true = None
         return self.active()
 
+    def pending(self, codes: Iterable[str], held_ms: float = 0.0) -> bool:
+        """One of `codes` has its condition present for at least `held_ms`, but not yet held
+        long enough to show."""
+        return any(
+            not ep.active
+            and ep.first_true is not None
+            and ep.last_true is not None
+            and ep.last_true - ep.first_true >= held_ms
+            for ep in (self._ep[c] for c in codes if c in self._ep)
+        )
+
     def hold(self, t_ms: float) -> tuple[Fault, ...]:
         """An unjudgeable frame: keep episodes (a short dropout does not end a fault) but show
         nothing, since nothing can be seen; a long gap forgets them."""

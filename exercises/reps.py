@@ -837,7 +837,8 @@ class HoldTimer:
     valid postures without holding them). Getting into position, while the predicate is
     false, never counts. A predicate lapse shorter than `stop_ms` is bridged without counting
     the lapse; unjudgeable frames up to `max_gap_ms` are bridged and counted (the person was
-    most likely still holding) unless the gap turns out longer.
+    most likely still holding) unless the gap turns out longer. A `paused` frame (a fault's
+    condition present but not yet confirmed) keeps the hold going without counting.
     """
 
     settle_ms: float = 500.0
@@ -901,9 +902,11 @@ class HoldTimer:
         in_position: bool = False,
         valid: bool = False,
         faults: tuple[str, ...] = (),
+        paused: bool = False,
     ) -> list[HoldOutcome]:
         """`in_position`: in the exercise posture; `valid`: and form good enough to count;
-        `faults`: codes active now (time in each is accumulated while in position)."""
+        `faults`: codes active now (time in each is accumulated while in position); `paused`:
+        good form not certain on this frame (see the class)."""
         dt = 0.0 if self._last_t is None else max(0.0, t_ms - self._last_t)
         self._last_t = t_ms
         out: list[HoldOutcome] = []
@@ -935,7 +938,7 @@ class HoldTimer:
             self._last_valid_t = t_ms
             self._breaking = ()
             if self.holding:
-                self._count(dt)
+                self._count(0.0 if paused else dt)
             else:
                 if self._valid.since is None:
                     self._valid.update(True, t_ms)

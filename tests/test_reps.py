@@ -346,6 +346,18 @@ def test_hold_counts_only_valid_time_in_position():
     assert timer.fault_s()["hip_sag"] == pytest.approx(1.0, abs=0.1)
 
 
+def test_a_paused_hold_goes_on_without_counting():
+    # A fault's condition present but not yet confirmed: no good form to count, no break either.
+    timer = HoldTimer()
+    out, t = hold_feed(timer, seconds(GOOD, 2.0))
+    for _ in range(15):
+        out += timer.update(t, True, True, True, (), paused=True)
+        t += DT
+    more, _ = hold_feed(timer, seconds(GOOD, 1.0), t0=t)
+    assert [o.kind for o in out + more] == ["started"]
+    assert timer.total_s == pytest.approx(3.0, abs=0.1)
+
+
 def test_hold_bridges_short_dropouts_and_lapses():
     timer = HoldTimer()
     frames = (
