@@ -44,9 +44,11 @@ class RepRule:
     settle_ms: float = 500.0  # at rest this long before the first rep: setup is not a rep
     max_gap_ms: float = 500.0
     min_partial_ms: float = 400.0  # shorter aborted excursions are jitter, not partial reps
-    # A recording may start in the middle of a rep: the stream's first judged frame beyond
-    # `start` begins a rep there (dated to that frame) instead of waiting for rest. Only at the
-    # very start of the stream, never after a gap.
+    # A recording may start in the middle of a rep: a frame beyond `start` before the stream
+    # has been at rest begins a rep there (dated to that frame) instead of waiting for rest,
+    # measured from the least value seen until then (it must go deeper than that: someone
+    # seen first already bent, between `rest` and `start`, and hinging on made a rep). Only at
+    # the opening of the stream, never after a gap.
     start_in_rep: bool = False
 
     def __post_init__(self) -> None:
@@ -104,6 +106,7 @@ class RepCounter:
         self._peak = float("-inf")
         self._peak_ms = 0.0
         self._reached = False
+        self._opening: float | None = None  # least value while the stream has not been at rest
         self._seen_any = False
         self._first_value: float | None = None  # where a rep the stream began inside started
         self._deeper = _Crossing()  # a rep begun inside going deeper than where it began
@@ -138,7 +141,7 @@ class RepCounter:
         return self._start_ms if self.phase is RepPhase.ACTIVE else None
 
     def _abandon(self, t_ms: float) -> list[RepOutcome]:
-        self._first_value = None
+        self._first_value = self._opening = None
         out = []
         if self.phase is RepPhase.ACTIVE and t_ms - self._start_ms >= self.rule.min_partial_ms:
             self.partials += 1
@@ -239,12 +242,17 @@ class RepCounter:
         r = self.rule
         s = 1.0 if r.rising else -1.0
         v = s * value
-        if self.phase is RepPhase.SETUP and r.start_in_rep and not self._seen_any and v > s * r.start:
+        # The stream's opening: not yet at rest, and no gap since it began.
+        opening = self.phase is RepPhase.SETUP and r.start_in_rep
+        opening = opening and (not self._seen_any or self._opening is not None)
+        if opening:
+            self._opening = v if self._opening is None else min(self._opening, v)
+        if opening and v > s * r.start:
             self._seen_any = True
             self.phase = RepPhase.ACTIVE
             self._start_ms, self._peak, self._peak_ms = t_ms, v, t_ms
             self._above_ms, self._reached, self._prev_t = 0.0, False, t_ms
-            self._first_value = v
+            self._first_value, self._opening = self._opening, None
             self._deeper.since, self._went_deeper_latched = None, False
             self._trough = None
             return [RepOutcome("started", t_ms, t_ms, None, value, t_ms)]
@@ -257,6 +265,7 @@ class RepCounter:
         if self.phase is RepPhase.SETUP:
             if self._rest.held(t_ms, r.settle_ms):
                 self.phase = RepPhase.REST
+                self._opening = None
             return []
         if self.phase is RepPhase.REST:
             if self._out.held(t_ms, r.dwell_ms):

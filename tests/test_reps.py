@@ -395,6 +395,18 @@ def test_a_recording_that_starts_mid_descent_counts_that_rep():
     assert c.count == 2 and kinds(out).count("completed") == 2
 
 
+def test_a_recording_that_starts_between_rest_and_start_counts_the_rep_it_goes_on_into():
+    # First seen already leaning a little (16: past rest 12, short of start 20) and hinging on:
+    # that rep counts, measured from the least value seen; it never stood still first.
+    c = RepCounter(MID)
+    out, _ = feed(c, ramp(16.0, 80.0, 1.0) + ramp(80.0, 3.0, 1.0) + flat(3.0, 0.5) + rep())
+    assert c.count == 2 and kinds(out).count("completed") == 2
+    # ... while first seen in that band and only straightening up from it is no rep.
+    c = RepCounter(MID)
+    out, _ = feed(c, flat(17.0, 0.3) + ramp(17.0, 3.0, 0.5) + flat(3.0, 0.5) + rep())
+    assert c.count == 1 and "partial" not in kinds(out)
+
+
 def test_starting_bent_over_and_only_straightening_up_is_no_rep():
     c = RepCounter(MID)
     out, _ = feed(c, flat(60.0, 0.5) + ramp(60.0, 3.0, 1.0) + flat(3.0, 0.5) + rep())
