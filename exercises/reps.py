@@ -106,8 +106,9 @@ class RepCounter:
         self._peak = float("-inf")
         self._peak_ms = 0.0
         self._reached = False
-        self._opening: float | None = None  # least value while the stream has not been at rest
-        self._seen_any = False
+        # The stream's opening, until it is first at rest (or a gap): the least value seen in
+        # it; None once it is over.
+        self._opening: float | None = float("inf")
         self._first_value: float | None = None  # where a rep the stream began inside started
         self._deeper = _Crossing()  # a rep begun inside going deeper than where it began
         self._went_deeper_latched = False
@@ -242,13 +243,10 @@ class RepCounter:
         r = self.rule
         s = 1.0 if r.rising else -1.0
         v = s * value
-        # The stream's opening: not yet at rest, and no gap since it began.
-        opening = self.phase is RepPhase.SETUP and r.start_in_rep
-        opening = opening and (not self._seen_any or self._opening is not None)
+        opening = self.phase is RepPhase.SETUP and r.start_in_rep and self._opening is not None
         if opening:
-            self._opening = v if self._opening is None else min(self._opening, v)
+            self._opening = min(self._opening, v)
         if opening and v > s * r.start:
-            self._seen_any = True
             self.phase = RepPhase.ACTIVE
             self._start_ms, self._peak, self._peak_ms = t_ms, v, t_ms
             self._above_ms, self._reached, self._prev_t = 0.0, False, t_ms
@@ -256,7 +254,6 @@ class RepCounter:
             self._deeper.since, self._went_deeper_latched = None, False
             self._trough = None
             return [RepOutcome("started", t_ms, t_ms, None, value, t_ms)]
-        self._seen_any = True
         dt = 0.0 if self._prev_t is None else min(t_ms - self._prev_t, r.max_gap_ms)
         self._prev_t = t_ms
         self._rest.update(v < s * r.rest, t_ms)
