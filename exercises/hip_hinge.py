@@ -414,7 +414,8 @@ class HipHingeChecker(SideViewChecker):
         )
         super().__init__()
         # No settling before the first rep: a frame near standing is a start. A recording that
-        # begins mid-rep counts that rep once the person is back up (start_in_rep).
+        # begins mid-rep, or judging that resumes mid-rep after a long gap, counts that rep once
+        # the person is back up (start_in_rep).
         rule = RepRule(
             th.rep_start_deg,
             th.rep_rest_deg,

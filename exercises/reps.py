@@ -47,8 +47,10 @@ class RepRule:
     # A recording may start in the middle of a rep: a frame beyond `start` before the stream
     # has been at rest begins a rep there (dated to that frame) instead of waiting for rest,
     # measured from the least value seen until then (it must go deeper than that: someone
-    # seen first already bent, between `rest` and `start`, and hinging on made a rep). Only at
-    # the opening of the stream, never after a gap.
+    # seen first already bent, between `rest` and `start`, and hinging on made a rep). At the
+    # opening of the stream and where judging resumes after a gap longer than `max_gap_ms`
+    # (legs hidden behind barbell plates while standing, a step out of the picture): both
+    # open on a movement already under way.
     start_in_rep: bool = False
 
     def __post_init__(self) -> None:
@@ -106,8 +108,8 @@ class RepCounter:
         self._peak = float("-inf")
         self._peak_ms = 0.0
         self._reached = False
-        # The stream's opening, until it is first at rest (or a gap): the least value seen in
-        # it; None once it is over.
+        # The stream's opening (or a stretch's after a gap), until it is first at rest: the
+        # least value seen in it; None once it is over.
         self._opening: float | None = float("inf")
         self._first_value: float | None = None  # where a rep the stream began inside started
         self._deeper = _Crossing()  # a rep begun inside going deeper than where it began
@@ -133,8 +135,9 @@ class RepCounter:
 
     @property
     def began_inside(self) -> bool:
-        """The rep in progress began before the stream did (start_in_rep) and has not yet been
-        seen going deeper: it may be someone straightening up from walking in bent over."""
+        """The rep in progress began before the stream did, or during a long gap (start_in_rep),
+        and has not yet been seen going deeper: it may be someone straightening up from walking
+        in bent over."""
         return self.phase is RepPhase.ACTIVE and self._first_value is not None and not self._went_deeper()
 
     @property
@@ -142,7 +145,8 @@ class RepCounter:
         return self._start_ms if self.phase is RepPhase.ACTIVE else None
 
     def _abandon(self, t_ms: float) -> list[RepOutcome]:
-        self._first_value = self._opening = None
+        # Judging resumes the way the stream began: perhaps inside a rep (see `_step`).
+        self._first_value, self._opening = None, float("inf")
         out = []
         if self.phase is RepPhase.ACTIVE and t_ms - self._start_ms >= self.rule.min_partial_ms:
             self.partials += 1

@@ -407,6 +407,20 @@ def test_a_recording_that_starts_between_rest_and_start_counts_the_rep_it_goes_o
     assert c.count == 1 and "partial" not in kinds(out)
 
 
+def test_judging_that_resumes_mid_rep_after_a_long_gap_counts_that_rep():
+    # Unjudgeable for 1.3 s while standing (plates hiding the legs), seen again half-way down:
+    # that rep counts as it would at the opening of the stream.
+    c = RepCounter(MID)
+    gap = [None] * 40
+    back = ramp(40.0, 80.0, 1.0) + ramp(80.0, 3.0, 1.0) + flat(3.0, 0.5)
+    out, _ = feed(c, rep() + flat(3.0, 0.5) + gap + back)
+    assert c.count == 2 and "partial" not in kinds(out)
+    # ... and seen again bent over, only straightening up, is no rep.
+    c = RepCounter(MID)
+    out, _ = feed(c, rep() + flat(3.0, 0.5) + gap + flat(60.0, 0.3) + ramp(60.0, 3.0, 1.0) + flat(3.0, 0.5))
+    assert c.count == 1 and "partial" not in kinds(out)
+
+
 def test_starting_bent_over_and_only_straightening_up_is_no_rep():
     c = RepCounter(MID)
     out, _ = feed(c, flat(60.0, 0.5) + ramp(60.0, 3.0, 1.0) + flat(3.0, 0.5) + rep())
