@@ -195,6 +195,15 @@ def test_a_recording_that_begins_mid_movement_does_not_start_at_an_extreme():
     assert all(o.period_ms == pytest.approx(4000.0, abs=100.0) for o in done)
 
 
+def test_a_brisk_cycle_recorded_from_its_start_counts_its_first_turn():
+    # Straight from the table-top into a 1.1 s cow-first cycle: the cow comes 0.27 s after the
+    # first frame, sooner than min_leg_ms, which the first frame does not start.
+    c = CycleCounter(CYCLE)
+    out, t = feed(c, wave(1.1, 3, first=-1) + flat(0.0, 0.5))
+    out += c.finish(t)
+    assert c.count == 3 and c.partials == 0
+
+
 def line(a, b, seconds):
     n = round(seconds * 30)
     return list(np.linspace(a, b, n + 1)[1:])
