@@ -600,10 +600,13 @@ class CycleCounter:
         # that began at an outlier (a broken first mask) would otherwise ask the next turn to
         # retrace more than the whole movement, and no turn would ever be confirmed.
         span = max(self._range_hi - self._range_lo, 0.0)
-        # min_leg_ms times a leg from the turning point it left; the stretch's first value,
-        # taken as one (nothing was seen moving into it), is where the picture began, not where
-        # the movement turned: a brisk cycle recorded from its start reaches its cow 0.27 s in.
-        prev = self._last_turn_t if self._last_leg > 0.0 else None
+        # min_leg_ms times a leg from the turning point it left, where the signal was seen
+        # moving into that one (a leg of at least swing, as _turning_point has it). The
+        # stretch's first value taken as one is where the picture began, and a still start's
+        # wobble is noise, not where the movement turned: a brisk cycle recorded from its start
+        # reaches its cow 0.27 s in; a real table-top whose first frames wobbled up by 0.005
+        # (filmed 6 deg off level) dropped into its only cow 0.23 s after the wobble's top.
+        prev = self._last_turn_t if self._last_leg >= r.swing else None
 
         def long_enough(peak_t: float) -> bool:
             return prev is None or peak_t - prev >= r.min_leg_ms
