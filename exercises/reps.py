@@ -579,6 +579,12 @@ class CycleCounter:
             hi = t
         return 0.5 * (lo + hi)
 
+    @property
+    def _last_turn_entered(self) -> bool:
+        """The last turning point was seen being moved into (a leg of at least `swing`), not
+        the stretch's first value or a still start's wobble."""
+        return self._last_leg >= self.rule.swing
+
     def _jitter(self) -> float:
         """Frame-to-frame noise of the signal (see `stats.jitter`); 0 until it is known."""
         return jitter(self._recent_values) or 0.0
@@ -601,12 +607,12 @@ class CycleCounter:
         # retrace more than the whole movement, and no turn would ever be confirmed.
         span = max(self._range_hi - self._range_lo, 0.0)
         # min_leg_ms times a leg from the turning point it left, where the signal was seen
-        # moving into that one (a leg of at least swing, as _turning_point has it). The
-        # stretch's first value taken as one is where the picture began, and a still start's
-        # wobble is noise, not where the movement turned: a brisk cycle recorded from its start
-        # reaches its cow 0.27 s in; a real table-top whose first frames wobbled up by 0.005
-        # (filmed 6 deg off level) dropped into its only cow 0.23 s after the wobble's top.
-        prev = self._last_turn_t if self._last_leg >= r.swing else None
+        # moving into that one (_last_turn_entered). The stretch's first value taken as one is
+        # where the picture began, and a still start's wobble is noise, not where the movement
+        # turned: a brisk cycle recorded from its start reaches its cow 0.27 s in; a real
+        # table-top whose first frames wobbled up by 0.005 (filmed 6 deg off level) dropped
+        # into its only cow 0.23 s after the wobble's top.
+        prev = self._last_turn_t if self._last_turn_entered else None
 
         def long_enough(peak_t: float) -> bool:
             return prev is None or peak_t - prev >= r.min_leg_ms
@@ -640,7 +646,7 @@ class CycleCounter:
         return turns
 
     def _turning_point(self, kind: int, value: float, t: float) -> list[CycleOutcome]:
-        if self._last_leg >= self.rule.swing:  # seen moving into it (not a still start)
+        if self._last_turn_entered:
             self._turn_times.append(t)
         self._queue.append((kind, value, t))
         # Every turning point, extreme or not, with the leg that led to it: how far the
