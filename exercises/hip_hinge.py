@@ -149,7 +149,7 @@ class HipHingeThresholds:
     # Locked knees: straighter than this at the bottom puts the stretch on the lower back and
     # the back of the knee; physios cue a soft bend (~10-20 deg). Judged on the knee bend
     # corrected for camera yaw. Per rep, the lowest bend held 0.2 s at the bottom (cached
-    # MediaPipe; samples, stress, seeds 97-179): locked renders (true 0-1 deg, 26 reps) read
+    # MediaPipe; samples, stress, eleven seeds 97-179): locked renders (true 0-1 deg, 26 reps) read
     # 0.8-4.8, three 6.0-9.1; soft ones (true 10-25, 253 reps) from 3.7, 4 under 5 and 9 under
     # 6, most on small dark pictures. So 5 claims every locked rep 6 did and 5 fewer soft ones;
     # 4.5 misses two more locked reps for two fewer. Real RDLs read 10.4 and up.
