@@ -27,6 +27,7 @@ from exercises.signals import (
     knee_line,
     lean_from_vertical,
     neck_length,
+    support_reach,
 )
 from exercises.spec import (
     AngleLabel,
@@ -190,6 +191,17 @@ class PlankThresholds:
     # past +45 the hips hang to the floor: those are other postures.
     max_line_deg: float = limit(45.0, 20.0, 90.0)
     max_pike_line_deg: float = limit(70.0, 20.0, 120.0)
+    # ... and the supports stretched apart: the toes at least min_support_reach torso lengths
+    # from the support (elbow or wrist). Any plank, a deep pike too, holds the body between its
+    # supports; hands and feet close together is kneeling, crouching, or a front view whose far
+    # arm MediaPipe took for the legs (a rendered head-on high plank, seed 181 `013`, fitted
+    # as an inverted V at -67..-70 on the line with the "feet" beside the hands; its depth yaw
+    # read 31-38, so the view gate passed it, and hip_pike was claimed). Measured (cached
+    # MediaPipe, every frame in position before this rule): that fit 1.13-1.24; renders
+    # (samples, stress, seeds 179 and 181) per clip 5th percentile 2.02 and up (pikes
+    # 2.02-2.09); real planks, every frame, 1.91 and up, 1.66 on a 45-60 deg front-oblique one
+    # (ak_plank, a view to refuse). 1.45 lies midway between 1.24 and 1.66.
+    min_support_reach: float = limit(1.45, 0.5, 3.0)
     # Elbow angle above straight_arm_deg = straight-arm plank, below forearm_deg = forearm.
     straight_arm_deg: float = limit(140.0, 100.0, 180.0)
     forearm_deg: float = limit(120.0, 45.0, 170.0)
@@ -358,6 +370,7 @@ class PlankChecker(SideViewChecker):
         support = view.wrist if straight else view.elbow
         stack = lean_from_vertical(view.shoulder, support, view.facing)
         clearance = knee_clearance(view, support)
+        reach = support_reach(view, support)
         m = {
             "body_line_deg": line_deg,
             "hip_line_deg": hip_line_deg,
@@ -371,6 +384,7 @@ class PlankChecker(SideViewChecker):
             "body_incline_deg": incline,
             "knee_flexion_deg": knee,
             "knee_clearance": clearance,
+            "support_reach": reach,
             "straight_arm": None if straight is None else float(straight),
             **self.view_measurements(),
         }
@@ -384,6 +398,7 @@ class PlankChecker(SideViewChecker):
         posture = (
             low_and_straight
             and -th.max_pike_line_deg <= line_deg <= th.max_line_deg
+            and reach >= th.min_support_reach
             and supported
             and straight is not None
         )

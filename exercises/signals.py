@@ -210,6 +210,16 @@ def knee_clearance(v: SideView, support: np.ndarray) -> float:
     return -float(g.drop_below_line(v.knee, support, v.toe)) / shin
 
 
+def support_reach(v: SideView, support: np.ndarray) -> float:
+    """Distance from the support (elbow or wrist) to the toes, in torso lengths (shoulder-hip).
+
+    A plank, a pike included, stretches the body between its two supports: about torso plus
+    leg apart (~2.5 torso lengths straight, ~1.9 in an inverted V). Both lengths shrink alike
+    when the camera turns, so the ratio holds off side-on."""
+    torso = max(float(g.segment_length(v.shoulder, v.hip)), 1e-6)
+    return float(g.segment_length(support, v.toe)) / torso
+
+
 def body_inclination(v: SideView) -> float:
     """Shoulder-ankle line from horizontal, deg (a plank is ~5-25)."""
     return float(g.inclination_from_horizontal(v.ankle, v.shoulder))

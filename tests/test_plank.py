@@ -508,3 +508,39 @@ def test_a_measured_leg_folded_forward_past_the_hip_gives_way_to_the_other():
     # Measured on the folded leg, the plank is lost for that time.
     th = dataclasses.replace(PlankChecker().thresholds, max_ankle_along_trunk=1.0)
     assert sy.run(PlankChecker(th), folded).last.hold_s < 2.6
+
+
+def _legs_towards_the_camera(frames, share: float):
+    """Each leg's landmarks pulled towards its hip to `share` of their image length, as legs
+    pointing at the camera look (or a far arm MediaPipe took for the legs, beside the hands):
+    every angle the plank measures stays, only the reach from the support to the toes shrinks."""
+    from vision.landmarks import Joint
+
+    out = []
+    for pose, t, i in frames:
+        if pose is not None:
+            xy = pose.xy.copy()
+            for side in ("left", "right"):
+                hip = xy[Joint.HIP.on(side)].copy()
+                for joint in (Joint.KNEE, Joint.ANKLE, Joint.HEEL, Joint.FOOT_INDEX):
+                    xy[joint.on(side)] = hip + share * (xy[joint.on(side)] - hip)
+            pose = dataclasses.replace(pose, xy=xy)
+        out.append((pose, t, i))
+    return out
+
+
+def test_feet_beside_the_hands_are_no_plank():
+    # A deep pike keeps its supports apart: in position, judged.
+    p, piked = sy.plank(), sy.plank(sag=-40.0)
+    pike = sy.run(PlankChecker(), sy.track(get_down(p) + sy.move(p, piked, 0.5) + sy.hold(piked, 2.0), R))
+    assert pike.fault_codes == {"hip_pike"}
+    assert min(a.measurements["support_reach"] for a in pike.assessments if a.in_position) > 1.8
+    # The same straight plank with the legs drawn in towards the hips: every angle as before,
+    # the toes near the hands.
+    frames = sy.track(get_down(p) + sy.hold(p, 3.0), R)
+    assert sy.run(PlankChecker(), frames).last.hold_s > 2.0
+    short = sy.run(PlankChecker(), _legs_towards_the_camera(frames, 0.15))
+    assert abs(short.last.measurements["body_line_deg"]) < 5.0
+    assert short.last.measurements["support_reach"] < PlankChecker().thresholds.min_support_reach
+    assert not any(a.in_position for a in short.assessments)
+    assert short.fault_codes == set()
