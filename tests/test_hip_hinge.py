@@ -601,3 +601,18 @@ def test_a_noise_gate_gives_the_same_answer_at_30_and_60_fps(amp, claimed):
     assert fast.rep_count == slow.rep_count == 2
     assert ("head_drop" in slow.fault_codes) is claimed
     assert ("head_drop" in fast.fault_codes) is claimed
+
+
+@pytest.mark.parametrize("cap, shallow", [(20.0, True), (None, False)])
+def test_a_recording_that_starts_on_the_way_down_measures_depth_from_upright_ish(cap, shallow):
+    # The first frame is already 22 deg into a 58 deg hinge: the standing reference is the
+    # least inclined trunk seen, capped at max_standing_deg, so the rep reads 58 - cap.
+    first, deep = sy.hinge(trunk=22.0), sy.hinge(trunk=58.0)
+    seq = sy.move(first, deep, 0.6) + sy.hold(deep, 0.3) + sy.move(deep, S, 1.2) + sy.hold(S, 1.0)
+    seq += sy.cycle(S, deep, 1.2, 1.2, 0.3) + sy.hold(S, 0.6)
+    th = HipHingeChecker().thresholds
+    assert th.max_standing_deg <= 58.0 - th.target_deg - 2.0
+    checker = HipHingeChecker(dataclasses.replace(th, max_standing_deg=cap) if cap else None)
+    r = check(seq, checker=checker)
+    assert r.rep_count == 2
+    assert ("shallow_hinge" in r.fault_codes) is shallow
