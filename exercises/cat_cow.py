@@ -3,9 +3,10 @@
 The shoulder-hip-knee angle barely moves in cat-cow; the spine's curve does. It is read from
 the silhouette's back outline (signed bow: + cat, - cow) together with the head line, which
 follows the spine (chin tucks in cat, lifts in cow) and is steadier than the outline for small
-movements; both are measured from the person's own table-top neutral. Without a segmentation
-mask the head line alone drives it. A rep is one full cycle through both cat and cow, in
-either order.
+movements; both are measured from the person's own table-top neutral. Turning points are found
+on a mix weighted by each signal's own noise, ranges are measured on their even average.
+Without a segmentation mask the head line alone drives it. A rep is one full cycle through
+both cat and cow, in either order.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
-from exercises.stats import SampleClock, SortedWindow, median
+from exercises.stats import SampleClock, SortedWindow, jitter, median
 from exercises.thresholds import limit
 from exercises.view import ViewRule, landmark_in_view
 from vision import geometry as g
@@ -169,8 +170,10 @@ class CatCowChecker(SideViewChecker):
         self.counter = CycleCounter(rule)
         # Median over the last ~0.15 s (5 frames at 30 fps): no single-frame spikes, and a
         # low frame rate (a GIF at 3 fps) keeps every frame's own value.
-        self._recent: deque[tuple[float, float]] = deque()
+        self._recent: deque[tuple[float, float, float]] = deque()
         self._bow_minus_head: deque[float] = deque(maxlen=30)  # fills frames the outline missed
+        self._bows: deque[float] = deque(maxlen=60)
+        self._head_parts: deque[float] = deque(maxlen=60)
         self._elbows = SortedWindow(600)  # elbow angles in position (~20 s)
         self._far_elbows = SortedWindow(600)  # the far arm's, likewise
         # (t, spine signal, arms straight) of the frames in position, ~30 s at 30 fps.
@@ -203,25 +206,49 @@ class CatCowChecker(SideViewChecker):
         """Out of the table-top for long: the next stretch is measured afresh."""
         self._recent.clear()
         self._bow_minus_head.clear()
+        self._bows.clear()
+        self._head_parts.clear()
         self._trace.clear()
         self._turns.clear()
         self._elbows.clear()
         self._far_elbows.clear()
 
-    def spine_raw(self, bow: float | None, head: float, sample: bool = True) -> float:
-        """The spine signal in bow units before any neutral is known (+ towards cat): the
-        outline's bow averaged with the head line. A frame whose outline could not be traced
-        borrows the bow from the head line by their recent relation; with no mask at all the
-        head line alone drives it. Only a `sample` (see MIN_SAMPLE_MS) updates that relation."""
+    def spine_raw(self, bow: float | None, head: float, sample: bool = True) -> tuple[float, float]:
+        """The spine signal in bow units before any neutral is known (+ towards cat), twice:
+        for counting, and for the shape (range). The shape is the outline's bow averaged with
+        the head line. A frame whose outline could not be traced borrows the bow from the head
+        line by their recent relation; with no mask at all the head line alone drives it. Only
+        a `sample` (see MIN_SAMPLE_MS) updates that relation. For counting the outline's share
+        is less where it is noisier than the head line (inverse-variance weighting, about the
+        outline's usual offset from the head line so the level does not move with it)."""
         head_part = self.thresholds.head_bow_per_deg * head
-        if bow is not None:
-            if sample:
-                self._bow_minus_head.append(bow - head_part)
-        elif self._bow_minus_head:
-            bow = head_part + median(self._bow_minus_head)
-        else:
-            return head_part
-        return 0.5 * bow + 0.5 * head_part
+        if sample:
+            self._head_parts.append(head_part)
+        if bow is None:
+            if not self._bow_minus_head:
+                return head_part, head_part
+            v = head_part + 0.5 * median(self._bow_minus_head)
+            return v, v
+        if sample:
+            self._bow_minus_head.append(bow - head_part)
+            self._bows.append(bow)
+        offset = median(self._bow_minus_head) if self._bow_minus_head else bow - head_part
+        w = self._bow_weight()
+        shape = 0.5 * bow + 0.5 * head_part
+        return head_part + w * (bow - head_part) + (0.5 - w) * offset, shape
+
+    def _bow_weight(self) -> float:
+        """The outline's share of the counting signal: inverse-variance weighting of the two
+        signals by their own frame-to-frame noise (`stats.jitter`, last 60 samples each), at
+        most the half the shape gives it. The mask's outline is traced afresh on every frame
+        while the head's landmarks are tracked: the outline's noise, median per clip (cached
+        MediaPipe), is 0.9-10x the head line's on renders (median ~4) and 1.5-5.4x on real
+        clips; its noise turned into turning points (a 0.33 s cycle of 0.03 inside small
+        arm-driven cycles, seed 181 `017`: 4 reps for 3)."""
+        nb, nh = jitter(self._bows), jitter(self._head_parts)
+        if nb is None or nh is None or nb <= nh:
+            return 0.5
+        return nh * nh / (nh * nh + nb * nb)
 
     def spine_curvature(self, raw: float | None) -> float | None:
         """The spine signal relative to the current neutral: + cat, - cow."""
@@ -239,18 +266,21 @@ class CatCowChecker(SideViewChecker):
         return False
 
     def _spine_moved(self, span: float | None, t0: float | None, t1: float) -> float | None:
-        """How far the spine moved between two turning points. Where the elbows bent in
-        between (moving_from_arms), only the frames with straight arms count: lowering the
-        chest on bent arms tilts the back outline into a hollow that the spine did not make
-        (seed 61, 017: a cycle at 26% of the full range read 0.080 peak to peak, 0.04 of it
-        while the elbows bent)."""
+        """How far the spine's shape moved between two turning points (found on the counting
+        signal). Where the elbows bent in between (moving_from_arms), only the frames with
+        straight arms count: lowering the chest on bent arms tilts the back outline into a
+        hollow that the spine did not make (seed 61, 017: a cycle at 26% of the full range
+        read 0.080 peak to peak, 0.04 of it while the elbows bent)."""
         if span is None or t0 is None:
             return span
-        frames = [(v, ok) for t, v, ok in self._trace if t0 <= t <= t1]
+        pad = 150.0  # the shape's own peaks may lie a few frames off the counting signal's
+        frames = [(v, ok) for t, v, ok in self._trace if t0 - pad <= t <= t1 + pad]
+        if len(frames) < 2:
+            return span
         straight = [v for v, ok in frames if ok]
         if len(straight) == len(frames) or len(straight) < 2:
-            return span
-        return min(span, max(straight) - min(straight))
+            straight = [v for v, _ in frames]
+        return max(straight) - min(straight)
 
     def _range_short(self, span: float | None, pos: float | None, neg: float | None) -> dict[int, bool]:
         """Which directions of a finished (half-)cycle fell short of the target range.
@@ -284,17 +314,17 @@ class CatCowChecker(SideViewChecker):
             elif o.kind == "extreme":
                 peak = o.pos_peak if o.side > 0 else o.neg_peak
                 self._last_peak[o.side] = peak
-                if o.half_leg is not None:
+                leg = self._spine_moved(o.half_leg, o.half_start_ms, o.t_ms)
+                if leg is not None:
                     # Each half-cycle is judged as soon as it ends (a full one clears the cue).
-                    leg = self._spine_moved(o.half_leg, o.half_start_ms, o.t_ms)
                     self._judge_range(
                         self._range_short(leg, self._last_peak[1], self._last_peak[-1]), o.half_start_ms
                     )
-                self._judge_pace(o)
+                self._judge_pace(o, leg)
             else:
                 faults = set(self._episode_faults)
+                span = self._spine_moved(o.span, o.start_ms, o.t_ms)
                 if o.kind == "completed":
-                    span = self._spine_moved(o.span, o.start_ms, o.t_ms)
                     self._judge_range(self._range_short(span, o.pos_peak, o.neg_peak), o.start_ms)
                     if any(self._short.values()):
                         faults.add("small_range")
@@ -306,7 +336,7 @@ class CatCowChecker(SideViewChecker):
                     {
                         "flexion_peak": o.pos_peak,
                         "extension_peak": o.neg_peak,
-                        "range": o.span,
+                        "range": span,
                         "cycle_s": None if o.period_ms is None else o.period_ms / 1000.0,
                         "duration_s": (o.t_ms - o.start_ms) / 1000.0,
                     }
@@ -327,7 +357,8 @@ class CatCowChecker(SideViewChecker):
         row (once; otherwise one: a settling wobble, a first leg), real clips one; small-range
         clips three or more."""
         th = self.thresholds
-        self._turns.append((o.t_ms, o.half_leg or 0.0))
+        since = self._turns[-1][0] if self._turns else None
+        self._turns.append((o.t_ms, self._spine_moved(o.half_leg, since, o.t_ms) or 0.0))
         legs = [leg for _, leg in self._turns][-3:]
         target = th.cat_target_bow + th.cow_target_bow
         if len(legs) == 3 and all(2.0 * th.swing <= leg < target for leg in legs):
@@ -344,12 +375,18 @@ class CatCowChecker(SideViewChecker):
             self._short_since = began_ms
         self._short = short
 
-    def _judge_pace(self, o: CycleOutcome) -> None:
+    def _judge_pace(self, o: CycleOutcome, leg: float | None) -> None:
         """A half-cycle (one turning point to the next) taken at a rushed pace. Only a
         movement through about the full range is timed: the turning points of a small one are
         close to the noise, and its fault is the range."""
         th = self.thresholds
-        if o.half_ms is None or o.half_leg is None or o.half_leg < th.cat_target_bow + th.cow_target_bow:
+        if o.half_ms is None or leg is None or leg < th.cat_target_bow + th.cow_target_bow:
+            return
+        # ... and only from a turning point the movement came into: the recording's first frame
+        # or a settling wobble taken for a cow starts no rushed half-cycle (a still start's
+        # wobble 0.02 deep, then a slow neutral-to-cat quarter cycle of 0.08-0.11 read 0.9 s).
+        entry = next((leg_in for t, leg_in in self._turns if t == o.half_start_ms), None)
+        if entry is not None and entry < leg / 3.0:
             return
         self._fast = 2.0 * o.half_ms < th.min_cycle_s * 1000.0
         if self._fast:
@@ -395,14 +432,15 @@ class CatCowChecker(SideViewChecker):
         wrist_seen = landmark_in_view(view.pose, Joint.WRIST.on(side))
         far_elbow = far_elbow_angle(view.pose, side)
         in_position = self._in_position(view, knee, trunk, wrist_seen)
-        raw = None
+        raw = shape = None
         if in_position:
             self._last_in_position = t_ms
             sample = self._clock.take(t_ms)
-            self._recent.append((t_ms, self.spine_raw(bow, head, sample)))
+            self._recent.append((t_ms, *self.spine_raw(bow, head, sample)))
             while t_ms - self._recent[0][0] > 150.0:
                 self._recent.popleft()
-            raw = median(v for _, v in self._recent)
+            raw = median(v for _, v, _ in self._recent)
+            shape = median(v for _, _, v in self._recent)
             if wrist_seen and sample:
                 self._elbows.append(elbow)
             if far_elbow is not None and sample:
@@ -413,7 +451,7 @@ class CatCowChecker(SideViewChecker):
         bends = self._elbow_bends(elbow, far_elbow) if in_position and wrist_seen else None
         near_bend, elbow_bend = (None, None) if bends is None else bends
         if raw is not None:
-            self._trace.append((t_ms, raw, near_bend is None or near_bend <= th.range_elbow_bend_deg))
+            self._trace.append((t_ms, shape, near_bend is None or near_bend <= th.range_elbow_bend_deg))
         m = {
             "spine_curvature": self.spine_curvature(raw),
             "back_bow": bow,

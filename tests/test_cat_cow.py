@@ -222,3 +222,41 @@ def test_moving_from_arms_needs_both_elbows(sides, claimed):
     r = sy.run(CatCowChecker(), [(smoother(p), t, i) for p, t, i in frames])
     assert r.rep_count == 2
     assert ("moving_from_arms" in r.fault_codes) == claimed
+
+
+def _sine_session(checker, noise: float, seed: int = 0):
+    """60 samples of a slow cycle: the head line smooth, the outline with `noise` on top."""
+    rng = np.random.default_rng(seed)
+    out = None
+    for i in range(60):
+        phase = np.sin(i / 10.0)
+        out = checker.spine_raw(-0.05 + 0.04 * phase + rng.normal(0.0, noise), 10.0 * phase)
+    return out
+
+
+def test_the_outline_counts_less_where_it_is_noisier_than_the_head_line():
+    steady = CatCowChecker()
+    count, shape = _sine_session(steady, noise=0.0)
+    assert steady._bow_weight() == pytest.approx(0.5)
+    assert count == pytest.approx(shape)
+    noisy = CatCowChecker()
+    count, shape = _sine_session(noisy, noise=0.02)
+    assert noisy._bow_weight() < 0.1
+    # The shape (ranges) keeps the even mix; the count follows the head line about the
+    # outline's usual offset from it, so its level does not jump as the weight moves.
+    head_part = 0.004 * 10.0 * np.sin(59 / 10.0)
+    assert abs(count - head_part - 0.5 * (-0.05)) < 0.02
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_settling_wobble_before_a_brisk_first_cat_starts_no_rushed_half_cycle(seed):
+    # Still, a 0.03 dip taken for a cow, then a quarter cycle up to the cat in 0.6 s: the
+    # "half-cycle" from the dip would time a 1.6-2.0 s cycle. Slow cycles follow.
+    n, wobble = q(), q(-0.03, HEAD_DEG_PER_BOW * -0.03)
+    cat, cow = q(0.08, HEAD_DEG_PER_BOW * 0.08), q(-0.07, HEAD_DEG_PER_BOW * -0.07)
+    seq = sy.hold(n, 1.0) + sy.move(n, wobble, 0.3) + sy.move(wobble, n, 0.3) + sy.move(n, cat, 0.6)
+    seq += sy.move(cat, n, 0.9) + sy.move(n, cow, 0.9) + sy.move(cow, n, 0.9)
+    seq += sy.cycle(n, cat, 0.9, 0.9) + sy.cycle(n, cow, 0.9, 0.9) + sy.hold(n, 0.5)
+    r = check(seq, seed=seed)
+    assert r.rep_count == 2
+    assert r.fault_codes == set()
