@@ -220,6 +220,16 @@ class HipHingeThresholds:
     # 320-480 px); two whose head line jumps 20-40 deg between frames (noise 4.7 / blur 1.6 at
     # 400/320 px) 2.5-2.8 (head) and 3.6 (knee).
     max_signal_noise_deg: float = limit(2.2, 0.3, 20.0)
+    # Legs hidden: a standing knee read more bent than this (the person's standing reference,
+    # see StandingReference) is not a standing knee but legs MediaPipe cannot see, and every
+    # form fault rests on them: the hip landmark ends the trunk line that the lean, the head
+    # line, the face turn and the back's chord are measured on. Standing knees (cached
+    # MediaPipe, median per clip): real clips 0.8-15.1 (the highest an RDL with the knees
+    # pushed forward), renders without hidden legs up to 14.2; good barbell hinges whose plates
+    # hide the knees 23.2-38.2 (seeds 97, 103, 107, 113, 179, 191 `021`), with a shallow hinge,
+    # a head drop or a rounded back claimed on three of them. 19 lies midway. Reps are still
+    # counted; the faults are reported as not judged, with the reason.
+    max_standing_knee_deg: float = limit(19.0, 5.0, 90.0)
     # A rep survives this long without a judgeable frame (not on the feet, view lost): at the
     # bottom of a loaded hinge the plates or dumbbells cross the shins and MediaPipe folds the
     # legs it cannot see (knee 80-150 deg for a few frames) although nobody can kneel or lie
@@ -718,10 +728,17 @@ class HipHingeChecker(SideViewChecker):
             and peak < th.target_deg
             and lean < peak - 5.0
         )
+        legs_hidden = ref.knee > th.max_standing_knee_deg
+        unjudged = {"rounded_back": back_unjudged} if back_unjudged else {}
+        if legs_hidden:
+            rounded = squatting = shallow = head_dropped = False
+            if in_position and self.counter.in_rep:
+                unjudged = {f.code: LEGS_HIDDEN for f in FAULTS}
         conditions = {
             "rounded_back": rounded,
             "squatting": squatting,
             "locked_knees": self.counter.in_rep
+            and not legs_hidden
             and lean >= th.hinged_deg
             and (bottom_knee := self._bottom_knee(knee, lean, sample)) is not None
             and descent <= th.max_knee_descent_dps
@@ -751,7 +768,7 @@ class HipHingeChecker(SideViewChecker):
             in_position,
             view.pose,
             leg_side=view.leg_side,
-            unjudged={"rounded_back": back_unjudged} if back_unjudged else None,
+            unjudged=unjudged or None,
         )
 
     def _rep_boundary(self, o):
@@ -790,6 +807,12 @@ class HipHingeChecker(SideViewChecker):
             False,
             pose,
         )
+
+
+LEGS_HIDDEN = (
+    "the legs could not be seen (the knees read bent while standing: weights or plates in front of"
+    " them?), and every angle judged rests on the hips and knees"
+)
 
 
 def _why_back_unjudged(standing_spread: float | None, from_behind: bool, too_small: bool = False) -> str:

@@ -167,7 +167,10 @@ def not_judged_said(report: Report) -> str:
     unjudged: dict[str, float] = {}
     for (code, _), seconds in _notable_not_judged(report):
         unjudged[code] = unjudged.get(code, 0.0) + seconds
-    return ", ".join(f"{code.replace('_', ' ')} for {s:.1f} s" for code, s in unjudged.items())
+    by_time: dict[str, list[str]] = {}
+    for code, s in unjudged.items():
+        by_time.setdefault(f"{s:.1f}", []).append(code.replace("_", " "))
+    return ", ".join(f"{_and(names)} for {s} s" for s, names in by_time.items())
 
 
 def no_faults_line(report: Report) -> str:
@@ -178,11 +181,19 @@ def no_faults_line(report: Report) -> str:
 
 def _not_judged_notes(report: Report) -> list[str]:
     """Faults the checker could not judge for a while, and why: without this a clip filmed
-    from behind at an angle would read as a flat back."""
+    from behind at an angle would read as a flat back. Faults unjudged for one reason over the
+    same time share a line."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for (code, why), seconds in _notable_not_judged(report):
+        groups.setdefault((why, f"{seconds:.1f}"), []).append(code.replace("_", " "))
     return [
-        f"{code.replace('_', ' ').capitalize()} could not be judged for {seconds:.1f} s: {why}."
-        for (code, why), seconds in _notable_not_judged(report)
+        f"{_and(names).capitalize()} could not be judged for {seconds} s: {why}."
+        for (why, seconds), names in groups.items()
     ]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _notable_not_judged(report: Report) -> list[tuple[tuple[str, str], float]]:

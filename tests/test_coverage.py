@@ -147,6 +147,26 @@ def test_faults_the_checker_could_not_judge_are_said_with_why():
     )
 
 
+def test_faults_unjudged_for_one_reason_share_a_line():
+    recorder, coverage = SessionRecorder("hip-hinge"), CoverageSink()
+    codes = ("squatting", "locked_knees", "head_drop")
+    hidden = tuple((code, "the legs could not be seen") for code in codes)
+    ok = ViewVerdict(True, "left", None, 1)
+    unjudged = [()] * FPS + [hidden] * (2 * FPS)
+    for i, (why, t) in enumerate(zip(unjudged, times(len(unjudged)), strict=True)):
+        a = Assessment("hip-hinge", t, i, ok, "hinged", {}, pose=stick_pose(0.0, t, i), unjudged=why)
+        recorder.consume(None, a)
+        coverage.consume(None, a)
+    report = recorder.report()
+    assert coverage_warnings(report, coverage) == [
+        "Squatting, locked knees and head drop could not be judged for 2.0 s: the legs could not be seen."
+    ]
+    assert no_faults_line(report) == (
+        "No faults found in what could be judged "
+        "(not judged: squatting, locked knees and head drop for 2.0 s)."
+    )
+
+
 def test_no_faults_line_plain_when_everything_was_judged():
     report, _ = session(seconds(2.0))
     assert no_faults_line(report) == "No faults found."

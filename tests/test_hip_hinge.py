@@ -177,10 +177,24 @@ def _knees_read_bent(seq, offset):
 def test_the_squat_bend_is_counted_from_standing(offset):
     # Read 35 deg bent from the start, a good hinge's knees pass 45 deg on every rep; what
     # they bend past the person's own standing reading stays a hinge's. A squat still is one.
-    hinge = check(_knees_read_bent(reps(sy.hinge(75.0, 18.0), n=2), offset))
+    # (Legs read that bent while standing are also taken as hidden: not here, to see this rule.)
+    th = dataclasses.replace(HipHingeChecker().thresholds, max_standing_knee_deg=90.0)
+    hinge = check(_knees_read_bent(reps(sy.hinge(75.0, 18.0), n=2), offset), checker=HipHingeChecker(th))
     assert hinge.rep_count == 2 and "squatting" not in hinge.fault_codes
-    squat = check(_knees_read_bent(reps(sy.squat(), n=2), offset))
+    squat = check(_knees_read_bent(reps(sy.squat(), n=2), offset), checker=HipHingeChecker(th))
     assert "squatting" in squat.fault_codes
+
+
+def test_hidden_legs_are_said_not_judged():
+    # Knees read 35 deg bent while standing (plates in front of them): no posture of the legs
+    # or the trunk line resting on the hip is trusted, so a squat is said not judged, not
+    # claimed; reps still count.
+    plain = check(reps(sy.squat(), n=2))
+    r = check(_knees_read_bent(reps(sy.squat(), n=2), 35.0))
+    assert r.rep_count == plain.rep_count == 2 and plain.fault_codes == {"squatting"}
+    assert r.fault_codes == set()
+    whys = {dict(a.unjudged).get("squatting") for a in r.assessments if a.unjudged}
+    assert any(w and w.startswith("the legs could not be seen") for w in whys)
 
 
 def test_locked_knees():
