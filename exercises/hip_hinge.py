@@ -706,7 +706,8 @@ class HipHingeChecker(SideViewChecker):
         )
         # The squat's knee bend is counted from the person's own standing reading, as the lean is
         # from their standing trunk: see squat_knee_deg.
-        knee_bend = knee - ref.knee
+        standing_knee = ref.knee  # a median over the standing frames: read once per frame
+        knee_bend = knee - standing_knee
         squatting = (
             in_position
             and descent <= th.max_knee_descent_dps
@@ -728,7 +729,7 @@ class HipHingeChecker(SideViewChecker):
             and peak < th.target_deg
             and lean < peak - 5.0
         )
-        legs_hidden = ref.knee > th.max_standing_knee_deg
+        legs_hidden = standing_knee > th.max_standing_knee_deg
         unjudged = {"rounded_back": back_unjudged} if back_unjudged else {}
         if legs_hidden:
             rounded = squatting = shallow = head_dropped = False
