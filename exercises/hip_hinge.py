@@ -193,15 +193,6 @@ class HipHingeThresholds:
     # labelled head drops 0.7-2.5 deg; noisy renders 3.1-5.4, among them a good hinge whose
     # face held 111-112.5 at noise 3.5-5.4.
     max_face_noise_deg: float = limit(3.0, 0.3, 20.0)
-    # A back that reads rounded drags the head down with it, so the head cue gives way to the
-    # back cue there. Where that rounding is read from an outline too small or too ragged to
-    # trust, the head cue still shows when both head signals are past anything rounding alone
-    # gives. Hinged frames reading rounded from an untrusted outline (head line, face turn):
-    # rounded backs at most (35, 116) and (31, 121), a locked-knee render (34, 120) and
-    # (32, 134), flat backs below; head drops (seeds 103 and 113, 42-46 deg drops) (36-44,
-    # 124-142). Both at once, past the rounded backs' extremes.
-    head_drop_past_rounding_deg: float = limit(36.0, 5.0, 90.0)
-    head_drop_past_rounding_face_deg: float = limit(122.0, 60.0, 170.0)
     # A dropped head is held at the bottom, not a glance: head_drop must hold this long (the
     # other faults fault_on_ms). Longest unbroken run of the head_drop condition (cached
     # MediaPipe; samples, stress, seeds 97-139, 15 fps renders): per labelled drop where it
@@ -553,16 +544,6 @@ class HipHingeChecker(SideViewChecker):
         th = self.thresholds
         return face >= th.head_drop_face_deg and self._steady(self._face_history, th.max_face_noise_deg)
 
-    def _head_dropped_past_rounding(self, head: float, face: float) -> bool:
-        """Head line and face both dropped past what a rounded back alone gives them."""
-        th = self.thresholds
-        return (
-            head >= th.head_drop_past_rounding_deg
-            and face >= th.head_drop_past_rounding_face_deg
-            and self._steady(self._head_history)
-            and self._steady(self._face_history, th.max_face_noise_deg)
-        )
-
     def _outline_steady_hinged(self) -> bool:
         """The back outline while bent over is steadier than a rounded back; known only after
         8 hinged frames, since a prop or a ragged mask shows only once the person is bent over."""
@@ -688,21 +669,24 @@ class HipHingeChecker(SideViewChecker):
             and knee <= th.rounding_max_knee_deg
             and rounding >= th.rounded_bow
         )
-        # The head cue gives way to the back cue only where the outline reads as rounded as
-        # rounded_back needs, trusted or not. Below it (formerly from 0.8 x rounded_bow) the
-        # person got neither cue: a standing outline taken from the first, stiller second of
-        # a render (seed 73, 024) put flat backs at +0.036-0.045 and hid two of six head drops.
-        # Read from an outline not trusted, that rounding gives way in turn to a head dropped
-        # past anything a rounded back carries (head_drop_past_rounding_*).
-        rounding_back = rounding is not None and rounding >= th.rounded_bow
+        # A rounded back drags the head down with it, so the head cue gives way to the back cue
+        # where the back cue can be given: the outline trusted and reading as rounded as
+        # rounded_back needs. Below that (formerly from 0.8 x rounded_bow) the person got
+        # neither cue: a standing outline from the first, stiller second of a render (seed 73,
+        # 024) put flat backs at +0.036-0.045 and hid two of six head drops. An outline not
+        # trusted says nothing about the back, so it silences nothing either: the head is judged
+        # as over any back. It used to speak for the head there, cueing it only past what
+        # rounded backs gave (head line 36 and face 122 together); over 231 cached hinge clips
+        # (samples, stress, seeds 97-199) head drops found 134 -> 141 of 184, claims not
+        # labelled 18 -> 24 (five of them on rounded backs the report says it could not judge),
+        # clips right 185 -> 189; real clips unchanged.
+        back_cue = rounding is not None and outline_ok and rounding >= th.rounded_bow
         # Judged once hinged, where the neck carries the head against gravity: on the way down
         # the head line jumps for a few frames (a bar passing the face, the head swinging with
         # a fast descent: a good hinge with a barbell read +20 deg for 0.3 s at 16-41 deg of
         # lean) and a drop that is not kept at the bottom is no fault.
-        head_dropped = hinged and (
-            (self._head_line_dropped(head, head_rise) or self._face_dropped(face))
-            if not rounding_back
-            else (not outline_ok and self._head_dropped_past_rounding(head, face))
+        head_dropped = (
+            hinged and not back_cue and (self._head_line_dropped(head, head_rise) or self._face_dropped(face))
         )
         # The squat's knee bend is counted from the person's own standing reading, as the lean is
         # from their standing trunk: see squat_knee_deg.
