@@ -336,27 +336,13 @@ class CycleRule:
     # min_leg_ms since the previous one (no cat or cow is over in a third of a second).
     noise_k: float = 4.0
     min_leg_ms: float = 300.0
-    # The stretch's first turning point counts only if the signal was seen moving into it by
-    # at least first_entry of the leg out of it (and at least `swing`): a recording that begins
-    # at or just after a cat or cow shows the person leaving it, not reaching it, and a cycle
-    # under way at the first frame is not one the recording shows. MediaPipe's first frames
-    # lag the movement, so a start just after a cat or cow reads as a small move into it:
-    # entered by 0.01-0.06 of the leg out (renders starting 0.19-0.37 s after one). It used to
-    # count as well where the signal stayed near the first value about as long as near the
-    # next turn (dwell at least 0.6 x), but stream starts passing slowly out of an extreme
-    # stay as long (five renders counted a cycle too many, dwell 0.6-1.1 x). Cached, 175
-    # cat-cow clips (samples, stress, seeds 97-211, real and mirrored real): right 202 -> 208
-    # of 239 with the real clips of every exercise, one lost (a render whose first frames
-    # read its neutral as deep as its cow); 0.15 to 0.35 count alike. The low end, because
-    # an uneven neutral leaves one side short: a first cat 0.02 past a still neutral before
-    # a cow 0.08 past it is entered by 0.2 of the leg out.
-    first_entry: float = 0.15
-    # ... or if the signal stayed near it at least first_hold_ms after it (for a pose held
-    # from the first frame, after the hold's middle): a person who starts in a held cat or
-    # cow (real clips opening in one 0.95-2.4 s). Stream starts passing slowly out of an
-    # extreme stay near it 0.33-0.67 s (renders: the five above and the one lost); 700 to
-    # 1000 ms count alike.
-    first_hold_ms: float = 800.0
+    # The stretch's first turning point counts only if the signal stayed near it at least
+    # first_dwell x as long as near the next one: a sine leaves both peaks equally slowly, a
+    # recording that starts 40% of the way into a cow leaves its first value at 0.4 of that.
+    first_dwell: float = 0.6
+    # ... and at least min_leg_ms: held no longer than a cat or cow can last, it was passed
+    # through. On a noisy signal the dwell near the next turn can be as short (seed 67, 017,
+    # 15 fps: a neutral start read as a cat left after 0.13 s, the next cow after 0.10 s).
     # ... and only if the leg out of it is at most first_outlier x the next leg. Measured
     # (cached MediaPipe, first turns of every cat-cow clip): renders 0.23-1.28, real clips
     # 0.45-1.45; a first mask that took in the floor (seed 61, 005) 3.3.
@@ -726,11 +712,10 @@ class CycleCounter:
         return turn
 
     def _release_first(self, final: bool) -> list[CycleOutcome]:
-        """The stretch's first extreme may not have been seen being entered: the person may have
-        started at an extreme or at neutral. Once two more extremes are known, it counts only if
-        the leg out of it is comparable to the next one (from neutral it is about half) and the
-        signal was seen moving into it by a good part of that leg (`first_entry`) or stayed
-        there as in a held pose (`first_hold_ms`)."""
+        """The stretch's first extreme was not seen being entered: the person may have started
+        at an extreme or at neutral. Once two more extremes are known, it counts only if the
+        leg out of it is comparable to the next one (from neutral it is about half) and the
+        signal stayed near it about as long as near the next one."""
         held = self._held or []
         # The first extreme, the next one of the other side, and the next after that.
         chain = [held[0]]
@@ -745,11 +730,10 @@ class CycleCounter:
         if len(chain) >= 3:
             out_leg = abs(chain[1][1] - chain[0][1])
             next_leg = abs(chain[2][1] - chain[1][1])
-            # ... and only a turn seen being reached, by a good part of the leg out of it, or
-            # one held as a pose.
-            entry = max(self.rule.swing, self.rule.first_entry * out_leg)
-            hold = self.rule.first_hold_ms
-            keep = [h for h in lead if self._entered(h, entry) or self._dwell(h, next_leg) >= hold]
+            # ... and a turn not seen being entered (the first frames) only if the signal
+            # stayed there rather than passing through: a recording that began mid-movement.
+            settled = max(self.rule.first_dwell * self._dwell(chain[1], next_leg), self.rule.min_leg_ms)
+            keep = [h for h in lead if self._entered(h) or self._dwell(h, next_leg) >= settled]
             if out_leg < 0.6 * max(out_leg, next_leg) or out_leg > self.rule.first_outlier * next_leg:
                 # From neutral the leg out is about half the next; from a value the movement
                 # never comes near again (a broken first mask) it is several times it.
@@ -759,19 +743,21 @@ class CycleCounter:
             out += self._extreme(*h)
         return out
 
+    def _entered(self, peak: tuple[int, float, float]) -> bool:
+        """The signal was seen moving into this turning point by at least `swing`."""
+        kind, value, t_peak = peak
+        return any(kind * (value - v) >= self.rule.swing for t, v in self._held_trace if t < t_peak)
+
     def _dwell(self, peak: tuple[int, float, float], leg: float) -> float:
-        """How long the signal stayed near a turning point after it (within 15% of a leg)."""
+        """How long the signal stayed near a turning point after it (within 15% of a leg): at
+        a real cat or cow it slows down and turns, where a recording that began mid-movement
+        leaves its first value at full speed."""
         _, value, t_peak = peak
         after = [(t, v) for t, v in self._held_trace if t >= t_peak]
         for t, v in after:
             if abs(v - value) > 0.15 * leg:
                 return t - t_peak
         return after[-1][0] - t_peak if after else 0.0
-
-    def _entered(self, peak: tuple[int, float, float], by: float) -> bool:
-        """The signal was seen moving into this turning point by at least `by`."""
-        kind, value, t_peak = peak
-        return any(kind * (value - v) >= by for t, v in self._held_trace if t < t_peak)
 
     def _is_extreme(self, kind: int, value: float) -> bool:
         """Beyond a trusted still neutral, or in the outer part of the range moved through."""
