@@ -659,28 +659,26 @@ class HipHingeChecker(SideViewChecker):
         back_unjudged = None
         if in_position and hinged and knee <= th.rounding_max_knee_deg and not outline_ok:
             back_unjudged = _why_back_unjudged(spread, from_behind, too_small)
-        # Judged in the bent-over part of the rep, where the spine carries the load (and
-        # where a prop along the back no longer rests on it on the way up).
+        # The outline trusted and reading as rounded as rounded_back needs: where the back cue
+        # can be given. A rounded back drags the head down with it, so the head cue gives way
+        # to it there. Below that (formerly from 0.8 x rounded_bow) the person got neither cue:
+        # a standing outline from the first, stiller second of a render (seed 73, 024) put flat
+        # backs at +0.036-0.045 and hid two of six head drops. An outline not trusted says
+        # nothing about the back, so it silences nothing either: the head is judged as over any
+        # back. It used to speak for the head there, cueing it only past what rounded backs gave
+        # (head line 36 and face 122 together); over 231 cached hinge clips (samples, stress,
+        # seeds 97-199) head drops found 134 -> 141 of 184, claims not labelled 18 -> 24 (five
+        # of them on rounded backs the report says it could not judge), clips right 185 -> 189;
+        # real clips unchanged.
+        back_cue = rounding is not None and outline_ok and rounding >= th.rounded_bow
+        # rounded_back itself is judged in the bent-over part of the rep, where the spine
+        # carries the load (and where a prop along the back no longer rests on it on the way up).
         rounded = (
-            rounding is not None
-            and outline_ok
+            back_cue
             and hinged
             and descent <= th.max_rounding_descent_dps
             and knee <= th.rounding_max_knee_deg
-            and rounding >= th.rounded_bow
         )
-        # A rounded back drags the head down with it, so the head cue gives way to the back cue
-        # where the back cue can be given: the outline trusted and reading as rounded as
-        # rounded_back needs. Below that (formerly from 0.8 x rounded_bow) the person got
-        # neither cue: a standing outline from the first, stiller second of a render (seed 73,
-        # 024) put flat backs at +0.036-0.045 and hid two of six head drops. An outline not
-        # trusted says nothing about the back, so it silences nothing either: the head is judged
-        # as over any back. It used to speak for the head there, cueing it only past what
-        # rounded backs gave (head line 36 and face 122 together); over 231 cached hinge clips
-        # (samples, stress, seeds 97-199) head drops found 134 -> 141 of 184, claims not
-        # labelled 18 -> 24 (five of them on rounded backs the report says it could not judge),
-        # clips right 185 -> 189; real clips unchanged.
-        back_cue = rounding is not None and outline_ok and rounding >= th.rounded_bow
         # Judged once hinged, where the neck carries the head against gravity: on the way down
         # the head line jumps for a few frames (a bar passing the face, the head swinging with
         # a fast descent: a good hinge with a barbell read +20 deg for 0.3 s at 16-41 deg of
