@@ -311,6 +311,8 @@ class CatCowChecker(SideViewChecker):
                 events.append(rep_event(EventKind.REP_STARTED, o.t_ms, o.start_ms))
             elif o.kind == "turn":
                 self._judge_small_turns(o)
+            elif o.kind == "short":
+                self._judge_short_turn(o)
             elif o.kind == "extreme":
                 peak = o.pos_peak if o.side > 0 else o.neg_peak
                 self._last_peak[o.side] = peak
@@ -364,6 +366,15 @@ class CatCowChecker(SideViewChecker):
         if len(legs) == 3 and all(2.0 * th.swing <= leg < target for leg in legs):
             # From the turn the first of the three legs left (the earliest turn known).
             self._judge_range({1: True, -1: True}, self._turns[0][0])
+
+    def _judge_short_turn(self, o: CycleOutcome) -> None:
+        """A turn back short of the other side (the counter's "short"): that side's half fell
+        short, if the leg into it took at least a quarter of an unhurried cycle
+        (min_cycle_s / 4). A quicker reversal is a wobble or a broken mask inside a held cat or
+        cow (a good render, seed 163, 029: a dip 0.4 s after its cat; small-range renders turned
+        1.0-2.3 s after the extreme)."""
+        if o.t_ms - o.start_ms >= 250.0 * self.thresholds.min_cycle_s:
+            self._judge_range({1: o.side == 1, -1: o.side == -1}, o.start_ms)
 
     def _judge_range(self, short: dict[int, bool], began_ms: float | None) -> None:
         """A range judgement of a movement that began at `began_ms`: the small_range fault,

@@ -353,6 +353,14 @@ class CycleRule:
     range_pct: float = 10.0
     range_ms: float = 20000.0
     range_min_values: int = 20
+    # A turn back towards the last extreme's side, short of the other side's extreme, after a
+    # leg out of that extreme of at least 2 x swing and under short_turn_max of the range
+    # moved through, is reported ("short"): the attempt at the other side fell short (a small
+    # cycle after full ones: its turns lie inside the range the full ones set, so they make
+    # no extremes). Leg / range of such turns (cached MediaPipe, every cat-cow render): in
+    # small-range cycles 0.30-0.53 (two at 0.73 and 0.90), a good clip's last return to
+    # neutral 0.65-0.88.
+    short_turn_max: float = 0.6
 
     def __post_init__(self) -> None:
         if not (self.swing > 0.0 and 0.0 <= self.release < 1.0 and 0.0 <= self.outer < 1.0):
@@ -362,7 +370,8 @@ class CycleRule:
 @dataclass(frozen=True, slots=True)
 class CycleOutcome:
     # "started" | "completed" | "partial" | "extreme" (a side's peak is confirmed) | "turn" (any
-    # turning point, extreme or not: side and half_leg, the leg into it)
+    # turning point, extreme or not: side and half_leg, the leg into it) | "short" (a turn back
+    # short of the other side: see `CycleRule.short_turn_max`; start_ms the extreme it left)
     kind: str
     t_ms: float
     start_ms: float
@@ -667,6 +676,8 @@ class CycleCounter:
             kind, value, t = self._queue.pop(0)
             last = self._held[-1] if self._held else self._last_extreme
             if not self._is_extreme(kind, value):
+                if self._turned_short(kind, value, last):
+                    out.append(CycleOutcome("short", t, last[2], side=kind, half_leg=abs(value - last[1])))
                 if (
                     last is not None
                     and kind != last[0]
@@ -690,6 +701,14 @@ class CycleCounter:
         if final and self._held:
             out += self._release_first(final=True)
         return out
+
+    def _turned_short(self, kind: int, value: float, last: tuple[int, float, float] | None) -> bool:
+        """The first turn back since the last (released) extreme, on the way to the other side
+        and well short of it: see `CycleRule.short_turn_max`."""
+        if self._held is not None or last is None or kind == last[0] or self._between is not None:
+            return False
+        leg = abs(value - last[1])
+        return 2.0 * self.rule.swing <= leg < self.rule.short_turn_max * (self._range_hi - self._range_lo)
 
     def _small_other_half(
         self, kind: int, value: float, last: tuple[int, float, float] | None

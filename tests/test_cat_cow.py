@@ -121,6 +121,29 @@ def test_cycles_too_small_to_count_are_still_judged_small():
     assert since and all(17000.0 < s < shown[0] - 2000.0 for s in since)
 
 
+def test_a_cat_that_turns_back_short_is_judged_short():
+    # Two full cycles, then from the cow the spine rises part of the way to neutral over 1.5 s
+    # and sinks back into the cow before a full cat: that cat fell short. The turn lies inside
+    # the range the full cycles set, so it is no cat and makes no cycle of its own.
+    def bent(a):
+        return q(a, HEAD_DEG_PER_BOW * a)
+
+    cat, cow, short = bent(0.08), bent(-0.07), bent(-0.01)
+    seq = sy.hold(q(), 1.0) + sy.move(q(), cat, 1.0) + sy.move(cat, cow, 2.0) + sy.move(cow, cat, 2.0)
+    seq += sy.move(cat, cow, 2.0) + sy.move(cow, short, 1.5) + sy.move(short, cow, 1.5)
+    seq += sy.move(cow, cat, 2.0) + sy.move(cat, q(), 1.0) + sy.hold(q(), 0.5)
+    r = check(seq)
+    assert r.rep_count == 3 and r.rep_faults() == [()] * 3
+    assert r.fault_codes == {"small_range"}
+    assert {f.message for a in r.assessments for f in a.faults} == {"Round up more through your upper back"}
+    # Dated from the cow the short half left (8 s), shown once the turn back is seen and
+    # until the next full half-cycle.
+    shown = [a.t_ms for a in r.assessments if a.faults]
+    since = {f.since_ms for a in r.assessments for f in a.faults}
+    assert min(shown) > 9500.0 and max(shown) < 14500.0
+    assert len(since) == 1 and since.pop() == pytest.approx(8000.0, abs=300.0)
+
+
 def test_too_fast():
     r = check(cycles(4, half_s=1.0))
     assert r.rep_count == 4

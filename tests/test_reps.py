@@ -306,6 +306,23 @@ def test_small_cycles_after_full_ones_count_though_the_range_asks_more():
     assert c.count == 5 and c.partials == 0
 
 
+def test_a_turn_back_well_short_of_the_other_side_is_reported():
+    # Two full cycles, then from the cow the spine rises only part of the way to neutral and
+    # sinks back into a cow: the attempt at a cat fell short ("short", side +1, dated from the
+    # cow it left). The turns of the full cycles and the last return to neutral are not.
+    c = CycleCounter(CYCLE)
+    values = flat(0.0, 1.0) + ramp(0.0, 0.08, 1.0) + ramp(0.08, -0.07, 2.0) + ramp(-0.07, 0.08, 2.0)
+    values += ramp(0.08, -0.07, 2.0) + ramp(-0.07, -0.01, 1.5) + ramp(-0.01, -0.07, 1.5)
+    values += ramp(-0.07, 0.08, 2.0) + ramp(0.08, 0.0, 1.0) + flat(0.0, 0.5)
+    out, t = feed(c, values)
+    out += c.finish(t)
+    short = [o for o in out if o.kind == "short"]
+    assert len(short) == 1 and short[0].side == 1
+    assert short[0].start_ms == pytest.approx(8000.0, abs=250.0)
+    assert short[0].t_ms == pytest.approx(9500.0, abs=250.0)
+    assert short[0].half_leg == pytest.approx(0.06, abs=0.005)
+
+
 def test_small_cycles_count_as_they_happen_not_only_when_the_stream_ends():
     # Peak to peak just over 3 x swing: the movement is established (its 10th-90th
     # percentiles would not be), so the cycles count live, on the frame they end.
