@@ -426,8 +426,12 @@ class PlankChecker(SideViewChecker):
                 # head line's vertex, rides up with the arm, so the trunk line tilts and a
                 # head in line reads as hanging (see exercises/README.md).
                 "head_drop": not piked and not unstacked and self._head_dropped(head, face, neck),
+                # Raising the hips rocks the shoulders back off the support: in a pike the
+                # stacking follows from it, and lowering the hips is the cue that matters.
                 "shoulders_not_stacked": (
-                    MESSAGES["shoulders_not_stacked"].format(support=word) if unstacked else False
+                    False
+                    if piked or not unstacked
+                    else MESSAGES["shoulders_not_stacked"].format(support=word)
                 ),
             }
         faults = self.tracker.update(t_ms, conditions)

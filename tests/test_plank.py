@@ -184,6 +184,21 @@ def test_a_head_hanging_in_a_pike_is_cued_as_the_pike():
     assert check(seq, render=render, checker=PlankChecker(th)).fault_codes == {"head_drop"}
 
 
+def test_shoulders_rocked_back_in_a_pike_are_cued_as_the_pike():
+    # Hips up with the forearms planted: the shoulders rock back off the elbows. Lowering the
+    # hips restacks them, so the pike is the one cue; stacked again after it, nothing.
+    p = sy.plank(forearm=True)
+    piked = sy.plank(sag=-30.0, forearm=True, arm_offset=20.0)
+    seq = get_down(p) + sy.hold(p, 2.0) + sy.move(p, piked, 0.7) + sy.hold(piked, 2.0)
+    r = check(seq)
+    assert r.last.measurements["shoulder_stack_deg"] > PlankChecker().thresholds.max_stack_deg
+    assert r.fault_codes == {"hip_pike"}
+    # The same shoulders with the hips level are cued as unstacked.
+    back = sy.plank(forearm=True, arm_offset=20.0)
+    flat = check(get_down(p) + sy.hold(p, 2.0) + sy.move(p, back, 0.7) + sy.hold(back, 2.0))
+    assert flat.fault_codes == {"shoulders_not_stacked"}
+
+
 def sphinx() -> sy.Posture:
     """Lying face down, up on the forearms: hips and knees on the floor."""
     return sy.Posture(trunk=70.0, thigh=-90.0, shin=-90.0, upper_arm=0.0, forearm=90.0, foot=0.0)
