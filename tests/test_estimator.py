@@ -322,6 +322,68 @@ def test_a_small_person_the_whole_frame_misses_is_found_in_its_middle(model_path
         assert p.mask[:, :edge].max() == 0.0 and p.mask.max() > 0.5
 
 
+@pytest.mark.parametrize("turn", [1, -1])
+def test_a_look_at_the_frame_turned_a_quarter_maps_back_onto_the_frame(model_path, turn):
+    # The same plank found in the frame and in the frame turned a quarter: mapped back, the
+    # landmarks, the world axes and the person mask agree with the whole frame's.
+    from vision.estimator import _import_mediapipe, _Look
+
+    mp = _import_mediapipe()[0]
+    with open_video(REPO / "samples" / "plank_good.mp4") as video:
+        frames = [(f.image, f.t_ms, f.index) for f in video if f.t_ms < 1000.0]
+    options = PoseEstimatorOptions(model_path, zoom_crop=None, turned_looks=False, people_check_ms=None)
+    look = _Look(turn=turn)
+    with PoseEstimator(options) as estimator:
+        for image, t_ms, index in frames:
+            whole = estimator.estimate(image, t_ms, index)
+            result = look.detect(mp, image, cv2.cvtColor(image, cv2.COLOR_BGR2RGB), round(t_ms) + 1, options)
+            assert whole is not None and result.pose_landmarks
+            h, w = image.shape[:2]
+            uv = np.array([[(p.x, p.y) for p in result.pose_landmarks[0]]])
+            xy = look.to_frame_uv(uv)[0] * (w, h)
+            body = [Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP, Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE]
+            assert np.median(np.linalg.norm(xy[body] - whole.xy[body], axis=1)) < 0.02 * w
+            world = look.to_frame_world(np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks[0]]))
+            assert np.median(np.abs(world[body, :2] - whole.world[body, :2])) < 0.08  # metres
+            mask = look.to_frame_mask(result.segmentation_masks[0].numpy_view().squeeze(), w)
+            assert mask.shape == whole.mask.shape
+            both = (mask > 0.5) & (whole.mask > 0.5)
+            assert both.sum() / max(1, ((mask > 0.5) | (whole.mask > 0.5)).sum()) > 0.7
+    look.close()
+
+
+def test_a_lying_person_the_whole_frame_misses_is_found_in_the_frame_turned(model_path):
+    # A committed stress render: a small person on hands and knees, seen from behind at an
+    # angle, whom the whole frame's person detector misses for its first half second. Looking
+    # at the frame turned a quarter finds them at once (a search started without delay
+    # here), where the whole frame finds them later.
+    clip = REPO / "samples" / "stress" / "stress_065_catcow_view.mp4"
+    with open_video(clip) as video:
+        frames = [(f.image, f.t_ms, f.index) for f in video if f.index < 30]
+    plain = PoseEstimatorOptions(model_path, zoom_crop=None, turned_looks=False, people_check_ms=None)
+    with PoseEstimator(plain) as estimator:
+        whole = [estimator.estimate(*f) for f in frames]
+    missed = [p is None for p in whole]
+    assert sum(missed[:6]) >= 4 and not all(missed)
+    turned = PoseEstimatorOptions(model_path, zoom_crop=None, zoom_after_ms=0.0, people_check_ms=None)
+    with PoseEstimator(turned) as estimator:
+        poses = [estimator.estimate(*f) for f in frames]
+    found = [p for p, m in zip(poses, missed, strict=True) if m and p is not None]
+    assert len(found) >= sum(missed) - 2
+    h, w = frames[0][0].shape[:2]
+    first = next(p for p in whole if p is not None)
+    for p in found:
+        assert p.image_size == (w, h) and p.mask is not None
+        assert p.mask.shape[1] / p.mask.shape[0] == pytest.approx(w / h, rel=0.02)
+        # Where the whole frame finds the same person a few frames later (mapped back).
+        for joints in (
+            [Landmark.LEFT_HIP, Landmark.RIGHT_HIP],
+            [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER],
+        ):
+            gap = p.xy[joints].mean(axis=0) - first.xy[joints].mean(axis=0)
+            assert np.linalg.norm(gap) < 0.05 * w
+
+
 def test_a_crop_mask_is_placed_where_the_crop_was():
     from vision.estimator import _uncrop_mask
 
