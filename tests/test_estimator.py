@@ -345,7 +345,7 @@ def test_a_look_at_the_frame_turned_a_quarter_maps_back_onto_the_frame(model_pat
             assert np.median(np.linalg.norm(xy[body] - whole.xy[body], axis=1)) < 0.02 * w
             world = look.to_frame_world(np.array([(p.x, p.y, p.z) for p in result.pose_world_landmarks[0]]))
             assert np.median(np.abs(world[body, :2] - whole.world[body, :2])) < 0.08  # metres
-            mask = look.to_frame_mask(result.segmentation_masks[0].numpy_view().squeeze(), w)
+            mask = look.to_frame_mask(result.segmentation_masks[0].numpy_view().squeeze())
             assert mask.shape == whole.mask.shape
             both = (mask > 0.5) & (whole.mask > 0.5)
             assert both.sum() / max(1, ((mask > 0.5) | (whole.mask > 0.5)).sum()) > 0.7

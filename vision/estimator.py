@@ -342,7 +342,7 @@ class PoseEstimator:
             mask = np.asarray(view, dtype=np.float32).reshape(view.shape[0], view.shape[1])
         if look is not None:
             world = look.to_frame_world(world)
-            mask = None if mask is None else look.to_frame_mask(mask, w)
+            mask = None if mask is None else look.to_frame_mask(mask)
         return Pose(
             xy=xy_all[chosen].astype(np.float32),
             world=world,
@@ -399,8 +399,7 @@ class _Look:
         self._landmarker = None
         self._quiet = 3
         self._rgb: np.ndarray | None = None
-        self._x0 = 0.0  # the crop's left edge and width, as fractions of the frame's width
-        self._span = 1.0
+        self._crop_px = (0, 1, 1)  # the last crop's left edge and width, and the frame's width
 
     def detect(
         self, mp, image_bgr: np.ndarray, frame_rgb: np.ndarray, ts: int, options: PoseEstimatorOptions
@@ -413,7 +412,7 @@ class _Look:
             w = image_bgr.shape[1]
             x0 = (w - max(1, round(w * float(self.crop)))) // 2
             crop_w = w - 2 * x0  # the same margin either side
-            self._x0, self._span = x0 / w, crop_w / w
+            self._crop_px = (x0, crop_w, w)
             crop = image_bgr[:, x0 : x0 + crop_w]
             rgb = self._rgb = _inference_rgb(crop, options.max_inference_side, self._rgb)
         else:
@@ -427,7 +426,8 @@ class _Look:
         """(..., 2) normalised coordinates in the look -> in the frame."""
         u, v = uv[..., 0], uv[..., 1]
         if self.crop is not None:
-            return np.stack([self._x0 + u * self._span, v], axis=-1)
+            x0, crop_w, w = self._crop_px
+            return np.stack([(x0 + u * crop_w) / w, v], axis=-1)
         # Clockwise: the frame's x runs down the turned picture and its y right to left.
         return np.stack([v, 1.0 - u] if self.turn > 0 else [1.0 - v, u], axis=-1)
 
@@ -438,9 +438,9 @@ class _Look:
         x, y, z = world[:, 0], world[:, 1], world[:, 2]
         return np.stack([y, -x, z] if self.turn > 0 else [-y, x, z], axis=-1).astype(np.float32)
 
-    def to_frame_mask(self, mask: np.ndarray, frame_w: int) -> np.ndarray:
+    def to_frame_mask(self, mask: np.ndarray) -> np.ndarray:
         if self.crop is not None:
-            return _uncrop_mask(mask, round(self._x0 * frame_w), round(self._span * frame_w), frame_w)
+            return _uncrop_mask(mask, *self._crop_px)
         code = cv2.ROTATE_90_COUNTERCLOCKWISE if self.turn > 0 else cv2.ROTATE_90_CLOCKWISE
         return cv2.rotate(np.ascontiguousarray(mask), code)
 
