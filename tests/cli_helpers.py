@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import av
@@ -99,3 +100,25 @@ def run_main(args, capsys) -> tuple[int, str, str]:
         code = exc.code or 0
     captured = capsys.readouterr()
     return code, captured.out, captured.err
+
+
+def _written(folder: Path, pattern: str) -> bool:
+    # Not merely present: the output check before the run reserves and removes an empty temp
+    # file of the same name to prove the folder writable, and a signal sent then (a loaded CI
+    # machine once caught that moment) stops the run before its first frame.
+    for path in folder.glob(pattern):
+        try:
+            if path.stat().st_size > 0:
+                return True
+        except FileNotFoundError:  # that probe, gone again
+            pass
+    return False
+
+
+def wait_for_encoded_frames(proc: subprocess.Popen, folder: Path, pattern: str) -> None:
+    """Until a file matching `pattern` in `folder` holds encoded frames (the loop is running)."""
+    deadline = time.monotonic() + 300  # generous: a cold model load on a busy machine
+    while not _written(folder, pattern) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, proc.communicate()
+    assert _written(folder, pattern), f"no {pattern} with frames in it after 300 s"

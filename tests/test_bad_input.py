@@ -35,6 +35,7 @@ from tests.cli_helpers import (
     make_video_without_frames,
     make_video_without_person,
     one_line_error,
+    wait_for_encoded_frames,
 )
 from tests.odd_clips import (
     audio_only,
@@ -413,11 +414,7 @@ def test_ctrl_c_midway_keeps_a_valid_partial_report_and_no_temporary_files(folde
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 240
-    while not list(out.glob(".long_annotated.*")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # the video's temporary file appears with the first analysed frame
-    assert proc.poll() is None, proc.communicate()
-    time.sleep(0.3)
+    wait_for_encoded_frames(proc, out, ".long_annotated.*")  # the loop is running
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=240)
     line = one_line_error(proc.returncode, stderr, EXIT_INTERRUPTED)

@@ -10,7 +10,6 @@ import csv
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import av
@@ -27,6 +26,7 @@ from tests.cli_helpers import (
     make_video_without_person,
     one_line_error,
     run_main,
+    wait_for_encoded_frames,
 )
 from tests.feedback_fakes import fake_backends, hinge_schedule, write_fake_video
 
@@ -397,11 +397,8 @@ def test_end_to_end_ctrl_c_keeps_partial_report_and_max_size(tmp_path, model_pat
         stderr=subprocess.PIPE,
         text=True,
     )
-    # The video's temporary file appears with the first encoded frame: the loop is running.
-    deadline = time.monotonic() + 300
-    while not list(tmp_path.glob(".a.*.tmp.mp4")) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)
+    # Once the video holds encoded frames the loop is running, with most of the clip still to go.
+    wait_for_encoded_frames(proc, tmp_path, ".a.*.tmp.mp4")
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 130, stderr

@@ -22,7 +22,13 @@ from feedback.cli import main
 from feedback.live import LiveOptions, run_live
 from feedback.pipeline import run_pipeline
 from feedback.stopping import stop_signals_raise
-from tests.cli_helpers import backform_command, cli_env, h264_frames, one_line_error
+from tests.cli_helpers import (
+    backform_command,
+    cli_env,
+    h264_frames,
+    one_line_error,
+    wait_for_encoded_frames,
+)
 from tests.feedback_fakes import (
     FakeInfo,
     FakeSource,
@@ -61,35 +67,13 @@ def start(args: list, cwd: Path, **env) -> subprocess.Popen:
     )
 
 
-def _written(folder: Path, pattern: str) -> bool:
-    # Not merely present: the output check before the run reserves and removes an empty temp
-    # file of the same name to prove the folder writable, and a signal sent then (a loaded CI
-    # machine once caught that moment) stops the run before its first frame.
-    for path in folder.glob(pattern):
-        try:
-            if path.stat().st_size > 0:
-                return True
-        except FileNotFoundError:  # that probe, gone again
-            pass
-    return False
-
-
-def wait_for(proc: subprocess.Popen, folder: Path, pattern: str) -> None:
-    """Until a file matching `pattern` in `folder` holds encoded frames (the loop is running)."""
-    deadline = time.monotonic() + 300  # generous: a cold model load on a busy machine
-    while not _written(folder, pattern) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert proc.poll() is None, proc.communicate()
-    assert _written(folder, pattern), f"no {pattern} with frames in it after 300 s"
-
-
 # -- 3. analyze and live: SIGTERM and SIGHUP like Ctrl+C --------------------------------------------
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_analyze_stopped_by_a_signal_keeps_a_partial_report_and_a_playable_video(
     signum, long_clip, tmp_path, model_path
 ):
     proc = start(["analyze", long_clip, "-e", "hip-hinge"], tmp_path)
-    wait_for(proc, tmp_path, ".long_annotated.*")
+    wait_for_encoded_frames(proc, tmp_path, ".long_annotated.*")
     proc.send_signal(signum)
     stdout, stderr = proc.communicate(timeout=300)
     line = one_line_error(proc.returncode, stderr, 128 + signum)
@@ -115,7 +99,7 @@ def test_live_stopped_by_sigterm_saves_the_session_and_the_recording(
     sessions = tmp_path / "sessions"
     args = ["live", "-e", "hip-hinge", "--camera", long_clip, "--no-voice", "--record", "rec.mp4"]
     proc = start([*args, "--sessions-dir", sessions], tmp_path, DISPLAY=x_display)
-    wait_for(proc, tmp_path, ".rec.*.tmp.mp4")
+    wait_for_encoded_frames(proc, tmp_path, ".rec.*.tmp.mp4")
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 128 + signal.SIGTERM, stderr
