@@ -325,6 +325,27 @@ def test_a_neck_seen_too_short_to_point_claims_no_head_drop():
     assert "head_drop" in check(seq, render=render, checker=PlankChecker(th)).fault_codes
 
 
+def test_a_head_hanging_down_to_the_shoulder_is_still_judged():
+    # A hanging head brings the ear down towards the shoulder, so the neck reads shorter than
+    # min_neck_torso though the camera showed it all along (a fresh render 27 deg off
+    # side-on: 0.26 in line, 0.15-0.18 hanging). The view showed the neck: the drop is judged.
+    body = sy.Body(neck=0.12)
+    good, bad = sy.plank(body=body), sy.plank(neck=50.0, body=body)
+    before = get_down(good) + sy.hold(good, 2.0)
+    seq = before + sy.move(good, bad, 0.5) + sy.hold(bad, 2.0)
+    frames = sy.track(seq, dataclasses.replace(sy.Render(noise_px=0.0), body=body))
+    hanging = []
+    for i, (pose, t, idx) in enumerate(frames):
+        share = 0.35 * min(1.0, max(0.0, (i - len(before)) / sy.frames_for(0.5)))
+        xy = pose.xy.copy()
+        xy[:11] -= share * (xy[7] - xy[11])  # the face landmarks (0-10) towards the shoulder
+        hanging.append((dataclasses.replace(pose, xy=xy), t, idx))
+    r = sy.run(PlankChecker(), hanging)
+    assert r.last.measurements["neck_torso"] < PlankChecker().thresholds.min_neck_torso
+    assert r.fault_codes == {"head_drop"}
+    assert not r.last.unjudged
+
+
 def test_a_head_line_noisier_than_the_fault_claims_no_head_drop():
     # A small, blurred, compressed picture: the ear landmark jumps about, the head line by
     # ~10 deg from frame to frame, and a 0.4 s stretch of it reads 20-30 deg "dropped". The
