@@ -422,7 +422,12 @@ class HipHingeChecker(SideViewChecker):
     title = "Hip hinge"
     main_signals = ("trunk_inclination_deg", "hip_angle_deg", "knee_flexion_deg", "back_bow", "head_line_deg")
     start_position = "standing on your feet, side-on"
-    view_rule = ViewRule(key_joints=(Joint.EAR, Joint.SHOULDER, Joint.HIP, Joint.KNEE, Joint.ANKLE))
+    # A standing body's depth yaw reads higher than a lying one's: renders 25-30 deg off
+    # side-on read 32-37 (25th-75th percentile) with the knees 0.19-0.25 apart, so the
+    # knee-confirmed turn starts at 38 here (real 45-60 deg hinges read 38-46).
+    view_rule = ViewRule(
+        key_joints=(Joint.EAR, Joint.SHOULDER, Joint.HIP, Joint.KNEE, Joint.ANKLE), turned_yaw_deg=38.0
+    )
 
     def __init__(self, thresholds: HipHingeThresholds | None = None) -> None:
         self.thresholds = th = thresholds or HipHingeThresholds()

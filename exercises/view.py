@@ -32,25 +32,23 @@ class ViewRule:
     """What an exercise needs to see."""
 
     key_joints: Sequence[Joint] = (Joint.SHOULDER, Joint.HIP, Joint.KNEE, Joint.ANKLE)
-    # Yaw of the shoulder/hip line away from the camera axis (0 = exactly side-on, 90 = facing
-    # the camera). Side-view angles shrink with cos(yaw) and the far side starts hiding the near
-    # one; up to ~40 deg the errors stay a few degrees, so judging continues at 35 deg.
-    # MediaPipe's world depth is noisy, so the gate uses a smoothed estimate with hysteresis.
-    # Measured (10th-90th percentile of the raw estimate): real side views 3-29 deg, real views
-    # a physio would refuse (45-60 deg front-oblique, front) 48-88; a rendered 35 deg camera
-    # 37-42. Real ~45 deg oblique views also read 34-43: MediaPipe cannot tell them from a
-    # 35 deg view, and they are judged. Other landmark cues (10th-90th percentile per clip)
-    # overlap the same way: shoulder/hip image separation per world metre against the largest
-    # limb or trunk image scale, judged up to 0.55-0.72 (the 35 deg render), those two obliques
-    # 0.40-0.65; trunk foreshortening (its image scale against that largest), judged planks
-    # down to 0.68-0.74, the oblique plank 0.65-0.71; ear separation against ear-to-nose,
-    # judged up to 1.17-1.44 (a 27 deg plank seen from the head side), obliques 0.29-0.68;
-    # far-side visibility, judged hinges up to 0.77-0.82, the oblique RDL 0.81-0.87; the
-    # yaw of the bent trunk's horizontal part (a 4x longer lever than the shoulders), the
-    # oblique RDL 30-42, the 35 deg render 32-41. The head is not the body: at a webcam one
-    # looks at the screen, so a face turned to the camera refuses nothing. A head-on render
-    # can also be fitted as a side plank outright (far arm taken for the legs, depth 20-22 deg,
-    # width 0.34-0.38): its 2-D and 3-D landmarks and the mask then agree with each other.
+    # Yaw of the shoulder/hip line away from the camera axis (0 = exactly side-on, 90 = facing the
+    # camera). Side-view angles shrink with cos(yaw) and the far side starts hiding the near one; up to
+    # ~40 deg the errors stay a few degrees, so judging continues at 35 deg. MediaPipe's world depth is
+    # noisy, so the gate uses a smoothed estimate with hysteresis. Measured (10th-90th percentile of the
+    # raw estimate): real side views 3-29 deg, real views a physio would refuse (45-60 deg front-oblique,
+    # front) 48-88; a rendered 35 deg camera 37-42. Real ~45 deg oblique views also read 34-43: the depth
+    # alone cannot tell them from a 35 deg view (the knees can: turned_yaw_deg below). Other landmark cues
+    # (10th-90th percentile per clip) overlap the same way: shoulder/hip image separation per world metre
+    # against the largest limb or trunk image scale, judged up to 0.55-0.72 (the 35 deg render), those two
+    # obliques 0.40-0.65; trunk foreshortening (its image scale against that largest), judged planks down
+    # to 0.68-0.74, the oblique plank 0.65-0.71; ear separation against ear-to-nose, judged up to
+    # 1.17-1.44 (a 27 deg plank seen from the head side), obliques 0.29-0.68; far-side visibility, judged
+    # hinges up to 0.77-0.82, the oblique RDL 0.81-0.87; the yaw of the bent trunk's horizontal part (a 4x
+    # longer lever than the shoulders), the oblique RDL 30-42, the 35 deg render 32-41. The head is not
+    # the body: at a webcam one looks at the screen, so a face turned to the camera refuses nothing. A
+    # head-on render can also be fitted as a side plank outright (far arm taken for the legs, depth 20-22
+    # deg, width 0.34-0.38): its 2-D and 3-D landmarks and the mask then agree with each other.
     not_side_on_deg: float = 46.0
     side_on_again_deg: float = 41.0
     # MediaPipe's depth can also be far off where the picture is not: a side-on plank on a
@@ -63,6 +61,17 @@ class ViewRule:
     # the 46 deg gate at a width of 0.36, between the two.
     facing_width: float = 0.7
     image_yaw_margin_deg: float = 15.0
+    # Real obliques read low: 45-60 deg views give a depth yaw of 35-43 (per-clip medians).
+    # What else shows such a turn is the knees standing apart in the picture: a turn spreads
+    # them by the stance width x sin(yaw), while side-on the far knee hides behind the near
+    # one. Each cue alone overlaps (the 35 deg render reads 39 deg; a single-leg RDL filmed
+    # side-on spreads its knees 0.56), so the two together are a turn: a depth yaw over
+    # turned_yaw_deg while the knees stand over turned_knee_spread of a leg's image length
+    # apart. Per-clip medians of the spread: real side views 0.01-0.14 (that RDL aside),
+    # renders up to 30 deg off p90 0.06-0.14; real obliques to refuse 0.21-0.46; knees 0.3 m
+    # apart at the 35 deg limit 0.19-0.23 (tests/synthetic.py). Distributions: exercises/README.md.
+    turned_yaw_deg: float = 32.0
+    turned_knee_spread: float = 0.25
     min_seen: float = 0.5  # landmark visibility x presence needed to measure it
     edge_margin: float = 0.01  # fraction of the frame a key joint may sit outside it (rounding)
     show_ms: float = 300.0  # a problem must last this long before it is reported
@@ -104,6 +113,21 @@ def width_ratio(pose: Pose) -> float:
     mid_h = (pose.xy[Landmark.LEFT_HIP] + pose.xy[Landmark.RIGHT_HIP]) / 2
     torso = float(np.linalg.norm(mid_s - mid_h))
     return float(max(sh, hp) / max(torso, 1e-6))
+
+
+def knee_spread(pose: Pose) -> float | None:
+    """Image distance between the knees relative to a leg's image length (hip-knee-ankle):
+    ~0 side-on with the knees level, stance width x sin(yaw) / leg length when turned."""
+    xy = pose.xy
+    legs = [
+        float(np.linalg.norm(xy[j.on(s)] - xy[k.on(s)]))
+        for s in _SIDES
+        for j, k in ((Joint.HIP, Joint.KNEE), (Joint.KNEE, Joint.ANKLE))
+    ]
+    leg = sum(legs) / 2
+    if not np.isfinite(leg) or leg < 1e-6:
+        return None
+    return float(np.linalg.norm(xy[Landmark.LEFT_KNEE] - xy[Landmark.RIGHT_KNEE]) / leg)
 
 
 def side_evidence(pose: Pose) -> float:
@@ -172,6 +196,26 @@ class _Debounced:
             self.value, self._since = cand, None
 
 
+class _Smoothed:
+    """An exponential moving average over time that keeps its value through missing samples."""
+
+    def __init__(self, tau_ms: float) -> None:
+        self.tau_ms = tau_ms
+        self.value: float | None = None
+        self._t: float | None = None
+
+    def update(self, sample: float | None, t_ms: float) -> float | None:
+        if sample is None:
+            return self.value
+        if self.value is None or self._t is None:
+            self.value = sample
+        else:
+            a = 1.0 - float(np.exp(-max(0.0, t_ms - self._t) / self.tau_ms))
+            self.value += a * (sample - self.value)
+        self._t = t_ms
+        return self.value
+
+
 class _Leaky:
     """Exponentially forgetting sum of evidence with a sign decision and hysteresis."""
 
@@ -211,8 +255,8 @@ class ViewGate:
         self._side.reset()
         self._facing.reset()
         self._problem = _Debounced()
-        self._yaw: float | None = None
-        self._yaw_t: float | None = None
+        self._yaw = _Smoothed(self.rule.yaw_tau_ms)
+        self._spread = _Smoothed(self.rule.yaw_tau_ms)
         self._not_side_on = False
         self.frame_problem: ViewProblem | None = None
         self.yaw_deg: float | None = None
@@ -225,17 +269,6 @@ class ViewGate:
     @property
     def facing(self) -> int:
         return self._facing.sign
-
-    def _smooth_yaw(self, yaw: float | None, t_ms: float) -> float | None:
-        if yaw is None:
-            return self._yaw
-        if self._yaw is None or self._yaw_t is None:
-            self._yaw = yaw
-        else:
-            a = 1.0 - float(np.exp(-max(0.0, t_ms - self._yaw_t) / self.rule.yaw_tau_ms))
-            self._yaw += a * (yaw - self._yaw)
-        self._yaw_t = t_ms
-        return self._yaw
 
     def _frame_yaw(self, pose: Pose, width: float) -> float | None:
         """MediaPipe's depth yaw, no larger than the image width allows (see ViewRule)."""
@@ -269,9 +302,14 @@ class ViewGate:
             side = "left" if self._side.update(side_evidence(pose), t_ms) > 0 else "right"
             self._facing.update(facing_evidence(pose, side), t_ms)
             self.width_ratio = width_ratio(pose)
-            self.yaw_deg = self._smooth_yaw(self._frame_yaw(pose, self.width_ratio), t_ms)
+            self.yaw_deg = self._yaw.update(self._frame_yaw(pose, self.width_ratio), t_ms)
+            spread = self._spread.update(knee_spread(pose), t_ms)
             if self.yaw_deg is not None:
-                limit = r.side_on_again_deg if self._not_side_on else r.not_side_on_deg
+                limit = r.not_side_on_deg
+                if spread is not None and spread > r.turned_knee_spread:
+                    limit = min(limit, r.turned_yaw_deg)
+                if self._not_side_on:
+                    limit -= r.not_side_on_deg - r.side_on_again_deg
                 self._not_side_on = self.yaw_deg > limit
             # Joints inside the picture but hidden are what a front view does (the torso hides
             # the legs): that asks for turning side-on, not for stepping back.

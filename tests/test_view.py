@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from exercises.base import ViewProblem
-from exercises.view import ViewGate
+from exercises.view import ViewGate, ViewRule, knee_spread
 from tests import synthetic as sy
 
 
@@ -146,3 +146,29 @@ def test_depth_that_the_picture_contradicts_does_not_refuse_the_view(posture):
     gate = ViewGate()
     vs = [gate.update(turned, i * 33.3) for i in range(60)]
     assert vs[-1].problem is ViewProblem.NOT_SIDE_ON
+
+
+@pytest.mark.parametrize("posture", [sy.STANDING, sy.hinge(), sy.plank(), sy.quadruped()])
+def test_an_oblique_view_whose_depth_reads_low_is_refused_when_the_knees_show_the_turn(posture):
+    # Real 45-60 deg obliques read a depth yaw of only 35-43, under the 46 deg limit, but their
+    # knees stand apart in the picture. The two together refuse the view; either alone does not.
+    def gate_on(picture_yaw: float, depth_yaw: float) -> list:
+        picture = sy.render(posture, sy.Render(camera=sy.Camera(yaw_deg=picture_yaw)))
+        depth = sy.render(posture, sy.Render(camera=sy.Camera(yaw_deg=depth_yaw)))
+        pose = dataclasses.replace(picture, world=depth.world)
+        assert knee_spread(pose) > ViewRule().turned_knee_spread or picture_yaw < 40
+        gate = ViewGate()
+        return [gate.update(pose, i * 33.3) for i in range(60)]
+
+    assert gate_on(picture_yaw=55.0, depth_yaw=38.0)[-1].problem is ViewProblem.NOT_SIDE_ON
+    # The knees together in the picture (a 30 deg view) with the same depth: judged.
+    assert all(v.ok for v in gate_on(picture_yaw=30.0, depth_yaw=38.0))
+    # The knees apart with a depth that says side-on (a single-leg RDL, a staggered stance): judged.
+    assert all(v.ok for v in gate_on(picture_yaw=55.0, depth_yaw=20.0))
+
+
+@pytest.mark.parametrize(("yaw", "spread"), [(0.0, 0.0), (20.0, 0.11), (35.0, 0.19), (55.0, 0.27)])
+def test_knee_spread_grows_with_the_turn(yaw, spread):
+    # Knees 0.30 m apart on legs 0.85 m long: sin(yaw) x 0.35 of a leg's length.
+    pose = sy.render(sy.STANDING, sy.Render(camera=sy.Camera(yaw_deg=yaw)))
+    assert knee_spread(pose) == pytest.approx(spread, abs=0.015)
