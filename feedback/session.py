@@ -298,7 +298,9 @@ class SessionRecorder:
         if self._last is not None:  # a checker reset (live `r`, a routine's next set) restarts its counters
             if a.rep_count < self._last.rep_count:
                 self._count_banked += self._last.rep_count
-            if a.hold_s < self._last.hold_s - 1e-6:
+            # From zero: the hold timer also takes back time it bridged over a gap that turned
+            # out too long, and that is no reset (banking it counted the hold twice).
+            if a.hold_s < self._last.hold_s - 1e-6 and a.hold_s <= 1e-6:
                 self._hold_banked += self._last.hold_s
                 self._cut_open_hold(self._last.t_ms)
         self._track_events(a)

@@ -125,6 +125,17 @@ def test_a_hold_cut_by_a_checker_reset_is_kept():
     assert rep.hold_s == pytest.approx(3.0)
 
 
+def test_a_hold_that_takes_back_its_bridged_gap_is_not_a_reset():
+    # The view is lost mid-hold: the timer bridges the gap, counting it, then takes those
+    # 0.4 s back when the gap outlasts max_gap_ms and ends the hold at its last valid frame.
+    # One hold of 2.0 s, not a reset that banks 2.4 s and counts the hold twice.
+    events = {5: [Event(EventKind.HOLD_STARTED, 500)], 29: [Event(EventKind.HOLD_STOPPED, 2400, None, 500)]}
+    hold = [0.0] * 5 + [0.1 * k for k in range(1, 21)] + [2.1, 2.2, 2.3, 2.4] + [2.0] * 11
+    rep = record([a(i, events=events.get(i, ()), hold=hold[i]) for i in range(40)]).report()
+    assert [(h.start_s, h.end_s, h.ended) for h in rep.holds] == [(0.5, 2.4, True)]
+    assert rep.hold_s == pytest.approx(2.0)
+
+
 def test_holds_from_timer_when_checker_emits_no_events():
     hold = [0.0] * 3 + [0.1 * k for k in range(1, 8)] + [0.7] * 5 + [0.7 + 0.1 * k for k in range(1, 4)]
     rep = record([a(i, hold=h) for i, h in enumerate(hold)]).report()
