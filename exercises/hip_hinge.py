@@ -424,7 +424,7 @@ class HipHingeChecker(SideViewChecker):
     start_position = "standing on your feet, side-on"
     # A standing body's depth yaw reads higher than a lying one's: renders 25-30 deg off
     # side-on read 32-37 (25th-75th percentile) with the knees 0.19-0.25 apart, so the
-    # knee-confirmed turn starts at 38 here (real 45-60 deg hinges read 38-46).
+    # knee-confirmed turn starts at 38 here (the real 45-60 deg hinges it missed read 39-43).
     view_rule = ViewRule(
         key_joints=(Joint.EAR, Joint.SHOULDER, Joint.HIP, Joint.KNEE, Joint.ANKLE), turned_yaw_deg=38.0
     )
