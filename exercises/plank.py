@@ -38,7 +38,7 @@ from exercises.spec import (
     PlotSignal,
     TruthSignal,
 )
-from exercises.stats import SampleClock, median, percentile_of_sorted, within_noise
+from exercises.stats import SampleClock, SortedWindow, median, within_noise
 from exercises.thresholds import check_consistent, limit
 from exercises.view import ViewRule
 from vision.landmarks import Joint, Side, other_side
@@ -306,7 +306,7 @@ class PlankChecker(SideViewChecker):
         # Head and face noise windows count samples, not frames: see MIN_SAMPLE_MS.
         self._head_history: deque[float] = deque(maxlen=60)
         self._face_history: deque[float] = deque(maxlen=60)
-        self._neck_history: deque[float] = deque(maxlen=600)  # ~20 s: a view, not a moment
+        self._neck_history = SortedWindow(600)  # ~20 s: a view, not a moment
         self._clock = SampleClock()
         # The person's own head line and face turn over the first settle_ms in position (None
         # until formed; formed again at each entry into the position).
@@ -515,8 +515,8 @@ class PlankChecker(SideViewChecker):
         th = self.thresholds
         if neck >= th.min_neck_torso:
             return True
-        recent = sorted(self._neck_history)
-        return len(recent) >= 8 and percentile_of_sorted(recent, 90) >= th.min_neck_torso
+        recent = self._neck_history
+        return len(recent) >= 8 and recent.percentile(90) >= th.min_neck_torso
 
     def _head_turned_down(self, head: float, face: float) -> bool:
         """Ear below the trunk line, ear and face both turned down from their start, read
