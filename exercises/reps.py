@@ -340,9 +340,14 @@ class CycleRule:
     # first_dwell x as long as near the next one: a sine leaves both peaks equally slowly, a
     # recording that starts 40% of the way into a cow leaves its first value at 0.4 of that.
     first_dwell: float = 0.6
-    # ... and at least min_leg_ms: held no longer than a cat or cow can last, it was passed
-    # through. On a noisy signal the dwell near the next turn can be as short (seed 67, 017,
-    # 15 fps: a neutral start read as a cat left after 0.13 s, the next cow after 0.10 s).
+    # ... and at least first_hold_ms, unless the stream began at rest (a still moment at or
+    # before that turn: the person moved out of a held table-top or pose, so the turn was
+    # entered even where the outline barely shows it, as a cow read little deeper than the
+    # table-top). A recording that begins just after a peak leaves it as slowly as the sine
+    # leaves the next one (dwell 0.6-1.1 x the next turn's), so the ratio keeps it; but such
+    # a start stays near its first value only 0.33-0.6 s, while real clips opening in a held
+    # cat or cow hold it 0.95-2.4 s (see exercises/README.md for the measured effect).
+    first_hold_ms: float = 700.0
     # ... and only if the leg out of it is at most first_outlier x the next leg. Measured
     # (cached MediaPipe, first turns of every cat-cow clip): renders 0.23-1.28, real clips
     # 0.45-1.45; a first mask that took in the floor (seed 61, 005) 3.3.
@@ -734,7 +739,8 @@ class CycleCounter:
         """The stretch's first extreme was not seen being entered: the person may have started
         at an extreme or at neutral. Once two more extremes are known, it counts only if the
         leg out of it is comparable to the next one (from neutral it is about half) and the
-        signal stayed near it about as long as near the next one."""
+        signal was at rest before it, or stayed near it about as long as near the next one
+        and at least `first_hold_ms`."""
         held = self._held or []
         # The first extreme, the next one of the other side, and the next after that.
         chain = [held[0]]
@@ -751,8 +757,12 @@ class CycleCounter:
             next_leg = abs(chain[2][1] - chain[1][1])
             # ... and a turn not seen being entered (the first frames) only if the signal
             # stayed there rather than passing through: a recording that began mid-movement.
-            settled = max(self.rule.first_dwell * self._dwell(chain[1], next_leg), self.rule.min_leg_ms)
-            keep = [h for h in lead if self._entered(h) or self._dwell(h, next_leg) >= settled]
+            settled = max(self.rule.first_dwell * self._dwell(chain[1], next_leg), self.rule.first_hold_ms)
+            keep = [
+                h
+                for h in lead
+                if self._entered(h) or self._began_at_rest(h) or self._dwell(h, next_leg) >= settled
+            ]
             if out_leg < 0.6 * max(out_leg, next_leg) or out_leg > self.rule.first_outlier * next_leg:
                 # From neutral the leg out is about half the next; from a value the movement
                 # never comes near again (a broken first mask) it is several times it.
@@ -761,6 +771,11 @@ class CycleCounter:
         for h in keep + held[len(lead) :]:
             out += self._extreme(*h)
         return out
+
+    def _began_at_rest(self, peak: tuple[int, float, float]) -> bool:
+        """The signal was still at or before this (first) turning point: the stream opened on
+        a held table-top or pose, not part-way through a movement."""
+        return any(t0 <= peak[2] for _, t0, _ in self._stills)
 
     def _entered(self, peak: tuple[int, float, float]) -> bool:
         """The signal was seen moving into this turning point by at least `swing`."""
