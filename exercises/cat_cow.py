@@ -158,8 +158,11 @@ class CatCowChecker(SideViewChecker):
     main_signals = ("spine_curvature", "head_line_deg", "elbow_angle_deg")
     start_position = "on hands and knees (table-top)"
     # The wrists are often cut off at the bottom of a close camera: the spine can still be
-    # judged, the arms (moving_from_arms) then only when the wrist is in view.
-    view_rule = ViewRule(key_joints=(Joint.SHOULDER, Joint.ELBOW, Joint.HIP, Joint.KNEE))
+    # judged, the arms (moving_from_arms) then only when the wrist is in view. The feet need
+    # not be in the picture either, but where they are, a side view shows them (see ViewRule).
+    view_rule = ViewRule(
+        key_joints=(Joint.SHOULDER, Joint.ELBOW, Joint.HIP, Joint.KNEE), shown_side_on=(Joint.ANKLE,)
+    )
 
     def __init__(self, thresholds: CatCowThresholds | None = None) -> None:
         self.thresholds = th = thresholds or CatCowThresholds()

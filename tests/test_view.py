@@ -172,3 +172,32 @@ def test_knee_spread_grows_with_the_turn(yaw, spread):
     # Knees 0.30 m apart on legs 0.85 m long: sin(yaw) x 0.35 of a leg's length.
     pose = sy.render(sy.STANDING, sy.Render(camera=sy.Camera(yaw_deg=yaw)))
     assert knee_spread(pose) == pytest.approx(spread, abs=0.015)
+
+
+def test_feet_hidden_inside_the_picture_on_hands_and_knees_are_a_turn():
+    # From the front a kneeling body hides its own feet, yet MediaPipe can fit it as a side
+    # view (depth 25-40 deg). A side view shows the feet behind the knees wherever they are in
+    # the picture: the cat-cow's gate takes feet hidden inside it for a turn, feet out of the
+    # picture (a close camera) for nothing, and other gates do not look.
+    from exercises.cat_cow import CatCowChecker
+
+    rule = CatCowChecker.view_rule
+    _, vs = verdicts(sy.quadruped(), gate=ViewGate(rule), low_visibility=("ANKLE",))
+    assert vs[-1].problem is ViewProblem.NOT_SIDE_ON and not vs[-1].ok
+    _, vs = verdicts(sy.quadruped(), gate=ViewGate(rule))
+    assert all(v.ok for v in vs)
+    # One frame in eight with the feet hidden (a hand passing them) is no turn.
+    gate = ViewGate(rule)
+    r = sy.Render()
+    hidden = sy.Render(low_visibility=("ANKLE",))
+    frames = sy.hold(sy.quadruped(), 2.0)
+    vs = [
+        gate.update(sy.render(p, hidden if i % 8 == 4 else r, t_ms=i * 33.3), i * 33.3)
+        for i, p in enumerate(frames)
+    ]
+    assert all(v.ok for v in vs)
+    # The feet out of the picture (and so not seen): judged.
+    _, vs = verdicts(sy.quadruped(), gate=ViewGate(rule), low_visibility=("ANKLE",), **cam(centre_x=80.0))
+    assert all(v.ok for v in vs)
+    # The hinge's and the plank's gates need the ankles seen anyway (body_not_visible).
+    assert not ViewRule().shown_side_on
