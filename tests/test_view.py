@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from exercises.base import ViewProblem
+from exercises.cat_cow import CatCowChecker
 from exercises.view import ViewGate, ViewRule, knee_spread
 from tests import synthetic as sy
 
@@ -179,8 +180,6 @@ def test_feet_hidden_inside_the_picture_on_hands_and_knees_are_a_turn():
     # view (depth 25-40 deg). A side view shows the feet behind the knees wherever they are in
     # the picture: the cat-cow's gate takes feet hidden inside it for a turn, feet out of the
     # picture (a close camera) for nothing, and other gates do not look.
-    from exercises.cat_cow import CatCowChecker
-
     rule = CatCowChecker.view_rule
     _, vs = verdicts(sy.quadruped(), gate=ViewGate(rule), low_visibility=("ANKLE",))
     assert vs[-1].problem is ViewProblem.NOT_SIDE_ON and not vs[-1].ok
