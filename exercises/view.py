@@ -177,12 +177,23 @@ def facing_evidence(pose: Pose, side: Side) -> float:
     return float(e)
 
 
+def _inside_picture(pose: Pose, landmarks: np.ndarray, margin: float = 0.0) -> np.ndarray:
+    """Per landmark: inside the frame, give or take `margin` of its size."""
+    w, h = pose.image_size
+    xy = pose.xy[landmarks]
+    x, y = xy[..., 0], xy[..., 1]
+    return (-margin * w <= x) & (x <= (1 + margin) * w) & (-margin * h <= y) & (y <= (1 + margin) * h)
+
+
+def _best_side_seen(pose: Pose, pairs: np.ndarray) -> np.ndarray:
+    """Per joint of `pairs` (2 sides x joints), min(visibility, presence) of its better-seen side."""
+    return np.minimum(pose.visibility[pairs], pose.presence[pairs]).astype(np.float64).max(axis=0)
+
+
 def landmark_in_view(pose: Pose, landmark: int, min_seen: float = 0.5, margin: float = 0.01) -> bool:
     """The landmark is inside the frame (within `margin` of its size) and seen."""
-    w, h = pose.image_size
-    x, y = pose.xy[landmark]
-    inside = -margin * w <= x <= (1 + margin) * w and -margin * h <= y <= (1 + margin) * h
-    return bool(inside and pose.seen(landmark) >= min_seen)
+    inside = bool(_inside_picture(pose, np.array([landmark], np.intp), margin)[0])
+    return inside and pose.seen(landmark) >= min_seen
 
 
 class _Debounced:
@@ -260,6 +271,7 @@ class ViewGate:
         self._facing = _Leaky(rule.facing_tau_ms, switch_at=8.0)
         # The key joints' landmark indices per side, so a frame's checks are array operations.
         self._keys = {s: np.array([j.on(s) for j in rule.key_joints], np.intp) for s in _SIDES}
+        self._key_pairs = np.stack([self._keys[s] for s in _SIDES])
         self._shown = np.array([[j.on(s) for j in rule.shown_side_on] for s in _SIDES], np.intp)
         self.reset()
 
@@ -293,30 +305,21 @@ class ViewGate:
         return min(yaw, allowed)
 
     def _in_frame(self, pose: Pose, side: Side) -> bool:
-        w, h = pose.image_size
-        mx, my = self.rule.edge_margin * w, self.rule.edge_margin * h
-        xy = pose.xy[self._keys[side]]
-        x, y = xy[:, 0], xy[:, 1]
-        return bool(np.all((-mx <= x) & (x <= w + mx) & (-my <= y) & (y <= h + my)))
+        return bool(np.all(_inside_picture(pose, self._keys[side], self.rule.edge_margin)))
 
     def _hidden_in_picture(self, pose: Pose) -> float | None:
         """1 when a `shown_side_on` joint lies in the picture on both sides yet is seen on
         neither, 0 when they are seen, None when there are none or they are out of the picture."""
         if self._shown.size == 0:
             return None
-        w, h = pose.image_size
-        xy = pose.xy[self._shown]  # (2 sides, joints, 2)
-        inside = np.all((xy[..., 0] >= 0) & (xy[..., 0] <= w) & (xy[..., 1] >= 0) & (xy[..., 1] <= h), axis=0)
+        inside = np.all(_inside_picture(pose, self._shown), axis=0)  # on both sides
         if not inside.any():
             return None
-        seen = np.minimum(pose.visibility[self._shown], pose.presence[self._shown]).max(axis=0)
-        return float(np.any(inside & (seen < self.rule.min_seen)))
+        return float(np.any(inside & (_best_side_seen(pose, self._shown) < self.rule.min_seen)))
 
     def _seen(self, pose: Pose, side: Side) -> bool:
         """Each key joint seen on at least one side (seen = min(visibility, presence))."""
-        both = np.stack([self._keys["left"], self._keys["right"]])
-        seen = np.minimum(pose.visibility[both], pose.presence[both]).astype(np.float64)
-        return bool(np.all(seen.max(axis=0) >= self.rule.min_seen))
+        return bool(np.all(_best_side_seen(pose, self._key_pairs) >= self.rule.min_seen))
 
     def update(self, pose: Pose | None, t_ms: float) -> ViewVerdict:
         """The verdict for this frame. `frame_problem` holds this frame's own (undebounced)
