@@ -87,14 +87,18 @@ class CatCowThresholds:
     # cycle; real clips 2.83-12.4. 2.1 s lies between 2.0 and 2.2.
     min_cycle_s: float = limit(2.1, 0.5, 20.0)
     # Elbows bent more than this below their straightest angle in position (90th percentile),
-    # both arms averaged when the far wrist is in the picture: the arms are lowering and
-    # lifting the trunk instead of the spine moving. Relative, because MediaPipe reads a
-    # straight arm as 160-172 deg depending on the view. Largest bend held 0.3 s per clip
-    # (cached MediaPipe, every cat-cow clip): straight-arm renders at most 16.3 (a rushed
-    # 21-deg render; 13.6 and 13.1 next, the near arm alone read them 18.0, 10.5 and 22.0),
-    # arm-driven renders (35-44 deg of true elbow flexion) 19.2-31.9; real clips (straight
-    # arms) at most 10.3. 17.5 lies between 16.3 and 19.2.
-    max_elbow_bend_deg: float = limit(17.5, 5.0, 90.0)
+    # both arms when the far wrist is in the picture (the lesser bend of the two): the arms are
+    # lowering and lifting the trunk instead of the spine moving. Relative, because MediaPipe
+    # reads a straight arm as 160-172 deg depending on the view. Largest bend held 0.3 s per
+    # clip (every cat-cow clip of the samples, stress set, seeds 269-307 and the real set),
+    # the lesser of the two arms: straight-arm renders at most 13.4 (a 320 px render whose far
+    # arm read 40-55 deg bent with the near one straight: 22.8 as the mean of both, which was
+    # claimed) and 13.2, 14.6 estimated on an older rushed 21-deg render (mean 16.3, near 18.0);
+    # arm-driven renders (35-44 deg of true elbow flexion) 17.0-30.5, but for seed 269's two
+    # whose far arm read 5 deg (10.5, 10.7; means 16.0 and 16.4, missed as well at the mean's
+    # 17.5); real clips (straight arms) at most 10.3 as a mean, the near arm alone 7.2.
+    # 15.8 lies between 14.6 and 17.0.
+    max_elbow_bend_deg: float = limit(15.8, 5.0, 90.0)
     # Frames whose near elbow reads bent past this are left out of the range measure (lowering
     # the chest on bent arms tilts the outline into a hollow the spine did not make). Lower
     # than the fault's: leaving a doubtful frame out costs a full cycle nothing, while the
@@ -409,19 +413,21 @@ class CatCowChecker(SideViewChecker):
 
     def _elbow_bends(self, near: float, far: float | None) -> tuple[float, float] | None:
         """How far the elbows bent below their straightest in position (90th percentile): the
-        near arm's, and the one moving_from_arms claims, the mean of both arms when the far one
-        is in the picture. Lowering the trunk on the arms bends both elbows (they carry it
-        together); MediaPipe misplacing one arm's landmarks bends one. A rushed straight-arm
-        cat-cow on a small, blurred 24-deg render (seed 73, 008) read the near elbow 20-25 deg
-        bent for 0.3-1.7 s at a time with the far one at 0-8; both arms read alike on every
-        arm-driven render (held 0.3 s, near/far 20/18 ... 32/34). The range measure still
-        distrusts frames on the near arm alone: a doubt is enough to leave a frame out."""
+        near arm's, and the one moving_from_arms claims, the lesser of both arms' when the far
+        one is in the picture. Lowering the trunk on the arms bends both elbows (they carry it
+        together); MediaPipe misplacing one arm's landmarks bends one, the near (a rushed
+        straight-arm cat-cow on a small, blurred 24-deg render, seed 73 008: near 20-25 deg bent
+        for 0.3-1.7 s at a time, far 0-8) or the far, hidden behind the body (a 320 px good
+        render, seed 307 020: far 40-55, near straight, which their mean claimed). Both arms
+        read alike on arm-driven renders (held 0.3 s, near/far 20/18 ... 32/34). The range
+        measure still distrusts frames on the near arm alone: a doubt is enough to leave a
+        frame out."""
         if len(self._elbows) < 5:
             return None
         bend = self._elbows.percentile(90) - near
         if far is None or len(self._far_elbows) < 5:
             return bend, bend
-        return bend, 0.5 * (bend + self._far_elbows.percentile(90) - far)
+        return bend, min(bend, self._far_elbows.percentile(90) - far)
 
     def _in_position(self, view: SideView, knee: float, trunk: float, wrist_seen: bool) -> bool:
         th = self.thresholds

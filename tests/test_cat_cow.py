@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from exercises.base import EventKind
-from exercises.cat_cow import CatCowChecker
+from exercises.cat_cow import CatCowChecker, CatCowThresholds
 from tests import synthetic as sy
 from vision.landmarks import Landmark
 from vision.smoothing import PoseSmoother
@@ -216,10 +216,10 @@ def test_reset():
     assert r.rep_count == 1
 
 
-def _elbows_pushed_back(frames, sides, t0_ms=3000.0, t1_ms=7000.0):
-    """The elbow landmarks of `sides` moved off the shoulder-wrist line by 12 % of its length
-    between t0 and t1 (each half of the arm turned ~13.5 deg: ~27 deg of read bend) while the
-    body moves with straight arms."""
+def _elbows_pushed_back(frames, sides, t0_ms=3000.0, t1_ms=7000.0, push=0.12):
+    """The elbow landmarks of `sides` moved off the shoulder-wrist line by `push` of its length
+    between t0 and t1 (0.12: each half of the arm turned ~13.5 deg, ~27 deg of read bend) while
+    the body moves with straight arms."""
     out = []
     for p, t, i in frames:
         if p is not None and t0_ms <= t <= t1_ms:
@@ -227,7 +227,7 @@ def _elbows_pushed_back(frames, sides, t0_ms=3000.0, t1_ms=7000.0):
             for side in sides:
                 s, e, w = (getattr(Landmark, f"{side}_{j}") for j in ("SHOULDER", "ELBOW", "WRIST"))
                 d = xy[w] - xy[s]
-                xy[e] = (xy[s] + xy[w]) / 2 + 0.12 * np.array([d[1], -d[0]])
+                xy[e] = (xy[s] + xy[w]) / 2 + push * np.array([d[1], -d[0]])
             p = replace(p, xy=xy)
         out.append((p, t, i))
     return out
@@ -245,6 +245,21 @@ def test_moving_from_arms_needs_both_elbows(sides, claimed):
     r = sy.run(CatCowChecker(), [(smoother(p), t, i) for p, t, i in frames])
     assert r.rep_count == 2
     assert ("moving_from_arms" in r.fault_codes) == claimed
+
+
+@pytest.mark.parametrize("side", ["LEFT", "RIGHT"])
+def test_one_arm_read_far_bent_is_no_moving_from_arms(side):
+    # One arm's landmarks misplaced into a deep bend (~53 deg; a 320 px render read its far arm,
+    # hidden behind the body, 40-55 deg bent while the near one stayed straight): the mean of
+    # both arms passes the limit, but lowering the trunk would bend the other elbow too.
+    frames = sy.track(cycles(2)[::2], MASKED, fps=15.0, seed=0)
+    frames = _elbows_pushed_back(frames, (side,), push=0.25)
+    smoother = PoseSmoother()
+    r = sy.run(CatCowChecker(), [(smoother(p), t, i) for p, t, i in frames])
+    assert r.rep_count == 2
+    assert "moving_from_arms" not in r.fault_codes
+    bends = [a.measurements.get("elbow_bend_deg") for a in r.assessments]
+    assert max(b for b in bends if b is not None) < CatCowThresholds().max_elbow_bend_deg
 
 
 def _sine_session(checker, noise: float, seed: int = 0):
