@@ -100,10 +100,11 @@ class CatCowThresholds:
     # 15.8 lies between 14.6 and 17.0.
     max_elbow_bend_deg: float = limit(15.8, 5.0, 90.0)
     # Frames whose near elbow reads bent past this are left out of the range measure (lowering
-    # the chest on bent arms tilts the outline into a hollow the spine did not make). Lower
-    # than the fault's: leaving a doubtful frame out costs a full cycle nothing, while the
-    # artefact grows with the bend and is already there as the elbows straighten (stress 059:
-    # its arm-driven cow read -0.026 at a near bend of 17.4 deg and -0.031 at 18.0).
+    # the chest on bent arms tilts the outline into a hollow the spine did not make). The near
+    # arm alone, where the fault asks both: leaving a doubtful frame out costs a full cycle
+    # nothing, while the artefact grows with the bend and is already there as the elbows
+    # straighten (stress 059: its arm-driven cow read -0.026 at a near bend of 17.4 deg and
+    # -0.031 at 18.0).
     range_elbow_bend_deg: float = limit(16.0, 5.0, 90.0)
     # Hands and knees: trunk within max_trunk_deg of horizontal, thighs and arms within
     # max_limb_deg of vertical, knees bent about a right angle.
