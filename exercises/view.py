@@ -177,8 +177,8 @@ def facing_evidence(pose: Pose, side: Side) -> float:
     return float(e)
 
 
-def _inside_picture(pose: Pose, landmarks: np.ndarray, margin: float = 0.0) -> np.ndarray:
-    """Per landmark: inside the frame, give or take `margin` of its size."""
+def _inside_picture(pose: Pose, landmarks: np.ndarray | int, margin: float = 0.0) -> np.ndarray:
+    """Per landmark (or for one): inside the frame, give or take `margin` of its size."""
     w, h = pose.image_size
     xy = pose.xy[landmarks]
     x, y = xy[..., 0], xy[..., 1]
@@ -192,8 +192,7 @@ def _best_side_seen(pose: Pose, pairs: np.ndarray) -> np.ndarray:
 
 def landmark_in_view(pose: Pose, landmark: int, min_seen: float = 0.5, margin: float = 0.01) -> bool:
     """The landmark is inside the frame (within `margin` of its size) and seen."""
-    inside = bool(_inside_picture(pose, np.array([landmark], np.intp), margin)[0])
-    return inside and pose.seen(landmark) >= min_seen
+    return bool(_inside_picture(pose, landmark, margin)) and pose.seen(landmark) >= min_seen
 
 
 class _Debounced:
