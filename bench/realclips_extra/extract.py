@@ -13,12 +13,15 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
 
+@cache
 def git_dirs(root: Path) -> list[Path]:
+    """The git directories under a snapshot (walked once per repository, not once per clip)."""
     if not root.is_dir():
         return []
     return [p for p in root.rglob("*") if p.is_dir() and (p / "objects").is_dir() and (p / "HEAD").exists()]
