@@ -352,6 +352,17 @@ class CycleRule:
     # (cached MediaPipe, first turns of every cat-cow clip): renders 0.23-1.28, real clips
     # 0.45-1.45; a first mask that took in the floor (seed 61, 005) 3.3.
     first_outlier: float = 2.0
+    # A first turn is seen entered where the signal moved into it by at least first_entry x
+    # the leg out of it (and `swing`): from a table-top that is about half. A shorter rise is
+    # where the picture began close to the extreme (a recording opened just past a cat, its
+    # first frames rising as MediaPipe settles), so the turn counts only as one not seen
+    # entered (held, or at rest before it); where that first turn is dropped, the next one,
+    # entered only from the first frames, is held to the same test. Measured (MediaPipe,
+    # every cat-cow clip judged: samples, stress, seeds 269-313 and 271-307, real; 112):
+    # rises into the next turn from a start at neutral with no still moment before it
+    # 0.41-0.82 of the leg out; a recording opened 0.27 s after a cat peak (seed 313 `026`,
+    # counted 3 for 2) 0.22. At 0.45 the lowest start at neutral (0.41) loses its first cycle.
+    first_entry: float = 0.3
     # The range moved through is read from the percentiles range_pct / 100 - range_pct of the
     # values of the last range_ms (longer than the slowest real cycle, 12.4 s), once
     # range_min_values are known; see `CycleCounter._update_range`.
@@ -740,7 +751,8 @@ class CycleCounter:
         at an extreme or at neutral. Once two more extremes are known, it counts only if the
         leg out of it is comparable to the next one (from neutral it is about half) and the
         signal was at rest before it, or stayed near it about as long as near the next one
-        and at least `first_hold_ms`."""
+        and at least `first_hold_ms`. Where it was not seen entered either, the next extreme
+        was entered only from where the picture began and is held to the same test."""
         held = self._held or []
         # The first extreme, the next one of the other side, and the next after that.
         chain = [held[0]]
@@ -751,24 +763,35 @@ class CycleCounter:
             return []
         self._held = None
         lead = held[: held.index(chain[1])] if len(chain) > 1 else held  # the first side's turns
-        keep = lead
+        keep, later = lead, held[len(lead) :]
         if len(chain) >= 3:
             out_leg = abs(chain[1][1] - chain[0][1])
             next_leg = abs(chain[2][1] - chain[1][1])
             # ... and a turn not seen being entered (the first frames) only if the signal
             # stayed there rather than passing through: a recording that began mid-movement.
             settled = max(self.rule.first_dwell * self._dwell(chain[1], next_leg), self.rule.first_hold_ms)
+            entered = [h for h in lead if self._entered(h, out_leg)]
             keep = [
                 h
                 for h in lead
-                if self._entered(h) or self._began_at_rest(h) or self._dwell(h, next_leg) >= settled
+                if h in entered or self._began_at_rest(h) or self._dwell(h, next_leg) >= settled
             ]
             if out_leg < 0.6 * max(out_leg, next_leg) or out_leg > self.rule.first_outlier * next_leg:
                 # From neutral the leg out is about half the next; from a value the movement
                 # never comes near again (a broken first mask) it is several times it.
                 keep = []
+            if not keep and not entered:
+                second = later[: later.index(chain[2])]  # the second side's turns
+                later = [
+                    h
+                    for h in later
+                    if h not in second
+                    or self._entered(h, next_leg)
+                    or self._began_at_rest(h)
+                    or self._dwell(h, next_leg) >= self.rule.first_hold_ms
+                ]
         out: list[CycleOutcome] = []
-        for h in keep + held[len(lead) :]:
+        for h in keep + later:
             out += self._extreme(*h)
         return out
 
@@ -777,10 +800,12 @@ class CycleCounter:
         a held table-top or pose, not part-way through a movement."""
         return any(t0 <= peak[2] for _, t0, _ in self._stills)
 
-    def _entered(self, peak: tuple[int, float, float]) -> bool:
-        """The signal was seen moving into this turning point by at least `swing`."""
+    def _entered(self, peak: tuple[int, float, float], out_leg: float) -> bool:
+        """The signal was seen moving into this turning point by at least `swing` and at
+        least `first_entry` of the leg out of it."""
         kind, value, t_peak = peak
-        return any(kind * (value - v) >= self.rule.swing for t, v in self._held_trace if t < t_peak)
+        need = max(self.rule.swing, self.rule.first_entry * out_leg)
+        return any(kind * (value - v) >= need for t, v in self._held_trace if t < t_peak)
 
     def _dwell(self, peak: tuple[int, float, float], leg: float) -> float:
         """How long the signal stayed near a turning point after it (within 15% of a leg): at

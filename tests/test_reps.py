@@ -224,6 +224,26 @@ def line(a, b, seconds):
     return list(np.linspace(a, b, n + 1)[1:])
 
 
+@pytest.mark.parametrize(
+    ("opening", "expected"),
+    [
+        # Opened just past a cat, the first frames rising 0.025 into it (MediaPipe settling),
+        # then cow, cat, cow: the cat was left before the picture began, one cycle is seen.
+        (line(0.055, 0.08, 0.2), 1),
+        # From the table-top straight into that cat: the leg into it is half the next, so
+        # the cat was seen moved into: two cycles.
+        (line(0.0, 0.08, 0.8), 2),
+    ],
+)
+def test_a_first_extreme_reached_only_from_the_first_frames_is_not_seen_entered(opening, expected):
+    values = [*opening, *ramp(0.08, -0.07, 1.5), *ramp(-0.07, 0.08, 1.5), *ramp(0.08, -0.07, 1.5)]
+    values += ramp(-0.07, 0.0, 0.7)
+    c = CycleCounter(CYCLE)
+    out, t = feed(c, values)
+    out += c.finish(t)
+    assert c.count == expected
+
+
 def test_a_wobble_at_a_still_start_does_not_time_the_leg_into_the_first_cow():
     # A table-top held still, its first frames wobbling up by less than `swing` (a camera
     # not quite level moved them that way on a real clip), then a fast drop into a cow held
