@@ -173,8 +173,10 @@ def test_one_sided_movement_is_partial():
 def test_start_at_an_extreme_or_at_neutral_without_holding_still():
     # Moving straight away from neutral: the start is no cow. Starting in a cow held 1 s (real
     # clips open in a held pose for 0.95-2.4 s): it is. Leaving a cow 0.2 s into the stream:
-    # the recording caught the end of a cow under way, which is not counted.
-    for start, held_s, expected in ((0.0, 0.2, 1), (-0.07, 1.0, 2), (-0.07, 0.2, 1)):
+    # the recording caught the end of a cow under way, which is not counted. Nor where the
+    # signal reads still for 0.45 s from the first frame: a still moment that opens the
+    # stream shows a start at rest only once it has lasted first_hold_ms.
+    for start, held_s, expected in ((0.0, 0.2, 1), (-0.07, 1.0, 2), (-0.07, 0.2, 1), (-0.07, 0.45, 1)):
         c = CycleCounter(CYCLE)
         values = flat(start, held_s) + ramp(start, 0.08, 1.0) + ramp(0.08, -0.07, 2.0)
         values += ramp(-0.07, 0.08, 2.0) + ramp(0.08, 0.0, 1.0)
