@@ -796,18 +796,18 @@ class CycleCounter:
         return out
 
     def _began_at_rest(self, peak: tuple[int, float, float]) -> bool:
-        """The signal was still at or before this (first) turning point: the stream opened on
+        """The signal was still at or before this (first) turning point: the stretch opened on
         a held table-top or pose, not part-way through a movement. A still moment that opens
-        the stream shows that only once it has lasted `first_hold_ms`, as a held first turn
+        the stretch (the recording's first frames, or the first after a return to position or
+        a lost pose) shows that only once it has lasted `first_hold_ms`, as a held first turn
         must: MediaPipe's first frames follow a movement less faithfully (63 cat-cow renders:
         the head line's change over the first 0.47 s reads 0.66-1.21 x the true one,
-        quartiles; later windows 0.86-1.22), and a recording opened 0.2 s after a cow or cat
-        peak read still for its first 0.40-0.47 s where the spine moved 9-11 deg (seeds 281
-        `008`, 331 `026`).
-        Of the stills that open renders begun at rest (0.47-1.2 s) none is needed: those first
-        turns are seen entered or held. The one first count that needs such a still is a
-        recording opened 0.33 s before a cow peak, still for 0.87 s (seed 283 `005`)."""
-        # A still that opens the stream: its window began with the first frame or two.
+        quartiles; later windows 0.86-1.22), and recordings opened 0.2 s after a cow or cat
+        peak read still for their first 0.40-0.47 s while the spine moved 9-11 deg (seeds 281
+        `008`, 331 `026`). Stills opening renders begun at rest last 0.47-1.2 s, but those
+        first turns are seen entered or held; the one first count that needs such a still is
+        a recording opened 0.33 s before a cow peak, still for 0.87 s (seed 283 `005`)."""
+        # Its window began with the stretch's first frame or two.
         opened = self._held_trace[0][0] if self._held_trace else None
         return any(
             t0 <= peak[2] and (opened is None or t0 > opened + 100.0 or t1 - t0 >= self.rule.first_hold_ms)
