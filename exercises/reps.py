@@ -770,30 +770,33 @@ class CycleCounter:
             # ... and a turn not seen being entered (the first frames) only if the signal
             # stayed there rather than passing through: a recording that began mid-movement.
             settled = max(self.rule.first_dwell * self._dwell(chain[1], next_leg), self.rule.first_hold_ms)
-            entered = [h for h in lead if self._entered(h, out_leg)]
-            keep = [
-                h
-                for h in lead
-                if h in entered or self._began_at_rest(h) or self._dwell(h, next_leg) >= settled
-            ]
+            keep = [h for h in lead if self._arrived(h, out_leg, next_leg, settled)]
             if out_leg < 0.6 * max(out_leg, next_leg) or out_leg > self.rule.first_outlier * next_leg:
                 # From neutral the leg out is about half the next; from a value the movement
                 # never comes near again (a broken first mask) it is several times it.
                 keep = []
-            if not keep and not entered:
+            if not keep and not any(self._entered(h, out_leg) for h in lead):
                 second = later[: later.index(chain[2])]  # the second side's turns
                 later = [
                     h
                     for h in later
-                    if h not in second
-                    or self._entered(h, next_leg)
-                    or self._began_at_rest(h)
-                    or self._dwell(h, next_leg) >= self.rule.first_hold_ms
+                    if h not in second or self._arrived(h, next_leg, next_leg, self.rule.first_hold_ms)
                 ]
         out: list[CycleOutcome] = []
         for h in keep + later:
             out += self._extreme(*h)
         return out
+
+    def _arrived(
+        self, peak: tuple[int, float, float], out_leg: float, next_leg: float, hold_ms: float
+    ) -> bool:
+        """A turn near where the picture began counts if the person was seen getting there:
+        moving into it, out of a still start, or staying there at least `hold_ms`."""
+        return (
+            self._entered(peak, out_leg)
+            or self._began_at_rest(peak)
+            or self._dwell(peak, next_leg) >= hold_ms
+        )
 
     def _began_at_rest(self, peak: tuple[int, float, float]) -> bool:
         """The signal was still at or before this (first) turning point: the stretch opened on
